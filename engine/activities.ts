@@ -1,0 +1,151 @@
+/**
+ * Runs activity functions: at most `maxConcurrent` at once, each through its registered handler
+ * with a fresh InvocationContext, with an optional fault injector in front.
+ */
+import { InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from './clock';
+import type { LogHandler } from './episode';
+import { toJsonText, type FailureDetails } from './history';
+import type { FunctionRegistry } from './registry';
+import type { WorkTracker } from './work-tracker';
+
+export interface ActivityCall {
+  instanceId: string;
+  activityName: string;
+  input: unknown;
+  taskId: number;
+  /** Retry attempt, from 1 (always 1 without a retry policy). */
+  attempt: number;
+  /** How often the host has handed this very task out, from 1 (re-runs after a simulated crash). */
+  delivery: number;
+}
+
+/**
+ * What a fault injector may do to one activity call:
+ * - `'transient'`: fail it without running it (a dependency blipped);
+ * - `'crashAfter'`: run it, then lose the result as if the host died before recording it; the
+ *   host hands the same task out again (at-least-once delivery, invisible in history);
+ * - `'failAfter'`: run it, then report a failure anyway (the side effect happened; a retry
+ *   policy will run it again);
+ * - `{ delayMs }`: wait that long on the engine's clock first (slowness);
+ * - `undefined`: no fault.
+ */
+export type Fault = 'transient' | 'crashAfter' | 'failAfter' | { delayMs: number } | undefined;
+export type FaultInjector = (call: ActivityCall) => Fault;
+
+export interface TaskFailure {
+  reason: string;
+  details: string;
+  failureDetails?: FailureDetails;
+}
+
+export type ActivityOutcome = { kind: 'completed'; resultJson: string } | { kind: 'failed'; failure: TaskFailure } | { kind: 'lost' };
+
+export class ActivityRunner {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(
+    private readonly registry: FunctionRegistry,
+    private readonly clock: Clock,
+    private readonly work: WorkTracker,
+    private readonly options: { maxConcurrent?: number; faults?: FaultInjector; log?: LogHandler } = {},
+  ) {}
+
+  /** Runs the call to its outcome; the caller records it. Never rejects. */
+  async run(call: ActivityCall): Promise<ActivityOutcome> {
+    const fault = this.decideFault(call);
+    if (typeof fault === 'object') await this.clock.sleep(fault.delayMs);
+    if (fault === 'transient') return failed(new Error(`Injected transient fault in activity '${call.activityName}'`));
+
+    const endWork = this.work.begin();
+    await this.acquireSlot();
+    try {
+      const outcome = await this.invoke(call);
+      if (fault === 'crashAfter') return { kind: 'lost' };
+      if (fault === 'failAfter') return failed(new Error(`Injected fault after activity '${call.activityName}' ran`));
+      return outcome;
+    } finally {
+      this.releaseSlot();
+      endWork();
+    }
+  }
+
+  private decideFault(call: ActivityCall): Fault {
+    try {
+      return this.options.faults?.(call);
+    } catch (error) {
+      this.options.log?.('error', call.activityName, 'fault injector threw; running without a fault', error);
+      return undefined;
+    }
+  }
+
+  private async invoke(call: ActivityCall): Promise<ActivityOutcome> {
+    const fn = this.registry.activities.get(call.activityName);
+    if (!fn) return failed(new Error(`No activity function named '${call.activityName}' is registered`));
+    const context = new InvocationContext({
+      functionName: fn.name,
+      invocationId: randomUUID(),
+      options: fn.options,
+      logHandler: (level, ...args) => this.options.log?.(level, fn.name, ...args),
+    });
+    try {
+      const result = await fn.handler(call.input, context);
+      return { kind: 'completed', resultJson: toJsonText(result) };
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  private acquireSlot(): Promise<void> {
+    const limit = this.options.maxConcurrent ?? Infinity;
+    if (this.running < limit) {
+      this.running += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.queue.shift();
+    // The slot passes straight to the next caller, so `running` stays as is.
+    if (next) next();
+    else this.running -= 1;
+  }
+}
+
+function failed(error: unknown): ActivityOutcome {
+  return { kind: 'failed', failure: taskFailureOf(error) };
+}
+
+/**
+ * An activity error as a TaskFailed event. The SDK shows the orchestrator `${Reason} \n ${Details}`,
+ * so Reason is the message (its first line reads well) and Details the stack. When the app set an
+ * ExceptionPropertiesProvider, the SDK's activity wrapper has already put a FailureDetails JSON in
+ * the message; it is passed on as FailureDetails, which the SDK turns into a TaskFailedError.
+ */
+export function taskFailureOf(error: unknown): TaskFailure {
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : toJsonText(error);
+  const details = (error instanceof Error ? error.stack : undefined) ?? message;
+  const structured = structuredFailure(message);
+  if (structured) return { reason: structured.ErrorMessage, details: structured.StackTrace ?? details, failureDetails: structured };
+  return { reason: message, details };
+}
+
+function structuredFailure(message: string): FailureDetails | undefined {
+  if (!message.startsWith('{')) return undefined;
+  try {
+    const payload = JSON.parse(message) as Record<string, unknown>;
+    if (typeof payload.errorType !== 'string' || typeof payload.errorMessage !== 'string') return undefined;
+    return {
+      ErrorType: payload.errorType,
+      ErrorMessage: payload.errorMessage,
+      StackTrace: typeof payload.stackTrace === 'string' ? payload.stackTrace : undefined,
+      IsNonRetriable: payload.isNonRetriable === true,
+      Properties: typeof payload.properties === 'object' && payload.properties !== null ? (payload.properties as Record<string, unknown>) : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * The durable engine: plays the Durable extension's part for the real durable-functions SDK.
+ *
+ * Per instance, episodes run one at a time and each delivers exactly one new event (see
+ * retries.ts for why). Activities run concurrently; their results, timer firings and raised
+ * events queue in the instance's inbox. All state is in the instance record behind the store.
+ */
+import { randomUUID } from 'node:crypto';
+import { ActivityRunner, type ActivityOutcome, type FaultInjector } from './activities';
+import { applyEpisode } from './apply-episode';
+import { ArmedTimers } from './armed-timers';
+import { RealClock, type Clock } from './clock';
+import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
+import { events, fromJsonText, toJsonText, type HistoryEvent } from './history';
+import type { FunctionRegistry } from './registry';
+import { MemoryInstanceStore, isTerminal, type InstanceRecord, type InstanceStore, type PendingActivity, type PendingTimer, type RuntimeStatus } from './store';
+import { advanceTime, settle, waitUntilIdle } from './time-control';
+import { WorkTracker } from './work-tracker';
+
+export interface EngineOptions {
+  registry: FunctionRegistry;
+  clock?: Clock;
+  store?: InstanceStore;
+  /** Like host.json's maxConcurrentActivityFunctions; unlimited when absent. */
+  maxConcurrentActivities?: number;
+  faults?: FaultInjector;
+  /** Receives the app's `context.log` output; silent when absent. */
+  log?: LogHandler;
+}
+
+export interface InstanceStatus {
+  name: string;
+  instanceId: string;
+  runtimeStatus: RuntimeStatus;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+  history?: HistoryEvent[];
+}
+
+export type EngineErrorCode = 'unknown-orchestration' | 'conflict' | 'invalid-instance-id' | 'stopped';
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The answer to an operation on an existing instance. */
+export type InstanceOperationResult = 'accepted' | 'notFound' | 'notRunning';
+
+/** DTFx rejects these in instance ids: path and query separators, and control characters. */
+function isValidInstanceId(id: string): boolean {
+  return id.length > 0 && id.length <= 256 && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+}
+
+export class Engine {
+  readonly registry: FunctionRegistry;
+  readonly clock: Clock;
+  readonly store: InstanceStore;
+  private readonly work = new WorkTracker();
+  private readonly activities: ActivityRunner;
+  private readonly log?: LogHandler;
+  private readonly draining = new Set<string>();
+  private readonly timers: ArmedTimers;
+  private readonly listeners = new Set<(instanceId: string) => void>();
+  private stopped = false;
+
+  constructor(options: EngineOptions) {
+    this.registry = options.registry;
+    this.clock = options.clock ?? new RealClock();
+    this.store = options.store ?? new MemoryInstanceStore();
+    this.log = options.log;
+    this.timers = new ArmedTimers(this.clock);
+    this.activities = new ActivityRunner(this.registry, this.clock, this.work, {
+      maxConcurrent: options.maxConcurrentActivities,
+      faults: options.faults,
+      log: options.log,
+    });
+  }
+
+  // ---- management operations -------------------------------------------------------------
+
+  /** Starts an instance. Throws EngineError 'conflict' if one with this id is still running. */
+  startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): string {
+    if (this.stopped) throw new EngineError('stopped', 'The engine is stopped');
+    if (!this.registry.orchestrations.has(name)) throw new EngineError('unknown-orchestration', `No orchestrator function named '${name}' is registered`);
+    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    if (!isValidInstanceId(instanceId)) {
+      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, none of / \\ # ? or control characters`);
+    }
+    // No await between this check and the put: two concurrent starts cannot both pass it.
+    const existing = this.store.get(instanceId);
+    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An instance with id '${instanceId}' is already ${existing.status.toLowerCase()}`);
+    const now = this.now();
+    const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
+    const record: InstanceRecord = {
+      instanceId,
+      executionId: randomUUID(),
+      name,
+      status: 'Pending',
+      inputJson,
+      output: null,
+      customStatus: null,
+      createdTime: now.toISOString(),
+      lastUpdatedTime: now.toISOString(),
+      history: [],
+      inbox: [events.executionStarted(now, name, inputJson)],
+      nextTaskId: 0,
+      actionLog: [],
+      timerIdsByAction: {},
+      pendingActivities: {},
+      pendingTimers: {},
+      retryChains: {},
+    };
+    this.store.put(record);
+    this.changed(instanceId);
+    this.kick(instanceId);
+    return instanceId;
+  }
+
+  /** Queues an external event. Events raised before the orchestrator waits are kept by the SDK. */
+  raiseEvent(instanceId: string, eventName: string, data?: unknown): InstanceOperationResult {
+    const record = this.store.get(instanceId);
+    if (!record) return 'notFound';
+    if (isTerminal(record.status) || this.stopped) return 'notRunning';
+    record.inbox.push(events.eventRaised(this.now(), eventName, data === undefined ? undefined : toJsonText(data)));
+    this.store.put(record);
+    this.changed(instanceId);
+    this.kick(instanceId);
+    return 'accepted';
+  }
+
+  /** Ends an instance now: pending work is dropped and late results are ignored. */
+  terminate(instanceId: string, reason = ''): InstanceOperationResult {
+    const record = this.store.get(instanceId);
+    if (!record) return 'notFound';
+    if (isTerminal(record.status) || this.stopped) return 'notRunning';
+    const now = this.now();
+    this.timers.disarm(instanceId);
+    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {} });
+    record.history.push(events.executionTerminated(now, reason));
+    record.lastUpdatedTime = now.toISOString();
+    this.store.put(record);
+    this.changed(instanceId);
+    return 'accepted';
+  }
+
+  /** Deletes an instance and its history, whatever its state. */
+  purge(instanceId: string): boolean {
+    this.timers.disarm(instanceId);
+    const deleted = this.store.delete(instanceId);
+    if (deleted) this.changed(instanceId);
+    return deleted;
+  }
+
+  getStatus(instanceId: string, options: { showHistory?: boolean } = {}): InstanceStatus | undefined {
+    const record = this.store.get(instanceId);
+    return record && statusOf(record, options.showHistory ?? false);
+  }
+
+  listInstances(filter: { runtimeStatus?: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } = {}): InstanceStatus[] {
+    return this.store
+      .list()
+      .filter((record) => !filter.runtimeStatus?.length || filter.runtimeStatus.includes(record.status))
+      .filter((record) => !filter.createdTimeFrom || Date.parse(record.createdTime) >= filter.createdTimeFrom.getTime())
+      .filter((record) => !filter.createdTimeTo || Date.parse(record.createdTime) <= filter.createdTimeTo.getTime())
+      .map((record) => statusOf(record, false));
+  }
+
+  // ---- waiting and time ------------------------------------------------------------------
+
+  /** Resolves once no episode or activity is running (work waiting for the clock does not count). */
+  idle(): Promise<void> {
+    return waitUntilIdle(this.work, this.clock);
+  }
+
+  /** Moves a virtual clock forward, letting the engine react to each timer as it comes due. */
+  advanceTime(ms: number): Promise<void> {
+    return advanceTime(this.work, this.clock, ms);
+  }
+
+  /**
+   * Runs until nothing is runnable: every instance has finished or waits for an external event
+   * or a timer. With `fastForward`, a virtual clock is moved to each next due timer in turn.
+   */
+  settle(options: { fastForward?: boolean; maxSteps?: number } = {}): Promise<void> {
+    return settle(this.work, this.clock, options);
+  }
+
+  /** Resolves with the instance's status once `predicate` holds for it. */
+  waitFor(instanceId: string, predicate: (status: InstanceStatus) => boolean, options: { timeoutMs?: number } = {}): Promise<InstanceStatus> {
+    return new Promise((resolve, reject) => {
+      const check = (changedId: string) => {
+        if (changedId !== instanceId) return;
+        const status = this.getStatus(instanceId);
+        if (status && predicate(status)) finish(() => resolve(status));
+      };
+      const timeout = setTimeout(() => {
+        const last = this.getStatus(instanceId);
+        finish(() => reject(new Error(`waitFor('${instanceId}') timed out; last status: ${last ? last.runtimeStatus : 'none'} ${JSON.stringify(last?.customStatus ?? null)}`)));
+      }, options.timeoutMs ?? 10_000);
+      const finish = (settle: () => void) => {
+        clearTimeout(timeout);
+        this.listeners.delete(check);
+        settle();
+      };
+      this.listeners.add(check);
+      check(instanceId);
+    });
+  }
+
+  onChange(listener: (instanceId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /**
+   * Resumes the work a previous engine left in the store: re-runs activities that were
+   * scheduled but never recorded, re-arms timers, and drains queued events.
+   */
+  recover(): void {
+    for (const record of this.store.list()) {
+      if (isTerminal(record.status)) continue;
+      for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
+      for (const activity of Object.values(record.pendingActivities)) this.dispatch(record, activity);
+      if (record.inbox.length > 0) this.kick(record.instanceId);
+    }
+  }
+
+  /** Stops like a crash would: timers are cancelled, results still in flight are discarded. */
+  stop(): void {
+    this.stopped = true;
+    this.timers.disarmAll();
+  }
+
+  // ---- episodes --------------------------------------------------------------------------
+
+  private kick(instanceId: string): void {
+    if (this.stopped || this.draining.has(instanceId)) return;
+    this.draining.add(instanceId);
+    this.drain(instanceId, this.work.begin()).catch((error) => this.log?.('error', instanceId, 'engine error while draining', error));
+  }
+
+  private async drain(instanceId: string, endWork: () => void): Promise<void> {
+    try {
+      for (;;) {
+        const record = this.store.get(instanceId);
+        if (this.stopped || !record || isTerminal(record.status) || record.inbox.length === 0) return;
+        try {
+          await this.runNextEpisode(record);
+        } catch (error) {
+          this.log?.('error', record.name, `engine error in instance ${instanceId}`, error);
+          this.failInstance(instanceId, record.executionId, `Engine error: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    } finally {
+      // Synchronous with the last inbox check above, so no delivered event can be stranded.
+      this.draining.delete(instanceId);
+      endWork();
+    }
+  }
+
+  private async runNextEpisode(record: InstanceRecord): Promise<void> {
+    const delivered = record.inbox[0];
+    const startedAt = this.now();
+    const fn = this.registry.orchestrations.get(record.name);
+    const outcome: EpisodeOutcome = fn
+      ? await runEpisode({
+          name: fn.name,
+          handler: fn.handler,
+          options: fn.options,
+          instanceId: record.instanceId,
+          input: fromJsonText(record.inputJson),
+          history: [...record.history, events.orchestratorStarted(startedAt), delivered],
+          log: this.log,
+        })
+      : { ok: false, message: `No orchestrator function named '${record.name}' is registered` };
+
+    // Re-read: the instance may have been terminated, purged or restarted meanwhile.
+    const fresh = this.store.get(record.instanceId);
+    if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
+    fresh.inbox.shift();
+    const effects = applyEpisode(fresh, delivered, startedAt, outcome);
+    this.store.put(fresh);
+    this.changed(fresh.instanceId);
+    // Persisted first, acted on second: a crash in between is repaired by recover().
+    for (const timerId of effects.cancelledTimers) this.timers.disarm(fresh.instanceId, timerId);
+    for (const timer of effects.timers) this.arm(fresh, timer);
+    for (const activity of effects.activities) this.dispatch(fresh, activity);
+  }
+
+  private failInstance(instanceId: string, executionId: string, message: string): void {
+    const record = this.store.get(instanceId);
+    if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
+    const delivered = record.inbox.shift() ?? events.orchestratorStarted(this.now());
+    applyEpisode(record, delivered, this.now(), { ok: false, message });
+    this.timers.disarm(instanceId);
+    this.store.put(record);
+    this.changed(instanceId);
+  }
+
+  // ---- activities and timers -------------------------------------------------------------
+
+  private dispatch(record: InstanceRecord, pending: PendingActivity): void {
+    const { instanceId, executionId } = record;
+    const call = {
+      instanceId,
+      activityName: pending.activityName,
+      input: fromJsonText(pending.inputJson),
+      taskId: pending.taskId,
+      attempt: pending.attempt,
+      delivery: pending.deliveries + 1,
+    };
+    void this.activities.run(call).then((outcome) => this.recordActivity(instanceId, executionId, pending, call.delivery, outcome));
+  }
+
+  private recordActivity(instanceId: string, executionId: string, pending: PendingActivity, delivery: number, outcome: ActivityOutcome): void {
+    const taskId = pending.taskId;
+    if (outcome.kind === 'lost') {
+      // As after a host crash: nothing was recorded, so the same task is handed out again.
+      const record = this.stopped ? undefined : this.store.get(instanceId);
+      const current = record?.pendingActivities[taskId];
+      if (!record || !current || record.executionId !== executionId || isTerminal(record.status)) return;
+      current.deliveries = delivery;
+      this.store.put(record);
+      this.dispatch(record, current);
+      return;
+    }
+    const now = this.now();
+    const event = outcome.kind === 'completed' ? events.taskCompleted(now, taskId, outcome.resultJson) : events.taskFailed(now, taskId, outcome.failure);
+    this.deliver(instanceId, executionId, event, (record) => takeEntry(record.pendingActivities, taskId));
+  }
+
+  private arm(record: InstanceRecord, timer: PendingTimer): void {
+    const { instanceId, executionId } = record;
+    this.timers.arm(instanceId, timer.timerId, Date.parse(timer.fireAt), () => {
+      const fired = events.timerFired(this.now(), timer.timerId, timer.fireAt);
+      this.deliver(instanceId, executionId, fired, (current) => takeEntry(current.pendingTimers, timer.timerId));
+    });
+  }
+
+  /**
+   * Queues an event for a live execution. `claim` removes the pending entry the event answers
+   * and returns false if there is none (a duplicate, or work of a finished execution).
+   */
+  private deliver(instanceId: string, executionId: string, event: HistoryEvent, claim: (record: InstanceRecord) => boolean): void {
+    if (this.stopped) return;
+    const record = this.store.get(instanceId);
+    if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
+    if (!claim(record)) return;
+    record.inbox.push(event);
+    this.store.put(record);
+    this.changed(instanceId);
+    this.kick(instanceId);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  private changed(instanceId: string): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(instanceId);
+      } catch (error) {
+        // A watcher's fault (e.g. a throwing waitFor predicate) must not break an episode.
+        this.log?.('error', instanceId, 'change listener threw', error);
+      }
+    }
+  }
+}
+
+/** Removes `key` from `entries`; false if it was not there (the event answers nothing pending). */
+function takeEntry(entries: Record<number, unknown>, key: number): boolean {
+  if (!(key in entries)) return false;
+  delete entries[key];
+  return true;
+}
+
+function statusOf(record: InstanceRecord, showHistory: boolean): InstanceStatus {
+  return {
+    name: record.name,
+    instanceId: record.instanceId,
+    runtimeStatus: record.status,
+    input: fromJsonText(record.inputJson) ?? null,
+    output: record.output ?? null,
+    customStatus: record.customStatus ?? null,
+    createdTime: record.createdTime,
+    lastUpdatedTime: record.lastUpdatedTime,
+    ...(showHistory ? { history: record.history } : {}),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * One orchestrator episode: hand the SDK's registered handler the history so far plus the new
+ * events, exactly as the Durable extension does over the out-of-proc protocol, and read back its
+ * OrchestratorState (or the failure it throws).
+ */
+import { InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { EventType, type HistoryEvent } from './history';
+import type { ContextOptions, OrchestratorHandler } from './registry';
+
+/**
+ * ReplaySchema.V4 (3): compound Task.all/any actions arrive nested in `compoundActions`; the
+ * engine flattens them itself (see actions.ts), so it sees the same order as with V1.
+ */
+export const UPPER_SCHEMA_VERSION = 3;
+
+/**
+ * Timers up to this long are one CreateTimer action. The SDK splits longer ones into a chain of
+ * timers the host would have to drive (LongTimerTask); ten years keeps every real timer whole.
+ */
+export const MAXIMUM_SHORT_TIMER_DURATION = '3650.00:00:00';
+const LONG_RUNNING_TIMER_INTERVAL = '3.00:00:00';
+const HTTP_ASYNC_SLEEP_MS = 30_000;
+
+/** The SDK's OrchestratorState; actions keep their SDK classes so `isCanceled` can be read. */
+export interface OrchestratorState {
+  isDone: boolean;
+  actions: unknown[][];
+  output?: unknown;
+  customStatus?: unknown;
+  error?: string;
+  schemaVersion: number;
+}
+
+export type EpisodeOutcome =
+  | { ok: true; state: OrchestratorState }
+  /** `state` is the SDK's JSON state attached to the thrown error, when it could be parsed. */
+  | { ok: false; message: string; stack?: string; state?: Partial<OrchestratorState> };
+
+export interface EpisodeRequest {
+  name: string;
+  handler: OrchestratorHandler;
+  options?: ContextOptions;
+  instanceId: string;
+  input: unknown;
+  /** Every event of earlier episodes, then this episode's OrchestratorStarted and new event(s). */
+  history: HistoryEvent[];
+  log?: LogHandler;
+}
+
+export type LogHandler = (level: string, functionName: string, ...args: unknown[]) => void;
+
+const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
+
+export async function runEpisode(request: EpisodeRequest): Promise<EpisodeOutcome> {
+  const lastStarted = request.history.map((event) => event.EventType).lastIndexOf(EventType.OrchestratorStarted);
+  // The SDK rewrites Timestamps into Dates in place, and may keep references: give it copies.
+  const history = (JSON.parse(JSON.stringify(request.history)) as HistoryEvent[]).map((event, index) => ({
+    ...event,
+    IsPlayed: index < lastStarted,
+  }));
+  const triggerInput = {
+    history,
+    input: request.input === undefined ? undefined : JSON.parse(JSON.stringify(request.input)),
+    instanceId: request.instanceId,
+    isReplaying: lastStarted > 0,
+    parentInstanceId: undefined,
+    upperSchemaVersion: UPPER_SCHEMA_VERSION,
+    maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
+    longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL,
+    defaultHttpAsyncRequestSleepTimeMillseconds: HTTP_ASYNC_SLEEP_MS,
+  };
+  // A new context each time: the SDK caches its orchestration context on `context.df`.
+  const context = new InvocationContext({
+    functionName: request.name,
+    invocationId: randomUUID(),
+    options: request.options,
+    logHandler: (level, ...args) => request.log?.(level, request.name, ...args),
+  });
+  try {
+    const state = (await request.handler(triggerInput, context)) as OrchestratorState;
+    return { ok: true, state };
+  } catch (error) {
+    return failureOf(error);
+  }
+}
+
+/** Splits the SDK's `<message>\n\n$OutOfProcData$:<state json>` back into its parts. */
+function failureOf(error: unknown): EpisodeOutcome {
+  const text = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error ? error.stack : undefined;
+  const at = text.indexOf(OUT_OF_PROC_LABEL);
+  if (at < 0) return { ok: false, message: text, stack };
+  let state: Partial<OrchestratorState> | undefined;
+  try {
+    state = JSON.parse(text.slice(at + OUT_OF_PROC_LABEL.length)) as Partial<OrchestratorState>;
+  } catch {
+    state = undefined;
+  }
+  // The SDK builds that error from a flag, not from the exception (its message reads "false"):
+  // the orchestrator's own error message travels in the state.
+  const message = typeof state?.error === 'string' ? state.error : text.slice(0, at);
+  return { ok: false, message, stack: typeof stack === 'string' && stack.includes(message) ? stack : undefined, state };
+}

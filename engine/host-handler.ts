@@ -1,0 +1,41 @@
+/**
+ * One node `(req, res)` handler for everything a Functions host serves: the durable management
+ * API (RPC and webhook routes) and the app's HTTP functions. The jest front door and the
+ * offline host both mount it on a plain http server.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from './engine';
+import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainRequest, type PlainResponse } from './http-message';
+import type { HttpInvoker } from './http-invoker';
+import { handleManagementRequest, isManagementPath } from './management-api';
+
+/** Like the Functions host's default request size limit (100 MB). */
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export interface HostHandlerOptions {
+  engine: Engine;
+  invoker?: HttpInvoker;
+  taskHubName?: string;
+}
+
+/** Routes one plain request; never throws. */
+export async function handleHostRequest(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> {
+  if (isManagementPath(request.url)) return handleManagementRequest(options.engine, request, options.taskHubName);
+  if (options.invoker) return options.invoker.invoke(request);
+  return jsonResponse(404, { message: 'Not found' });
+}
+
+export function createHostHandler(options: HostHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void (async () => {
+      let response: PlainResponse;
+      try {
+        response = await handleHostRequest(options, await readNodeRequest(req, MAX_BODY_BYTES));
+      } catch (error) {
+        const tooLarge = error instanceof BodyTooLargeError;
+        response = jsonResponse(tooLarge ? 413 : 500, { message: error instanceof Error ? error.message : String(error) });
+      }
+      if (!res.headersSent) writeNodeResponse(res, response);
+    })();
+  };
+}

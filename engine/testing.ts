@@ -1,0 +1,157 @@
+/**
+ * The jest front door: load the app's registrations, run them on an engine with virtual time,
+ * and serve the management API on an ephemeral loopback port so the app's own
+ * `df.getClient(context)` calls reach the engine unchanged.
+ *
+ *   const app = await startTestApp({ entry: require.resolve('../src/index') });
+ *   const res = await app.http('POST', '/api/orders', { body: order });
+ *   await app.settle();
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FaultInjector } from './activities';
+import { durableClientData, type DurableClientData } from './client-binding';
+import { VirtualClock } from './clock';
+import { Engine, type InstanceStatus } from './engine';
+import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
+import type { HistoryEvent } from './history';
+import { createHostHandler, handleHostRequest } from './host-handler';
+import { HttpInvoker } from './http-invoker';
+import { loadRegistry, type FunctionRegistry } from './registry';
+import type { InstanceStore } from './store';
+
+export interface TestAppOptions {
+  /** Modules to load first so their functions get registered, e.g. `require.resolve('../src/index')`. */
+  entry?: string | string[];
+  /** Where virtual time starts; now by default. */
+  startTime?: number | Date;
+  maxConcurrentActivities?: number;
+  faults?: FaultInjector;
+  store?: InstanceStore;
+  /** The app's `context.log` output; `'console'` prints it, default is silent. */
+  log?: LogHandler | 'console';
+}
+
+export interface TestRequestOptions {
+  /** Sent as JSON (content-type application/json unless given). */
+  body?: unknown;
+  /** Sent as is. */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  text: string;
+  /** The parsed body when it is JSON, else undefined. */
+  json: unknown;
+}
+
+export interface ReplayResult {
+  outcome: EpisodeOutcome;
+  /** The SDK's actions as plain JSON (what the extension would receive). */
+  actions: unknown[][];
+}
+
+export interface TestApp {
+  engine: Engine;
+  clock: VirtualClock;
+  registry: FunctionRegistry;
+  /** Origin of the loopback server (management API and the app's HTTP functions). */
+  baseUrl: string;
+  clientData: DurableClientData;
+  http(method: string, path: string, options?: TestRequestOptions): Promise<TestResponse>;
+  /** Runs until nothing is runnable; `fastForward` also skips virtual time to each due timer. */
+  settle(options?: { fastForward?: boolean }): Promise<void>;
+  advanceTime(ms: number): Promise<void>;
+  waitFor(instanceId: string, predicate: (status: InstanceStatus) => boolean, options?: { timeoutMs?: number }): Promise<InstanceStatus>;
+  /** Status with history. */
+  status(instanceId: string): InstanceStatus | undefined;
+  /** Runs one orchestrator episode over a given history, outside any instance. */
+  replay(orchestration: string, history: HistoryEvent[], options?: { input?: unknown; instanceId?: string }): Promise<ReplayResult>;
+  stop(): Promise<void>;
+}
+
+const consoleLog: LogHandler = (level, functionName, ...args) => console.log(`[${level}] ${functionName}:`, ...args);
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  // A plain require on purpose: under jest it is jest's, so the functions-core mapping applies.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  for (const entry of [options.entry ?? []].flat()) require(entry);
+  const registry = loadRegistry();
+  const log = options.log === 'console' ? consoleLog : options.log;
+  const clock = new VirtualClock(options.startTime ?? Date.now());
+  const engine = new Engine({ registry, clock, store: options.store, maxConcurrentActivities: options.maxConcurrentActivities, faults: options.faults, log });
+
+  let baseUrl = '';
+  const invoker = new HttpInvoker({ registry, clientData: () => durableClientData(baseUrl), log });
+  const server = createServer(createHostHandler({ engine, invoker }));
+  baseUrl = await listen(server);
+
+  return {
+    engine,
+    clock,
+    registry,
+    baseUrl,
+    clientData: durableClientData(baseUrl),
+    async http(method, path, requestOptions = {}) {
+      const headers = Object.fromEntries(Object.entries(requestOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+      let body = Buffer.alloc(0);
+      if (requestOptions.rawBody !== undefined) body = Buffer.from(requestOptions.rawBody);
+      else if (requestOptions.body !== undefined) {
+        body = Buffer.from(JSON.stringify(requestOptions.body));
+        headers['content-type'] ??= 'application/json';
+      }
+      if (body.length > 0) headers['content-length'] = String(body.length);
+      headers.host = new URL(baseUrl).host;
+      const response = await handleHostRequest({ engine, invoker }, { method: method.toUpperCase(), url: path, headers, body, origin: baseUrl });
+      const text = response.body.toString('utf8');
+      return { status: response.status, headers: response.headers, text, json: parseJson(text, response.headers['content-type']) };
+    },
+    settle: (settleOptions) => engine.settle(settleOptions),
+    advanceTime: (ms) => engine.advanceTime(ms),
+    waitFor: (instanceId, predicate, waitOptions) => engine.waitFor(instanceId, predicate, waitOptions),
+    status: (instanceId) => engine.getStatus(instanceId, { showHistory: true }),
+    async replay(orchestration, history, replayOptions = {}) {
+      const fn = registry.orchestrations.get(orchestration);
+      if (!fn) throw new Error(`No orchestrator function named '${orchestration}' is registered`);
+      const outcome = await runEpisode({
+        name: fn.name,
+        handler: fn.handler,
+        options: fn.options,
+        instanceId: replayOptions.instanceId ?? 'replay',
+        input: replayOptions.input,
+        history,
+        log,
+      });
+      const actions = outcome.ok ? (JSON.parse(JSON.stringify(outcome.state.actions)) as unknown[][]) : ((outcome.state?.actions as unknown[][]) ?? []);
+      return { outcome, actions };
+    },
+    async stop() {
+      engine.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+}
+
+function parseJson(text: string, contentType: string | undefined): unknown {
+  if (!text || !/json/i.test(contentType ?? '')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.bicep-out/**', 'coverage/**', 'test-artifacts/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The orchestrator replays: wall-clock time and randomness there would change its decisions.
+    files: ['src/services/**/*.orchestrator.ts', 'src/services/orders/saga.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Use context.df.currentUtcDateTime in orchestrators.' },
+        { object: 'Math', property: 'random', message: 'Orchestrators must be deterministic.' }],
+      'no-restricted-syntax': ['error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use context.df.currentUtcDateTime in orchestrators.' }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/repository', '@azure/cosmos', 'node:*'], message: 'Orchestrators do no I/O: call an activity.' }] }],
+    },
+  },
+);

@@ -1,0 +1,114 @@
+// ONE bounded context (src/services/<contextName>) and everything it owns in Azure:
+//   - its user-assigned identity (attached to the function app; the context's Cosmos client uses it);
+//   - its Cosmos DB database, named after the context, with its containers and partition keys;
+//   - Cosmos DB Built-in Data Contributor for that identity, scoped to that database ONLY;
+//   - optionally (cosmosAccountPerContext) its own serverless Cosmos DB account.
+// main.bicep deploys this module once per entry of its `contexts` array.
+
+import { cosmosContainer } from '../core/types.bicep'
+
+@description('Bounded context name: the folder under src/services/ and the Cosmos DB database name.')
+param contextName string
+
+@description('The containers of the context database.')
+param containers cosmosContainer[]
+
+@description('Name of the context identity.')
+param identityName string
+
+@description('Cosmos DB account holding the database: the shared account, or the context own account when ownAccount is true.')
+param cosmosAccountName string
+
+@description('Create cosmosAccountName here, for this context only, instead of using the shared account.')
+param ownAccount bool = false
+
+@description('Deploying developer (object id) granted data access on the context own account; empty for none. Ignored when the account is shared.')
+param developerPrincipalId string = ''
+
+param location string
+param tags object = {}
+
+// Cosmos DB Built-in Data Contributor (data-plane role definition of every account).
+var dataContributorRoleId = '00000000-0000-0000-0000-000000000002'
+var contextTags = union(tags, { 'bounded-context': contextName })
+
+module ownCosmos '../core/database/cosmos-account.bicep' = if (ownAccount) {
+  name: 'cosmos-${contextName}'
+  params: {
+    name: cosmosAccountName
+    location: location
+    tags: contextTags
+    accountDataContributorPrincipalIds: empty(developerPrincipalId) ? [] : [developerPrincipalId]
+  }
+}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: identityName
+  location: location
+  tags: contextTags
+}
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' existing = {
+  name: cosmosAccountName
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-10-15' = {
+  parent: account
+  name: contextName
+  tags: contextTags
+  properties: {
+    resource: {
+      id: contextName
+    }
+  }
+  dependsOn: [
+    ownCosmos
+  ]
+}
+
+resource databaseContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2025-10-15' = [
+  for container in containers: {
+    parent: database
+    name: container.name
+    tags: contextTags
+    properties: {
+      resource: {
+        id: container.name
+        partitionKey: {
+          paths: [container.partitionKey]
+          kind: 'Hash'
+          version: 2
+        }
+      }
+    }
+  }
+]
+
+// The isolation rule: this identity may read and write ITS database and nothing else in the account.
+resource databaseDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-10-15' = {
+  parent: account
+  name: guid(account.id, identity.id, contextName, dataContributorRoleId)
+  properties: {
+    roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributorRoleId}'
+    principalId: identity.properties.principalId
+    scope: '${account.id}/dbs/${database.name}'
+  }
+  dependsOn: [
+    databaseContainers
+  ]
+}
+
+var settingPrefix = toUpper(contextName)
+
+output contextName string = contextName
+output identityId string = identity.id
+output identityClientId string = identity.properties.clientId
+output identityPrincipalId string = identity.properties.principalId
+output databaseName string = database.name
+output cosmosEndpoint string = account.properties.documentEndpoint
+
+@description('App settings this context contributes: its identity client id and, with its own account, its endpoint.')
+output appSettings object = union(
+  { '${settingPrefix}_IDENTITY_CLIENT_ID': identity.properties.clientId },
+  ownAccount ? { 'COSMOS_ENDPOINT_${settingPrefix}': account.properties.documentEndpoint } : {}
+)

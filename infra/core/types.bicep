@@ -1,0 +1,29 @@
+// Types shared by the modules. Imported at compile time (`import ... from`), nothing is deployed.
+
+@export()
+@description('An Azure RBAC role to grant on the resource a module creates.')
+type roleAssignment = {
+  @description('Built-in role definition GUID, e.g. b7e6dc6d-f1e8-4753-8033-0f276bb0955b (Storage Blob Data Owner).')
+  roleDefinitionId: string
+
+  @description('Object id of the identity that receives the role.')
+  principalId: string
+
+  principalType: 'ServicePrincipal' | 'User' | 'Group'
+}
+
+@export()
+@description('A Cosmos DB container and its partition key path.')
+type cosmosContainer = {
+  name: string
+
+  @description('Partition key path, e.g. /orderId.')
+  partitionKey: string
+}
+
+@export()
+@description('A bounded context: the folder src/services/<name>, its Cosmos DB database (same name) and containers.')
+type boundedContext = {
+  name: string
+  containers: cosmosContainer[]
+}

@@ -1,0 +1,281 @@
+// Order saga on Azure Durable Functions: the whole environment of one `azd` env.
+//
+//   resource group
+//   ├─ monitoring        core/monitor/monitoring.bicep        Log Analytics + Application Insights (local auth off)
+//   ├─ apiIdentity       core/security/user-assigned-identity  the function app's own identity
+//   ├─ storage           core/storage/storage-account.bicep    AzureWebJobsStorage + task hub, deployment package,
+//   │                                                          dead-letter queue (no shared keys)
+//   ├─ cosmos            core/database/cosmos-account.bicep    serverless Cosmos DB shared by the contexts
+//   │                                                          (not created when cosmosAccountPerContext)
+//   ├─ contextResources  app/context.bicep, one per `contexts` entry: identity, database, containers,
+//   │                    data role scoped to that database (and its own account when cosmosAccountPerContext)
+//   └─ api               app/api.bicep                         Flex Consumption function app
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; used to name the resource group and to derive the task hub name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource (must offer Flex Consumption).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the deploying developer (azd sets AZURE_PRINCIPAL_ID). When set, that principal gets data-plane access to Cosmos DB and storage, to run the app locally against these resources. Empty: no such roles.')
+param principalId string = ''
+
+@description('Kind of principalId.')
+@allowed(['User', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@description('Resource group name; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Give every bounded context its own Cosmos DB account (COSMOS_ENDPOINT_<CONTEXT>) instead of one shared account (COSMOS_ENDPOINT).')
+param cosmosAccountPerContext bool = false
+
+@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Most Flex Consumption instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Orders with a total at or above this wait for an approval (APPROVAL_THRESHOLD).')
+param approvalThreshold int = 1000
+
+@description('How long an order waits for its approval, ISO 8601 duration (APPROVAL_TIMEOUT).')
+param approvalTimeout string = 'PT24H'
+
+// The bounded contexts, one to one with src/services/<name>/ and with docs/architecture.md: each
+// owns the Cosmos DB database of the same name and exactly these containers.
+var contexts = [
+  {
+    name: 'orders'
+    containers: [
+      { name: 'orders', partitionKey: '/orderId' }
+      { name: 'catalog', partitionKey: '/sku' }
+    ]
+  }
+  {
+    name: 'payments'
+    containers: [
+      { name: 'payments', partitionKey: '/orderId' }
+      { name: 'gatewayLedger', partitionKey: '/id' }
+    ]
+  }
+  {
+    name: 'inventory'
+    containers: [
+      { name: 'stock', partitionKey: '/sku' }
+    ]
+  }
+  {
+    name: 'notifications'
+    containers: [
+      { name: 'messages', partitionKey: '/orderId' }
+    ]
+  }
+  {
+    name: 'analytics'
+    containers: [
+      { name: 'facts', partitionKey: '/orderId' }
+    ]
+  }
+  {
+    name: 'shipping'
+    containers: [
+      { name: 'shipments', partitionKey: '/orderId' }
+    ]
+  }
+]
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var deadLetterQueueName = 'order-dead-letters'
+var sharedCosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+
+// Task hub names are alphanumeric (3-45 chars, starting with a letter): keep only the env name's
+// letters and digits.
+var environmentNameAlphanumeric = join(
+  filter(
+    map(range(0, length(environmentName)), i => substring(environmentName, i, 1)),
+    c => contains('abcdefghijklmnopqrstuvwxyz0123456789', toLower(c))
+  ),
+  ''
+)
+var taskHubName = take('OrderSaga${environmentNameAlphanumeric}', 45)
+
+// Built-in Azure RBAC roles (data plane of storage, metrics ingestion of Application Insights).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+var storageRoles = [
+  roles.storageBlobDataOwner
+  roles.storageQueueDataContributor
+  roles.storageTableDataContributor
+]
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: empty(resourceGroupName) ? '${abbrs.resourcesResourceGroups}${environmentName}' : resourceGroupName
+  location: location
+  tags: tags
+}
+
+module apiIdentity 'core/security/user-assigned-identity.bicep' = {
+  name: 'api-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'core/monitor/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+    roleAssignments: [
+      {
+        roleDefinitionId: roles.monitoringMetricsPublisher
+        principalId: apiIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+      }
+    ]
+  }
+}
+
+module storage 'core/storage/storage-account.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    containers: [deploymentContainerName]
+    queues: [deadLetterQueueName]
+    roleAssignments: concat(
+      map(storageRoles, role => {
+        roleDefinitionId: role
+        principalId: apiIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+      }),
+      empty(principalId)
+        ? []
+        : map(storageRoles, role => {
+            roleDefinitionId: role
+            principalId: principalId
+            principalType: principalType
+          })
+    )
+  }
+}
+
+module cosmos 'core/database/cosmos-account.bicep' = if (!cosmosAccountPerContext) {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    name: sharedCosmosAccountName
+    location: location
+    tags: tags
+    accountDataContributorPrincipalIds: empty(principalId) ? [] : [principalId]
+  }
+}
+
+// One deployment per bounded context, one after the other: Cosmos DB serializes role assignments
+// on an account.
+@batchSize(1)
+module contextResources 'app/context.bicep' = [
+  for context in contexts: {
+    name: 'context-${context.name}'
+    scope: rg
+    params: {
+      contextName: context.name
+      containers: context.containers
+      identityName: '${abbrs.managedIdentityUserAssignedIdentities}${context.name}-${resourceToken}'
+      cosmosAccountName: cosmosAccountPerContext
+        ? '${abbrs.documentDBDatabaseAccounts}${context.name}-${resourceToken}'
+        : sharedCosmosAccountName
+      ownAccount: cosmosAccountPerContext
+      developerPrincipalId: principalId
+      location: location
+      tags: tags
+    }
+    dependsOn: [
+      cosmos
+    ]
+  }
+]
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: apiIdentity.outputs.id
+    identityClientId: apiIdentity.outputs.clientId
+    contextIdentityIds: [for (context, i) in contexts: contextResources[i].outputs.identityId]
+    contextAppSettings: [for (context, i) in contexts: contextResources[i].outputs.appSettings]
+    appSettings: union(
+      {
+        APPROVAL_THRESHOLD: string(approvalThreshold)
+        APPROVAL_TIMEOUT: approvalTimeout
+        TASK_HUB_NAME: taskHubName
+        DEAD_LETTER_QUEUE: deadLetterQueueName
+      },
+      cosmosAccountPerContext ? {} : { COSMOS_ENDPOINT: cosmos.?outputs.endpoint ?? '' }
+    )
+    storageAccountName: storageAccountName
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: applicationInsightsName
+    nodeVersion: '20'
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+  // The app reads the storage account and Application Insights by name.
+  dependsOn: [
+    storage
+    monitoring
+  ]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output AZURE_STORAGE_QUEUE_ENDPOINT string = storage.outputs.queueEndpoint
+output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output COSMOS_ACCOUNT_PER_CONTEXT bool = cosmosAccountPerContext
+@description('The shared Cosmos DB account; empty when every context has its own (see COSMOS_CONTEXT_ENDPOINTS).')
+output COSMOS_ENDPOINT string = cosmosAccountPerContext ? '' : cosmos.?outputs.endpoint ?? ''
+@description('The Cosmos DB endpoint of each bounded context (the shared one, or its own with cosmosAccountPerContext).')
+output COSMOS_CONTEXT_ENDPOINTS array = [
+  for (context, i) in contexts: { context: context.name, endpoint: contextResources[i].outputs.cosmosEndpoint }
+]
+output TASK_HUB_NAME string = taskHubName
+output DEAD_LETTER_QUEUE string = deadLetterQueueName

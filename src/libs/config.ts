@@ -1,0 +1,30 @@
+/**
+ * Typed access to app settings. Read lazily, at the moment a value is needed, so tests and the
+ * offline host can set the environment before the first use and cold start does no work.
+ */
+import { parseDuration } from './duration';
+
+function setting(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function numberSetting(name: string, fallback: number): number {
+  const raw = setting(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`Setting ${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+export const config = {
+  /** Orders with a total at or above this wait for a human decision. */
+  approvalThreshold: (): number => numberSetting('APPROVAL_THRESHOLD', 1000),
+  /** How long the saga waits for that decision before rejecting the order. */
+  approvalTimeoutMs: (): number => parseDuration(setting('APPROVAL_TIMEOUT') ?? 'PT24H'),
+  cosmosEndpoint: (context: string): string | undefined =>
+    setting(`COSMOS_ENDPOINT_${context.toUpperCase()}`) ?? setting('COSMOS_ENDPOINT'),
+  cosmosKey: (): string | undefined => setting('COSMOS_KEY'),
+  identityClientId: (context: string): string | undefined =>
+    setting(`${context.toUpperCase()}_IDENTITY_CLIENT_ID`),
+};

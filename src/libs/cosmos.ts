@@ -1,0 +1,107 @@
+/**
+ * One Cosmos DB client per bounded context, created on first use.
+ *
+ * In Azure every context authenticates as its own user-assigned identity, and that identity holds
+ * a data-plane role on its own database only: a context that tried to read another's data would
+ * be refused by Cosmos itself, not just by convention. Keys are used only against a local
+ * endpoint (the emulator or the local Cosmos server).
+ */
+import type { Container, CosmosClient, CosmosClientOptions } from '@azure/cosmos';
+import { config } from './config';
+
+export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' | 'analytics' | 'shipping';
+
+/** Container id → partition key path, as declared in infra/ and docs/architecture.md. */
+export type ContainerLayout = Record<string, `/${string}`>;
+
+export interface ContextDatabase<Layout extends ContainerLayout> {
+  readonly context: ContextName;
+  readonly layout: Layout;
+  container(name: keyof Layout & string): Container;
+  /** Creates the database and its containers. Local development and tests only: infra/ does it in Azure. */
+  ensureCreated(): Promise<void>;
+}
+
+const clients = new Map<string, CosmosClient>();
+const declared: ContextDatabase<ContainerLayout>[] = [];
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** Any key works against the local Cosmos server; the emulator needs its own, given as COSMOS_KEY. */
+const LOCAL_PLACEHOLDER_KEY = Buffer.from('local-development-only').toString('base64');
+
+export function isLocalEndpoint(endpoint: string): boolean {
+  return LOCAL_HOSTS.has(new URL(endpoint).hostname);
+}
+
+function clientFor(context: ContextName): CosmosClient {
+  const endpoint = config.cosmosEndpoint(context);
+  if (!endpoint) throw new Error(`No Cosmos DB endpoint: set COSMOS_ENDPOINT (or COSMOS_ENDPOINT_${context.toUpperCase()})`);
+  const cacheKey = `${context}|${endpoint}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    // Loaded on first use so that functions which never touch Cosmos do not pay for it at cold start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { CosmosClient: Client } = require('@azure/cosmos') as typeof import('@azure/cosmos');
+    client = new Client(clientOptions(context, endpoint));
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+function clientOptions(context: ContextName, endpoint: string): CosmosClientOptions {
+  if (isLocalEndpoint(endpoint)) {
+    return {
+      endpoint,
+      key: config.cosmosKey() ?? LOCAL_PLACEHOLDER_KEY,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const identity = require('@azure/identity') as typeof import('@azure/identity');
+  const clientId = config.identityClientId(context);
+  const aadCredentials = clientId
+    ? new identity.ManagedIdentityCredential({ clientId })
+    : new identity.DefaultAzureCredential(); // a developer running locally against the cloud account
+  return { endpoint, aadCredentials };
+}
+
+export function contextDatabase<Layout extends ContainerLayout>(
+  context: ContextName,
+  layout: Layout,
+): ContextDatabase<Layout> {
+  const database = () => clientFor(context).database(context);
+  const handle: ContextDatabase<Layout> = {
+    context,
+    layout,
+    container: (name) => database().container(name),
+    async ensureCreated() {
+      // In Azure, infra/ creates databases and containers: the data-plane roles the contexts
+      // hold cannot, by design.
+      const endpoint = config.cosmosEndpoint(context);
+      if (!endpoint || !isLocalEndpoint(endpoint)) throw new Error(`ensureCreated is for local endpoints only (${context}: ${endpoint})`);
+      const { database: db } = await clientFor(context).databases.createIfNotExists({ id: context });
+      for (const [id, path] of Object.entries(layout)) {
+        await db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } });
+      }
+    },
+  };
+  declared.push(handle);
+  return handle;
+}
+
+/** Every context database declared so far (one per imported repository module). */
+export function declaredDatabases(): readonly ContextDatabase<ContainerLayout>[] {
+  return declared;
+}
+
+/** Forget cached clients, e.g. after a test points COSMOS_ENDPOINT elsewhere. */
+export function resetCosmosClients(): void {
+  for (const client of clients.values()) client.dispose();
+  clients.clear();
+}
+
+/** Cosmos reports "not found", "conflict" and "precondition failed" as errors with a numeric code. */
+export function cosmosStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}

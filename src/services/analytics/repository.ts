@@ -1,0 +1,80 @@
+/**
+ * The analytics context's data: one fact per order, recorded when the order is fulfilled and
+ * retracted (never deleted) when the saga undoes it, so reports can count both.
+ */
+import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import type { Currency, PricedLine } from '../../libs/events';
+
+export const analyticsData = contextDatabase('analytics', { facts: '/orderId' });
+
+export interface OrderSale {
+  orderId: string;
+  customerId: string;
+  total: number;
+  currency: Currency;
+  lines: PricedLine[];
+}
+
+export interface FactDocument extends Partial<Omit<OrderSale, 'orderId'>> {
+  id: string;
+  orderId: string;
+  status: 'recorded' | 'retracted';
+  /** Absent on a tombstone: the order was retracted before its fact was ever recorded. */
+  recordedAt?: string;
+  retractedAt?: string;
+}
+
+const facts = () => analyticsData.container('facts');
+
+export async function readFact(orderId: string): Promise<FactDocument | undefined> {
+  const { resource } = await facts().item(orderId, orderId).read<FactDocument>();
+  return resource;
+}
+
+/**
+ * Records the sale unless the order already has a fact. Whatever is stored stands: a repeat
+ * changes nothing, and in particular a retracted fact stays retracted - a late duplicate of the
+ * record step must not undo a compensation that already ran.
+ */
+export async function recordFact(sale: OrderSale, now: Date): Promise<FactDocument> {
+  const existing = await readFact(sale.orderId);
+  if (existing) return existing;
+  const fact: FactDocument = { id: sale.orderId, ...sale, status: 'recorded', recordedAt: now.toISOString() };
+  try {
+    await facts().items.create(fact);
+    return fact;
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+    const stored = await readFact(sale.orderId);
+    if (!stored) throw new Error(`fact ${sale.orderId} conflicted on create but cannot be read`, { cause: error });
+    return stored;
+  }
+}
+
+const MAX_WRITE_ATTEMPTS = 20;
+
+/**
+ * Retracts the order's fact. With no fact yet, leaves a retracted tombstone, so that a record
+ * arriving late (a redelivered activity) finds the order retracted and cannot resurrect it.
+ * `wasRecorded` is read from the stored fact, so a repeat gives the same answer as the first run.
+ */
+export async function retractFact(orderId: string, now: Date): Promise<{ wasRecorded: boolean }> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const { resource: stored, etag } = await facts().item(orderId, orderId).read<FactDocument>();
+    if (stored?.status === 'retracted') return { wasRecorded: stored.recordedAt !== undefined };
+    try {
+      if (!stored) {
+        await facts().items.create({ id: orderId, orderId, status: 'retracted', retractedAt: now.toISOString() } satisfies FactDocument);
+        return { wasRecorded: false };
+      }
+      const { id, customerId, total, currency, lines, recordedAt } = stored;
+      const retracted: FactDocument = { id, orderId, customerId, total, currency, lines, status: 'retracted', recordedAt, retractedAt: now.toISOString() };
+      await facts().item(orderId, orderId).replace(retracted, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      return { wasRecorded: true };
+    } catch (error) {
+      // A concurrent record or retract wrote first (409 on create, 412 on replace): decide again.
+      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new Error(`fact ${orderId}: too much write contention`);
+}

@@ -1,0 +1,3 @@
+/** The inventory context: importing it registers its activities. */
+import './reserve-stock';
+import './release-stock';

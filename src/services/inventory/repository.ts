@@ -1,0 +1,75 @@
+/**
+ * The inventory context's data: one stock document per sku, holding the units still available
+ * and every order's hold on that sku. A hold lives in the same document as the counter, so one
+ * ETag-guarded replace moves units from "available" to "held" atomically: no cross-document
+ * transaction is needed (and the local Cosmos server's transactional batch is not atomic).
+ */
+import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { TransientError } from '../../libs/errors';
+
+export const inventoryData = contextDatabase('inventory', { stock: '/sku' });
+
+export interface StockDocument {
+  id: string;
+  sku: string;
+  available: number;
+  /** orderId → units held for that order. */
+  holds: Record<string, number>;
+}
+
+/** What a look at a sku's stock decided: the document to write (none: leave it) and the result. */
+export interface StockDecision<R> {
+  write?: StockDocument;
+  result: R;
+}
+
+export const stockContainer = () => inventoryData.container('stock');
+
+export async function readStock(sku: string): Promise<StockDocument | undefined> {
+  const { resource } = await stockContainer().item(sku, sku).read<StockDocument>();
+  return resource;
+}
+
+/** Enough for the contention of a flash sale on one sku; past it the host retries the step later. */
+const MAX_CONFLICTS = 20;
+
+/**
+ * Read-decide-write on one sku with optimistic concurrency: `decide` sees the current document
+ * and returns what to write; the replace succeeds only if nobody wrote since the read (IfMatch).
+ * On 412 the document is read again and `decide` runs again on the fresh state, which is what
+ * makes concurrent reservations of the last units never oversell.
+ */
+export async function changeStock<R>(sku: string, decide: (stock: StockDocument | undefined) => StockDecision<R>): Promise<R> {
+  for (let conflict = 0; conflict < MAX_CONFLICTS; conflict += 1) {
+    const { resource: stock, etag } = await stockContainer().item(sku, sku).read<StockDocument>();
+    const { write, result } = decide(stock);
+    if (!write) return result;
+    if (!stock) throw new Error(`stock ${sku}: cannot change a sku that does not exist`);
+    try {
+      await stockContainer().item(sku, sku).replace(write, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      return result;
+    } catch (error) {
+      if (cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new TransientError(`stock ${sku}: still contended after ${MAX_CONFLICTS} attempts`);
+}
+
+/**
+ * Loads stock levels: missing skus are created and existing ones kept, unless `reset`, which
+ * replaces them with the given level and no holds (local development and tests only).
+ */
+export async function seedStock(entries: { sku: string; available: number }[], { reset = false }: { reset?: boolean } = {}): Promise<void> {
+  for (const { sku, available } of entries) {
+    const document: StockDocument = { id: sku, sku, available, holds: {} };
+    if (reset) {
+      await stockContainer().items.upsert(document);
+      continue;
+    }
+    try {
+      await stockContainer().items.create(document);
+    } catch (error) {
+      if (cosmosStatus(error) !== 409) throw error;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The simulated mail provider. Deterministic: the message id derives from the idempotency key,
+ * so a resend after a crash is recognisable as the same message. Any address at `bounce.test`
+ * has no mailbox: the provider refuses it permanently, which no retry can change.
+ */
+import { createHash } from 'node:crypto';
+import { simulatedLatency } from '../../libs/simulation';
+
+const BOUNCING_DOMAIN = 'bounce.test';
+
+export interface Email {
+  idempotencyKey: string;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+export type SendResult = { accepted: true; messageId: string } | { accepted: false; reason: string };
+
+async function send(email: Email): Promise<SendResult> {
+  await simulatedLatency('mailer');
+  const domain = email.to.slice(email.to.lastIndexOf('@') + 1).toLowerCase();
+  if (domain === BOUNCING_DOMAIN) return { accepted: false, reason: `mailbox ${email.to} does not exist` };
+  const digest = createHash('sha256').update(email.idempotencyKey).digest('hex').slice(0, 24);
+  return { accepted: true, messageId: `msg_${digest}` };
+}
+
+export const mailer = { send };

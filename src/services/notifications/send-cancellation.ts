@@ -1,0 +1,40 @@
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { correlatedLogger } from '../../libs/correlation';
+import { factType, parseCommand, SendCancellation, type CancellationNotNeeded, type CancellationSent } from '../../libs/events';
+import { NotificationsActivities } from './contract';
+import { readMessage } from './repository';
+import { sendOnce } from './send-once';
+
+/**
+ * Compensation for sendConfirmation: tells the customer the order is off, once. It runs only
+ * where a confirmation reached the same address, so a bounce here means something is wrong
+ * beyond a retry's reach: it fails the compensation (and the order shows it) rather than
+ * pretending the customer was told.
+ */
+export async function sendCancellation(input: unknown, context: InvocationContext): Promise<CancellationSent | CancellationNotNeeded> {
+  const command = parseCommand(SendCancellation, input);
+  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+  const log = correlatedLogger(context, ids);
+
+  // The saga also calls this when the confirmation step failed midway: the customer is told of a
+  // cancellation only if they were told of the order.
+  if (!(await readMessage(command.orderId, 'confirmation'))) {
+    log.info('cancellation not needed: no confirmation was sent');
+    return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
+  }
+
+  const result = await sendOnce(command.orderId, 'cancellation', {
+    to: command.customerEmail,
+    subject: `Your order ${command.orderId} was cancelled`,
+    body: `We are sorry: your order ${command.orderId} was cancelled (${command.reason}).`,
+  });
+  if (!result.sent) {
+    log.error('cancellation bounced', { reason: result.reason });
+    throw new Error(`cancellation for order ${command.orderId} bounced: ${result.reason}`);
+  }
+  log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
+  return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
+}
+
+df.app.activity(NotificationsActivities.sendCancellation, { handler: sendCancellation });

@@ -1,0 +1,95 @@
+/**
+ * The dead-letter queue: orders whose compensations still failed after every retry, waiting for a
+ * person. Each such order gets exactly one message, even though the activity that sends it may
+ * run more than once: the order document records the claim before the send and the message id
+ * after it, and a run that finds a claim without a message id looks in the queue before sending.
+ */
+import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
+import type { CompensationName } from './order-view';
+import { updateOrder } from './repository';
+
+/** Enough to run a failed compensation again: which activity, with which input. */
+export interface FailedCompensation {
+  name: CompensationName;
+  activity: string;
+  input: unknown;
+  error: string;
+}
+
+export interface DeadLetter {
+  orderId: string;
+  correlationId: string;
+  reason: string;
+  failed: FailedCompensation[];
+  deadLetteredAt: string;
+}
+
+/** What the order document keeps of its dead letter. */
+export interface DeadLetterRecord {
+  state: 'claimed' | 'sent' | 'resolved';
+  letter: DeadLetter;
+  messageId?: string;
+  repairs?: number;
+}
+
+const queueName = () => process.env.DEAD_LETTER_QUEUE?.trim() || 'order-dead-letters';
+const deadLetters = () => queueClient(queueName());
+/** How many messages one look at the queue can see; a dead-letter queue is meant to stay short. */
+const PEEK_LIMIT = 32;
+
+/** Local development and tests only: in Azure the queue is declared in infra/. */
+export async function ensureDeadLetterQueue(): Promise<void> {
+  await deadLetters().createIfNotExists();
+}
+
+export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageId: string; repeated: boolean }> {
+  let claimedBefore = false;
+  const claimed = await updateOrder(letter.orderId, (order) => {
+    if (order.deadLetter) {
+      claimedBefore = true;
+      return undefined;
+    }
+    return { ...order, deadLetter: { state: 'claimed', letter } };
+  });
+  const record = claimed.deadLetter!;
+  if (record.messageId) return { messageId: record.messageId, repeated: true };
+
+  // A claim without a message id: an earlier run may have sent and then died before recording it.
+  const earlier = claimedBefore ? await findMessage(letter.orderId) : undefined;
+  const messageId = earlier?.messageId ?? (await deadLetters().sendMessage(encodeMessage(record.letter))).messageId;
+  await updateOrder(letter.orderId, (order) =>
+    order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...order.deadLetter!, state: 'sent', messageId } },
+  );
+  return { messageId, repeated: Boolean(earlier) };
+}
+
+export async function listDeadLetters(): Promise<{ approximateCount: number; deadLetters: DeadLetter[] }> {
+  const queue = deadLetters();
+  const [{ approximateMessagesCount }, { peekedMessageItems }] = await Promise.all([
+    queue.getProperties(),
+    queue.peekMessages({ numberOfMessages: PEEK_LIMIT }),
+  ]);
+  return { approximateCount: approximateMessagesCount ?? peekedMessageItems.length, deadLetters: peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)) };
+}
+
+/** Removes the order's message once its compensations are done; the others become visible again at once. */
+export async function removeDeadLetter(orderId: string): Promise<boolean> {
+  const queue = deadLetters();
+  const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: PEEK_LIMIT, visibilityTimeout: 30 });
+  let removed = false;
+  for (const item of receivedMessageItems) {
+    if (decodeMessage<DeadLetter>(item.messageText).orderId === orderId) {
+      await queue.deleteMessage(item.messageId, item.popReceipt);
+      removed = true;
+    } else {
+      await queue.updateMessage(item.messageId, item.popReceipt, undefined, 0);
+    }
+  }
+  return removed;
+}
+
+async function findMessage(orderId: string): Promise<{ messageId: string } | undefined> {
+  const { peekedMessageItems } = await deadLetters().peekMessages({ numberOfMessages: PEEK_LIMIT });
+  const found = peekedMessageItems.find((item) => decodeMessage<DeadLetter>(item.messageText).orderId === orderId);
+  return found ? { messageId: found.messageId } : undefined;
+}

@@ -1,0 +1,64 @@
+/**
+ * The operator's door to the dead-letter queue, protected by a function key:
+ *   GET  /api/operations/dead-letters                   the orders waiting for a person
+ *   POST /api/operations/dead-letters/{orderId}/retry   run that order's failed compensations again
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { json, originOf } from '../../../libs/http';
+import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
+import { listDeadLetters } from '../dead-letters';
+import type { RepairInput } from '../repair-order.orchestrator';
+import { readOrder } from '../repository';
+import { findInstance } from './instance';
+import { ORDER_ID } from './request-schemas';
+
+export async function listDeadLettersHttp(): Promise<HttpResponseInit> {
+  const { approximateCount, deadLetters } = await listDeadLetters();
+  return json(200, {
+    approximateCount,
+    deadLetters: deadLetters.map(({ orderId, correlationId, reason, failed, deadLetteredAt }) => ({
+      orderId,
+      correlationId,
+      reason,
+      deadLetteredAt,
+      failed: failed.map(({ name, error }) => ({ name, error })),
+    })),
+  });
+}
+
+export async function retryDeadLetterHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const orderId = request.params.orderId ?? '';
+  const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
+  if (!order?.deadLetter) return json(404, { orderId, message: 'no dead letter for this order' });
+  if (order.status !== 'CompensationFailed') return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
+
+  const client = df.getClient(context);
+  const instanceId = repairInstanceId(orderId);
+  const running = await findInstance(client, instanceId);
+  if (running && ['Pending', 'Running'].includes(running.runtimeStatus)) {
+    return json(409, { orderId, message: 'a repair of this order is already running' });
+  }
+  const input: RepairInput = { orderId, correlationId: order.correlationId, failed: order.deadLetter.letter.failed };
+  try {
+    await client.startNew(REPAIR_ORDER_ORCHESTRATION, { instanceId, input });
+  } catch (error) {
+    if (await findInstance(client, instanceId)) return json(409, { orderId, message: 'a repair of this order is already running' });
+    throw error;
+  }
+  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
+  correlatedLogger(context, { correlationId, orderId }).info('repair started', { failed: input.failed.map((entry) => entry.name) });
+  const statusUrl = `${originOf(request)}/api/orders/${orderId}`;
+  return json(202, { orderId, repairInstanceId: instanceId, retrying: input.failed.map((entry) => entry.name), statusUrl }, { location: statusUrl });
+}
+
+app.http('listDeadLettersHttp', { route: 'operations/dead-letters', methods: ['GET'], authLevel: 'function', handler: listDeadLettersHttp });
+
+app.http('retryDeadLetterHttp', {
+  route: 'operations/dead-letters/{orderId}/retry',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: retryDeadLetterHttp,
+});

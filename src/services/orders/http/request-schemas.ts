@@ -1,0 +1,47 @@
+/** The shapes the HTTP API accepts. Unknown keys are refused, so nothing unexpected reaches an object. */
+import { z } from 'zod';
+import { Currency } from '../../../libs/events';
+
+export const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+/** ICU knows every ISO 3166-1 alpha-2 code; for an unknown one it echoes the code back. */
+const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+
+const OrderItem = z.strictObject({ sku: text(64), quantity: z.number().int().min(1).max(1000) });
+
+/**
+ * One line per sku. Checked beside the line schema (an intersection), not after it, so that a
+ * duplicate is reported in the same answer as every other bad field.
+ */
+const UniqueSkus = z.array(z.looseObject({ sku: z.unknown() })).superRefine((items, check) => {
+  const seen = new Set<unknown>();
+  items.forEach(({ sku }, index) => {
+    if (seen.has(sku)) check.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicate sku ${String(sku)}: use one line per sku` });
+    seen.add(sku);
+  });
+});
+
+export const PlaceOrderRequest = z.strictObject({
+  orderId: z.string().regex(ORDER_ID, 'must be 1-64 letters, digits, _ or -').optional(),
+  customerId: text(64),
+  customerEmail: z.email().max(254),
+  currency: Currency,
+  items: z.intersection(z.array(OrderItem).min(1).max(50), UniqueSkus),
+  payment: z.strictObject({ token: text(128) }),
+  shippingAddress: z.strictObject({
+    line1: text(200),
+    city: text(100),
+    postalCode: text(16),
+    country: z.string().refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE'),
+  }),
+});
+export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
+
+export const ApprovalRequest = z.strictObject({
+  approved: z.boolean(),
+  approver: text(100),
+});

@@ -1,0 +1,11 @@
+import './place-order.orchestrator';
+import './validate-order';
+import './record-order-progress';
+import './dead-letter-order';
+import './repair-order.orchestrator';
+import './record-repair-outcome';
+import './http/place-order.http';
+import './http/get-order.http';
+import './http/decide-approval.http';
+import './http/get-catalog.http';
+import './http/dead-letters.http';

@@ -1,0 +1,113 @@
+/**
+ * The orders context's data: one document per order (its status and step log, written at every
+ * status transition) and the catalog the prices come from.
+ */
+import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import type { Currency } from '../../libs/events';
+import type { DeadLetterRecord } from './dead-letters';
+import { isFinal, type OrderStatus, type OrderView } from './order-view';
+
+export const ordersData = contextDatabase('orders', { orders: '/orderId', catalog: '/sku' });
+
+export interface CatalogItem {
+  sku: string;
+  name: string;
+  /** Price per unit, in major units, for every currency the shop sells in. */
+  prices: Record<Currency, number>;
+}
+
+interface CatalogDocument extends CatalogItem {
+  id: string;
+}
+
+export interface OrderDocument extends OrderView {
+  id: string;
+  /** The saga's write sequence: a write with a lower revision than the stored one is stale. */
+  revision: number;
+  updatedAt: string;
+  /** Set when compensations failed for good and the order went to the dead-letter queue. */
+  deadLetter?: DeadLetterRecord;
+}
+
+/**
+ * A final status is final, with one exception: an operator's repair that completes the failed
+ * compensations of a CompensationFailed order makes it Compensated.
+ */
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return !isFinal(from) || (from === 'CompensationFailed' && to === 'Compensated');
+}
+
+export async function readCatalog(skus?: readonly string[]): Promise<CatalogItem[]> {
+  const query = skus
+    ? { query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@skus, c.sku)', parameters: [{ name: '@skus', value: [...skus] }] }
+    : { query: 'SELECT * FROM c' };
+  const { resources } = await ordersData.container('catalog').items.query<CatalogDocument>(query).fetchAll();
+  return resources.map(({ sku, name, prices }) => ({ sku, name, prices })).sort((a, b) => a.sku.localeCompare(b.sku));
+}
+
+/** Loads catalog items; existing items are kept unless `reset` is set. */
+export async function seedCatalog(items: readonly CatalogItem[], { reset = false } = {}): Promise<void> {
+  const catalog = ordersData.container('catalog');
+  for (const item of items) {
+    const document: CatalogDocument = { id: item.sku, ...item };
+    if (reset) {
+      await catalog.items.upsert(document);
+      continue;
+    }
+    try {
+      await catalog.items.create(document);
+    } catch (error) {
+      if (cosmosStatus(error) !== 409) throw error;
+    }
+  }
+}
+
+export async function readOrder(orderId: string): Promise<OrderDocument | undefined> {
+  const { resource } = await ordersData.container('orders').item(orderId, orderId).read<OrderDocument>();
+  return resource;
+}
+
+/**
+ * Writes the saga's view of an order unless a newer one is already stored. Activities are
+ * delivered at least once, so an old write can arrive late; the revision makes it harmless,
+ * and an order that reached a final status never changes again.
+ */
+export async function saveOrderProgress(revision: number, view: OrderView, now: Date): Promise<'written' | 'stale'> {
+  const orders = ordersData.container('orders');
+  const document: OrderDocument = { ...view, id: view.orderId, revision, updatedAt: now.toISOString() };
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const { resource: stored, etag } = await orders.item(view.orderId, view.orderId).read<OrderDocument>();
+    if (stored && (stored.revision >= revision || !canMove(stored.status, view.status))) return 'stale';
+    try {
+      const replacement = stored?.deadLetter ? { ...document, deadLetter: stored.deadLetter } : document;
+      if (stored) await orders.item(view.orderId, view.orderId).replace(replacement, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      else await orders.items.create(document);
+      return 'written';
+    } catch (error) {
+      // Someone wrote in between (409 on create, 412 on replace): read again and decide again.
+      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new Error(`order ${view.orderId}: too much write contention`);
+}
+
+/**
+ * Read-decide-write on an existing order document, guarded by its ETag: `decide` returns the new
+ * document, or undefined to leave it as it is. Returns what is stored afterwards.
+ */
+export async function updateOrder(orderId: string, decide: (stored: OrderDocument) => OrderDocument | undefined): Promise<OrderDocument> {
+  const item = ordersData.container('orders').item(orderId, orderId);
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const { resource: stored, etag } = await item.read<OrderDocument>();
+    if (!stored) throw new Error(`order ${orderId}: no order document`);
+    const next = decide(stored);
+    if (!next) return stored;
+    try {
+      await item.replace(next, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      return next;
+    } catch (error) {
+      if (cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new Error(`order ${orderId}: too much write contention`);
+}

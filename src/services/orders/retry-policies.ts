@@ -1,0 +1,35 @@
+/**
+ * One retry policy per step. Only transient faults reach these (business outcomes are returned
+ * as values), so each policy answers one question: how long may this dependency be unwell
+ * before the saga gives up on the step?
+ *
+ * | step          | first | backoff | attempts | cap  | why |
+ * |---------------|-------|---------|----------|------|-----|
+ * | validate      | 1 s   | ×2      | 3        | 10 s | a catalog read; if Cosmos is down for long, fail fast with nothing to undo |
+ * | progress      | 1 s   | ×2      | 5        | 15 s | the order document must follow the saga; cheap to retry |
+ * | pay           | 2 s   | ×2      | 4        | 30 s | gateways blip (tok_flaky fails twice); the idempotency key makes retries safe |
+ * | reserve       | 1 s   | ×2      | 4        | 10 s | ETag contention is resolved inside the activity; this covers Cosmos faults |
+ * | notification  | 5 s   | ×2      | 3        | 30 s | non-critical: a late email is fine, a stuck saga is not |
+ * | analytics     | 5 s   | ×2      | 3        | 30 s | non-critical: never hold an order for a dashboard |
+ * | ship          | 2 s   | ×2      | 4        | 30 s | carrier APIs blip; the idempotency key gives one shipment per order |
+ * | compensation  | 5 s   | ×2      | 6        | 60 s | undoing must try hardest: a failure here needs a person |
+ */
+import * as df from 'durable-functions';
+
+function policy(firstMs: number, attempts: number, capMs: number): df.RetryOptions {
+  const options = new df.RetryOptions(firstMs, attempts);
+  options.backoffCoefficient = 2;
+  options.maxRetryIntervalInMilliseconds = capMs;
+  return options;
+}
+
+export const RetryPolicies = {
+  validate: policy(1_000, 3, 10_000),
+  progress: policy(1_000, 5, 15_000),
+  pay: policy(2_000, 4, 30_000),
+  reserve: policy(1_000, 4, 10_000),
+  notification: policy(5_000, 3, 30_000),
+  analytics: policy(5_000, 3, 30_000),
+  ship: policy(2_000, 4, 30_000),
+  compensation: policy(5_000, 6, 60_000),
+} as const;

@@ -1,0 +1,258 @@
+/**
+ * The saga helper behind the placeOrder orchestration: it keeps the step log, remembers how to
+ * undo each step once that step has succeeded, and on failure undoes them in reverse order.
+ *
+ * Everything here runs inside the orchestrator, so it obeys the orchestrator's rules: time comes
+ * from `currentUtcDateTime`, and every effect is a durable task.
+ */
+import type * as df from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { OrdersActivities } from './contract';
+import type { DeadLetter, FailedCompensation } from './dead-letters';
+import type { CompensationEntry, CompensationName, FinalStatus, OrderStatus, OrderView, StepEntry, StepName } from './order-view';
+import { RetryPolicies } from './retry-policies';
+
+/** What a generator step yields to the durable runtime and gets back. */
+export type Durable<T> = Generator<Task, T, unknown>;
+
+/** A business rule ended the order (declined card, no stock, …): the answer, not a fault. */
+export class BusinessRejection extends Error {
+  constructor(readonly step: StepName, reason: string) {
+    super(reason);
+  }
+}
+
+/** A step's transient fault outlasted its retry policy. */
+export class StepFault extends Error {
+  constructor(readonly step: StepName, reason: string) {
+    super(reason);
+  }
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** How to undo one step. */
+export interface Compensation {
+  name: CompensationName;
+  /** The activity and its input, kept so that a person can run it again from the dead-letter queue. */
+  activity: string;
+  input: unknown;
+  start: () => Task;
+  /** Reads the compensation's answer: false when there turned out to be nothing to undo. */
+  undid: (result: unknown) => boolean;
+}
+
+export class OrderSaga {
+  readonly view: OrderView;
+  private readonly compensations: Compensation[] = [];
+  /** Orders the order document's writes, so a stale duplicate can never overwrite a newer state. */
+  private revision = 0;
+
+  constructor(
+    private readonly context: OrchestrationContext,
+    ids: { orderId: string; correlationId: string },
+    currency: OrderView['currency'],
+  ) {
+    this.view = { ...ids, status: 'Pending', total: null, currency, steps: [], compensations: [], warnings: [] };
+    this.publish();
+  }
+
+  /** Schedules an activity with its retry policy. Retries happen in the host, between replays. */
+  call(activity: string, policy: df.RetryOptions, input: unknown): Task {
+    return this.context.df.callActivityWithRetry(activity, policy, input);
+  }
+
+  /**
+   * Runs one step to its result. An activity that exhausted its retries becomes a StepFault; since
+   * it may have done part of its work before failing, its `undo` is registered all the same
+   * (every compensation is idempotent and says when there was nothing to undo).
+   */
+  *step<T>(name: StepName, task: Task, options: { undo?: Compensation } = {}): Durable<T> {
+    const entry = this.begin(name);
+    try {
+      const result = (yield task) as T;
+      this.mark(entry, 'succeeded');
+      return result;
+    } catch (error) {
+      this.mark(entry, 'failed', firstLine(error));
+      if (options.undo) this.onUndo(options.undo);
+      throw new StepFault(name, firstLine(error));
+    }
+  }
+
+  /** Ends the saga for a business reason given by a step that ran. */
+  reject(name: StepName, reason: string): never {
+    const entry = this.lastEntry(name);
+    if (entry) this.mark(entry, 'failed', reason);
+    throw new BusinessRejection(name, reason);
+  }
+
+  /** Ends the saga for a transient fault that outlasted its retries. */
+  fault(name: StepName, reason: string): never {
+    throw new StepFault(name, reason);
+  }
+
+  /** Records how to undo a step that did (or may have done) its work, should a later step fail. */
+  onUndo(compensation: Compensation): void {
+    this.compensations.push(compensation);
+  }
+
+  /** A non-critical step failed: the order goes on, and the failure stays visible on it. */
+  warn(name: StepName, message: string): void {
+    const entry = this.lastEntry(name);
+    if (entry) this.mark(entry, 'warning', message);
+    this.view.warnings.push(`${name}: ${message}`);
+    this.publish();
+  }
+
+  priced(total: number): void {
+    this.view.total = total;
+    this.publish();
+  }
+
+  /**
+   * Starts the given branches together and waits for every one of them to settle.
+   * `Task.all` alone would fail fast on the first failure and hide which other branches
+   * succeeded - and those are exactly the ones that must be undone.
+   */
+  *parallel<T extends unknown[]>(branches: { [K in keyof T]: [StepName, Task] }): Durable<{ [K in keyof T]: Outcome<T[K]> }> {
+    const entries = branches.map(([name]) => this.begin(name));
+    const tasks = branches.map(([, task]) => task);
+    try {
+      yield this.context.df.Task.all(tasks);
+    } catch {
+      // A branch failed first; wait for the rest below so that every outcome is known.
+    }
+    for (const task of tasks) {
+      if (!task.isCompleted && !task.isFaulted) {
+        try {
+          yield task;
+        } catch {
+          // Read from the task below.
+        }
+      }
+    }
+    return tasks.map((task, index) => {
+      if (task.isCompleted) {
+        this.mark(entries[index], 'succeeded');
+        return { ok: true, value: task.result };
+      }
+      const error = firstLine(task.result);
+      this.mark(entries[index], 'failed', error);
+      return { ok: false, error };
+    }) as { [K in keyof T]: Outcome<T[K]> };
+  }
+
+  /** Waits for a person's decision, raced against a durable timer. */
+  *awaitDecision<D>(name: StepName, eventName: string, timeoutMs: number): Durable<D | 'timedOut'> {
+    const entry = this.begin(name);
+    const deadline = new Date(this.context.df.currentUtcDateTime.getTime() + timeoutMs);
+    const timeout = this.context.df.createTimer(deadline);
+    const decision = this.context.df.waitForExternalEvent(eventName);
+    const winner = yield this.context.df.Task.any([decision, timeout]);
+    if (winner === decision) {
+      timeout.cancel();
+      this.mark(entry, 'succeeded');
+      return decision.result as D;
+    }
+    return 'timedOut';
+  }
+
+  /** Moves the order to a new status, in custom status and in the order document. */
+  *moveTo(status: OrderStatus): Durable<void> {
+    this.view.status = status;
+    this.publish();
+    this.revision += 1;
+    try {
+      yield this.call(OrdersActivities.recordProgress, RetryPolicies.progress, {
+        orderId: this.view.orderId,
+        correlationId: this.view.correlationId,
+        revision: this.revision,
+        view: this.view,
+      });
+    } catch (error) {
+      // The saga's own state is durable in its history; a lagging document must not undo a sale.
+      this.view.warnings.push(`order document not updated to ${status}: ${firstLine(error)}`);
+      this.publish();
+    }
+  }
+
+  /** The happy ending. */
+  *complete(): Durable<OrderView> {
+    yield* this.moveTo('Completed');
+    return this.view;
+  }
+
+  /**
+   * The unhappy ending: undo every step that did or may have done its work, newest first. A
+   * compensation that still fails after its retries does not stop the others; it leaves the order
+   * CompensationFailed. When no compensation found anything to undo, the order simply failed.
+   */
+  *abort(failure: unknown): Durable<OrderView> {
+    this.view.reason = firstLine(failure);
+    const failed: FailedCompensation[] = [];
+    for (const compensation of [...this.compensations].reverse()) {
+      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now() };
+      this.view.compensations.push(entry);
+      this.publish();
+      try {
+        const result: unknown = yield compensation.start();
+        Object.assign(entry, compensation.undid(result) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
+      } catch (error) {
+        Object.assign(entry, { status: 'failed', at: this.now(), detail: firstLine(error) });
+        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: firstLine(error) });
+      }
+    }
+    let status: FinalStatus;
+    if (failed.length > 0) {
+      status = 'CompensationFailed';
+      this.view.reason += `; compensation failed: ${failed.map((entry) => entry.name).join(', ')}`;
+    } else if (this.view.compensations.some((entry) => entry.status === 'succeeded')) status = 'Compensated';
+    else status = failure instanceof BusinessRejection ? 'Rejected' : 'Failed';
+    yield* this.moveTo(status);
+    if (failed.length > 0) yield* this.deadLetter(failed);
+    return this.view;
+  }
+
+  /** Hands what could not be undone to a person, through the dead-letter queue. */
+  private *deadLetter(failed: FailedCompensation[]): Durable<void> {
+    const { orderId, correlationId } = this.view;
+    const letter: DeadLetter = { orderId, correlationId, reason: this.view.reason ?? '', failed, deadLetteredAt: this.now() };
+    try {
+      yield this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter);
+    } catch (error) {
+      this.view.warnings.push(`dead letter not sent: ${firstLine(error)}`);
+      this.publish();
+    }
+  }
+
+  private begin(name: StepName): StepEntry {
+    const entry: StepEntry = { name, status: 'running', at: this.now() };
+    this.view.steps.push(entry);
+    this.publish();
+    return entry;
+  }
+
+  private mark(entry: StepEntry, status: StepEntry['status'], detail?: string): void {
+    Object.assign(entry, { status, at: this.now() }, detail ? { detail } : {});
+    this.publish();
+  }
+
+  private lastEntry(name: StepName): StepEntry | undefined {
+    return [...this.view.steps].reverse().find((entry) => entry.name === name);
+  }
+
+  private now(): string {
+    return this.context.df.currentUtcDateTime.toISOString();
+  }
+
+  private publish(): void {
+    this.context.df.setCustomStatus(this.view);
+  }
+}
+
+/** Activity failures arrive as "message \n stack"; the first line is what a person needs. */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0].trim();
+}

@@ -1,0 +1,149 @@
+/**
+ * The simulated payment gateway (PSP). Its records live in the `gatewayLedger` container, one
+ * entry per idempotency key, so it behaves like a real provider across restarts: asked twice
+ * under the same key, it answers with the first result and moves the money once.
+ *
+ * Test cards:
+ * | token              | behaviour |
+ * |--------------------|-----------|
+ * | `tok_visa`         | charges |
+ * | `tok_declined`     | declined (an answer, not an error) |
+ * | `tok_flaky`        | times out (TransientError) on the first two attempts for a key, then charges |
+ * | `tok_gateway_down` | always times out (TransientError) |
+ * | `tok_refund_fails` | charges; every refund times out (TransientError) |
+ * | anything else      | declined: "unknown card token" |
+ */
+import { randomUUID } from 'node:crypto';
+import { TransientError } from '../../libs/errors';
+import type { Currency } from '../../libs/events';
+import { simulatedLatency } from '../../libs/simulation';
+import { readLedgerEntry, writeLedgerEntry, type LedgerEntry } from './repository';
+
+interface TestCard {
+  /** Attempts per key that time out before the gateway answers (Infinity: it never does). */
+  timeoutsBeforeAnswer: number;
+  declineReason?: string;
+  refundsTimeOut?: boolean;
+}
+
+const TEST_CARDS: Record<string, TestCard> = {
+  tok_visa: { timeoutsBeforeAnswer: 0 },
+  tok_declined: { timeoutsBeforeAnswer: 0, declineReason: 'card declined' },
+  tok_flaky: { timeoutsBeforeAnswer: 2 },
+  tok_gateway_down: { timeoutsBeforeAnswer: Infinity },
+  tok_refund_fails: { timeoutsBeforeAnswer: 0, refundsTimeOut: true },
+};
+const UNKNOWN_CARD: TestCard = { timeoutsBeforeAnswer: 0, declineReason: 'unknown card token' };
+const cardFor = (token: string): TestCard => (Object.hasOwn(TEST_CARDS, token) ? TEST_CARDS[token] : UNKNOWN_CARD);
+
+export interface ChargeRequest {
+  idempotencyKey: string;
+  orderId: string;
+  token: string;
+  amount: number;
+  currency: Currency;
+}
+
+export type ChargeResult = { outcome: 'charged'; chargeId: string; amount: number; currency: Currency } | { outcome: 'declined'; reason: string };
+
+export interface RefundRequest {
+  idempotencyKey: string;
+  /** The key the refunded charge was made under: how the shop names the charge to the gateway. */
+  chargeKey: string;
+}
+
+export interface RefundResult {
+  refundId: string;
+  amount: number;
+}
+
+/** What one look at the ledger decided: an entry to write (if any) and the answer once written. */
+type Decision<A> = { write?: LedgerEntry; answer: A | 'timeout' };
+
+const MAX_RACES = 20;
+
+/**
+ * Reads the entry under `key`, lets `decide` choose, and writes the choice guarded by the ETag.
+ * Two concurrent requests under one key cannot both move money: the loser's write is refused,
+ * it reads the winner's entry and answers with it.
+ */
+async function underKey<A>(key: string, decide: (entry: LedgerEntry | undefined) => Decision<A>): Promise<A> {
+  for (let race = 0; race < MAX_RACES; race += 1) {
+    const current = await readLedgerEntry(key);
+    const { write, answer } = decide(current?.value);
+    if (write && !(await writeLedgerEntry(write, current?.etag))) continue;
+    if (answer === 'timeout') throw new TransientError(`payment gateway timed out (key ${key})`);
+    return answer;
+  }
+  throw new TransientError(`payment gateway busy (key ${key})`);
+}
+
+function chargeAnswer(entry: LedgerEntry): ChargeResult | undefined {
+  if (entry.status === 'charged') return { outcome: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
+  if (entry.status === 'declined') return { outcome: 'declined', reason: entry.reason! };
+  return undefined;
+}
+
+async function charge(request: ChargeRequest): Promise<ChargeResult> {
+  await simulatedLatency('gateway');
+  const card = cardFor(request.token);
+  return underKey<ChargeResult>(request.idempotencyKey, (entry) => {
+    const settled = entry && chargeAnswer(entry);
+    if (settled) return { answer: settled };
+    const attempts = (entry?.attempts ?? 0) + 1;
+    const base: LedgerEntry = {
+      id: request.idempotencyKey,
+      orderId: request.orderId,
+      operation: 'charge',
+      status: 'pending',
+      attempts,
+      amount: request.amount,
+      currency: request.currency,
+      token: request.token,
+    };
+    // A gateway that is down keeps no record; one that times out still counted the attempt.
+    if (card.timeoutsBeforeAnswer === Infinity) return { answer: 'timeout' };
+    if (attempts <= card.timeoutsBeforeAnswer) return { write: base, answer: 'timeout' };
+    if (card.declineReason) {
+      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { outcome: 'declined', reason: card.declineReason } };
+    }
+    const chargeId = `ch_${randomUUID()}`;
+    return {
+      write: { ...base, status: 'charged', reference: chargeId },
+      answer: { outcome: 'charged', chargeId, amount: request.amount, currency: request.currency },
+    };
+  });
+}
+
+/** Refunds a charge in full, once per key. */
+async function refund(request: RefundRequest): Promise<RefundResult> {
+  await simulatedLatency('gateway');
+  const charged = (await readLedgerEntry(request.chargeKey))?.value;
+  // Asking to refund money that was never taken is a bug in the caller, not a passing fault.
+  if (charged?.status !== 'charged') throw new Error(`payment gateway: no charge under key ${request.chargeKey} to refund`);
+  return underKey<RefundResult>(request.idempotencyKey, (entry) => {
+    if (entry?.status === 'refunded') return { answer: { refundId: entry.reference!, amount: entry.amount } };
+    const attempts = (entry?.attempts ?? 0) + 1;
+    const base: LedgerEntry = {
+      id: request.idempotencyKey,
+      orderId: charged.orderId,
+      operation: 'refund',
+      status: 'pending',
+      attempts,
+      amount: charged.amount,
+      currency: charged.currency,
+      token: charged.token,
+    };
+    if (cardFor(charged.token).refundsTimeOut) return { write: base, answer: 'timeout' };
+    const refundId = `re_${randomUUID()}`;
+    return { write: { ...base, status: 'refunded', reference: refundId }, answer: { refundId, amount: charged.amount } };
+  });
+}
+
+/** The settled charge made under `chargeKey`, if any: how a shop finds money it took but never recorded. */
+async function findCharge(chargeKey: string): Promise<{ chargeId: string; amount: number; currency: Currency } | undefined> {
+  const entry = (await readLedgerEntry(chargeKey))?.value;
+  return entry?.status === 'charged' ? { chargeId: entry.reference!, amount: entry.amount, currency: entry.currency } : undefined;
+}
+
+export const gateway = { charge, refund, findCharge };

@@ -1,0 +1,127 @@
+/**
+ * The payments context's data: one payment document per order (what this shop knows about the
+ * money), and the simulated gateway's ledger (what the payment provider knows; a real provider
+ * keeps these records on its side, keyed by the idempotency key we send it).
+ */
+import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import type { Currency } from '../../libs/events';
+import { sumAmounts } from '../../libs/money';
+
+export const paymentsData = contextDatabase('payments', { payments: '/orderId', gatewayLedger: '/id' });
+
+interface PaymentBase {
+  id: string;
+  orderId: string;
+  amount: number;
+  currency: Currency;
+  recordedAt: string;
+}
+
+export type RefundedPayment = PaymentBase & { status: 'refunded'; paymentId: string; refundId: string; refundedAt: string };
+
+export type PaymentDocument =
+  | (PaymentBase & { status: 'charged'; paymentId: string })
+  | (PaymentBase & { status: 'declined'; reason: string })
+  | RefundedPayment;
+
+export type LedgerStatus = 'pending' | 'charged' | 'declined' | 'refunded';
+
+/** One gateway operation, keyed (id) by the idempotency key the shop sent with it. */
+export interface LedgerEntry {
+  id: string;
+  orderId: string;
+  operation: 'charge' | 'refund';
+  status: LedgerStatus;
+  /** How often the gateway was asked under this key, kept across restarts (tok_flaky counts them). */
+  attempts: number;
+  amount: number;
+  currency: Currency;
+  token: string;
+  /** The gateway's own id for a settled charge or refund. */
+  reference?: string;
+  reason?: string;
+}
+
+export interface Versioned<T> {
+  value: T;
+  etag: string;
+}
+
+const payments = () => paymentsData.container('payments');
+const ledger = () => paymentsData.container('gatewayLedger');
+
+export async function readPayment(orderId: string): Promise<PaymentDocument | undefined> {
+  const { resource } = await payments().item(orderId, orderId).read<PaymentDocument>();
+  return resource;
+}
+
+/**
+ * Stores the outcome of a charge. The first outcome stored wins: a concurrent or repeated run
+ * gets a 409 and adopts what is already there, so the order keeps one payment.
+ */
+export async function recordPayment(payment: PaymentDocument): Promise<PaymentDocument> {
+  try {
+    const { resource } = await payments().items.create(payment);
+    return resource ?? payment;
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+    const stored = await readPayment(payment.orderId);
+    if (!stored) throw new Error(`payment ${payment.orderId} conflicted on create but cannot be read`, { cause: error });
+    return stored;
+  }
+}
+
+const MAX_WRITE_ATTEMPTS = 20;
+
+/** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
+export async function markRefunded(orderId: string, refund: { refundId: string; refundedAt: string }): Promise<RefundedPayment> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const { resource: stored, etag } = await payments().item(orderId, orderId).read<PaymentDocument>();
+    if (!stored) throw new Error(`payment ${orderId}: nothing to mark refunded`);
+    if (stored.status === 'refunded') return stored;
+    if (stored.status === 'declined') throw new Error(`payment ${orderId} was declined: nothing to refund`);
+    const refunded: RefundedPayment = { ...stored, status: 'refunded', ...refund };
+    try {
+      await payments().item(orderId, orderId).replace(refunded, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      return refunded;
+    } catch (error) {
+      if (cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new Error(`payment ${orderId}: too much write contention`);
+}
+
+export async function readLedgerEntry(key: string): Promise<Versioned<LedgerEntry> | undefined> {
+  const { resource, etag } = await ledger().item(key, key).read<LedgerEntry>();
+  return resource ? { value: resource, etag: etag! } : undefined;
+}
+
+/**
+ * Writes a ledger entry only if it is still the version the caller decided on: creates it when
+ * the caller saw none, else replaces it if the ETag still matches. Returns false when someone
+ * else wrote first, so the caller reads again and decides again.
+ */
+export async function writeLedgerEntry(entry: LedgerEntry, expectedEtag: string | undefined): Promise<boolean> {
+  try {
+    if (expectedEtag === undefined) await ledger().items.create(entry);
+    else await ledger().item(entry.id, entry.id).replace(entry, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
+    return true;
+  } catch (error) {
+    const status = cosmosStatus(error);
+    if (status === 409 || status === 412) return false;
+    throw error;
+  }
+}
+
+/**
+ * What the gateway actually moved for an order, in major units: the ground truth for
+ * "charged at most once" and "refunded what was charged", whatever the payments document says.
+ */
+export async function gatewayTotals(orderId: string): Promise<{ charged: number; refunded: number }> {
+  const { resources } = await ledger()
+    .items.query<LedgerEntry>({ query: 'SELECT * FROM c WHERE c.orderId = @orderId', parameters: [{ name: '@orderId', value: orderId }] })
+    .fetchAll();
+  const settled = (operation: LedgerEntry['operation'], status: LedgerStatus) =>
+    resources.filter((entry) => entry.operation === operation && entry.status === status).map((entry) => entry.amount);
+  return { charged: sumAmounts(settled('charge', 'charged')), refunded: sumAmounts(settled('refund', 'refunded')) };
+}

@@ -1,0 +1,53 @@
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { correlatedLogger } from '../../libs/correlation';
+import { CreateShipment, factType, parseCommand, type AddressRejected, type ShipmentCreated } from '../../libs/events';
+import { carrier } from './carrier';
+import { ShippingActivities } from './contract';
+import { readShipment, recordShipment, type ShipmentDocument } from './repository';
+
+/**
+ * Raised when asked to ship an order whose shipment was cancelled. Neither fact would be true
+ * (nothing is shipped; the address is fine), and shipping would undo a compensation, so this is
+ * an error, not an outcome. The saga never asks for it: seeing it means a stale, duplicated call.
+ */
+export class ShipmentAlreadyCancelled extends Error {
+  override readonly name = 'ShipmentAlreadyCancelled';
+  constructor(orderId: string) {
+    super(`shipment for order ${orderId} was cancelled; it will not be created again`);
+  }
+}
+
+/** Books one parcel per order: the carrier's idempotency key is the order's, so repeats rebook the same one. */
+export async function createShipment(input: unknown, context: InvocationContext): Promise<ShipmentCreated | AddressRejected> {
+  const command = parseCommand(CreateShipment, input);
+  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+  const log = correlatedLogger(context, ids);
+  const created = (shipment: ShipmentDocument): ShipmentCreated => {
+    if (shipment.status === 'cancelled') throw new ShipmentAlreadyCancelled(command.orderId);
+    return { type: factType('shipping', 'ShipmentCreated'), ...ids, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier };
+  };
+
+  const existing = await readShipment(command.orderId);
+  if (existing) {
+    log.info('shipment exists; answering as before', { status: existing.status });
+    return created(existing);
+  }
+
+  const booking = await carrier.book({ idempotencyKey: `${command.orderId}:shipment`, address: command.address, lines: command.lines });
+  if (!booking.accepted) {
+    log.info('address rejected', { reason: booking.reason });
+    return { type: factType('shipping', 'AddressRejected'), ...ids, reason: booking.reason };
+  }
+  const stored = await recordShipment(command.orderId, {
+    trackingNumber: booking.trackingNumber,
+    carrier: booking.carrier,
+    address: command.address,
+    lines: command.lines,
+    createdAt: new Date().toISOString(),
+  });
+  log.info('shipment created', { trackingNumber: booking.trackingNumber });
+  return created(stored);
+}
+
+df.app.activity(ShippingActivities.create, { handler: createShipment });

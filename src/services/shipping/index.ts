@@ -1,0 +1,3 @@
+/** The shipping context: importing it registers its activities. */
+import './create-shipment';
+import './cancel-shipment';

@@ -1,0 +1,142 @@
+/** Terminate and purge with work in flight, reusing an id, fault injection, and recovery from the store. */
+import type { Fault } from '../../engine/activities';
+import { EventType } from '../../engine/history';
+import { Engine } from '../../engine/engine';
+import { MemoryInstanceStore } from '../../engine/store';
+import { VirtualClock } from '../../engine/clock';
+import { loadRegistry } from '../../engine/registry';
+import { startTestApp, type TestApp } from '../../engine/testing';
+import { closeGate, releaseGate, sideEffects } from './fixtures/lifecycle';
+
+let app: TestApp;
+/** Faults for the next activity calls, by key (the activity input). */
+const faults = new Map<string, Fault[]>();
+beforeAll(async () => {
+  app = await startTestApp({ faults: (call) => faults.get(String(call.input))?.shift() });
+});
+afterAll(() => app.stop());
+afterEach(() => releaseGate());
+
+const historyTypes = (id: string) => app.status(id)!.history!.map((event) => EventType[event.EventType]);
+
+describe('terminate and purge with work in flight', () => {
+  it('ignores the result of an activity that finishes after terminate', async () => {
+    closeGate();
+    const id = app.engine.startNew('life_two_steps', { input: 'late' });
+    await app.waitFor(id, (status) => status.runtimeStatus === 'Running');
+    expect(app.engine.terminate(id, 'stop')).toBe('accepted');
+    const before = historyTypes(id);
+
+    releaseGate();
+    await app.settle();
+    expect(sideEffects.get('late')).toBe(1); // it did run …
+    expect(app.engine.getStatus(id)!.runtimeStatus).toBe('Terminated');
+    expect(historyTypes(id)).toEqual(before); // … but nothing was recorded
+    expect(before.at(-1)).toBe('ExecutionTerminated');
+  });
+
+  it('purges an instance; its late results go nowhere, and the id can be used again', async () => {
+    closeGate();
+    const id = app.engine.startNew('life_two_steps', { input: 'purged' });
+    await app.waitFor(id, (status) => status.runtimeStatus === 'Running');
+    expect(app.engine.purge(id)).toBe(true);
+    expect(app.engine.getStatus(id)).toBeUndefined();
+    releaseGate();
+    await app.settle();
+    expect(app.engine.getStatus(id)).toBeUndefined();
+    expect(app.engine.purge(id)).toBe(false);
+
+    app.engine.startNew('life_two_steps', { instanceId: id, input: 'reused' });
+    await app.settle();
+    expect(app.engine.getStatus(id)!.output).toEqual(['passed reused', 'done reused']);
+  });
+
+  it('refuses to start over a running instance but restarts a finished one', async () => {
+    closeGate();
+    const id = app.engine.startNew('life_two_steps', { input: 'twice' });
+    expect(() => app.engine.startNew('life_two_steps', { instanceId: id, input: 'again' })).toThrow(/already/);
+    releaseGate();
+    await app.settle();
+    expect(app.engine.getStatus(id)!.runtimeStatus).toBe('Completed');
+    app.engine.startNew('life_two_steps', { instanceId: id, input: 'again' });
+    await app.settle();
+    expect(app.engine.getStatus(id)!.output).toEqual(['passed again', 'done again']);
+  });
+});
+
+describe('fault injection', () => {
+  it('a transient fault fails the attempt without running it; the retry policy runs it again', async () => {
+    faults.set('transient', ['transient']);
+    const id = app.engine.startNew('life_retried_effect', { input: 'transient' });
+    await app.settle({ fastForward: true });
+    expect(app.engine.getStatus(id)!.output).toBe('done transient');
+    expect(sideEffects.get('transient')).toBe(1);
+    expect(app.status(id)!.history!.find((event) => event.EventType === EventType.TaskFailed)!.Reason).toMatch(/Injected transient fault/);
+  });
+
+  it('crashAfter runs the activity, loses the result and runs the same task again, unseen by history', async () => {
+    faults.set('crash', ['crashAfter']);
+    const id = app.engine.startNew('life_plain_effect', { input: 'crash' });
+    await app.settle();
+    expect(app.engine.getStatus(id)!.output).toBe('done crash');
+    expect(sideEffects.get('crash')).toBe(2); // at-least-once: the side effect happened twice
+    expect(historyTypes(id).filter((type) => type.startsWith('Task'))).toEqual(['TaskScheduled', 'TaskCompleted']);
+  });
+
+  it('failAfter runs the activity and reports a failure anyway', async () => {
+    faults.set('failAfter', ['failAfter']);
+    const id = app.engine.startNew('life_plain_effect', { input: 'failAfter' });
+    await app.settle();
+    expect(sideEffects.get('failAfter')).toBe(1);
+    expect(app.engine.getStatus(id)!.output).toEqual({ caught: "Injected fault after activity 'life_effect' ran" });
+  });
+
+  it('a delay holds the activity for that long on the engine clock', async () => {
+    faults.set('slow', [{ delayMs: 5000 }]);
+    const id = app.engine.startNew('life_plain_effect', { input: 'slow' });
+    await app.settle();
+    expect(sideEffects.get('slow')).toBeUndefined();
+    await app.advanceTime(5000);
+    expect(app.engine.getStatus(id)!.output).toBe('done slow');
+  });
+});
+
+describe('recovery from the store', () => {
+  it('a new engine over the same store re-runs the activity that was in flight and finishes', async () => {
+    const store = new MemoryInstanceStore();
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store });
+    closeGate();
+    const id = first.startNew('life_two_steps', { input: 'recovered' });
+    await first.waitFor(id, (status) => status.runtimeStatus === 'Running');
+    first.stop(); // a crash: the gated activity is still running
+
+    releaseGate();
+    await first.idle();
+    expect(store.get(id)!.pendingActivities[0]).toMatchObject({ activityName: 'life_gated' });
+
+    const second = new Engine({ registry: loadRegistry(), clock, store });
+    second.recover();
+    await second.settle();
+    expect(second.getStatus(id)!.output).toEqual(['passed recovered', 'done recovered']);
+    expect(sideEffects.get('recovered')).toBe(3); // twice through the gate (before and after the crash), once the effect
+    second.stop();
+  });
+
+  it('re-arms a pending retry timer', async () => {
+    const store = new MemoryInstanceStore();
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store, faults: (call) => faults.get(String(call.input))?.shift() });
+    faults.set('timer', ['transient']);
+    const retried = first.startNew('life_retried_effect', { input: 'timer' });
+    await first.settle();
+    expect(Object.keys(store.get(retried)!.pendingTimers)).toHaveLength(1);
+    first.stop();
+
+    const second = new Engine({ registry: loadRegistry(), clock, store });
+    second.recover();
+    await second.settle({ fastForward: true });
+    expect(second.getStatus(retried)!.output).toBe('done timer');
+    second.stop();
+  });
+});

@@ -1,0 +1,82 @@
+import { HttpRequest } from '@azure/functions';
+import { readJsonBody } from '../../src/libs/http';
+import { ApprovalRequest, MAX_BODY_BYTES, PlaceOrderRequest } from '../../src/services/orders/http/request-schemas';
+
+const validOrder = {
+  customerId: 'c-1',
+  customerEmail: 'ada@example.com',
+  currency: 'EUR',
+  items: [{ sku: 'MOUSE-ERGO', quantity: 2 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+};
+
+function request(body: string, contentType = 'application/json'): HttpRequest {
+  return new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/orders', headers: { 'content-type': contentType }, body: { string: body } });
+}
+
+async function parse(body: unknown, contentType?: string) {
+  return readJsonBody(request(typeof body === 'string' ? body : JSON.stringify(body), contentType), PlaceOrderRequest, MAX_BODY_BYTES);
+}
+
+describe('the place-order request schema', () => {
+  it('accepts a valid order and keeps only known keys', async () => {
+    const result = await parse(validOrder);
+    expect(result).toEqual({ ok: true, value: validOrder });
+  });
+
+  it('names every bad field at once', async () => {
+    const result = await parse({
+      ...validOrder,
+      orderId: 'has spaces',
+      customerEmail: 'not-an-email',
+      currency: 'JPY',
+      items: [{ sku: 'A', quantity: 0 }, { sku: 'A', quantity: 1.5 }],
+      shippingAddress: { ...validOrder.shippingAddress, country: 'XX' },
+    });
+    expect(result.ok).toBe(false);
+    const paths = !result.ok ? (result.response.jsonBody as { errors: { path: string }[] }).errors.map((error) => error.path) : [];
+    expect(paths).toEqual(
+      expect.arrayContaining(['orderId', 'customerEmail', 'currency', 'items[0].quantity', 'items[1].quantity', 'items[1].sku', 'shippingAddress.country']),
+    );
+    expect(!result.ok && result.response.status).toBe(400);
+  });
+
+  it('refuses unknown keys such as __proto__ and says which', async () => {
+    const result = await parse(`{"__proto__":{"polluted":true},${JSON.stringify(validOrder).slice(1, -1)},"payment":{"token":"tok_visa","constructor":1}}`);
+    expect(result.ok).toBe(false);
+    const errors = !result.ok ? (result.response.jsonBody as { errors: unknown[] }).errors : [];
+    expect(errors).toHaveLength(2);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        { path: '__proto__', message: 'unknown field' },
+        { path: 'payment.constructor', message: 'unknown field' },
+      ]),
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 415 for another content type, 400 for broken JSON, 413 past 64 KB', async () => {
+    expect(await parse(validOrder, 'text/plain')).toMatchObject({ ok: false, response: { status: 415 } });
+    expect(await parse('{"customerId":')).toMatchObject({ ok: false, response: { status: 400, jsonBody: { errors: [{ path: '(body)' }] } } });
+    const huge = { ...validOrder, customerId: 'x'.repeat(MAX_BODY_BYTES) };
+    expect(await parse(huge)).toMatchObject({ ok: false, response: { status: 413 } });
+  });
+
+  it('accepts a JSON content type with parameters', async () => {
+    expect((await parse(validOrder, 'application/json; charset=utf-8')).ok).toBe(true);
+  });
+
+  it('requires a boolean decision and an approver for approvals', async () => {
+    const result = await readJsonBody(request('{"approved":"yes"}'), ApprovalRequest, MAX_BODY_BYTES);
+    const errors = !result.ok ? (result.response.jsonBody as { errors: { path: string }[] }).errors.map((error) => error.path) : [];
+    expect(errors).toEqual(['approved', 'approver']);
+  });
+});
+
+describe('field errors', () => {
+  it('are reported once each', async () => {
+    const result = await parse({ ...validOrder, items: 5 });
+    expect(!result.ok && result.response.jsonBody).toEqual({ errors: [{ path: 'items', message: 'Invalid input: expected array, received number' }] });
+  });
+});

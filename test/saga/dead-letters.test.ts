@@ -1,0 +1,94 @@
+/**
+ * The dead-letter queue on real Azurite: a compensation that fails for good sends exactly one
+ * message; an operator lists it and retries the failed compensations (only those), and a
+ * successful retry makes the order Compensated and takes it off the queue.
+ */
+import { InvocationContext } from '@azure/functions';
+import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
+import type { DeadLetter } from '../../src/services/orders/dead-letters';
+import { readOrder, updateOrder } from '../../src/services/orders/repository';
+import { gatewayTotals, readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { orderRequest, uniqueOrderId } from '../support/orders';
+import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+let app: SagaApp;
+let orderId: string;
+
+beforeAll(async () => {
+  app = await startSagaApp();
+  orderId = uniqueOrderId('dead');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }) });
+  expect((await app.settleOrder(orderId)).status).toBe('CompensationFailed');
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+async function lettersFor(id: string): Promise<DeadLetter[]> {
+  const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)).filter((letter) => letter.orderId === id);
+}
+
+it('sends exactly one message with the order, its correlation id and the failed compensations', async () => {
+  const letters = await lettersFor(orderId);
+  expect(letters).toHaveLength(1);
+  expect(letters[0]).toMatchObject({ orderId, correlationId: expect.any(String), failed: [{ name: 'refundPayment', activity: 'refundPayment', error: expect.stringMatching(/timed out/) }] });
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+});
+
+it('still sends one message when the activity runs again, even after dying between send and record', async () => {
+  const letter = (await lettersFor(orderId))[0];
+  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  // As if a run had sent the message and died before writing its id on the order.
+  await updateOrder(orderId, (order) => ({ ...order, deadLetter: { state: 'claimed', letter } }));
+  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter?.state).toBe('sent');
+});
+
+it('lists dead letters for an operator', async () => {
+  const response = await app.http('GET', '/api/operations/dead-letters');
+  expect(response.status).toBe(200);
+  const body = response.json as { approximateCount: number; deadLetters: { orderId: string; failed: { name: string }[] }[] };
+  expect(body.approximateCount).toBeGreaterThanOrEqual(1);
+  expect(body.deadLetters.find((letter) => letter.orderId === orderId)?.failed).toEqual([{ name: 'refundPayment', error: expect.any(String) }]);
+});
+
+it('retries only the failed compensations; while the gateway still fails, the order stays CompensationFailed', async () => {
+  const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+  expect(response.status).toBe(202);
+  expect(response.json).toMatchObject({ orderId, retrying: ['refundPayment'] });
+  await app.settle({ fastForward: true });
+  const repair = app.status(`${orderId}-repair`)!;
+  const scheduled = (repair.history ?? []).filter((event) => event.EventType === 4).map((event) => event.Name);
+  expect(new Set(scheduled)).toEqual(new Set(['refundPayment', 'recordRepairOutcome']));
+  expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'CompensationFailed' });
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
+});
+
+it('once the cause is fixed, a retry refunds, makes the order Compensated and clears its dead letter', async () => {
+  // The payment provider fixed its side: refunds of this charge now go through.
+  const entry = (await readLedgerEntry(`${orderId}:charge`))!;
+  await writeLedgerEntry({ ...entry.value, token: 'tok_visa' }, entry.etag);
+
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`)).status).toBe(202);
+  await app.settle({ fastForward: true });
+  const view = (await app.http('GET', `/api/orders/${orderId}`)).json as { status: string; compensations: { name: string; status: string }[] };
+  expect(view.status).toBe('Compensated');
+  expect(view.compensations.map((entry) => [entry.name, entry.status])).toEqual([
+    ['releaseStock', 'succeeded'],
+    ['retractAnalytics', 'succeeded'],
+    ['sendCancellation', 'succeeded'],
+    ['refundPayment', 'succeeded'],
+  ]);
+  expect(await gatewayTotals(orderId)).toEqual({ charged: 159, refunded: 159 });
+  expect(await lettersFor(orderId)).toEqual([]);
+});
+
+it('answers 409 for an order that no longer needs a repair, and 404 for one without a dead letter', async () => {
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`)).status).toBe(409);
+  expect((await app.http('POST', '/api/operations/dead-letters/never-placed/retry')).status).toBe(404);
+});

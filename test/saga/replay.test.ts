@@ -1,0 +1,253 @@
+/**
+ * Replay tests: hand-written Durable Task histories fed to the placeOrder orchestrator through the
+ * real durable-functions SDK, one episode at a time, asserting exactly which actions each episode
+ * schedules. A change that makes the orchestrator schedule something else, in another order, or
+ * read anything non-deterministic shows up here as a different action list.
+ */
+import { ActionType, flattenActions, type SdkAction } from '../../engine/actions';
+import { events, type HistoryEvent } from '../../engine/history';
+import { startTestApp, type TestApp } from '../../engine/testing';
+import { factType } from '../../src/libs/events';
+import type { OrderView, PlaceOrderInput } from '../../src/services/orders/order-view';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ entry: require.resolve('../../src/index') });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const ids = { orderId: 'order-1', correlationId: 'corr-1' };
+const lines = [{ sku: 'LAPTOP-PRO-16', quantity: 1, name: 'Laptop', unitPrice: 1899, lineTotal: 1899 }];
+const input: PlaceOrderInput = {
+  order: {
+    type: factType('orders', 'OrderPlaced'),
+    ...ids,
+    customerId: 'ada',
+    customerEmail: 'ada@example.com',
+    currency: 'EUR',
+    items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }],
+    paymentToken: 'tok_visa',
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    placedAt: '2026-01-01T00:00:00.000Z',
+  },
+  policy: { approvalThreshold: 1000, approvalTimeoutMs: 24 * 3600_000 },
+};
+
+const facts = {
+  validated: { type: factType('orders', 'OrderValidated'), ...ids, lines, total: 1899, currency: 'EUR' },
+  progress: { written: true },
+  charged: { type: factType('payments', 'PaymentCharged'), ...ids, paymentId: 'pay-1', amount: 1899, currency: 'EUR' },
+  reserved: { type: factType('inventory', 'StockReserved'), ...ids, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
+  unavailable: { type: factType('inventory', 'StockUnavailable'), ...ids, sku: 'LAPTOP-PRO-16', requested: 1, available: 0 },
+  confirmed: { type: factType('notifications', 'ConfirmationSent'), ...ids, messageId: 'm-1' },
+  recorded: { type: factType('analytics', 'OrderRecorded'), ...ids },
+  shipped: { type: factType('shipping', 'ShipmentCreated'), ...ids, trackingNumber: 'T-1', carrier: 'sim' },
+  refunded: { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: 'r-1', amount: 1899 },
+  cancelled: { type: factType('notifications', 'CancellationSent'), ...ids, messageId: 'm-2' },
+  retracted: { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded: true },
+  releasedNothing: { type: factType('inventory', 'StockReleased'), ...ids, released: [] },
+};
+
+/**
+ * Plays the host's part by hand: records what each episode scheduled under the ids the SDK gives
+ * out (a counter in scheduling order; a retry takes one id for its timer and one for each new
+ * attempt, before anything the episode schedules), and appends the events a test chooses.
+ */
+class Script {
+  private readonly history: HistoryEvent[] = [];
+  private readonly open = new Map<string, number>();
+  private readonly retryTimers = new Map<string, number>();
+  private actionsSeen = 0;
+  private nextId = 0;
+  private reserved: { kind: 'timer' | 'attempt'; name: string }[] = [];
+  private clock = Date.parse('2026-01-01T00:00:00Z');
+  result: { isDone: boolean; output?: unknown; actions: SdkAction[] } = { isDone: false, actions: [] };
+
+  constructor() {
+    this.history.push(events.orchestratorStarted(this.now()), events.executionStarted(this.now(), 'placeOrder', JSON.stringify(input)));
+  }
+
+  /** Runs one episode; returns what it newly scheduled, as `Kind name`. */
+  async episode(): Promise<string[]> {
+    const { outcome, actions } = await app.replay('placeOrder', this.history, { input, instanceId: ids.orderId });
+    if (!outcome.ok) throw new Error(outcome.message);
+    for (const { kind, name } of this.reserved) {
+      const id = this.nextId++;
+      if (kind === 'timer') {
+        this.retryTimers.set(name, id);
+        this.history.push(events.timerCreated(this.now(), id, this.now().toISOString()));
+      } else {
+        this.open.set(name, id);
+        this.history.push(events.taskScheduled(this.now(), id, name, undefined));
+      }
+    }
+    this.reserved = [];
+    const flat = flattenActions(actions);
+    const fresh = flat.slice(this.actionsSeen);
+    this.actionsSeen = flat.length;
+    for (const action of fresh) {
+      if (action.actionType === ActionType.WaitForExternalEvent) continue;
+      const id = this.nextId++;
+      if (action.actionType === ActionType.CreateTimer) {
+        this.open.set('timer', id);
+        this.history.push(events.timerCreated(this.now(), id, String(action.fireAt)));
+      } else {
+        this.open.set(action.functionName!, id);
+        this.history.push(events.taskScheduled(this.now(), id, action.functionName!, JSON.stringify(action.input)));
+      }
+    }
+    this.history.push(events.orchestratorCompleted(this.now()));
+    this.result = { isDone: outcome.state.isDone, output: outcome.state.output, actions: flat };
+    return fresh.map(describe);
+  }
+
+  complete(name: string, result: unknown): this {
+    return this.deliver(events.taskCompleted(this.now(), this.take(name), JSON.stringify(result)));
+  }
+
+  /** A transient failure: the SDK will wait for a retry timer, which the host creates. */
+  fail(name: string, message: string): this {
+    this.deliver(events.taskFailed(this.now(), this.take(name), { reason: message, details: '' }));
+    this.reserved.push({ kind: 'timer', name });
+    return this;
+  }
+
+  /** The retry timer fires; unless attempts are exhausted, the host schedules the next attempt. */
+  fireRetryTimer(name: string, { attemptsLeft }: { attemptsLeft: boolean }): this {
+    const id = this.retryTimers.get(name)!;
+    this.deliver(events.timerFired(this.now(), id, this.now().toISOString()));
+    if (attemptsLeft) this.reserved.push({ kind: 'attempt', name });
+    return this;
+  }
+
+  raise(name: string, data: unknown): this {
+    return this.deliver(events.eventRaised(this.now(), name, JSON.stringify(data)));
+  }
+
+  fireTimer(): this {
+    return this.deliver(events.timerFired(this.now(), this.take('timer'), this.now().toISOString()));
+  }
+
+  advance(ms: number): this {
+    this.clock += ms;
+    return this;
+  }
+
+  private deliver(event: HistoryEvent): this {
+    this.clock += 1000;
+    this.history.push(events.orchestratorStarted(this.now()), { ...event, Timestamp: this.now().toISOString() });
+    return this;
+  }
+
+  private take(name: string): number {
+    const id = this.open.get(name);
+    if (id === undefined) throw new Error(`nothing named ${name} is scheduled`);
+    this.open.delete(name);
+    return id;
+  }
+
+  private now(): Date {
+    return new Date(this.clock);
+  }
+}
+
+function describe(action: SdkAction): string {
+  const kind = ActionType[action.actionType];
+  if (action.actionType === ActionType.WaitForExternalEvent) return `${kind} ${action.externalEventName}`;
+  if (action.actionType === ActionType.CreateTimer) return `${kind}`;
+  const input = action.input as { view?: OrderView } | undefined;
+  return input?.view ? `${kind} ${action.functionName} → ${input.view.status}` : `${kind} ${action.functionName}`;
+}
+
+const call = (name: string) => `CallActivityWithRetry ${name}`;
+const progress = (status: string) => `CallActivityWithRetry recordOrderProgress → ${status}`;
+
+test('the happy path of a large order: approval, a retried payment, the parallel step, shipping', async () => {
+  const script = new Script();
+  expect(await script.episode()).toEqual([call('validateOrder')]);
+  expect(await script.complete('validateOrder', facts.validated).episode()).toEqual([progress('AwaitingApproval')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
+  // The deadline is orchestration time (the episode's OrchestratorStarted) plus the policy's 24 h, never the wall clock.
+  expect(new Date(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!).toISOString()).toBe('2026-01-02T00:00:02.000Z');
+  expect(await script.raise('ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Paying')]);
+  expect(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)?.isCanceled).toBe(true);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
+
+  // A transient failure schedules nothing: the host waits out the backoff and tries again.
+  expect(await script.fail('chargePayment', 'gateway timeout').episode()).toEqual([]);
+  expect(await script.fireRetryTimer('chargePayment', { attemptsLeft: true }).episode()).toEqual([]);
+  expect(await script.complete('chargePayment', facts.charged).episode()).toEqual([progress('Fulfilling')]);
+
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([
+    call('reserveStock'),
+    call('sendConfirmation'),
+    call('recordOrderFact'),
+  ]);
+  expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
+  expect(await script.complete('reserveStock', facts.reserved).episode()).toEqual([]);
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Shipping')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('createShipment')]);
+  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([progress('Completed')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
+  expect(script.result.isDone).toBe(true);
+  expect(script.result.output).toMatchObject({ status: 'Completed', total: 1899, warnings: [] });
+});
+
+test('the approval timer firing first rejects the order and schedules no payment', async () => {
+  const script = new Script();
+  await script.episode();
+  await script.complete('validateOrder', facts.validated).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([progress('Rejected')]);
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
+});
+
+test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
+  const script = new Script();
+  await script.episode();
+  await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode();
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
+  await script.complete('chargePayment', facts.charged).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+
+  // reserveStock exhausts its four attempts while the other branches are still running.
+  for (let attempt = 1; attempt <= 4; attempt += 1) {
+    expect(await script.fail('reserveStock', 'cosmos unavailable').episode()).toEqual([]);
+    expect(await script.fireRetryTimer('reserveStock', { attemptsLeft: attempt < 4 }).episode()).toEqual([]);
+  }
+  expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
+  // The faulted reservation may have held some lines before failing: its release runs first.
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('releaseStock')]);
+  expect(await script.complete('releaseStock', facts.releasedNothing).episode()).toEqual([call('retractOrderFact')]);
+  expect(await script.complete('retractOrderFact', facts.retracted).episode()).toEqual([call('sendCancellation')]);
+  expect(await script.complete('sendCancellation', facts.cancelled).episode()).toEqual([call('refundPayment')]);
+  expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(script.result.output).toMatchObject({
+    status: 'Compensated',
+    compensations: [
+      { name: 'releaseStock', status: 'skipped' },
+      { name: 'retractAnalytics', status: 'succeeded' },
+      { name: 'sendCancellation', status: 'succeeded' },
+      { name: 'refundPayment', status: 'succeeded' },
+    ],
+  });
+});
+
+test('out of stock is a business outcome: no retry, and the stock itself is not released', async () => {
+  const script = new Script();
+  await script.episode();
+  await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.complete('chargePayment', facts.charged).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(await script.complete('reserveStock', facts.unavailable).episode()).toEqual([]);
+  await script.complete('sendConfirmation', facts.confirmed).episode();
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('retractOrderFact')]);
+  await script.complete('retractOrderFact', facts.retracted).episode();
+  await script.complete('sendCancellation', facts.cancelled).episode();
+  expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);
+});

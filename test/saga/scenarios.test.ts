@@ -1,0 +1,157 @@
+/**
+ * The scenario table: every knob of the simulated providers → the order's final status, its
+ * step log, its compensations in order, and what is left in each context's database.
+ * The saga runs through the real durable-functions SDK, driven by engine/ on virtual time.
+ */
+import { readFact } from '../../src/services/analytics/repository';
+import { readStock } from '../../src/services/inventory/repository';
+import { listMessages } from '../../src/services/notifications/repository';
+import { gatewayTotals } from '../../src/services/payments/repository';
+import { readOrder } from '../../src/services/orders/repository';
+import { readShipment } from '../../src/services/shipping/repository';
+import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';
+import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+jest.setTimeout(120_000);
+
+let app: SagaApp;
+beforeAll(async () => {
+  app = await startSagaApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+interface Expected {
+  status: string;
+  steps: [string, string][];
+  compensations: [string, string][];
+  warnings?: RegExp[];
+  charged: number;
+  refunded: number;
+  /** sku → units taken off the shelf once the order settled */
+  stockTaken: Record<string, number>;
+  messages: string[];
+  analytics: 'recorded' | 'retracted' | 'none';
+  shipment: 'created' | 'none';
+  approve?: boolean;
+}
+
+const ok = 'succeeded';
+const happySteps: [string, string][] = [['validate', ok], ['pay', ok], ['reserve', ok], ['confirm', ok], ['analytics', ok], ['ship', ok]];
+const allUndone: [string, string][] = [['releaseStock', ok], ['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', ok]];
+
+const scenarios: [string, Partial<OrderRequest>, Expected][] = [
+  ['tok_visa charges and ships', {}, {
+    status: 'Completed', steps: happySteps, compensations: [], charged: 159, refunded: 0,
+    stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
+  }],
+  ['tok_declined is rejected with nothing to undo', { payment: { token: 'tok_declined' } }, {
+    status: 'Rejected', steps: [['validate', ok], ['pay', 'failed']], compensations: [], charged: 0, refunded: 0,
+    stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'none', shipment: 'none',
+  }],
+  ['tok_flaky is retried and charged once', { payment: { token: 'tok_flaky' } }, {
+    status: 'Completed', steps: happySteps, compensations: [], charged: 159, refunded: 0,
+    stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
+  }],
+  ['tok_gateway_down fails after its retries; the refund that checks finds nothing to undo', { payment: { token: 'tok_gateway_down' } }, {
+    status: 'Failed', steps: [['validate', ok], ['pay', 'failed']], compensations: [['refundPayment', 'skipped']], charged: 0, refunded: 0,
+    stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'none', shipment: 'none',
+  }],
+  ['an address the carrier rejects undoes everything, newest first', { shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
+    status: 'Compensated', steps: [...happySteps.slice(0, 5), ['ship', 'failed']], compensations: allUndone, charged: 159, refunded: 159,
+    stockTaken: { 'MOUSE-ERGO': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
+  }],
+  ['tok_refund_fails leaves CompensationFailed, and the other compensations still run', { payment: { token: 'tok_refund_fails' }, shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
+    status: 'CompensationFailed', steps: [...happySteps.slice(0, 5), ['ship', 'failed']],
+    compensations: [['releaseStock', ok], ['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', 'failed']],
+    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
+  }],
+  ['more than the stock is out of stock: the payment and the parallel successes are undone', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 6 }] }, {
+    approve: true, status: 'Compensated',
+    steps: [['validate', ok], ['approval', ok], ['pay', ok], ['reserve', 'failed'], ['confirm', ok], ['analytics', ok]],
+    compensations: [['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', ok]],
+    charged: 11394, refunded: 11394, stockTaken: { 'LAPTOP-PRO-16': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
+  }],
+  ['a bouncing email is a warning, not a failure', { customerEmail: 'ada@bounce.test' }, {
+    status: 'Completed', steps: happySteps.map(([name]) => [name, name === 'confirm' ? 'warning' : ok]), compensations: [], warnings: [/^confirm: /],
+    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 2 }, messages: [], analytics: 'recorded', shipment: 'created',
+  }],
+  ['analytics being down is a warning, not a failure', { customerId: 'analytics-down' }, {
+    status: 'Completed', steps: happySteps.map(([name]) => [name, name === 'analytics' ? 'warning' : ok]), compensations: [], warnings: [/^analytics: /],
+    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'none', shipment: 'created',
+  }],
+  ['a bounced confirmation is not followed by a cancellation', { customerEmail: 'ada@bounce.test', shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
+    status: 'Compensated', steps: [...happySteps.slice(0, 3), ['confirm', 'warning'], ['analytics', ok], ['ship', 'failed']],
+    compensations: [['releaseStock', ok], ['retractAnalytics', ok], ['refundPayment', ok]], warnings: [/^confirm: /],
+    charged: 159, refunded: 159, stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'retracted', shipment: 'none',
+  }],
+  ['an unknown sku is rejected at validation', { items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] }, {
+    status: 'Rejected', steps: [['validate', 'failed']], compensations: [], charged: 0, refunded: 0,
+    stockTaken: {}, messages: [], analytics: 'none', shipment: 'none',
+  }],
+  ['a large order waits for approval, then completes', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }, {
+    approve: true, status: 'Completed', steps: [['validate', ok], ['approval', ok], ...happySteps.slice(1)], compensations: [],
+    charged: 1899, refunded: 0, stockTaken: { 'LAPTOP-PRO-16': 1 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
+  }],
+  ['a large order that is rejected charges nothing', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }, {
+    approve: false, status: 'Rejected', steps: [['validate', ok], ['approval', 'failed']], compensations: [], charged: 0, refunded: 0,
+    stockTaken: { 'LAPTOP-PRO-16': 0 }, messages: [], analytics: 'none', shipment: 'none',
+  }],
+];
+
+describe.each(scenarios)('%s', (_title, overrides, expected) => {
+  let orderId: string;
+  let stockBefore: Record<string, number>;
+  let view: Awaited<ReturnType<SagaApp['settleOrder']>>;
+
+  beforeAll(async () => {
+    orderId = uniqueOrderId('scenario');
+    const skus = Object.keys(expected.stockTaken);
+    stockBefore = Object.fromEntries(await Promise.all(skus.map(async (sku) => [sku, (await readStock(sku))!.available] as const)));
+    const placed = await app.http('POST', '/api/orders', { body: orderRequest({ ...overrides, orderId }) });
+    expect(placed.status).toBe(202);
+    if (expected.approve !== undefined) {
+      await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+      const decided = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: expected.approve, approver: 'grace' } });
+      expect(decided.status).toBe(202);
+    }
+    view = await app.settleOrder(orderId);
+  });
+
+  it(`ends ${expected.status}`, () => {
+    expect(view.status).toBe(expected.status);
+  });
+
+  it('logs its steps', () => {
+    expect(view.steps.map((step) => [step.name, step.status])).toEqual(expected.steps);
+  });
+
+  it('runs the compensations of the succeeded steps, newest first', () => {
+    expect(view.compensations.map((entry) => [entry.name, entry.status])).toEqual(expected.compensations);
+  });
+
+  it('records non-critical failures as warnings', () => {
+    const warnings = expected.warnings ?? [];
+    expect(view.warnings).toHaveLength(warnings.length);
+    warnings.forEach((pattern, index) => expect(view.warnings[index]).toMatch(pattern));
+  });
+
+  it('leaves each context’s database consistent with the outcome', async () => {
+    expect(await gatewayTotals(orderId)).toEqual({ charged: expected.charged, refunded: expected.refunded });
+    for (const [sku, taken] of Object.entries(expected.stockTaken)) {
+      const stock = await readStock(sku);
+      expect(stockBefore[sku] - stock!.available).toBe(taken);
+      expect(stock!.holds[orderId] ?? 0).toBe(taken);
+    }
+    expect((await listMessages(orderId)).map((message) => message.kind).sort()).toEqual(expected.messages);
+    expect((await readFact(orderId))?.status ?? 'none').toBe(expected.analytics);
+    expect((await readShipment(orderId))?.status ?? 'none').toBe(expected.shipment);
+  });
+
+  it('writes the final status to the order document', async () => {
+    const document = await readOrder(orderId);
+    expect(document?.status).toBe(expected.status);
+    expect(document?.steps).toEqual(view.steps);
+  });
+});

@@ -1,0 +1,106 @@
+/** The analytics context against the real local Cosmos server: record, retract, tombstones, the sink being down. */
+import { capturedFunctions } from '../../engine/functions-core';
+import { TransientError } from '../../src/libs/errors';
+import { factType, type RecordOrder } from '../../src/libs/events';
+import '../../src/services/analytics';
+import { AnalyticsActivities } from '../../src/services/analytics/contract';
+import { analyticsData, readFact } from '../../src/services/analytics/repository';
+import { recordOrderFact } from '../../src/services/analytics/record-order-fact';
+import { retractOrderFact } from '../../src/services/analytics/retract-order-fact';
+import { invocation, newOrder } from './helpers';
+
+beforeAll(async () => {
+  await analyticsData.ensureCreated();
+});
+
+const recordFor = (customerId = 'ada'): RecordOrder => ({
+  ...newOrder(),
+  customerId,
+  total: 159,
+  currency: 'EUR',
+  lines: [{ sku: 'MOUSE-ERGO', name: 'Ergonomic mouse', quantity: 2, unitPrice: 79.5, lineTotal: 159 }],
+});
+const record = (command: RecordOrder) => recordOrderFact(command, invocation(AnalyticsActivities.record));
+const retract = (ids: { orderId: string; correlationId: string }) =>
+  retractOrderFact({ orderId: ids.orderId, correlationId: ids.correlationId }, invocation(AnalyticsActivities.retract));
+
+describe('analytics context', () => {
+  it('registers its activities under the names of its contract', () => {
+    expect(AnalyticsActivities).toEqual({ record: 'recordOrderFact', retract: 'retractOrderFact' });
+    expect(capturedFunctions().has('recordOrderFact')).toBe(true);
+    expect(capturedFunctions().has('retractOrderFact')).toBe(true);
+  });
+});
+
+describe('recordOrderFact', () => {
+  it('records the order fact', async () => {
+    const command = recordFor();
+    expect(await record(command)).toEqual({ type: factType('analytics', 'OrderRecorded'), orderId: command.orderId, correlationId: command.correlationId });
+    expect(await readFact(command.orderId)).toMatchObject({
+      id: command.orderId,
+      status: 'recorded',
+      customerId: 'ada',
+      total: 159,
+      currency: 'EUR',
+      lines: command.lines,
+      recordedAt: expect.any(String),
+    });
+  });
+
+  it('records once when run twice: same fact, document untouched by the repeat', async () => {
+    const command = recordFor();
+    const first = await record(command);
+    const afterFirst = await readFact(command.orderId);
+    expect(await record(command)).toEqual(first);
+    expect(await readFact(command.orderId)).toEqual(afterFirst);
+  });
+
+  it('fails transiently on every attempt while the sink is down (customer analytics-down), recording nothing', async () => {
+    const command = recordFor('analytics-down');
+    for (let attempt = 0; attempt < 3; attempt += 1) await expect(record(command)).rejects.toBeInstanceOf(TransientError);
+    expect(await readFact(command.orderId)).toBeUndefined();
+  });
+
+  it('does not resurrect a retracted fact when a late duplicate arrives', async () => {
+    const command = recordFor();
+    await record(command);
+    await retract(command);
+    const retracted = await readFact(command.orderId);
+    expect(await record(command)).toMatchObject({ type: factType('analytics', 'OrderRecorded') });
+    expect(await readFact(command.orderId)).toEqual(retracted);
+    expect(retracted?.status).toBe('retracted');
+  });
+});
+
+describe('retractOrderFact', () => {
+  it('retracts a recorded fact once when run twice: same fact, same document', async () => {
+    const command = recordFor();
+    await record(command);
+    const first = await retract(command);
+    expect(first).toEqual({ type: factType('analytics', 'OrderRetracted'), orderId: command.orderId, correlationId: command.correlationId, wasRecorded: true });
+    const afterFirst = await readFact(command.orderId);
+    expect(afterFirst).toMatchObject({ status: 'retracted', total: 159, recordedAt: expect.any(String), retractedAt: expect.any(String) });
+    expect(await retract(command)).toEqual(first);
+    expect(await readFact(command.orderId)).toEqual(afterFirst);
+  });
+
+  it('leaves a tombstone for an order never recorded, so a late record cannot bring it back', async () => {
+    const command = recordFor();
+    const first = await retract(command);
+    expect(first).toMatchObject({ wasRecorded: false });
+    const tombstone = await readFact(command.orderId);
+    expect(tombstone).toMatchObject({ status: 'retracted', retractedAt: expect.any(String) });
+    expect(tombstone?.recordedAt).toBeUndefined();
+    expect(await retract(command)).toEqual(first);
+    await record(command);
+    expect(await readFact(command.orderId)).toEqual(tombstone);
+  });
+
+  it('ends retracted whichever of a racing record and retract wins', async () => {
+    const command = recordFor();
+    const [, retracted] = await Promise.all([record(command), retract(command)]);
+    const stored = await readFact(command.orderId);
+    expect(stored?.status).toBe('retracted');
+    expect(retracted).toMatchObject({ wasRecorded: stored?.recordedAt !== undefined });
+  });
+});

@@ -1,0 +1,121 @@
+/** The notifications context against the real local Cosmos server: one message per order and kind, bounces. */
+import { capturedFunctions } from '../../engine/functions-core';
+import { factType, type SendCancellation, type SendConfirmation } from '../../src/libs/events';
+import '../../src/services/notifications';
+import { NotificationsActivities } from '../../src/services/notifications/contract';
+import { mailer } from '../../src/services/notifications/mailer';
+import { listMessages, notificationsData } from '../../src/services/notifications/repository';
+import { sendCancellation } from '../../src/services/notifications/send-cancellation';
+import { sendConfirmation } from '../../src/services/notifications/send-confirmation';
+import { invocation, newOrder } from './helpers';
+
+beforeAll(async () => {
+  await notificationsData.ensureCreated();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const confirmationFor = (customerEmail = 'ada@example.com'): SendConfirmation => ({
+  ...newOrder(),
+  customerEmail,
+  total: 159,
+  currency: 'EUR',
+  lines: [{ sku: 'MOUSE-ERGO', name: 'Ergonomic mouse', quantity: 2, unitPrice: 79.5, lineTotal: 159 }],
+});
+const cancellationFor = (command: SendConfirmation): SendCancellation => ({
+  orderId: command.orderId,
+  correlationId: command.correlationId,
+  customerEmail: command.customerEmail,
+  reason: 'order cancelled',
+});
+const confirm = (command: SendConfirmation) => sendConfirmation(command, invocation(NotificationsActivities.sendConfirmation));
+const cancel = (command: SendCancellation) => sendCancellation(command, invocation(NotificationsActivities.sendCancellation));
+
+describe('notifications context', () => {
+  it('registers its activities under the names of its contract', () => {
+    expect(NotificationsActivities).toEqual({ sendConfirmation: 'sendConfirmation', sendCancellation: 'sendCancellation' });
+    expect(capturedFunctions().has('sendConfirmation')).toBe(true);
+    expect(capturedFunctions().has('sendCancellation')).toBe(true);
+  });
+});
+
+describe('sendConfirmation', () => {
+  it('sends the confirmation and records one message', async () => {
+    const command = confirmationFor();
+    const fact = await confirm(command);
+    expect(fact).toEqual({
+      type: factType('notifications', 'ConfirmationSent'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      messageId: expect.stringMatching(/^msg_[0-9a-f]{24}$/),
+    });
+    const messages = await listMessages(command.orderId);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ id: `${command.orderId}:confirmation`, kind: 'confirmation', to: 'ada@example.com', messageId: (fact as { messageId: string }).messageId });
+  });
+
+  it('sends once when run twice: same fact, one message, and the mailer is not asked again', async () => {
+    const command = confirmationFor();
+    const send = jest.spyOn(mailer, 'send');
+    const first = await confirm(command);
+    const afterFirst = await listMessages(command.orderId);
+    expect(await confirm(command)).toEqual(first);
+    expect(await listMessages(command.orderId)).toEqual(afterFirst);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
+  it('records one message when two runs race', async () => {
+    const command = confirmationFor();
+    const [a, b] = await Promise.all([confirm(command), confirm(command)]);
+    expect(a).toEqual(b);
+    expect(await listMessages(command.orderId)).toHaveLength(1);
+  });
+
+  it('answers ConfirmationBounced for a mailbox at bounce.test, records nothing, and says the same on a repeat', async () => {
+    const command = confirmationFor('ada@bounce.test');
+    const fact = await confirm(command);
+    expect(fact).toEqual({
+      type: factType('notifications', 'ConfirmationBounced'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      reason: expect.stringContaining('ada@bounce.test'),
+    });
+    expect(await confirm(command)).toEqual(fact);
+    expect(await listMessages(command.orderId)).toEqual([]);
+  });
+
+  it('gives different orders different message ids', async () => {
+    const [a, b] = await Promise.all([confirm(confirmationFor()), confirm(confirmationFor())]);
+    expect((a as { messageId: string }).messageId).not.toBe((b as { messageId: string }).messageId);
+  });
+});
+
+describe('sendCancellation', () => {
+  it('sends the cancellation once when run twice, next to the confirmation', async () => {
+    const command = confirmationFor();
+    const confirmed = await confirm(command);
+    const first = await cancel(cancellationFor(command));
+    expect(first).toEqual({
+      type: factType('notifications', 'CancellationSent'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      messageId: expect.stringMatching(/^msg_/),
+    });
+    expect((first as { messageId: string }).messageId).not.toBe((confirmed as { messageId: string }).messageId);
+    const afterFirst = await listMessages(command.orderId);
+    expect(await cancel(cancellationFor(command))).toEqual(first);
+    expect(await listMessages(command.orderId)).toEqual(afterFirst);
+    expect(afterFirst.map((message) => message.kind).sort()).toEqual(['cancellation', 'confirmation']);
+  });
+
+  it('sends nothing, and says so, where no confirmation was sent (a bounced or never-sent one)', async () => {
+    const command = confirmationFor('ada@bounce.test');
+    const first = await cancel(cancellationFor(command));
+    const second = await cancel(cancellationFor(command));
+    expect(first).toMatchObject({ type: 'contoso.notifications.CancellationNotNeeded.v1', reason: 'no confirmation was sent' });
+    expect(second).toEqual(first);
+    expect(await listMessages(command.orderId)).toEqual([]);
+  });
+});

@@ -1,0 +1,218 @@
+/** The payments context against the real local Cosmos server: the test cards, idempotency, refunds. */
+import { capturedFunctions } from '../../engine/functions-core';
+import { TransientError } from '../../src/libs/errors';
+import { factType, type ChargePayment } from '../../src/libs/events';
+import '../../src/services/payments';
+import { chargePayment } from '../../src/services/payments/charge-payment';
+import { PaymentsActivities } from '../../src/services/payments/contract';
+import { gateway } from '../../src/services/payments/gateway';
+import { gatewayTotals, paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
+import { refundPayment } from '../../src/services/payments/refund-payment';
+import { invocation, newOrder } from './helpers';
+
+beforeAll(async () => {
+  await paymentsData.ensureCreated();
+});
+
+const chargeCommand = (paymentToken: string, amount = 159): ChargePayment => ({ ...newOrder(), amount, currency: 'EUR', paymentToken });
+const charge = (command: ChargePayment) => chargePayment(command, invocation(PaymentsActivities.charge));
+const refund = (ids: { orderId: string; correlationId: string }) =>
+  refundPayment({ orderId: ids.orderId, correlationId: ids.correlationId }, invocation(PaymentsActivities.refund));
+
+describe('payments context', () => {
+  it('registers its activities under the names of its contract', () => {
+    expect(capturedFunctions().has('chargePayment')).toBe(true);
+    expect(capturedFunctions().has('refundPayment')).toBe(true);
+    expect(PaymentsActivities).toEqual({ charge: 'chargePayment', refund: 'refundPayment' });
+  });
+
+  it('logs with the order and correlation ids, and never the card token', async () => {
+    const command = chargeCommand('tok_visa');
+    const context = invocation(PaymentsActivities.charge);
+    await chargePayment(command, context);
+    expect(context.logs.length).toBeGreaterThan(0);
+    for (const { text } of context.logs) {
+      expect(JSON.parse(text)).toMatchObject({ function: 'chargePayment', orderId: command.orderId, correlationId: command.correlationId });
+      expect(text).not.toContain('tok_visa');
+    }
+  });
+
+  it('rejects a malformed command as a bug, not as a transient fault', async () => {
+    const attempt = chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
+    await expect(attempt).rejects.toThrow(/Malformed command/);
+    await expect(attempt).rejects.not.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('chargePayment', () => {
+  it('charges tok_visa and records the payment', async () => {
+    const command = chargeCommand('tok_visa', 12.5);
+    const fact = await charge(command);
+    expect(fact).toEqual({
+      type: factType('payments', 'PaymentCharged'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      paymentId: expect.stringMatching(/^ch_/),
+      amount: 12.5,
+      currency: 'EUR',
+    });
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'charged', amount: 12.5, paymentId: (fact as { paymentId: string }).paymentId });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 12.5, refunded: 0 });
+  });
+
+  it('charges once when run twice: same fact, same payment document, one gateway charge', async () => {
+    const command = chargeCommand('tok_visa');
+    const first = await charge(command);
+    const afterFirst = await readPayment(command.orderId);
+    const second = await charge(command);
+    expect(second).toEqual(first);
+    expect(await readPayment(command.orderId)).toEqual(afterFirst);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+
+  it('charges once when two runs race', async () => {
+    const command = chargeCommand('tok_visa');
+    const [a, b] = await Promise.all([charge(command), charge(command)]);
+    expect(a).toEqual(b);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+
+  it('returns tok_declined as PaymentDeclined, again on a repeat, and takes nothing', async () => {
+    const command = chargeCommand('tok_declined');
+    const first = await charge(command);
+    expect(first).toEqual({ type: factType('payments', 'PaymentDeclined'), orderId: command.orderId, correlationId: command.correlationId, reason: 'card declined' });
+    const afterFirst = await readPayment(command.orderId);
+    expect(afterFirst).toMatchObject({ status: 'declined' });
+    expect(await charge(command)).toEqual(first);
+    expect(await readPayment(command.orderId)).toEqual(afterFirst);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+
+  it('declines an unknown card token', async () => {
+    const command = chargeCommand('tok_mastercard');
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentDeclined'), reason: 'unknown card token' });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+
+  it('tok_flaky fails transiently twice, then charges once', async () => {
+    const command = chargeCommand('tok_flaky');
+    await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
+    await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
+    expect(await readPayment(command.orderId)).toBeUndefined();
+    expect((await readLedgerEntry(`${command.orderId}:charge`))?.value).toMatchObject({ status: 'pending', attempts: 2 });
+    const third = await charge(command);
+    expect(third).toMatchObject({ type: factType('payments', 'PaymentCharged'), amount: 159 });
+    expect(await charge(command)).toEqual(third);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+
+  it('tok_flaky counts attempts per key, so concurrent attempts cannot skip the count', async () => {
+    const command = chargeCommand('tok_flaky');
+    const outcomes = await Promise.allSettled([charge(command), charge(command)]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect((await readLedgerEntry(`${command.orderId}:charge`))?.value.attempts).toBe(2);
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentCharged') });
+  });
+
+  it('tok_gateway_down always fails transiently and records no payment', async () => {
+    const command = chargeCommand('tok_gateway_down');
+    for (let attempt = 0; attempt < 4; attempt += 1) await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
+    expect(await readPayment(command.orderId)).toBeUndefined();
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+});
+
+describe('the simulated gateway', () => {
+  it('answers a repeated key with the first charge', async () => {
+    const { orderId } = newOrder();
+    const request = { idempotencyKey: `${orderId}:charge`, orderId, token: 'tok_visa', amount: 20, currency: 'EUR' as const };
+    const first = await gateway.charge(request);
+    const second = await gateway.charge({ ...request, amount: 999 });
+    expect(first).toMatchObject({ outcome: 'charged', amount: 20 });
+    expect(second).toEqual(first);
+    expect(await gatewayTotals(orderId)).toEqual({ charged: 20, refunded: 0 });
+  });
+
+  it('recovers a charge the payments document never heard of (a crash between the two)', async () => {
+    const command = chargeCommand('tok_visa');
+    const charged = await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
+    const fact = await charge(command);
+    expect(fact).toMatchObject({ paymentId: charged.outcome === 'charged' ? charged.chargeId : 'unexpected' });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+
+  it('refuses to refund a charge that does not exist, as a bug rather than a transient fault', async () => {
+    const { orderId } = newOrder();
+    const attempt = gateway.refund({ idempotencyKey: `${orderId}:refund`, chargeKey: `${orderId}:charge` });
+    await expect(attempt).rejects.toThrow(/no charge/);
+    await expect(attempt).rejects.not.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('refundPayment', () => {
+  it('is not needed for an order that was never charged', async () => {
+    const ids = newOrder();
+    const fact = await refund(ids);
+    expect(fact).toEqual({ type: factType('payments', 'RefundNotNeeded'), ...ids, reason: 'no payment was made' });
+    expect(await refund(ids)).toEqual(fact);
+    expect(await readPayment(ids.orderId)).toBeUndefined();
+    expect(await gatewayTotals(ids.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+
+  it('finds and refunds a charge the gateway made but the payment document never recorded', async () => {
+    const command = chargeCommand('tok_visa');
+    await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
+    expect(await readPayment(command.orderId)).toBeUndefined();
+    const first = await refund(command);
+    const second = await refund(command);
+    expect(first).toMatchObject({ type: factType('payments', 'PaymentRefunded'), amount: 159 });
+    expect(second).toEqual(first);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 159 });
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'refunded' });
+  });
+
+  it('is not needed for a declined payment', async () => {
+    const command = chargeCommand('tok_declined');
+    await charge(command);
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded'), reason: expect.stringMatching(/^no payment was made/) });
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'declined' });
+  });
+
+  it('refunds a charge once when run twice: same fact, same document, one gateway refund', async () => {
+    const command = chargeCommand('tok_visa', 42.1);
+    const charged = await charge(command);
+    const first = await refund(command);
+    expect(first).toEqual({
+      type: factType('payments', 'PaymentRefunded'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      refundId: expect.stringMatching(/^re_/),
+      amount: 42.1,
+    });
+    const afterFirst = await readPayment(command.orderId);
+    expect(afterFirst).toMatchObject({ status: 'refunded', refundId: (first as { refundId: string }).refundId });
+    expect(await refund(command)).toEqual(first);
+    expect(await readPayment(command.orderId)).toEqual(afterFirst);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 42.1, refunded: 42.1 });
+    // A late duplicate of the charge step hears the original charge and takes no more money.
+    expect(await charge(command)).toEqual(charged);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 42.1, refunded: 42.1 });
+  });
+
+  it('refunds once when two runs race', async () => {
+    const command = chargeCommand('tok_visa');
+    await charge(command);
+    const [a, b] = await Promise.all([refund(command), refund(command)]);
+    expect(a).toEqual(b);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 159 });
+  });
+
+  it('tok_refund_fails charges, but every refund fails transiently and leaves the payment charged', async () => {
+    const command = chargeCommand('tok_refund_fails');
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentCharged') });
+    await expect(refund(command)).rejects.toBeInstanceOf(TransientError);
+    await expect(refund(command)).rejects.toBeInstanceOf(TransientError);
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'charged' });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+});
