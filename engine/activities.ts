@@ -44,7 +44,8 @@ export type ActivityOutcome = { kind: 'completed'; resultJson: string } | { kind
 
 export class ActivityRunner {
   private running = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly queue: ((granted: boolean) => void)[] = [];
+  private closed = false;
 
   constructor(
     private readonly registry: FunctionRegistry,
@@ -60,7 +61,11 @@ export class ActivityRunner {
     if (fault === 'transient') return failed(new Error(`Injected transient fault in activity '${call.activityName}'`));
 
     const endWork = this.work.begin();
-    await this.acquireSlot();
+    if (!(await this.acquireSlot())) {
+      // Closed before it could start: nothing ran, so the host hands the task out again later.
+      endWork();
+      return { kind: 'lost' };
+    }
     try {
       const outcome = await this.invoke(call);
       if (fault === 'crashAfter') return { kind: 'lost' };
@@ -98,11 +103,22 @@ export class ActivityRunner {
     }
   }
 
-  private acquireSlot(): Promise<void> {
+  /**
+   * A graceful shutdown: activities already running finish, those waiting for a slot never
+   * start (they come back as 'lost', still pending in the store for the next host).
+   */
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.queue.splice(0)) waiter(false);
+  }
+
+  /** Resolves true with a slot, or false once the runner is closed. */
+  private acquireSlot(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     const limit = this.options.maxConcurrent ?? Infinity;
     if (this.running < limit) {
       this.running += 1;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => this.queue.push(resolve));
   }
@@ -110,7 +126,7 @@ export class ActivityRunner {
   private releaseSlot(): void {
     const next = this.queue.shift();
     // The slot passes straight to the next caller, so `running` stays as is.
-    if (next) next();
+    if (next) next(true);
     else this.running -= 1;
   }
 }

@@ -86,21 +86,36 @@ export class VirtualClock implements ControllableClock {
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are chained. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/** A moment when a clock read `clockMs` while the wall clock read `wallMs`. */
+export interface ClockAnchor {
+  wallMs: number;
+  clockMs: number;
+}
+
 /**
  * Wall-clock time, optionally sped up (`speed: 60` turns a 24-hour timer into 24 minutes) so a
- * demo can show timeouts without waiting for them.
+ * demo can show timeouts without waiting for them. A sped-up clock runs ahead of the wall clock;
+ * a host that restarts passes the previous clock's `anchor()` so its time does not jump back.
  */
 export class RealClock implements Clock {
-  private readonly origin = Date.now();
-  private readonly speed: number;
+  readonly speed: number;
+  private readonly start: ClockAnchor;
   private readonly live = new Set<NodeJS.Timeout>();
 
-  constructor(options: { speed?: number } = {}) {
+  constructor(options: { speed?: number; anchor?: ClockAnchor } = {}) {
     this.speed = options.speed && options.speed > 0 ? options.speed : 1;
+    const wallMs = Date.now();
+    this.start = options.anchor ?? { wallMs, clockMs: wallMs };
   }
 
   now(): number {
-    return this.origin + (Date.now() - this.origin) * this.speed;
+    return this.start.clockMs + (Date.now() - this.start.wallMs) * this.speed;
+  }
+
+  /** Where this clock stands now, to continue from after a restart. */
+  anchor(): ClockAnchor {
+    const wallMs = Date.now();
+    return { wallMs, clockMs: this.start.clockMs + (wallMs - this.start.wallMs) * this.speed };
   }
 
   schedule(at: number, callback: () => void): TimerHandle {

@@ -10,6 +10,7 @@ import { ActivityRunner, type ActivityOutcome, type FaultInjector } from './acti
 import { applyEpisode } from './apply-episode';
 import { ArmedTimers } from './armed-timers';
 import { RealClock, type Clock } from './clock';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
 import { events, fromJsonText, toJsonText, type HistoryEvent } from './history';
 import type { FunctionRegistry } from './registry';
@@ -23,6 +24,8 @@ export interface EngineOptions {
   store?: InstanceStore;
   /** Like host.json's maxConcurrentActivityFunctions; unlimited when absent. */
   maxConcurrentActivities?: number;
+  /** Like host.json's maxConcurrentOrchestratorFunctions (episodes at once); unlimited when absent. */
+  maxConcurrentOrchestrations?: number;
   faults?: FaultInjector;
   /** Receives the app's `context.log` output; silent when absent. */
   log?: LogHandler;
@@ -69,7 +72,10 @@ export class Engine {
   private readonly draining = new Set<string>();
   private readonly timers: ArmedTimers;
   private readonly listeners = new Set<(instanceId: string) => void>();
+  private readonly episodeSlots?: ConcurrencyLimit;
   private stopped = false;
+  /** Set by shutdown(): nothing new starts, what runs may finish and is stored. */
+  private closing = false;
 
   constructor(options: EngineOptions) {
     this.registry = options.registry;
@@ -77,6 +83,7 @@ export class Engine {
     this.store = options.store ?? new MemoryInstanceStore();
     this.log = options.log;
     this.timers = new ArmedTimers(this.clock);
+    if (options.maxConcurrentOrchestrations !== undefined) this.episodeSlots = new ConcurrencyLimit(options.maxConcurrentOrchestrations);
     this.activities = new ActivityRunner(this.registry, this.clock, this.work, {
       maxConcurrent: options.maxConcurrentActivities,
       faults: options.faults,
@@ -235,6 +242,26 @@ export class Engine {
     }
   }
 
+  /**
+   * Stops gracefully: no episode, activity or timer starts any more; the activities and episodes
+   * already running may finish for up to `graceMs`, and what they produce is stored (queued
+   * results stay in the inbox for recover()). Then stops. Resolves false if the grace ran out.
+   */
+  async shutdown(graceMs: number): Promise<boolean> {
+    if (this.stopped) return true;
+    this.closing = true;
+    this.timers.disarmAll();
+    this.activities.close();
+    let timeout: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.work.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timeout);
+    this.stop();
+    return finished;
+  }
+
   /** Stops like a crash would: timers are cancelled, results still in flight are discarded. */
   stop(): void {
     this.stopped = true;
@@ -244,7 +271,7 @@ export class Engine {
   // ---- episodes --------------------------------------------------------------------------
 
   private kick(instanceId: string): void {
-    if (this.stopped || this.draining.has(instanceId)) return;
+    if (this.stopped || this.closing || this.draining.has(instanceId)) return;
     this.draining.add(instanceId);
     this.drain(instanceId, this.work.begin()).catch((error) => this.log?.('error', instanceId, 'engine error while draining', error));
   }
@@ -252,13 +279,19 @@ export class Engine {
   private async drain(instanceId: string, endWork: () => void): Promise<void> {
     try {
       for (;;) {
-        const record = this.store.get(instanceId);
-        if (this.stopped || !record || isTerminal(record.status) || record.inbox.length === 0) return;
+        const release = this.episodeSlots ? await this.episodeSlots.acquire() : undefined;
         try {
-          await this.runNextEpisode(record);
-        } catch (error) {
-          this.log?.('error', record.name, `engine error in instance ${instanceId}`, error);
-          this.failInstance(instanceId, record.executionId, `Engine error: ${error instanceof Error ? error.message : String(error)}`);
+          // Read after getting the slot: the wait may have changed the instance.
+          const record = this.store.get(instanceId);
+          if (this.stopped || this.closing || !record || isTerminal(record.status) || record.inbox.length === 0) return;
+          try {
+            await this.runNextEpisode(record);
+          } catch (error) {
+            this.log?.('error', record.name, `engine error in instance ${instanceId}`, error);
+            this.failInstance(instanceId, record.executionId, `Engine error: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        } finally {
+          release?.();
         }
       }
     } finally {
@@ -291,6 +324,8 @@ export class Engine {
     const effects = applyEpisode(fresh, delivered, startedAt, outcome);
     this.store.put(fresh);
     this.changed(fresh.instanceId);
+    // Shutting down: the work is stored as pending, the next host's recover() starts it.
+    if (this.closing) return;
     // Persisted first, acted on second: a crash in between is repaired by recover().
     for (const timerId of effects.cancelledTimers) this.timers.disarm(fresh.instanceId, timerId);
     for (const timer of effects.timers) this.arm(fresh, timer);
@@ -310,6 +345,7 @@ export class Engine {
   // ---- activities and timers -------------------------------------------------------------
 
   private dispatch(record: InstanceRecord, pending: PendingActivity): void {
+    if (this.closing) return;
     const { instanceId, executionId } = record;
     const call = {
       instanceId,
@@ -326,7 +362,7 @@ export class Engine {
     const taskId = pending.taskId;
     if (outcome.kind === 'lost') {
       // As after a host crash: nothing was recorded, so the same task is handed out again.
-      const record = this.stopped ? undefined : this.store.get(instanceId);
+      const record = this.stopped || this.closing ? undefined : this.store.get(instanceId);
       const current = record?.pendingActivities[taskId];
       if (!record || !current || record.executionId !== executionId || isTerminal(record.status)) return;
       current.deliveries = delivery;
@@ -340,6 +376,7 @@ export class Engine {
   }
 
   private arm(record: InstanceRecord, timer: PendingTimer): void {
+    if (this.closing) return;
     const { instanceId, executionId } = record;
     this.timers.arm(instanceId, timer.timerId, Date.parse(timer.fireAt), () => {
       const fired = events.timerFired(this.now(), timer.timerId, timer.fireAt);

@@ -72,18 +72,29 @@ export async function listDeadLetters(): Promise<{ approximateCount: number; dea
   return { approximateCount: approximateMessagesCount ?? peekedMessageItems.length, deadLetters: peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)) };
 }
 
-/** Removes the order's message once its compensations are done; the others become visible again at once. */
+/**
+ * Takes the order's message off the queue once a repair resolved it. Best effort: a queue can only
+ * be searched by receiving its messages, and a concurrent search hides the messages it holds, so a
+ * message not found now stays until the next search. The order document, not the queue, says
+ * whether a dead letter is resolved, and the operator's list leaves resolved ones out.
+ */
 export async function removeDeadLetter(orderId: string): Promise<boolean> {
   const queue = deadLetters();
-  const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: PEEK_LIMIT, visibilityTimeout: 30 });
+  const held: { messageId: string; popReceipt: string }[] = [];
   let removed = false;
-  for (const item of receivedMessageItems) {
-    if (decodeMessage<DeadLetter>(item.messageText).orderId === orderId) {
-      await queue.deleteMessage(item.messageId, item.popReceipt);
-      removed = true;
-    } else {
-      await queue.updateMessage(item.messageId, item.popReceipt, undefined, 0);
+  try {
+    for (let batch = 0; batch < 100 && !removed; batch += 1) {
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: PEEK_LIMIT, visibilityTimeout: 30 });
+      if (receivedMessageItems.length === 0) break;
+      for (const item of receivedMessageItems) {
+        if (!removed && decodeMessage<DeadLetter>(item.messageText).orderId === orderId) {
+          await queue.deleteMessage(item.messageId, item.popReceipt);
+          removed = true;
+        } else held.push(item);
+      }
     }
+  } finally {
+    await Promise.all(held.map((item) => queue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined)));
   }
   return removed;
 }

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: the performance numbers of the order saga, printed as a table with each goal
+ * and written to bench/results.json. A benchmark, not a test: it exits 0 when a goal is missed
+ * (the table says FAIL), and 1 only when a phase could not run at all.
+ *
+ * Phases, one after the other so they never compete for the CPU:
+ *   package  npm run build, then zip dist/                     → packageZipBytes
+ *   cold     fresh processes load the bundle vs. unbundled app → coldLoadRatio
+ *   saga     N happy-path orders through POST /api/orders on the durable engine on real time,
+ *            against a local Cosmos server started (and stopped, by PID) here → the rest
+ *
+ * See docs/performance.md for what each number means.
+ */
+import './functions-core-hook'; // first: see that file
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { measureColdLoad, type ColdLoadResult } from './cold-load';
+import { parseConfig, parseLatency, UsageError, type BenchConfig } from './config';
+import { buildAndZip, runCommand, type PackageResult } from './package-size';
+import { breakdown, formatValue, metric, table, type Metric } from './report';
+import { startSagaRun, type SagaRun, type SagaRunResult } from './saga-run';
+import { round } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const GOALS = {
+  e2eOverCriticalPath: { op: '<=', target: 1.1 },
+  parallelOverSlowestBranch: { op: '<=', target: 1.05 },
+  packageZipBytes: { op: '<=', target: 1_500_000 },
+  coldLoadRatio: { op: '>=', target: 3 },
+} as const;
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+async function main(): Promise<number> {
+  let config: BenchConfig;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    return error.message.startsWith('usage:') ? 0 : 2;
+  }
+
+  const started = new Date();
+  const loadAtStart = os.loadavg()[0];
+  if (loadAtStart > os.cpus().length) {
+    log(`WARNING: the machine is busy (load average ${loadAtStart.toFixed(1)} on ${os.cpus().length} CPUs): expect noisy numbers`);
+  }
+  const startedAt = performance.now();
+  const errors: Record<string, string> = {};
+  let packageResult: PackageResult | undefined;
+  let cold: ColdLoadResult | undefined;
+  let saga: SagaRunResult | undefined;
+  let sagaRun: SagaRun | undefined;
+
+  // Whatever happens, the Cosmos server child goes: on Ctrl-C, on a kill, on a crash.
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping`);
+    void (sagaRun?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', () => {
+    const pid = sagaRun?.cosmosPid();
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+
+  if (config.phases.includes('package')) {
+    try {
+      packageResult = await buildAndZip(ROOT, log);
+    } catch (error) {
+      errors.package = message(error);
+    }
+  }
+  if (config.phases.includes('cold')) {
+    try {
+      if (!config.phases.includes('package') && !existsSync(path.join(ROOT, 'dist', 'main.js'))) {
+        log('npm run build (dist/main.js is missing)');
+        await runCommand('npm', ['run', 'build', '--silent'], ROOT);
+      }
+      if (errors.package) throw new Error(`no bundle to load: ${errors.package.split('\n')[0]}`);
+      cold = await measureColdLoad(ROOT, config.coldRuns, log);
+    } catch (error) {
+      errors.cold = message(error);
+    }
+  }
+  if (config.phases.includes('saga')) {
+    sagaRun = startSagaRun(config, log);
+    try {
+      saga = await sagaRun.result;
+    } catch (error) {
+      errors.saga = message(error);
+    } finally {
+      await sagaRun.stop();
+    }
+  }
+
+  const metrics = collectMetrics(config, saga, packageResult, cold);
+  const durationMs = performance.now() - startedAt;
+  console.log('');
+  console.log(table(metrics));
+  console.log('');
+  printDetails(saga, packageResult, cold);
+  for (const [phase, text] of Object.entries(errors)) console.log(`\nERROR in phase ${phase}: ${text}`);
+
+  const failed = metrics.filter((m) => m.pass === false).map((m) => m.name);
+  const results = {
+    generatedAt: started.toISOString(),
+    durationMs: round(durationMs, 0),
+    config: { ...config, latencyMs: parseLatency(config.latency) },
+    machine: { ...machineInfo(), loadAverageAtStart: round(loadAtStart, 2) },
+    goals: { met: metrics.filter((m) => m.pass === true).map((m) => m.name), failed },
+    metrics: Object.fromEntries(metrics.map(({ name, ...rest }) => [name, rest])),
+    details: { saga: saga && sagaDetails(saga), package: packageResult, coldLoad: cold },
+    errors,
+  };
+  const out = path.resolve(ROOT, config.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, roundReplacer, 2)}\n`);
+  console.log('');
+  console.log(failed.length === 0 ? 'All goals met.' : `FAIL: ${failed.length} goal(s) missed: ${failed.join(', ')}`);
+  console.log(`Results: ${path.relative(process.cwd(), out) || out} (${(durationMs / 1000).toFixed(1)} s)`);
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+function collectMetrics(config: BenchConfig, saga: SagaRunResult | undefined, pkg: PackageResult | undefined, cold: ColdLoadResult | undefined): Metric[] {
+  const ran = (phase: 'saga' | 'package' | 'cold') => config.phases.includes(phase);
+  const a = saga?.analysis;
+  const metrics: Metric[] = [];
+  if (ran('saga')) {
+    metrics.push(
+      metric('ordersPerSecond', saga?.ordersPerSecond, 'orders/s', undefined, `${config.concurrency} in flight`),
+      metric('p50Ms', a?.e2eMs.p50, 'ms', undefined, 'placed → orchestration completed'),
+      metric('p95Ms', a?.e2eMs.p95, 'ms'),
+      metric('e2eOverCriticalPath', a?.e2eOverCriticalPath.p50, 'ratio', GOALS.e2eOverCriticalPath, 'median over orders; critical path includes the 4 progress writes'),
+      metric('e2eOverBusinessSteps', a?.e2eOverBusinessPath.p50, 'ratio', undefined, 'no goal: the same without the progress writes (they count as overhead here)'),
+      metric('parallelOverSlowestBranch', a?.parallelOverSlowestBranch.p50, 'ratio', GOALS.parallelOverSlowestBranch, 'median; first branch start → next step scheduled'),
+      metric('replayCpuMsPerOrder', saga?.replayCpuMsPerOrder, 'ms'),
+      metric('historyEventsPerOrder', saga?.historyEventsPerOrder, ''),
+      metric('cosmosRequestsPerOrder', saga?.cosmosRequestsPerOrder, ''),
+    );
+  }
+  if (ran('package')) metrics.push(metric('packageZipBytes', pkg?.zipBytes, 'bytes', GOALS.packageZipBytes, 'all of dist/, DEFLATE level 6'));
+  if (ran('cold')) metrics.push(metric('coldLoadRatio', cold?.ratio, 'ratio', GOALS.coldLoadRatio, 'median unbundled / median bundle, process start → all registered'));
+  return metrics;
+}
+
+function printDetails(saga: SagaRunResult | undefined, pkg: PackageResult | undefined, cold: ColdLoadResult | undefined): void {
+  if (saga) {
+    const a = saga.analysis;
+    console.log(`saga: ${saga.completed} completed, ${saga.failed.length} failed, in ${(saga.wallMs / 1000).toFixed(1)} s`);
+    for (const failure of saga.failed.slice(0, 5)) console.log(`  FAILED ${failure.orderId}: ${failure.reason}`);
+    console.log(`  e2e ms            mean ${a.e2eMs.mean}  p50 ${a.e2eMs.p50}  p95 ${a.e2eMs.p95}  max ${a.e2eMs.max}`);
+    console.log(`  critical path ms  mean ${a.criticalPathMs.mean}  p50 ${a.criticalPathMs.p50}  (without progress writes: mean ${a.businessPathMs.mean})`);
+    console.log(`  e2e / critical path            p50 ${a.e2eOverCriticalPath.p50}  p95 ${a.e2eOverCriticalPath.p95}  of means ${a.e2eOverCriticalPath.ofMeans}`);
+    console.log(`  (202 → completed) / critical path p50 ${a.acceptedToFinishOverCriticalPath.p50}  p95 ${a.acceptedToFinishOverCriticalPath.p95}  (without placing the order)`);
+    console.log(`  e2e / business steps only      p50 ${a.e2eOverBusinessPath.p50}  p95 ${a.e2eOverBusinessPath.p95}  (validate + pay + slowest branch + ship)`);
+    console.log(`  parallel step / slowest branch p50 ${a.parallelOverSlowestBranch.p50}  p95 ${a.parallelOverSlowestBranch.p95}  (activities alone: p50 ${a.parallelActivitiesOverSlowestBranch.p50})`);
+    console.log(`  slowest branch: ${Object.entries(a.slowestBranchShare).map(([name, share]) => `${name} ${Math.round(share * 100)}%`).join(', ')}`);
+    console.log(`  accept (POST → 202) p50 ${a.acceptMs.p50} ms; GET shows Completed at p50 ${a.visibleFinalMs.p50} ms`);
+    const cosmosCpu = saga.cosmosServerCpuMsPerOrder === null ? 'n/a' : `${saga.cosmosServerCpuMsPerOrder.toFixed(1)} ms`;
+    console.log(`  CPU per order: this process ${saga.benchProcessCpuMsPerOrder.toFixed(1)} ms, local Cosmos server ${cosmosCpu}`);
+    console.log(`  engine store: ${saga.store.getsPerOrder.toFixed(0)} gets + ${saga.store.putsPerOrder.toFixed(0)} puts per order (whole-record JSON copies), ${saga.store.copyMsPerOrder.toFixed(2)} ms`);
+    console.log(`  replay: ${saga.episodesPerOrder.toFixed(1)} episodes/order, ${saga.replayCpuMsPerOrder.toFixed(2)} ms CPU, ${saga.replayWallMsPerOrder.toFixed(2)} ms wall in the orchestrator handler`);
+    console.log(breakdown('  step means (activity handler time):', a.stepMeansMs));
+    console.log(breakdown(`  engine time between steps (means; total overhead ${a.overheadMeanMs} ms):`, a.gapMeansMs));
+    console.log(breakdown('  Cosmos requests per order, by activity:', saga.cosmosRequestsByActivityPerOrder, ''));
+  }
+  if (pkg) {
+    console.log(`package: build ${(pkg.buildMs / 1000).toFixed(1)} s; zip ${formatValue(pkg.zipBytes, 'bytes')}, without source maps ${formatValue(pkg.zipBytesWithoutSourceMaps, 'bytes')}`);
+    console.log(`  dist/: ${Object.entries(pkg.files).map(([name, size]) => `${name} ${(size / 1000).toFixed(0)} kB`).join(', ')}`);
+  }
+  if (cold) {
+    console.log(`cold load (ms from process start until every function is registered; median of ${cold.bundled.runsMs.length}):`);
+    console.log(`  bundle    ${cold.bundled.medianMs.toFixed(0)} ms  (${cold.bundled.functions} functions, ${cold.bundled.modulesLoaded} modules loaded)`);
+    console.log(`  unbundled ${cold.unbundled.medianMs.toFixed(0)} ms  (${cold.unbundled.functions} functions, ${cold.unbundled.modulesLoaded} modules loaded)${cold.sameFunctions ? '' : '  WARNING: not the same functions'}`);
+    console.log(`  fastest runs: bundle ${cold.bundled.minMs.toFixed(0)} ms, unbundled ${cold.unbundled.minMs.toFixed(0)} ms, ratio ${cold.ratioOfFastest.toFixed(2)}`);
+    console.log(`  Node's own start-up, in both: ${cold.nodeBootMs.toFixed(0)} ms; app load alone (preload → registered): ratio ${cold.appLoadRatio.toFixed(2)}`);
+  }
+}
+
+function sagaDetails(saga: SagaRunResult) {
+  return { ...saga, failed: saga.failed.slice(0, 20), failedCount: saga.failed.length };
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    availableParallelism: os.availableParallelism(),
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)),
+  };
+}
+
+/** Three decimals are plenty in the results file. */
+function roundReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+/**
+ * Loads the app the way the Functions worker does: through package.json `main` (the bundle in
+ * dist/), with `@azure/functions-core` supplied by the host. The worker provides that module to
+ * `@azure/functions`; here engine/functions-core.ts stands in and captures every registration.
+ */
+import { existsSync } from 'node:fs';
+import Module from 'node:module';
+import * as functionsCore from '../engine/functions-core';
+import { loadRegistry, type FunctionRegistry } from '../engine/registry';
+
+type ModuleLoader = { _load(request: string, parent: unknown, isMain: boolean): unknown };
+
+let hooked = false;
+
+/** Makes `require('@azure/functions-core')` answer with the stand-in, for the whole process. */
+export function provideFunctionsCore(): void {
+  if (hooked) return;
+  hooked = true;
+  const loader = Module as unknown as ModuleLoader;
+  const load = loader._load;
+  loader._load = function (request, parent, isMain) {
+    if (request === '@azure/functions-core') return functionsCore;
+    return load.call(this, request, parent, isMain);
+  };
+}
+
+export function loadApp(entry: string): FunctionRegistry {
+  if (!existsSync(entry)) throw new Error(`The app's entry ${entry} does not exist: run \`npm run build\` first (npm start does)`);
+  provideFunctionsCore();
+  // The app registers its functions while it loads, as it does in the worker.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(entry);
+  const registry = loadRegistry(functionsCore.capturedFunctions().values());
+  if (registry.http.length === 0 && registry.orchestrations.size === 0) throw new Error(`${entry} registered no functions`);
+  return registry;
+}

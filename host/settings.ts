@@ -1,0 +1,79 @@
+/**
+ * The offline host's settings: environment variables for what a developer changes, host.json for
+ * what the Functions host itself would read from there (concurrency limits, route prefix, hub).
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parseLogLevel, type LogLevel } from './logger';
+
+export interface HostSettings {
+  projectRoot: string;
+  port: number;
+  dataDir: string;
+  /** DURABLE_TIME_SCALE: 60 makes a 24-hour durable timer fire after 24 minutes. */
+  timeScale: number;
+  /** How long a graceful shutdown waits for running requests and activities. */
+  shutdownGraceMs: number;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Off only for throwaway data: the store then survives a killed process, not a power cut. */
+  fsync: boolean;
+  logLevel: LogLevel;
+  /** The app as the Functions worker loads it: package.json `main`. */
+  appEntry: string;
+  hostJson: HostJsonSettings;
+}
+
+export interface HostJsonSettings {
+  maxConcurrentActivityFunctions?: number;
+  maxConcurrentOrchestratorFunctions?: number;
+  routePrefix: string;
+  hubName?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readSettings(env: Env = process.env, projectRoot = resolve(__dirname, '..')): HostSettings {
+  const number = (name: string, fallback: number, check: (value: number) => boolean, rule: string): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || !check(value)) throw new Error(`${name} must be ${rule}; got "${raw}"`);
+    return value;
+  };
+  const dataDir = env.DATA_DIR?.trim() || '.data';
+  const packageJson = JSON.parse(readFileSync(resolve(projectRoot, 'package.json'), 'utf8')) as { main?: string };
+  return {
+    projectRoot,
+    port: number('PORT', 7071, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, 'a port number (0 picks a free one)'),
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(projectRoot, dataDir),
+    timeScale: number('DURABLE_TIME_SCALE', 1, (value) => value > 0, 'a positive number'),
+    shutdownGraceMs: number('SHUTDOWN_GRACE_MS', 10_000, (value) => value >= 0, 'a number of milliseconds'),
+    // The Functions host's own request limit is 100 MB.
+    maxBodyBytes: number('HTTP_MAX_BODY_BYTES', 100 * 1024 * 1024, (value) => Number.isInteger(value) && value > 0, 'a positive number of bytes'),
+    requestTimeoutMs: number('HTTP_REQUEST_TIMEOUT_MS', 30_000, (value) => value > 0, 'a positive number of milliseconds'),
+    headersTimeoutMs: number('HTTP_HEADERS_TIMEOUT_MS', 10_000, (value) => value > 0, 'a positive number of milliseconds'),
+    fsync: env.DURABLE_FSYNC?.trim() !== '0',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+    appEntry: resolve(projectRoot, packageJson.main ?? 'index.js'),
+    hostJson: readHostJson(resolve(projectRoot, 'host.json'), env),
+  };
+}
+
+/** The parts of host.json the offline host honours; `%NAME%` placeholders resolve from the environment. */
+export function readHostJson(file: string, env: Env = process.env): HostJsonSettings {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as {
+    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown } };
+  };
+  const durable = json.extensions?.durableTask ?? {};
+  const positive = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
+  const hub = typeof durable.hubName === 'string' ? durable.hubName.replace(/%([^%]+)%/g, (_match, name: string) => env[name] ?? '') : undefined;
+  const routePrefix = json.extensions?.http?.routePrefix;
+  return {
+    maxConcurrentActivityFunctions: positive(durable.maxConcurrentActivityFunctions),
+    maxConcurrentOrchestratorFunctions: positive(durable.maxConcurrentOrchestratorFunctions),
+    routePrefix: typeof routePrefix === 'string' ? routePrefix : 'api',
+    hubName: hub || undefined,
+  };
+}

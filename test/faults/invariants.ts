@@ -1,0 +1,123 @@
+/**
+ * The invariants a saga must keep whatever fails, checked over every context's database and the
+ * dead-letter queue once all orders have settled. Each returns the orders (or SKUs) that break it.
+ */
+import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { sumAmounts } from '../../src/libs/money';
+import { inventoryData } from '../../src/services/inventory/repository';
+import { notificationsData } from '../../src/services/notifications/repository';
+import type { DeadLetter } from '../../src/services/orders/dead-letters';
+import { isFinal } from '../../src/services/orders/order-view';
+import { ordersData, type OrderDocument } from '../../src/services/orders/repository';
+import { paymentsData, type LedgerEntry } from '../../src/services/payments/repository';
+import { shippingData } from '../../src/services/shipping/repository';
+
+export interface Violation {
+  invariant: string;
+  subject: string;
+  detail: string;
+}
+
+async function all<T>(container: { items: { query<R>(q: string): { fetchAll(): Promise<{ resources: R[] }> } } }): Promise<T[]> {
+  return (await container.items.query<T>('SELECT * FROM c').fetchAll()).resources;
+}
+
+/**
+ * Counts every message on the queue by order. Peeking sees only 32, so messages are received
+ * (hidden while counting, so none is counted twice) and then made visible again.
+ */
+async function deadLettersByOrder(): Promise<Map<string, number>> {
+  const queue = queueClient(process.env.DEAD_LETTER_QUEUE ?? 'order-dead-letters');
+  const counts = new Map<string, number>();
+  const hidden: { messageId: string; popReceipt: string }[] = [];
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 120 });
+    if (receivedMessageItems.length === 0) break;
+    for (const item of receivedMessageItems) {
+      const { orderId } = decodeMessage<DeadLetter>(item.messageText);
+      counts.set(orderId, (counts.get(orderId) ?? 0) + 1);
+      hidden.push(item);
+    }
+  }
+  await Promise.all(hidden.map((item) => queue.updateMessage(item.messageId, item.popReceipt, undefined, 0)));
+  return counts;
+}
+
+/**
+ * `awaitingRepair`: a CompensationFailed order is, by definition, one whose money or stock a
+ * compensation could not give back yet; its guarantee is its dead letter. Before the operator's
+ * repair such orders are exempt from the money and stock invariants; after it, nobody is.
+ */
+export async function checkInvariants(
+  placedOrderIds: readonly string[],
+  initialStock: Record<string, number>,
+  { awaitingRepair = false } = {},
+): Promise<Violation[]> {
+  const [orders, ledger, stock, messages, shipments, deadLetters] = await Promise.all([
+    all<OrderDocument>(ordersData.container('orders')),
+    all<LedgerEntry>(paymentsData.container('gatewayLedger')),
+    all<{ sku: string; available: number; holds: Record<string, number> }>(inventoryData.container('stock')),
+    all<{ orderId: string; kind: string }>(notificationsData.container('messages')),
+    all<{ orderId: string; status: string }>(shippingData.container('shipments')),
+    deadLettersByOrder(),
+  ]);
+  const violations: Violation[] = [];
+  const fail = (invariant: string, subject: string, detail: string) => violations.push({ invariant, subject, detail });
+  const orderById = new Map(orders.map((order) => [order.orderId, order]));
+  const completed = (orderId: string) => orderById.get(orderId)?.status === 'Completed';
+  const exempt = (orderId: string) => awaitingRepair && orderById.get(orderId)?.status === 'CompensationFailed';
+
+  for (const orderId of placedOrderIds) {
+    const order = orderById.get(orderId);
+    if (!order || !isFinal(order.status)) fail('every order has a final status', orderId, order ? order.status : 'no order document');
+  }
+
+  const moved = new Map<string, { charged: number[]; refunded: number[] }>();
+  for (const entry of ledger) {
+    if (entry.status !== 'charged' && entry.status !== 'refunded') continue;
+    const money = moved.get(entry.orderId) ?? { charged: [], refunded: [] };
+    (entry.operation === 'charge' ? money.charged : money.refunded).push(entry.amount);
+    moved.set(entry.orderId, money);
+  }
+  for (const orderId of placedOrderIds) {
+    const money = moved.get(orderId) ?? { charged: [], refunded: [] };
+    const kept = sumAmounts([...money.charged, ...money.refunded.map((amount) => -amount)]);
+    const expected = completed(orderId) ? (orderById.get(orderId)?.total ?? NaN) : 0;
+    if (kept !== expected && !exempt(orderId)) fail('charged − refunded = total when Completed, else 0', orderId, `kept ${kept}, expected ${expected} (${orderById.get(orderId)?.status})`);
+  }
+
+  for (const item of stock) {
+    if (!(item.sku in initialStock)) continue;
+    const heldByCompleted = Object.entries(item.holds ?? {})
+      .filter(([orderId]) => completed(orderId) || exempt(orderId))
+      .reduce((sum, [, quantity]) => sum + quantity, 0);
+    if (initialStock[item.sku] !== item.available + heldByCompleted) {
+      fail('initial stock = available + reserved by Completed orders', item.sku, `${initialStock[item.sku]} ≠ ${item.available} + ${heldByCompleted}`);
+    }
+    for (const orderId of Object.keys(item.holds ?? {})) {
+      if (!completed(orderId) && !exempt(orderId)) fail('no reservation held by an order that is not Completed', orderId, `holds ${item.sku} (${orderById.get(orderId)?.status})`);
+    }
+  }
+
+  const shipmentCount = new Map<string, number>();
+  for (const shipment of shipments.filter((entry) => entry.status === 'created')) shipmentCount.set(shipment.orderId, (shipmentCount.get(shipment.orderId) ?? 0) + 1);
+  for (const [orderId, count] of shipmentCount) {
+    if (count > 1) fail('at most one shipment per order', orderId, `${count} shipments`);
+    if (!completed(orderId)) fail('no shipment for an order that is not Completed', orderId, `${orderById.get(orderId)?.status}`);
+  }
+
+  const kinds = new Map<string, Set<string>>();
+  for (const message of messages) kinds.set(message.orderId, (kinds.get(message.orderId) ?? new Set()).add(message.kind));
+  for (const [orderId, sent] of kinds) {
+    if (sent.has('cancellation') && !sent.has('confirmation')) fail('a cancellation only where a confirmation was sent', orderId, 'cancellation without confirmation');
+  }
+
+  for (const order of orders.filter((entry) => placedOrderIds.includes(entry.orderId))) {
+    const letters = deadLetters.get(order.orderId) ?? 0;
+    if (order.status === 'CompensationFailed' && letters !== 1) fail('every CompensationFailed order has exactly one dead letter', order.orderId, `${letters} dead letters`);
+    if (order.status !== 'CompensationFailed' && letters > 0 && order.deadLetter?.state !== 'resolved') {
+      fail('a dead letter stays open only while its order is CompensationFailed', order.orderId, `${letters} for a ${order.status} order`);
+    }
+  }
+  return violations;
+}
