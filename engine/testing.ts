@@ -88,6 +88,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let baseUrl = '';
   const invoker = new HttpInvoker({ registry, clientData: () => durableClientData(baseUrl), log });
   const server = createServer(createHostHandler({ engine, invoker }));
+  // Longer than the client's idle keep-alive, so a pooled connection is never closed under a request.
+  server.keepAliveTimeout = 130_000;
   baseUrl = await listen(server);
 
   return {
@@ -104,7 +106,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         body = Buffer.from(JSON.stringify(requestOptions.body));
         headers['content-type'] ??= 'application/json';
       }
-      if (body.length > 0) headers['content-length'] = String(body.length);
+      if (body.length > 0) headers['content-length'] ??= String(body.length);
       headers.host = new URL(baseUrl).host;
       const response = await handleHostRequest({ engine, invoker }, { method: method.toUpperCase(), url: path, headers, body, origin: baseUrl });
       const text = response.body.toString('utf8');

@@ -8,6 +8,7 @@
  */
 import type { Container, CosmosClient, CosmosClientOptions } from '@azure/cosmos';
 import { config } from './config';
+import { TransientError } from './errors';
 
 export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' | 'analytics' | 'shipping';
 
@@ -104,4 +105,35 @@ export function resetCosmosClients(): void {
 export function cosmosStatus(error: unknown): number | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Read-decide-write on one document with optimistic concurrency. `decide` sees what is stored
+ * (undefined when nothing is) and returns the document to write, or undefined to leave it as it
+ * is. The write is a create when nothing was stored and an ETag-guarded replace otherwise; a write
+ * that lost a race (409 on create, 412 on replace) reads again and decides again on the fresh
+ * state, which is what keeps concurrent writers from undoing each other. Returns the document as
+ * it stands afterwards. Contention past `maxAttempts` is transient: the step's retry policy waits.
+ */
+export async function optimisticUpdate<T extends { id: string }>(
+  container: Container,
+  id: string,
+  partitionKey: string,
+  decide: (stored: T | undefined) => T | undefined,
+  maxAttempts = 20,
+): Promise<T | undefined> {
+  const item = container.item(id, partitionKey);
+  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+    const { resource: stored, etag } = await item.read<T>();
+    const next = decide(stored);
+    if (!next) return stored;
+    try {
+      if (stored) await item.replace(next, { accessCondition: { type: 'IfMatch', condition: etag! } });
+      else await container.items.create(next);
+      return next;
+    } catch (error) {
+      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
+    }
+  }
+  throw new TransientError(`${container.id}/${id}: still contended after ${maxAttempts} attempts`);
 }

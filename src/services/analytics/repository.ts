@@ -2,7 +2,7 @@
  * The analytics context's data: one fact per order, recorded when the order is fulfilled and
  * retracted (never deleted) when the saga undoes it, so reports can count both.
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency, PricedLine } from '../../libs/events';
 
 export const analyticsData = contextDatabase('analytics', { facts: '/orderId' });
@@ -51,30 +51,17 @@ export async function recordFact(sale: OrderSale, now: Date): Promise<FactDocume
   }
 }
 
-const MAX_WRITE_ATTEMPTS = 20;
-
 /**
  * Retracts the order's fact. With no fact yet, leaves a retracted tombstone, so that a record
  * arriving late (a redelivered activity) finds the order retracted and cannot resurrect it.
  * `wasRecorded` is read from the stored fact, so a repeat gives the same answer as the first run.
  */
 export async function retractFact(orderId: string, now: Date): Promise<{ wasRecorded: boolean }> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-    const { resource: stored, etag } = await facts().item(orderId, orderId).read<FactDocument>();
-    if (stored?.status === 'retracted') return { wasRecorded: stored.recordedAt !== undefined };
-    try {
-      if (!stored) {
-        await facts().items.create({ id: orderId, orderId, status: 'retracted', retractedAt: now.toISOString() } satisfies FactDocument);
-        return { wasRecorded: false };
-      }
-      const { id, customerId, total, currency, lines, recordedAt } = stored;
-      const retracted: FactDocument = { id, orderId, customerId, total, currency, lines, status: 'retracted', recordedAt, retractedAt: now.toISOString() };
-      await facts().item(orderId, orderId).replace(retracted, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      return { wasRecorded: true };
-    } catch (error) {
-      // A concurrent record or retract wrote first (409 on create, 412 on replace): decide again.
-      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
-    }
-  }
-  throw new Error(`fact ${orderId}: too much write contention`);
+  const stored = await optimisticUpdate<FactDocument>(facts(), orderId, orderId, (current) => {
+    if (current?.status === 'retracted') return undefined;
+    if (!current) return { id: orderId, orderId, status: 'retracted', retractedAt: now.toISOString() };
+    const { id, customerId, total, currency, lines, recordedAt } = current;
+    return { id, orderId, customerId, total, currency, lines, status: 'retracted', recordedAt, retractedAt: now.toISOString() };
+  });
+  return { wasRecorded: stored!.recordedAt !== undefined };
 }

@@ -4,8 +4,7 @@
  * ETag-guarded replace moves units from "available" to "held" atomically: no cross-document
  * transaction is needed (and the local Cosmos server's transactional batch is not atomic).
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
-import { TransientError } from '../../libs/errors';
+import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 
 export const inventoryData = contextDatabase('inventory', { stock: '/sku' });
 
@@ -30,29 +29,21 @@ export async function readStock(sku: string): Promise<StockDocument | undefined>
   return resource;
 }
 
-/** Enough for the contention of a flash sale on one sku; past it the host retries the step later. */
-const MAX_CONFLICTS = 20;
-
 /**
  * Read-decide-write on one sku with optimistic concurrency: `decide` sees the current document
  * and returns what to write; the replace succeeds only if nobody wrote since the read (IfMatch).
- * On 412 the document is read again and `decide` runs again on the fresh state, which is what
- * makes concurrent reservations of the last units never oversell.
+ * On a conflict the document is read again and `decide` runs again on the fresh state, which is
+ * what makes concurrent reservations of the last units never oversell.
  */
 export async function changeStock<R>(sku: string, decide: (stock: StockDocument | undefined) => StockDecision<R>): Promise<R> {
-  for (let conflict = 0; conflict < MAX_CONFLICTS; conflict += 1) {
-    const { resource: stock, etag } = await stockContainer().item(sku, sku).read<StockDocument>();
-    const { write, result } = decide(stock);
-    if (!write) return result;
-    if (!stock) throw new Error(`stock ${sku}: cannot change a sku that does not exist`);
-    try {
-      await stockContainer().item(sku, sku).replace(write, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      return result;
-    } catch (error) {
-      if (cosmosStatus(error) !== 412) throw error;
-    }
-  }
-  throw new TransientError(`stock ${sku}: still contended after ${MAX_CONFLICTS} attempts`);
+  let result!: R;
+  await optimisticUpdate<StockDocument>(stockContainer(), sku, sku, (stock) => {
+    const decision = decide(stock);
+    result = decision.result;
+    if (decision.write && !stock) throw new Error(`stock ${sku}: cannot change a sku that does not exist`);
+    return decision.write;
+  });
+  return result;
 }
 
 /**

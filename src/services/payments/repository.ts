@@ -3,7 +3,7 @@
  * money), and the simulated gateway's ledger (what the payment provider knows; a real provider
  * keeps these records on its side, keyed by the idempotency key we send it).
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import { sumAmounts } from '../../libs/money';
 
@@ -71,24 +71,15 @@ export async function recordPayment(payment: PaymentDocument): Promise<PaymentDo
   }
 }
 
-const MAX_WRITE_ATTEMPTS = 20;
-
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
 export async function markRefunded(orderId: string, refund: { refundId: string; refundedAt: string }): Promise<RefundedPayment> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-    const { resource: stored, etag } = await payments().item(orderId, orderId).read<PaymentDocument>();
-    if (!stored) throw new Error(`payment ${orderId}: nothing to mark refunded`);
-    if (stored.status === 'refunded') return stored;
-    if (stored.status === 'declined') throw new Error(`payment ${orderId} was declined: nothing to refund`);
-    const refunded: RefundedPayment = { ...stored, status: 'refunded', ...refund };
-    try {
-      await payments().item(orderId, orderId).replace(refunded, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      return refunded;
-    } catch (error) {
-      if (cosmosStatus(error) !== 412) throw error;
-    }
-  }
-  throw new Error(`payment ${orderId}: too much write contention`);
+  const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
+    if (!current) throw new Error(`payment ${orderId}: nothing to mark refunded`);
+    if (current.status === 'refunded') return undefined;
+    if (current.status === 'declined') throw new Error(`payment ${orderId} was declined: nothing to refund`);
+    return { ...current, status: 'refunded', ...refund };
+  });
+  return stored as RefundedPayment;
 }
 
 export async function readLedgerEntry(key: string): Promise<Versioned<LedgerEntry> | undefined> {

@@ -1,5 +1,5 @@
 /** The shipping context's data: at most one shipment per order, created or cancelled. */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Address, OrderLine } from '../../libs/events';
 
 export const shippingData = contextDatabase('shipping', { shipments: '/orderId' });
@@ -39,41 +39,17 @@ export async function recordShipment(orderId: string, booked: BookedShipment): P
   }
 }
 
-const MAX_WRITE_ATTEMPTS = 20;
-
 /**
  * Marks the order's shipment cancelled. With no shipment yet, leaves a cancelled tombstone so a
  * create arriving late cannot ship the order. Returns the stored cancelled document, which still
  * carries the booking when there was one.
  */
 export async function markCancelled(orderId: string, now: Date): Promise<ShipmentDocument> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
-    const { resource: stored, etag } = await shipments().item(orderId, orderId).read<ShipmentDocument>();
-    if (stored?.status === 'cancelled') return stored;
-    try {
-      if (!stored) {
-        const tombstone: ShipmentDocument = { id: orderId, orderId, status: 'cancelled', cancelledAt: now.toISOString() };
-        await shipments().items.create(tombstone);
-        return tombstone;
-      }
-      const { trackingNumber, carrier, address, lines, createdAt } = stored;
-      const cancelled: ShipmentDocument = {
-        id: orderId,
-        orderId,
-        status: 'cancelled',
-        cancelledAt: now.toISOString(),
-        trackingNumber,
-        carrier,
-        address,
-        lines,
-        createdAt,
-      };
-      await shipments().item(orderId, orderId).replace(cancelled, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      return cancelled;
-    } catch (error) {
-      // A concurrent create or cancel wrote first (409 on create, 412 on replace): decide again.
-      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
-    }
-  }
-  throw new Error(`shipment ${orderId}: too much write contention`);
+  const stored = await optimisticUpdate<ShipmentDocument>(shipments(), orderId, orderId, (current) => {
+    if (current?.status === 'cancelled') return undefined;
+    if (!current) return { id: orderId, orderId, status: 'cancelled', cancelledAt: now.toISOString() };
+    const { trackingNumber, carrier, address, lines, createdAt } = current;
+    return { id: orderId, orderId, status: 'cancelled', cancelledAt: now.toISOString(), trackingNumber, carrier, address, lines, createdAt };
+  });
+  return stored!;
 }

@@ -6,8 +6,12 @@ export const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
-/** ICU knows every ISO 3166-1 alpha-2 code; for an unknown one it echoes the code back. */
-const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
+/**
+ * ICU names every assigned ISO 3166-1 alpha-2 code (for an unknown one it echoes the code back),
+ * but also these reserved, withdrawn and private-use codes, which are no country to ship to.
+ */
+const NOT_ASSIGNED = new Set('AC AN BU CP CQ CS DD DG DY EA EU EZ FX HV IC NH QO RH SU TA TP UK UN VD XA XB XK YD YU ZR ZZ'.split(' '));
+const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && !NOT_ASSIGNED.has(code) && regionNames.of(code) !== code;
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
@@ -17,7 +21,7 @@ const OrderItem = z.strictObject({ sku: text(64), quantity: z.number().int().min
  * One line per sku. Checked beside the line schema (an intersection), not after it, so that a
  * duplicate is reported in the same answer as every other bad field.
  */
-const UniqueSkus = z.array(z.looseObject({ sku: z.unknown() })).superRefine((items, check) => {
+const UniqueSkus = z.array(z.looseObject({ sku: z.unknown().transform((sku) => (typeof sku === 'string' ? sku.trim() : sku)) })).superRefine((items, check) => {
   const seen = new Set<unknown>();
   items.forEach(({ sku }, index) => {
     if (seen.has(sku)) check.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicate sku ${String(sku)}: use one line per sku` });
