@@ -4,7 +4,7 @@
  * (`contoso.payments.PaymentCharged.v1`) so a consumer can tell a changed shape from an old one.
  * Every message carries the order id and the correlation id.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const NAMESPACE = 'contoso';
 export const factType = <C extends string, N extends string>(context: C, name: N) =>

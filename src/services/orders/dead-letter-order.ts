@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { correlatedLogger } from '../../libs/correlation';
 import { parseCommand } from '../../libs/events';
 import { OrdersActivities } from './contract';

@@ -2,7 +2,7 @@
  * The orders context's data: one document per order (its status and step log, written at every
  * status transition) and the catalog the prices come from.
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import type { DeadLetterRecord } from './dead-letters';
 import { isFinal, type OrderStatus, type OrderView } from './order-view';
@@ -70,25 +70,19 @@ export async function readOrder(orderId: string): Promise<OrderDocument | undefi
 /**
  * Writes the saga's view of an order unless a newer one is already stored. Activities are
  * delivered at least once, so an old write can arrive late; the revision makes it harmless,
- * and an order that reached a final status never changes again.
+ * and a final status changes only by an operator’s repair (see canMove).
  */
 export async function saveOrderProgress(revision: number, view: OrderView, now: Date): Promise<'written' | 'stale'> {
-  const orders = ordersData.container('orders');
-  const document: OrderDocument = { ...view, id: view.orderId, revision, updatedAt: now.toISOString() };
-  for (let attempt = 0; attempt < 10; attempt += 1) {
-    const { resource: stored, etag } = await orders.item(view.orderId, view.orderId).read<OrderDocument>();
-    if (stored && (stored.revision >= revision || !canMove(stored.status, view.status))) return 'stale';
-    try {
-      const replacement = stored?.deadLetter ? { ...document, deadLetter: stored.deadLetter } : document;
-      if (stored) await orders.item(view.orderId, view.orderId).replace(replacement, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      else await orders.items.create(document);
-      return 'written';
-    } catch (error) {
-      // Someone wrote in between (409 on create, 412 on replace): read again and decide again.
-      if (cosmosStatus(error) !== 409 && cosmosStatus(error) !== 412) throw error;
+  let outcome: 'written' | 'stale' = 'stale';
+  await optimisticUpdate<OrderDocument>(ordersData.container('orders'), view.orderId, view.orderId, (stored) => {
+    if (stored && (stored.revision >= revision || !canMove(stored.status, view.status))) {
+      outcome = 'stale';
+      return undefined;
     }
-  }
-  throw new Error(`order ${view.orderId}: too much write contention`);
+    outcome = 'written';
+    return { ...view, id: view.orderId, revision, updatedAt: now.toISOString(), ...(stored?.deadLetter ? { deadLetter: stored.deadLetter } : {}) };
+  });
+  return outcome;
 }
 
 /**
@@ -96,18 +90,27 @@ export async function saveOrderProgress(revision: number, view: OrderView, now: 
  * document, or undefined to leave it as it is. Returns what is stored afterwards.
  */
 export async function updateOrder(orderId: string, decide: (stored: OrderDocument) => OrderDocument | undefined): Promise<OrderDocument> {
-  const item = ordersData.container('orders').item(orderId, orderId);
-  for (let attempt = 0; attempt < 10; attempt += 1) {
-    const { resource: stored, etag } = await item.read<OrderDocument>();
-    if (!stored) throw new Error(`order ${orderId}: no order document`);
-    const next = decide(stored);
-    if (!next) return stored;
-    try {
-      await item.replace(next, { accessCondition: { type: 'IfMatch', condition: etag! } });
-      return next;
-    } catch (error) {
-      if (cosmosStatus(error) !== 412) throw error;
-    }
-  }
-  throw new Error(`order ${orderId}: too much write contention`);
+  const stored = await optimisticUpdate<OrderDocument>(ordersData.container('orders'), orderId, orderId, (current) => {
+    if (!current) throw new Error(`order ${orderId}: no order document`);
+    return decide(current);
+  });
+  return stored!;
+}
+
+/** One line of the order list: enough to pick an order, without its step log. */
+export type OrderSummary = Pick<OrderDocument, 'orderId' | 'status' | 'total' | 'currency' | 'updatedAt'>;
+
+/**
+ * The most recently updated orders first (an order in flight is updated at every status change,
+ * so a new order comes first). `limit` is the caller's, already checked.
+ */
+export async function listRecentOrders(limit: number): Promise<OrderSummary[]> {
+  const { resources } = await ordersData
+    .container('orders')
+    .items.query<OrderSummary>({
+      query: 'SELECT TOP @limit c.orderId, c.status, c.total, c.currency, c.updatedAt FROM c ORDER BY c.updatedAt DESC',
+      parameters: [{ name: '@limit', value: limit }],
+    })
+    .fetchAll();
+  return resources;
 }
