@@ -20,7 +20,9 @@ export interface HostSettings {
   /** Off only for throwaway data: the store then survives a killed process, not a power cut. */
   fsync: boolean;
   logLevel: LogLevel;
-  /** The app as the Functions worker loads it: package.json `main`. */
+  /** The app's root (host.json, package.json): the repo, or APP_ROOT, e.g. the built dist/. */
+  appRoot: string;
+  /** The app as the Functions worker loads it: `main` of the app root's package.json. */
   appEntry: string;
   hostJson: HostJsonSettings;
 }
@@ -43,7 +45,8 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
     return value;
   };
   const dataDir = env.DATA_DIR?.trim() || '.data';
-  const packageJson = JSON.parse(readFileSync(resolve(projectRoot, 'package.json'), 'utf8')) as { main?: string };
+  const appRoot = resolve(projectRoot, env.APP_ROOT?.trim() || '.');
+  const packageJson = JSON.parse(readFileSync(resolve(appRoot, 'package.json'), 'utf8')) as { main?: string };
   return {
     projectRoot,
     port: number('PORT', 7071, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, 'a port number (0 picks a free one)'),
@@ -56,8 +59,9 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
     headersTimeoutMs: number('HTTP_HEADERS_TIMEOUT_MS', 10_000, (value) => value > 0, 'a positive number of milliseconds'),
     fsync: env.DURABLE_FSYNC?.trim() !== '0',
     logLevel: parseLogLevel(env.LOG_LEVEL),
-    appEntry: resolve(projectRoot, packageJson.main ?? 'index.js'),
-    hostJson: readHostJson(resolve(projectRoot, 'host.json'), env),
+    appRoot,
+    appEntry: resolve(appRoot, packageJson.main ?? 'index.js'),
+    hostJson: readHostJson(resolve(appRoot, 'host.json'), env),
   };
 }
 

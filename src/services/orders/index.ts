@@ -9,3 +9,5 @@ import './http/get-order.http';
 import './http/decide-approval.http';
 import './http/get-catalog.http';
 import './http/dead-letters.http';
+import './http/list-orders.http';
+import './http/timeline-page.http';

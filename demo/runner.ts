@@ -1,0 +1,100 @@
+/**
+ * Runs demo scenarios against a running app, all at once: places each order, approves or rejects
+ * the ones that wait for a person, and follows each to its final status.
+ */
+import { AppClient } from './client';
+import { demoOrder, type CatalogEntry, type DemoScenario, type FinalStatus } from './scenarios';
+
+const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'] satisfies FinalStatus[];
+
+export interface LogEntry {
+  name: string;
+  status: string;
+  at: string;
+  detail?: string;
+}
+
+export interface OrderView {
+  orderId: string;
+  status: string;
+  total: number | null;
+  currency: string;
+  steps: LogEntry[];
+  compensations: LogEntry[];
+  warnings: string[];
+  reason?: string;
+}
+
+export interface ScenarioResult {
+  scenario: DemoScenario;
+  orderId: string;
+  /** The last status seen (a final one unless the run timed out or failed). */
+  status: string;
+  view?: OrderView;
+  durationMs: number;
+  /** Ended as the scenario expects (status, and a warning where one is expected). */
+  ok: boolean;
+  error?: string;
+}
+
+export interface RunOptions {
+  baseUrl: string;
+  key?: string;
+  /** Appended to every order id, so runs never collide. */
+  runId?: string;
+  pollMs?: number;
+  /** Per scenario, from placing the order. */
+  timeoutMs?: number;
+  /** Called whenever an order's status changes. */
+  onProgress?: (statuses: ReadonlyMap<string, string>) => void;
+}
+
+export async function runScenarios(scenarios: readonly DemoScenario[], options: RunOptions): Promise<ScenarioResult[]> {
+  const client = new AppClient(options.baseUrl, options.key);
+  const catalog = await client.get<CatalogEntry[]>('api/catalog');
+  if (catalog.status !== 200 || !Array.isArray(catalog.body)) throw new Error(`GET /api/catalog answered ${catalog.status}: ${JSON.stringify(catalog.body)}`);
+  const runId = options.runId ?? Date.now().toString(36);
+  const statuses = new Map<string, string>();
+  const report = (key: string, status: string) => {
+    if (statuses.get(key) === status) return;
+    statuses.set(key, status);
+    options.onProgress?.(statuses);
+  };
+  return Promise.all(scenarios.map((scenario) => runOne(client, scenario, catalog.body, `demo-${scenario.key}-${runId}`, options, (status) => report(scenario.key, status))));
+}
+
+async function runOne(client: AppClient, scenario: DemoScenario, catalog: CatalogEntry[], orderId: string, options: RunOptions, report: (status: string) => void): Promise<ScenarioResult> {
+  const started = Date.now();
+  const result = (status: string, view?: OrderView, error?: string): ScenarioResult => ({
+    scenario,
+    orderId,
+    status,
+    view,
+    durationMs: Date.now() - started,
+    ok: !error && status === scenario.expected.status && (view?.warnings.length ?? 0) > 0 === (scenario.expected.warning ?? false),
+    error,
+  });
+  try {
+    const placed = await client.post('api/orders', demoOrder(orderId, scenario.order(catalog)));
+    if (placed.status !== 202) return result('not placed', undefined, `POST /api/orders answered ${placed.status}: ${JSON.stringify(placed.body)}`);
+    report('Pending');
+    let decided = false;
+    const deadline = started + (options.timeoutMs ?? 10 * 60_000);
+    for (;;) {
+      const current = await client.get<OrderView>(`api/orders/${orderId}`);
+      if (current.status !== 200) return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
+      const view = current.body;
+      report(view.status);
+      if (FINAL.includes(view.status)) return result(view.status, view);
+      if (view.status === 'AwaitingApproval' && !decided && scenario.decision && scenario.decision !== 'none') {
+        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
+        if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
+        decided = true;
+      }
+      if (Date.now() > deadline) return result(view.status, view, `still ${view.status} after ${Math.round((Date.now() - started) / 1000)} s`);
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+    }
+  } catch (error) {
+    return result('error', undefined, error instanceof Error ? error.message : String(error));
+  }
+}

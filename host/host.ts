@@ -1,0 +1,149 @@
+/**
+ * The offline host: what `func start` does, without Core Tools or the Durable extension. It
+ * loads the app from its bundle, runs it on the durable engine in real (optionally sped-up) time
+ * with a store on disk, serves its HTTP functions and the durable management API, and stops
+ * gracefully. Embedded dependencies fill in for what the environment does not configure.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultTaskHubName, durableClientData, RPC_BASE_PATH } from '../engine/client-binding';
+import { Engine } from '../engine/engine';
+import { createHostHandler } from '../engine/host-handler';
+import { HttpInvoker } from '../engine/http-invoker';
+import type { FunctionRegistry } from '../engine/registry';
+import { isTerminal } from '../engine/store';
+import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../local/provision';
+import { lockDataDir } from './data-lock';
+import { ensureDependencies, type Dependencies } from './dependencies';
+import { openDurableState } from './durable-state';
+import { loadApp } from './load-app';
+import type { HostLogger } from './logger';
+import { createHostServer } from './server';
+import type { HostSettings } from './settings';
+
+export interface RunningHost {
+  /** Where the app is served, e.g. http://127.0.0.1:7071. */
+  origin: string;
+  engine: Engine;
+  registry: FunctionRegistry;
+  /** Graceful stop; resolves false if running work outlasted the grace period. */
+  close(): Promise<boolean>;
+}
+
+export async function startHost(settings: HostSettings, log: HostLogger): Promise<RunningHost> {
+  const releaseLock = lockDataDir(settings.dataDir);
+  try {
+    const dependencies = await ensureDependencies({ dataDir: settings.dataDir, log });
+    // The app reads its settings lazily, so setting them before it loads is enough.
+    process.env.COSMOS_ENDPOINT = dependencies.cosmosEndpoint;
+    if (dependencies.storageConnection) process.env.AzureWebJobsStorage = dependencies.storageConnection;
+    await prepareData(dependencies, log);
+
+    const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
+    const registry = loadApp(settings.appEntry);
+    const { hostJson } = settings;
+    const engine = new Engine({
+      registry,
+      clock: durable.clock,
+      store: durable.store,
+      maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,
+      maxConcurrentOrchestrations: hostJson.maxConcurrentOrchestratorFunctions,
+      log: log.app,
+    });
+    const taskHubName = hostJson.hubName ?? defaultTaskHubName();
+
+    // The durable client binding's RPC endpoint gets its own loopback port, as the extension's
+    // does: an HTTP function still running during shutdown can reach the engine after the public
+    // port stopped accepting.
+    const rpcServer = createServer(createHostHandler({ engine, taskHubName }));
+    // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
+    rpcServer.keepAliveTimeout = 130_000;
+    const rpcOrigin = await listen(rpcServer, 0);
+    let origin = '';
+    const invoker = new HttpInvoker({
+      registry,
+      clientData: () => ({ ...durableClientData(origin, taskHubName), rpcBaseUrl: `${rpcOrigin}${RPC_BASE_PATH}` }),
+      routePrefix: hostJson.routePrefix,
+      log: log.app,
+    });
+    const front = createHostServer({
+      routing: { engine, invoker, taskHubName },
+      maxBodyBytes: settings.maxBodyBytes,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      headersTimeoutMs: settings.headersTimeoutMs,
+      fallbackOrigin: () => origin,
+      log,
+    });
+
+    origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
+      rpcServer.close();
+      throw error.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`) : error;
+    });
+    // As Core Tools does for the worker: without it the SDK rewrites the links it hands out
+    // (createCheckStatusResponse) to http://localhost:7071, whatever the port.
+    process.env.WEBSITE_HOSTNAME = new URL(origin).host;
+    logRecovery(engine, log);
+    engine.recover();
+
+    return {
+      origin,
+      engine,
+      registry,
+      async close() {
+        const deadline = Date.now() + settings.shutdownGraceMs;
+        const remaining = () => Math.max(0, deadline - Date.now());
+        log.info(`shutting down: no new requests; running work gets up to ${settings.shutdownGraceMs} ms`);
+        front.server.close();
+        front.server.closeIdleConnections();
+        await Promise.race([front.whenIdle(), sleep(remaining())]);
+        const drained = await engine.shutdown(remaining());
+        front.server.closeAllConnections();
+        rpcServer.closeAllConnections();
+        rpcServer.close();
+        durable.clock.dispose();
+        releaseLock();
+        log.info(drained ? 'stopped; everything in flight is stored' : 'stopped before all running work finished; it runs again on the next start');
+        return drained;
+      },
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+/** Databases, catalog and queue, idempotently: a host killed while seeding finishes it next time. */
+async function prepareData(dependencies: Dependencies, log: HostLogger): Promise<void> {
+  if (dependencies.dataIdentity.startsWith('embedded')) {
+    await provisionLocalDatabases();
+    await seedDemoCatalog();
+    if (dependencies.freshCosmos) log.info('created the databases and seeded the demo catalog');
+  } else {
+    log.info(`using COSMOS_ENDPOINT ${dependencies.cosmosEndpoint} as it is (run \`npm run seed\` once to create the databases and the catalog)`);
+  }
+  try {
+    await provisionLocalQueues();
+  } catch (error) {
+    log.warn(`could not create the dead-letter queue: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function logRecovery(engine: Engine, log: HostLogger): void {
+  const inFlight = engine.store.list().filter((record) => !isTerminal(record.status));
+  if (inFlight.length === 0) return;
+  const activities = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingActivities).length, 0);
+  const timers = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingTimers).length, 0);
+  log.info(`resuming ${inFlight.length} instance(s) in flight: ${activities} activity call(s) dispatched again, ${timers} timer(s) re-armed`);
+}
+
+function listen(server: Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,83 @@
+/**
+ * The demo and start:func commands as a user runs them, against a stand-in app: the demo sends
+ * the function key, shows progress, prints its table and exits 1 when a scenario ends otherwise
+ * than expected; start:func names what is missing when Core Tools are not installed.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { DEMO_SCENARIOS } from '../../demo/scenarios';
+import { FUNC_MISSING } from '../../scripts/start-func';
+import { ROOT } from './support/host-process';
+
+jest.setTimeout(60_000);
+
+/** Runs a repo script as `npm run …` would, and collects what it prints. */
+function runScript(script: string, args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run demo', () => {
+  let server: Server;
+  let baseUrl: string;
+  const seenHeaders: IncomingHttpHeaders[] = [];
+
+  // Every order "completes" at once, so the scenarios that should end otherwise fail.
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seenHeaders.push(req.headers);
+      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      if (url.pathname === '/api/catalog') return send(200, [{ sku: 'LAPTOP-PRO-16', price: 1899, stock: 5 }]);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (orderId) return send(200, { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [{ name: 'validate', status: 'succeeded', at: new Date().toISOString() }], compensations: [], warnings: [] });
+      send(404, {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('sends the key as x-functions-key, prints the table, and exits 1 for the scenarios that ended otherwise', async () => {
+    const result = await runScript('scripts/demo.ts', [baseUrl, '--key', 'secret-key']);
+    expect(result.code).toBe(1);
+    expect(seenHeaders.every((headers) => headers['x-functions-key'] === 'secret-key')).toBe(true);
+    expect(result.stdout).toMatch(/^order +scenario +final status +steps +compensations +duration$/m);
+    expect(result.stdout).toMatch(/\d+\/\d+ final/);
+    const quick = DEMO_SCENARIOS.filter((scenario) => !scenario.slow);
+    const wrong = quick.filter((scenario) => scenario.expected.status !== 'Completed' || scenario.expected.warning);
+    expect(result.stdout).toContain(`${wrong.length} of ${quick.length} scenarios did not end as expected`);
+    expect(result.stdout).toMatch(/demo-declined-\S+ +payment\.token tok_declined +✗ Completed \(expected Rejected\)/);
+  });
+
+  it('takes the key from FUNCTION_KEY too', async () => {
+    seenHeaders.length = 0;
+    await runScript('scripts/demo.ts', [baseUrl], { ...process.env, FUNCTION_KEY: 'env-key' });
+    expect(seenHeaders.length).toBeGreaterThan(0);
+    expect(seenHeaders.every((headers) => headers['x-functions-key'] === 'env-key')).toBe(true);
+  });
+
+  it('says how to start the app when nothing answers', async () => {
+    const result = await runScript('scripts/demo.ts', ['http://127.0.0.1:9']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('npm start');
+  });
+});
+
+describe('npm run start:func', () => {
+  it('fails at once with a clear message when func is not on PATH', async () => {
+    const result = await runScript('scripts/start-func.ts', [], { ...process.env, PATH: dirname(process.execPath) });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(FUNC_MISSING);
+    expect(result.stderr).toContain('npm start');
+  });
+});

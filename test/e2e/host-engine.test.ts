@@ -1,0 +1,282 @@
+/**
+ * The pieces the offline host adds to the engine, in process: the file-backed store, a graceful
+ * shutdown, host.json's concurrency limits, the clock that carries on across restarts, the data
+ * folder's lock and the host's settings.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RealClock, VirtualClock } from '../../engine/clock';
+import { ConcurrencyLimit } from '../../engine/concurrency-limit';
+import { Engine } from '../../engine/engine';
+import { FileInstanceStore } from '../../engine/file-store';
+import { EventType } from '../../engine/history';
+import { loadRegistry, type FunctionRegistry } from '../../engine/registry';
+import type { InstanceRecord } from '../../engine/store';
+import { lockDataDir, lockFile } from '../../host/data-lock';
+import { openDurableState } from '../../host/durable-state';
+import { readHostJson, readSettings } from '../../host/settings';
+import { closeGate, releaseGate, runs } from './fixtures/host-engine';
+
+let folder: string;
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'saga-host-engine-'));
+});
+afterEach(() => {
+  releaseGate();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const quietLog = { info: () => undefined, warn: () => undefined };
+
+function record(instanceId: string, status: InstanceRecord['status'] = 'Running'): InstanceRecord {
+  return {
+    instanceId,
+    executionId: 'e1',
+    name: 'host_single',
+    status,
+    inputJson: '"x"',
+    output: null,
+    customStatus: null,
+    createdTime: new Date(0).toISOString(),
+    lastUpdatedTime: new Date(0).toISOString(),
+    history: [],
+    inbox: [],
+    nextTaskId: 0,
+    actionLog: [],
+    timerIdsByAction: {},
+    pendingActivities: {},
+    pendingTimers: {},
+    retryChains: {},
+  };
+}
+
+describe('FileInstanceStore', () => {
+  it('keeps records on disk: a store opened later on the same folder sees them', () => {
+    const ids = ['plain', 'with:colon and space', 'ünïcode-✓', 'x'.repeat(256)];
+    const store = new FileInstanceStore(folder);
+    for (const id of ids) store.put(record(id));
+    expect(store.delete('plain')).toBe(true);
+    expect(store.delete('plain')).toBe(false);
+
+    const reopened = new FileInstanceStore(folder);
+    expect(reopened.list().map((stored) => stored.instanceId).sort()).toEqual(ids.slice(1).sort());
+    expect(reopened.get('ünïcode-✓')).toEqual(record('ünïcode-✓'));
+    expect(readdirSync(folder).every((name) => /^[0-9a-f]{64}\.json$/.test(name))).toBe(true);
+  });
+
+  it('hands out copies: a change is stored only by put', () => {
+    const store = new FileInstanceStore(folder);
+    store.put(record('copy'));
+    store.get('copy')!.status = 'Failed';
+    expect(store.get('copy')!.status).toBe('Running');
+  });
+
+  it('drops a temp file left by a write that never reached its rename, and sets aside a corrupt record', () => {
+    const store = new FileInstanceStore(folder);
+    store.put(record('kept'));
+    writeFileSync(join(folder, 'abc.json.123.tmp'), '{"half":');
+    writeFileSync(join(folder, `${'0'.repeat(64)}.json`), '{not json');
+    const corrupt: string[] = [];
+    const reopened = new FileInstanceStore(folder, { onCorrupt: (file) => corrupt.push(file) });
+    expect(reopened.list().map((stored) => stored.instanceId)).toEqual(['kept']);
+    expect(corrupt).toHaveLength(1);
+    expect(existsSync(`${corrupt[0]}.corrupt`)).toBe(true);
+    expect(readdirSync(folder).some((name) => name.endsWith('.tmp'))).toBe(false);
+  });
+});
+
+describe('the engine over the file store', () => {
+  it('a new engine over the same folder resumes the activity a crashed one left running', async () => {
+    closeGate();
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const id = first.startNew('host_single', { input: 'crash' });
+    await until(() => runs.get('crash') === 1);
+    first.stop(); // a crash: the activity's result will go nowhere
+    releaseGate();
+    await first.idle();
+
+    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    second.recover();
+    await second.settle();
+    expect(second.getStatus(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'done crash' });
+    expect(runs.get('crash')).toBe(2);
+    second.stop();
+  });
+});
+
+describe('Engine.shutdown', () => {
+  it('lets running activities finish and stores their results; queued ones never start; a new engine finishes the rest', async () => {
+    closeGate();
+    const store = new FileInstanceStore(folder);
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store, maxConcurrentActivities: 1 });
+    const keys = ['s-a', 's-b', 's-c'];
+    const id = first.startNew('host_fan_out', { input: keys });
+    await until(() => keys.some((key) => runs.get(key) === 1));
+    const stopping = first.shutdown(10_000);
+    releaseGate();
+    expect(await stopping).toBe(true);
+    expect(keys.map((key) => runs.get(key) ?? 0).sort()).toEqual([0, 0, 1]);
+    const stored = store.get(id)!;
+    expect(stored.inbox.map((event) => event.EventType)).toContain(EventType.TaskCompleted);
+    expect(Object.keys(stored.pendingActivities)).toHaveLength(2);
+
+    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    second.recover();
+    await second.settle();
+    expect(second.getStatus(id)!.output).toEqual(keys.map((key) => `done ${key}`));
+    expect(keys.map((key) => runs.get(key))).toEqual([1, 1, 1]);
+    second.stop();
+  });
+
+  it('gives up after the grace period, leaving the unfinished activity pending for the next engine', async () => {
+    closeGate();
+    const store = new FileInstanceStore(folder);
+    const engine = new Engine({ registry: loadRegistry(), clock: new VirtualClock(), store });
+    const id = engine.startNew('host_single', { input: 'slow-stop' });
+    await until(() => runs.get('slow-stop') === 1);
+    expect(await engine.shutdown(50)).toBe(false);
+    expect(Object.values(store.get(id)!.pendingActivities).map((pending) => pending.activityName)).toEqual(['host_gated']);
+  });
+});
+
+describe('maxConcurrentOrchestrations (host.json maxConcurrentOrchestratorFunctions)', () => {
+  /** The registry with every orchestrator episode made slow and counted. */
+  function countingRegistry(): { registry: FunctionRegistry; peak: () => number } {
+    const registry = loadRegistry();
+    let active = 0;
+    let peak = 0;
+    for (const [name, fn] of registry.orchestrations) {
+      registry.orchestrations.set(name, {
+        ...fn,
+        handler: async (input, context) => {
+          peak = Math.max(peak, (active += 1));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          try {
+            return await fn.handler(input, context);
+          } finally {
+            active -= 1;
+          }
+        },
+      });
+    }
+    return { registry, peak: () => peak };
+  }
+
+  /** The most episodes that ran at once while five instances ran to completion. */
+  async function peakEpisodes(limit: number | undefined): Promise<number> {
+    const { registry, peak } = countingRegistry();
+    const engine = new Engine({ registry, clock: new VirtualClock(), maxConcurrentOrchestrations: limit });
+    const ids = Array.from({ length: 5 }, (_, index) => engine.startNew('host_single', { input: `limit-${limit}-${index}` }));
+    await engine.settle();
+    expect(ids.map((id) => engine.getStatus(id)!.runtimeStatus)).toEqual(ids.map(() => 'Completed'));
+    engine.stop();
+    return peak();
+  }
+
+  it('with a limit of 1, one episode runs at a time', async () => {
+    expect(await peakEpisodes(1)).toBe(1);
+  });
+
+  it('without a limit, episodes of different instances overlap', async () => {
+    expect(await peakEpisodes(undefined)).toBeGreaterThan(1);
+  });
+
+  it('ConcurrencyLimit hands slots out in arrival order, and a release counts once', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const order: string[] = [];
+    const first = await limit.acquire();
+    const waiting = ['b', 'c'].map(async (name) => {
+      const release = await limit.acquire();
+      order.push(name);
+      return release;
+    });
+    first();
+    first(); // harmless
+    const second = await waiting[0];
+    expect(order).toEqual(['b']);
+    second();
+    (await waiting[1])();
+    expect(order).toEqual(['b', 'c']);
+    expect(() => new ConcurrencyLimit(0)).toThrow(RangeError);
+  });
+});
+
+describe('time across restarts', () => {
+  it('RealClock continues from an anchor, at its speed', () => {
+    const clock = new RealClock({ speed: 60, anchor: { wallMs: Date.now() - 1000, clockMs: 1_000_000 } });
+    expect(clock.now()).toBeGreaterThanOrEqual(1_000_000 + 60_000);
+    expect(clock.now()).toBeLessThan(1_000_000 + 70_000);
+    clock.dispose();
+  });
+
+  it('a sped-up clock never runs back after a restart, even at a lower speed', async () => {
+    const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 10_000, fsync: false, log: quietLog });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const before = first.clock.now();
+    expect(before - Date.now()).toBeGreaterThan(100_000); // 20 ms at ×10,000
+    const second = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: false, log: quietLog });
+    expect(second.clock.now()).toBeGreaterThanOrEqual(before);
+  });
+
+  it('keeps the durable store for the same data, and empties it (saying so) for other data', () => {
+    const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog });
+    first.store.put(record('survivor'));
+    expect(openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog }).store.get('survivor')).toBeDefined();
+    const warnings: string[] = [];
+    const other = openDurableState({ dataDir: folder, dataIdentity: 'data-2', timeScale: 1, fsync: true, log: { ...quietLog, warn: (message) => warnings.push(message) } });
+    expect(other.emptied).toBe(true);
+    expect(other.store.list()).toEqual([]);
+    expect(warnings.join()).toContain('starting from an empty durable store');
+  });
+});
+
+describe('the data folder lock', () => {
+  it('refuses a folder a live host holds, and takes over one a killed host left', async () => {
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lockFile(folder), `${sleeper.pid}\n`);
+      expect(() => lockDataDir(folder)).toThrow(`in use by another host (pid ${sleeper.pid})`);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+    }
+    const release = lockDataDir(folder);
+    expect(existsSync(lockFile(folder))).toBe(true);
+    release();
+    expect(existsSync(lockFile(folder))).toBe(false);
+  });
+});
+
+describe('settings', () => {
+  it("reads host.json's durable concurrency limits, route prefix and hub name", () => {
+    expect(readHostJson(join(__dirname, '../../host.json'), { TASK_HUB_NAME: 'Hub1' })).toEqual({
+      maxConcurrentActivityFunctions: 10,
+      maxConcurrentOrchestratorFunctions: 10,
+      routePrefix: 'api',
+      hubName: 'Hub1',
+    });
+    expect(readHostJson(join(__dirname, '../../host.json'), {}).hubName).toBeUndefined();
+  });
+
+  it('defaults to port 7071 and the .data folder, and names a bad value', () => {
+    const settings = readSettings({});
+    expect(settings).toMatchObject({ port: 7071, timeScale: 1, fsync: true });
+    expect(settings.dataDir).toMatch(/\.data$/);
+    expect(settings.appEntry).toMatch(/dist[/\\]main\.js$/);
+    expect(() => readSettings({ PORT: 'seventy' })).toThrow('PORT must be a port number');
+    expect(() => readSettings({ DURABLE_TIME_SCALE: '0' })).toThrow('DURABLE_TIME_SCALE must be a positive number');
+    expect(() => readSettings({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of');
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
