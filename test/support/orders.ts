@@ -1,24 +1,13 @@
-/** Order requests for tests and the demo: a valid order, varied one knob at a time. */
-export interface OrderRequest {
-  orderId?: string;
-  customerId: string;
-  customerEmail: string;
-  currency: 'EUR' | 'USD' | 'GBP';
-  items: { sku: string; quantity: number }[];
-  payment: { token: string };
-  shippingAddress: { line1: string; city: string; postalCode: string; country: string };
-}
+/** Order requests for tests: the demo's everyday order, varied one knob at a time. */
+import { demoOrder, type OrderBody } from '../../demo/scenarios';
+
+/** Like the demo's order, but the id is optional: without one the API generates it. */
+export type OrderRequest = Omit<OrderBody, 'orderId'> & { orderId?: string };
 
 export function orderRequest(overrides: Partial<OrderRequest> = {}): OrderRequest {
-  return {
-    customerId: 'ada',
-    customerEmail: 'ada@example.com',
-    currency: 'EUR',
-    items: [{ sku: 'MOUSE-ERGO', quantity: 2 }],
-    payment: { token: 'tok_visa' },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
-    ...overrides,
-  };
+  const { orderId, ...changes } = overrides;
+  const { orderId: _unused, ...order } = demoOrder('', changes);
+  return orderId === undefined ? order : { orderId, ...order };
 }
 
 let sequence = 0;
