@@ -21,7 +21,7 @@
 //   worker's, which supplies @azure/functions-core, or the offline host's) sees every request.
 // The cache is tied to the V8 build of the Node that ran `npm run build` (process.versions.v8, which
 // changes with most Node releases, and the V8 flags). azd builds locally (remoteBuild: false), so
-// the cache only helps in Azure when the build machine runs the same Node 20 release as the
+// the cache only helps in Azure when the build machine runs the same Node 22 release as the
 // Function App; with any other, the app loads exactly as it would without a cache.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -35,7 +35,7 @@ const MAPS = path.join('.cache', 'sourcemaps');
 const COMMON = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'cjs',
   minify: true,
   sourcesContent: false,
