@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const LOCAL_TOOLING = { group: ['**/local/**'], message: 'src/ ships; local/ is developer tooling and is not deployed.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.bicep-out/**', 'coverage/**', 'test-artifacts/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -11,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // What ships never leans on local tooling: local/ is not deployed.
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LOCAL_TOOLING] }] },
+  },
+  {
     // The orchestrator replays: wall-clock time and randomness there would change its decisions.
     files: ['src/services/**/*.orchestrator.ts', 'src/services/orders/saga.ts'],
     rules: {
@@ -19,7 +26,7 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Orchestrators must be deterministic.' }],
       'no-restricted-syntax': ['error',
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use context.df.currentUtcDateTime in orchestrators.' }],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/repository', '@azure/cosmos', 'node:*'], message: 'Orchestrators do no I/O: call an activity.' }] }],
+      'no-restricted-imports': ['error', { patterns: [LOCAL_TOOLING, { group: ['**/repository', '@azure/cosmos', 'node:*'], message: 'Orchestrators do no I/O: call an activity.' }] }],
     },
   },
 );

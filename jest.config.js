@@ -7,6 +7,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   // Supplies the worker module @azure/functions looks for, so registrations are captured, not skipped.
-  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/engine/functions-core.ts' },
+  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/local/engine/functions-core.ts' },
   testTimeout: 60000,
 };

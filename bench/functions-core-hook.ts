@@ -6,7 +6,7 @@
 import Module from 'node:module';
 import path from 'node:path';
 
-const FUNCTIONS_CORE = path.resolve(__dirname, '../engine/functions-core.ts');
+const FUNCTIONS_CORE = path.resolve(__dirname, '../local/engine/functions-core.ts');
 
 type ResolveFilename = (request: string, ...rest: unknown[]) => string;
 const moduleInternals = Module as unknown as { _resolveFilename: ResolveFilename };

@@ -1,5 +1,5 @@
 /**
- * Measures the app from outside, without touching src/ or engine/:
+ * Measures the app from outside, without touching src/ or local/engine/:
  * - every activity handler in the registry is wrapped to time each call (per order and step);
  * - every orchestrator handler is wrapped to take the CPU and wall time of each replay episode;
  * - Cosmos DB requests are counted where they leave the process, on node's http client
@@ -9,8 +9,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FunctionRegistry } from '../engine/registry';
-import { MemoryInstanceStore, type InstanceRecord, type InstanceStore } from '../engine/store';
+import type { FunctionRegistry } from '../local/engine/registry';
+import { MemoryInstanceStore, type InstanceRecord, type InstanceStore } from '../local/engine/store';
 
 export interface ActivityCall {
   activity: string;

@@ -3,9 +3,9 @@
  * app (the offline host by default, `func start`, or a deployed app with its function key) and
  * prints what became of each order. Exits 1 if any scenario ends other than expected.
  */
-import { runScenarios } from '../demo/runner';
-import { DEMO_SCENARIOS } from '../demo/scenarios';
-import { formatResults } from '../demo/table';
+import { runScenarios } from '../local/demo/runner';
+import { DEMO_SCENARIOS } from '../local/demo/scenarios';
+import { formatResults } from '../local/demo/table';
 
 const USAGE = `usage: npm run demo -- [URL] [--key KEY] [--with-timeout] [--timeout-s N]
   URL             the app, default http://127.0.0.1:7071

@@ -2,8 +2,8 @@
  * `npm run seed [-- --reset]`: creates the local databases and loads the demo catalog into the
  * Cosmos endpoint in COSMOS_ENDPOINT (the emulator or the local Cosmos server).
  */
-import { provisionLocalDatabases, seedDemoCatalog } from '../local/provision';
-import { SEED_CATALOG } from '../local/seed-data';
+import { provisionLocalDatabases, seedDemoCatalog } from '../local/dependencies/provision';
+import { SEED_CATALOG } from '../local/dependencies/seed-data';
 
 async function main(): Promise<void> {
   const reset = process.argv.includes('--reset');

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
-import { startCosmosServer, stopProcess } from '../local/cosmos-server';
+import { startCosmosServer, stopProcess } from '../local/dependencies/cosmos-server';
 
 const ROOT = resolve(__dirname, '..');
 const SETTINGS = join(ROOT, 'local.settings.json');

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileInstanceStore } from '../../engine/file-store';
-import { stateFile } from '../../host/dependencies';
-import { isRunning, killGroup } from '../../host/processes';
-import { SEED_CATALOG } from '../../local/seed-data';
+import { FileInstanceStore } from '../../local/engine/file-store';
+import { stateFile } from '../../local/host/dependencies';
+import { isRunning, killGroup } from '../../local/host/processes';
+import { SEED_CATALOG } from '../../local/dependencies/seed-data';
 import { readStock } from '../../src/services/inventory/repository';
 import { listMessages } from '../../src/services/notifications/repository';
 import { readOrder } from '../../src/services/orders/repository';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { DEMO_SCENARIOS } from '../../demo/scenarios';
+import { DEMO_SCENARIOS } from '../../local/demo/scenarios';
 import { FUNC_MISSING } from '../../scripts/start-func';
 import { ROOT } from './support/host-process';
 

@@ -6,10 +6,10 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { readFileSync } from 'node:fs';
-import { durableClientData } from '../../engine/client-binding';
-import { stateFile } from '../../host/dependencies';
-import { isRunning } from '../../host/processes';
-import { provisionLocalDatabases, seedDemoCatalog } from '../../local/provision';
+import { durableClientData } from '../../local/engine/client-binding';
+import { stateFile } from '../../local/host/dependencies';
+import { isRunning } from '../../local/host/processes';
+import { provisionLocalDatabases, seedDemoCatalog } from '../../local/dependencies/provision';
 import { resetCosmosClients } from '../../src/libs/cosmos';
 import { factType } from '../../src/libs/events';
 import { APPROVAL_EVENT, PLACE_ORDER_ORCHESTRATION } from '../../src/services/orders/contract';

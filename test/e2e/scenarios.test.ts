@@ -4,8 +4,8 @@
  * retry backoffs pass at once and the 24-hour approval timeout takes 12 seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { runScenarios, type ScenarioResult } from '../../demo/runner';
-import { DEMO_SCENARIOS, type FinalStatus } from '../../demo/scenarios';
+import { runScenarios, type ScenarioResult } from '../../local/demo/runner';
+import { DEMO_SCENARIOS, type FinalStatus } from '../../local/demo/scenarios';
 import { ledgerOf, useHostCosmos } from './support/app-data';
 import { hostFixture, ROOT, type HostFixture, type HostProcess } from './support/host-process';
 

@@ -1,7 +1,7 @@
 /** The clocks, and the engine on real (sped-up) time as the offline host will run it. */
-import { Engine } from '../../engine/engine';
-import { RealClock, VirtualClock } from '../../engine/clock';
-import { loadRegistry } from '../../engine/registry';
+import { Engine } from '../../local/engine/engine';
+import { RealClock, VirtualClock } from '../../local/engine/clock';
+import { loadRegistry } from '../../local/engine/registry';
 import { DAY_MS } from './fixtures/events';
 
 describe('VirtualClock', () => {

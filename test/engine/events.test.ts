@@ -1,6 +1,6 @@
 /** External events, durable timers, Task.any, cancellation and terminate. */
-import { EventType } from '../../engine/history';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { EventType } from '../../local/engine/history';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { DAY_MS } from './fixtures/events';
 
 let app: TestApp;

@@ -1,6 +1,6 @@
 /** The function invoker: routing under api/, HttpRequest as the worker builds it, response shapes. */
-import { compileRoute } from '../../engine/routes';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { compileRoute } from '../../local/engine/routes';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import './fixtures/http';
 
 let app: TestApp;

@@ -1,11 +1,11 @@
 /** Terminate and purge with work in flight, reusing an id, fault injection, and recovery from the store. */
-import type { Fault } from '../../engine/activities';
-import { EventType } from '../../engine/history';
-import { Engine } from '../../engine/engine';
-import { MemoryInstanceStore } from '../../engine/store';
-import { VirtualClock } from '../../engine/clock';
-import { loadRegistry } from '../../engine/registry';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import type { Fault } from '../../local/engine/activities';
+import { EventType } from '../../local/engine/history';
+import { Engine } from '../../local/engine/engine';
+import { MemoryInstanceStore } from '../../local/engine/store';
+import { VirtualClock } from '../../local/engine/clock';
+import { loadRegistry } from '../../local/engine/registry';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { closeGate, releaseGate, sideEffects } from './fixtures/lifecycle';
 
 let app: TestApp;

@@ -2,7 +2,7 @@
  * The management API: through the SDK's own DurableClient (df.getClient in an HTTP function,
  * RPC routes) and through the documented webhook routes.
  */
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import './fixtures/management';
 
 let app: TestApp;

@@ -1,5 +1,5 @@
 /** Task.all: branches run concurrently (up to the concurrency limit) and fail fast. */
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { spans, type Branch } from './fixtures/parallel';
 
 let app: TestApp;

@@ -2,8 +2,8 @@
  * Deterministic replay: single episodes run from handmade histories must give exactly the
  * actions the extension expects, and the engine must write exactly such histories.
  */
-import { EventType, events, type HistoryEvent } from '../../engine/history';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { EventType, events, type HistoryEvent } from '../../local/engine/history';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { flags } from './fixtures/replay';
 
 let app: TestApp;

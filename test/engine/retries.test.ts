@@ -1,6 +1,6 @@
 /** callActivityWithRetry: the host's half of the retry protocol, on the virtual clock. */
-import { EventType, type HistoryEvent } from '../../engine/history';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { EventType, type HistoryEvent } from '../../local/engine/history';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { attempts } from './fixtures/retries';
 
 let app: TestApp;

@@ -1,6 +1,6 @@
 /** A plain sequence of activities: the exact history, the output, custom status, a failing orchestrator. */
-import { EventType, type HistoryEvent } from '../../engine/history';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { EventType, type HistoryEvent } from '../../local/engine/history';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { received } from './fixtures/sequence';
 
 let app: TestApp;

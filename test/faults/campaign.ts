@@ -3,11 +3,11 @@
  * and the real local Cosmos server and Azurite, while a seeded fault plan breaks activities and
  * compensations in every way the issue names. When all have settled, the invariants are checked.
  */
-import { startTestApp, type TestApp } from '../../engine/testing';
-import { startAzuriteQueues } from '../../local/azurite';
-import { startCosmosServer } from '../../local/cosmos-server';
-import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/provision';
-import type { SeedItem } from '../../local/seed-data';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
+import { startAzuriteQueues } from '../../local/dependencies/azurite';
+import { startCosmosServer } from '../../local/dependencies/cosmos-server';
+import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/dependencies/provision';
+import type { SeedItem } from '../../local/dependencies/seed-data';
 import { resetCosmosClients } from '../../src/libs/cosmos';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';

@@ -4,7 +4,7 @@
  * whatever order the concurrent activities happen to run in.
  */
 import { createHash } from 'node:crypto';
-import type { ActivityCall, Fault, FaultInjector } from '../../engine/activities';
+import type { ActivityCall, Fault, FaultInjector } from '../../local/engine/activities';
 
 export type FaultKind = 'transient' | 'permanent' | 'slow' | 'crashAfterSideEffect';
 

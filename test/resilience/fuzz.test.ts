@@ -13,10 +13,10 @@
  * approval receives no event, no payment is taken, Object.prototype is not polluted.
  */
 import fc from 'fast-check';
-import { EventType } from '../../engine/history';
+import { EventType } from '../../local/engine/history';
 import { ordersData } from '../../src/services/orders/repository';
 import { orderRequest } from '../support/orders';
-import type { TestResponse } from '../../engine/testing';
+import type { TestResponse } from '../../local/engine/testing';
 import { startSagaApp, type OrderResponse, type SagaApp } from '../support/saga-app';
 import { instanceCount, paymentFootprint } from './helpers';
 

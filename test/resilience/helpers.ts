@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { readStock } from '../../src/services/inventory/repository';
 import { paymentsData, type LedgerEntry, type PaymentDocument } from '../../src/services/payments/repository';
-import { seedDemoCatalog } from '../../local/provision';
+import { seedDemoCatalog } from '../../local/dependencies/provision';
 import { orderRequest, type OrderRequest } from '../support/orders';
 import type { SagaApp } from '../support/saga-app';
 

@@ -1,5 +1,5 @@
 /** Every response code of the HTTP API, through the registered functions and the durable client. */
-import { SEED_CATALOG } from '../../local/seed-data';
+import { SEED_CATALOG } from '../../local/dependencies/seed-data';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 

@@ -4,9 +4,9 @@
  * schedules. A change that makes the orchestrator schedule something else, in another order, or
  * read anything non-deterministic shows up here as a different action list.
  */
-import { ActionType, flattenActions, type SdkAction } from '../../engine/actions';
-import { events, type HistoryEvent } from '../../engine/history';
-import { startTestApp, type TestApp } from '../../engine/testing';
+import { ActionType, flattenActions, type SdkAction } from '../../local/engine/actions';
+import { events, type HistoryEvent } from '../../local/engine/history';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { factType } from '../../src/libs/events';
 import type { OrderView, PlaceOrderInput } from '../../src/services/orders/order-view';
 

@@ -1,7 +1,7 @@
 /**
  * The scenario table: every knob of the simulated providers → the order's final status, its
  * step log, its compensations in order, and what is left in each context's database.
- * The saga runs through the real durable-functions SDK, driven by engine/ on virtual time.
+ * The saga runs through the real durable-functions SDK, driven by local/engine/ on virtual time.
  */
 import { readFact } from '../../src/services/analytics/repository';
 import { readStock } from '../../src/services/inventory/repository';

@@ -1,5 +1,5 @@
 /** The analytics context against the real local Cosmos server: record, retract, tombstones, the sink being down. */
-import { capturedFunctions } from '../../engine/functions-core';
+import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type RecordOrder } from '../../src/libs/events';
 import '../../src/services/analytics';

@@ -1,6 +1,6 @@
 /** The inventory context against the real local Cosmos server: holds, ETag races, no overselling. */
 import { Item } from '@azure/cosmos';
-import { capturedFunctions } from '../../engine/functions-core';
+import { capturedFunctions } from '../../local/engine/functions-core';
 import { cosmosStatus } from '../../src/libs/cosmos';
 import { factType, type OrderLine } from '../../src/libs/events';
 import '../../src/services/inventory';

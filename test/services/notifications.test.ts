@@ -1,5 +1,5 @@
 /** The notifications context against the real local Cosmos server: one message per order and kind, bounces. */
-import { capturedFunctions } from '../../engine/functions-core';
+import { capturedFunctions } from '../../local/engine/functions-core';
 import { factType, type SendCancellation, type SendConfirmation } from '../../src/libs/events';
 import '../../src/services/notifications';
 import { NotificationsActivities } from '../../src/services/notifications/contract';

@@ -1,5 +1,5 @@
 /** The payments context against the real local Cosmos server: the test cards, idempotency, refunds. */
-import { capturedFunctions } from '../../engine/functions-core';
+import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
 import '../../src/services/payments';

@@ -1,5 +1,5 @@
 /** The shipping context against the real local Cosmos server: one parcel per order, rejected addresses, cancellation. */
-import { capturedFunctions } from '../../engine/functions-core';
+import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type CreateShipment } from '../../src/libs/events';
 import '../../src/services/shipping';

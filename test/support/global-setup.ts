@@ -1,4 +1,4 @@
-import { startCosmosServer, type RunningCosmos } from '../../local/cosmos-server';
+import { startCosmosServer, type RunningCosmos } from '../../local/dependencies/cosmos-server';
 
 const SLOT = Symbol.for('durable-order-saga.jest.cosmos');
 

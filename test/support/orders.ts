@@ -1,5 +1,5 @@
 /** Order requests for tests: the demo's everyday order, varied one knob at a time. */
-import { demoOrder, type OrderBody } from '../../demo/scenarios';
+import { demoOrder, type OrderBody } from '../../local/demo/scenarios';
 
 /** Like the demo's order, but the id is optional: without one the API generates it. */
 export type OrderRequest = Omit<OrderBody, 'orderId'> & { orderId?: string };

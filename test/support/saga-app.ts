@@ -3,10 +3,10 @@
  * alone) and Azurite queues (the dead letters), the seeded catalog, and the real function
  * registrations running on the durable engine with virtual time.
  */
-import { startTestApp, type TestApp } from '../../engine/testing';
-import { startAzuriteQueues } from '../../local/azurite';
-import { startCosmosServer } from '../../local/cosmos-server';
-import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/provision';
+import { startTestApp, type TestApp } from '../../local/engine/testing';
+import { startAzuriteQueues } from '../../local/dependencies/azurite';
+import { startCosmosServer } from '../../local/dependencies/cosmos-server';
+import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/dependencies/provision';
 import { resetCosmosClients } from '../../src/libs/cosmos';
 import type { OrderStatus, OrderView } from '../../src/services/orders/order-view';
 import { isFinal } from '../../src/services/orders/order-view';

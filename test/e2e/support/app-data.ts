@@ -3,7 +3,7 @@
  * the Cosmos endpoint the host's embedded server listens on (DATA_DIR/dependencies.json).
  */
 import { readFileSync } from 'node:fs';
-import { stateFile } from '../../../host/dependencies';
+import { stateFile } from '../../../local/host/dependencies';
 import { resetCosmosClients } from '../../../src/libs/cosmos';
 import { readStock } from '../../../src/services/inventory/repository';
 import { paymentsData, type LedgerEntry } from '../../../src/services/payments/repository';

@@ -7,8 +7,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stopDependencies, stateFile } from '../../../host/dependencies';
-import { isRunning } from '../../../host/processes';
+import { stopDependencies, stateFile } from '../../../local/host/dependencies';
+import { isRunning } from '../../../local/host/processes';
 
 export const ROOT = resolve(__dirname, '../../..');
 
@@ -182,7 +182,7 @@ function sleepSync(ms: number): void {
 let started = 0;
 
 /**
- * Starts `node --import tsx host/main.ts` on a free port with `dataDir`, in its own process
+ * Starts `node --import tsx local/host/main.ts` on a free port with `dataDir`, in its own process
  * group, and waits for "Host ready". The test's own Cosmos and storage settings are not passed
  * on, so the host uses its embedded dependencies unless `env` sets them.
  */
@@ -193,7 +193,7 @@ async function startHostProcess(dataDir: string, env: Record<string, string> = {
   const logFile = `${dataDir}.host-${(started += 1)}.log`;
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(COSMOS_|AzureWebJobsStorage|WEBSITE_HOSTNAME)/.test(name)));
   const log = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'host/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts'], {
     cwd: ROOT,
     env: { ...inherited, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'information', ...env },
     detached: true,

@@ -1,7 +1,7 @@
 /**
  * Loads the app the way the Functions worker does: through package.json `main` (the bundle in
  * dist/), with `@azure/functions-core` supplied by the host. The worker provides that module to
- * `@azure/functions`; here engine/functions-core.ts stands in and captures every registration.
+ * `@azure/functions`; here local/engine/functions-core.ts stands in and captures every registration.
  */
 import { existsSync } from 'node:fs';
 import Module from 'node:module';

@@ -36,7 +36,7 @@ export interface HostJsonSettings {
 
 type Env = Record<string, string | undefined>;
 
-export function readSettings(env: Env = process.env, projectRoot = resolve(__dirname, '..')): HostSettings {
+export function readSettings(env: Env = process.env, projectRoot = resolve(__dirname, '../..')): HostSettings {
   const number = (name: string, fallback: number, check: (value: number) => boolean, rule: string): number => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;

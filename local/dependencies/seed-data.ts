@@ -2,7 +2,7 @@
  * The demo catalog. One item is priced above the approval threshold (with little stock) for the
  * approval demo; the rest are everyday items with plenty of stock.
  */
-import type { Currency } from '../src/libs/events';
+import type { Currency } from '../../src/libs/events';
 
 export interface SeedItem {
   sku: string;

@@ -1,5 +1,5 @@
 /**
- * DATA_DIR/durable: the instance records (engine/file-store.ts), which app data they belong to,
+ * DATA_DIR/durable: the instance records (local/engine/file-store.ts), which app data they belong to,
  * and where the engine's clock stood. Durable state and the app's data must never disagree: a
  * store written against other data (a new embedded Cosmos server, another COSMOS_ENDPOINT) is
  * emptied rather than replayed against the wrong documents.

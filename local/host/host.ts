@@ -12,7 +12,7 @@ import { createHostHandler } from '../engine/host-handler';
 import { HttpInvoker } from '../engine/http-invoker';
 import type { FunctionRegistry } from '../engine/registry';
 import { isTerminal } from '../engine/store';
-import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../local/provision';
+import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../dependencies/provision';
 import { lockDataDir } from './data-lock';
 import { ensureDependencies, type Dependencies } from './dependencies';
 import { openDurableState } from './durable-state';

@@ -1,5 +1,5 @@
 /**
- * Sorts the functions the app registered (captured by engine/functions-core.ts) into what the
+ * Sorts the functions the app registered (captured by local/engine/functions-core.ts) into what the
  * engine drives: orchestrations, activities and HTTP triggers.
  */
 import type { InvocationContext } from '@azure/functions';

@@ -3,7 +3,7 @@
  * and serve the management API on an ephemeral loopback port so the app's own
  * `df.getClient(context)` calls reach the engine unchanged.
  *
- *   const app = await startTestApp({ entry: require.resolve('../src/index') });
+ *   const app = await startTestApp({ entry: require.resolve('../../src/index') });
  *   const res = await app.http('POST', '/api/orders', { body: order });
  *   await app.settle();
  */
@@ -21,7 +21,7 @@ import { loadRegistry, type FunctionRegistry } from './registry';
 import type { InstanceStore } from './store';
 
 export interface TestAppOptions {
-  /** Modules to load first so their functions get registered, e.g. `require.resolve('../src/index')`. */
+  /** Modules to load first so their functions get registered, e.g. `require.resolve('../../src/index')`. */
   entry?: string | string[];
   /** Where virtual time starts; now by default. */
   startTime?: number | Date;
