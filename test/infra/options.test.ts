@@ -3,7 +3,7 @@
  * account per context or a shared one, the developer roles, and App Service Authentication.
  * Each combination is compiled once and played offline; every invariant is checked in each.
  */
-import { DeployedResource, Evaluation, ref } from './arm';
+import { DeployedResource, Evaluation, ref, TENANT_ID } from './arm';
 import {
   appIdentityId,
   appSettings,
@@ -22,7 +22,6 @@ import {
   single,
   Template,
 } from './infra';
-import { TENANT_ID } from './arm';
 
 const AUTH_CLIENT_ID = '99999999-8888-7777-6666-555555555555';
 
