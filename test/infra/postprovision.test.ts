@@ -62,7 +62,12 @@ beforeAll(async () => {
   resetCosmosClients();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // The jest run shares one Cosmos server: take this file's items out again.
+  for (const item of items) {
+    await ordersData.container('catalog').item(item.sku, item.sku).delete().catch(() => undefined);
+    await stockContainer().item(item.sku, item.sku).delete().catch(() => undefined);
+  }
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
   resetCosmosClients();
