@@ -3,12 +3,17 @@
 //   resource group
 //   ├─ monitoring        core/monitor/monitoring.bicep        Log Analytics + Application Insights (local auth off)
 //   ├─ apiIdentity       core/security/user-assigned-identity  the function app's own identity
+//   ├─ contextIdentities core/security/user-assigned-identity  one identity per bounded context, created
+//   │                                                          first, in parallel with everything else
+//   ├─ network           core/network/vnet.bicep               (vnetEnabled) VNet, subnets, private DNS zones;
+//   │                    core/network/private-endpoint.bicep   private endpoints for blob, queue, table, Cosmos DB
 //   ├─ storage           core/storage/storage-account.bicep    AzureWebJobsStorage + task hub, deployment package,
 //   │                                                          dead-letter queue (no shared keys)
 //   ├─ cosmos            core/database/cosmos-account.bicep    serverless Cosmos DB shared by the contexts
 //   │                                                          (not created when cosmosAccountPerContext)
-//   ├─ contextResources  app/context.bicep, one per `contexts` entry: identity, database, containers,
-//   │                    data role scoped to that database (and its own account when cosmosAccountPerContext)
+//   ├─ contextResources  app/context.bicep, one per `contexts` entry: database, containers, the data
+//   │                    role of the context identity scoped to that database (and its own account when
+//   │                    cosmosAccountPerContext)
 //   └─ api               app/api.bicep                         Flex Consumption function app
 targetScope = 'subscription'
 
@@ -22,8 +27,11 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Object id of the deploying developer (azd sets AZURE_PRINCIPAL_ID). When set, that principal gets data-plane access to Cosmos DB and storage, to run the app locally against these resources. Empty: no such roles.')
+@description('Object id of the deploying developer (azd sets AZURE_PRINCIPAL_ID, always). Receives the developer roles when developerRoles is true.')
 param principalId string = ''
+
+@description('Grant principalId data-plane access (Cosmos DB Data Contributor on each account, storage blob/queue/table data roles) and Monitoring Metrics Publisher on Application Insights: to seed the catalog after provisioning and to run the app locally against these resources. On for a personal environment; set false (DEVELOPER_ROLES=false) for a shared or production one.')
+param developerRoles bool = true
 
 @description('Kind of principalId.')
 @allowed(['User', 'ServicePrincipal'])
@@ -34,6 +42,12 @@ param resourceGroupName string = ''
 
 @description('Give every bounded context its own Cosmos DB account (COSMOS_ENDPOINT_<CONTEXT>) instead of one shared account (COSMOS_ENDPOINT).')
 param cosmosAccountPerContext bool = false
+
+@description('Private networking: the app is integrated with a new virtual network, storage (blob, queue, table) and Cosmos DB are reached through private endpoints, and their public network access is disabled. The app itself stays reachable over HTTPS.')
+param vnetEnabled bool = false
+
+@description('Client id of an existing Microsoft Entra app registration (app roles Orders.Approver, Orders.Operator; see docs/infra.md). Set: App Service Authentication validates bearer tokens for it and the app reads the caller from x-ms-client-principal (AUTHENTICATION_MODE=appService). Empty: no App Service Authentication.')
+param authClientId string = ''
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([512, 2048, 4096])
@@ -96,6 +110,8 @@ var contexts = [
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+var grantDeveloperRoles = developerRoles && !empty(principalId)
+var authEnabled = !empty(authClientId)
 
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
@@ -103,6 +119,15 @@ var deadLetterQueueName = 'order-dead-letters'
 var sharedCosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+var vnetName = '${abbrs.networkVirtualNetworks}${resourceToken}'
+
+// The private DNS zone of each private-endpoint sub-resource.
+var privateDnsZones = {
+  blob: 'privatelink.blob.${environment().suffixes.storage}'
+  queue: 'privatelink.queue.${environment().suffixes.storage}'
+  table: 'privatelink.table.${environment().suffixes.storage}'
+  Sql: 'privatelink.documents.azure.com'
+}
 
 // Task hub names are alphanumeric (3-45 chars, starting with a letter): keep only the env name's
 // letters and digits.
@@ -144,6 +169,33 @@ module apiIdentity 'core/security/user-assigned-identity.bicep' = {
   }
 }
 
+// The context identities first, beside the app's, depending on nothing but the resource group: they
+// are created while the Cosmos DB account is (minutes), so Entra knows their principals by the time
+// the data-plane role assignments name them (sqlRoleAssignments has no principalType to skip
+// that lookup).
+module contextIdentities 'core/security/user-assigned-identity.bicep' = [
+  for context in contexts: {
+    name: 'identity-${context.name}'
+    scope: rg
+    params: {
+      name: '${abbrs.managedIdentityUserAssignedIdentities}${context.name}-${resourceToken}'
+      location: location
+      tags: union(tags, { 'bounded-context': context.name })
+    }
+  }
+]
+
+module network 'core/network/vnet.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: vnetName
+    location: location
+    tags: tags
+    privateDnsZones: privateDnsZones
+  }
+}
+
 module monitoring 'core/monitor/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
@@ -152,13 +204,24 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
-    roleAssignments: [
-      {
-        roleDefinitionId: roles.monitoringMetricsPublisher
-        principalId: apiIdentity.outputs.principalId
-        principalType: 'ServicePrincipal'
-      }
-    ]
+    roleAssignments: concat(
+      [
+        {
+          roleDefinitionId: roles.monitoringMetricsPublisher
+          principalId: apiIdentity.outputs.principalId
+          principalType: 'ServicePrincipal'
+        }
+      ],
+      grantDeveloperRoles
+        ? [
+            {
+              roleDefinitionId: roles.monitoringMetricsPublisher
+              principalId: principalId
+              principalType: principalType
+            }
+          ]
+        : []
+    )
   }
 }
 
@@ -171,19 +234,21 @@ module storage 'core/storage/storage-account.bicep' = {
     tags: tags
     containers: [deploymentContainerName]
     queues: [deadLetterQueueName]
+    privateOnly: vnetEnabled
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     roleAssignments: concat(
       map(storageRoles, role => {
         roleDefinitionId: role
         principalId: apiIdentity.outputs.principalId
         principalType: 'ServicePrincipal'
       }),
-      empty(principalId)
-        ? []
-        : map(storageRoles, role => {
+      grantDeveloperRoles
+        ? map(storageRoles, role => {
             roleDefinitionId: role
             principalId: principalId
             principalType: principalType
           })
+        : []
     )
   }
 }
@@ -195,7 +260,41 @@ module cosmos 'core/database/cosmos-account.bicep' = if (!cosmosAccountPerContex
     name: sharedCosmosAccountName
     location: location
     tags: tags
-    accountDataContributorPrincipalIds: empty(principalId) ? [] : [principalId]
+    accountDataContributorPrincipalIds: grantDeveloperRoles ? [principalId] : []
+    privateOnly: vnetEnabled
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+var storagePrivateEndpoints = vnetEnabled ? ['blob', 'queue', 'table'] : []
+
+module storagePrivateEndpoint 'core/network/private-endpoint.bicep' = [
+  for groupId in storagePrivateEndpoints: {
+    name: 'pe-storage-${groupId}'
+    scope: rg
+    params: {
+      name: '${abbrs.networkPrivateEndpoints}${groupId}-${resourceToken}'
+      location: location
+      tags: tags
+      subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+      serviceId: storage.outputs.id
+      groupId: groupId
+      privateDnsZoneId: network.?outputs.privateDnsZoneIds[groupId] ?? ''
+    }
+  }
+]
+
+module cosmosPrivateEndpoint 'core/network/private-endpoint.bicep' = if (vnetEnabled && !cosmosAccountPerContext) {
+  name: 'pe-cosmos'
+  scope: rg
+  params: {
+    name: '${abbrs.networkPrivateEndpoints}cosmos-${resourceToken}'
+    location: location
+    tags: tags
+    subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    serviceId: cosmos.?outputs.id ?? ''
+    groupId: 'Sql'
+    privateDnsZoneId: network.?outputs.privateDnsZoneIds.Sql ?? ''
   }
 }
 
@@ -203,18 +302,24 @@ module cosmos 'core/database/cosmos-account.bicep' = if (!cosmosAccountPerContex
 // on an account.
 @batchSize(1)
 module contextResources 'app/context.bicep' = [
-  for context in contexts: {
+  for (context, i) in contexts: {
     name: 'context-${context.name}'
     scope: rg
     params: {
       contextName: context.name
       containers: context.containers
       identityName: '${abbrs.managedIdentityUserAssignedIdentities}${context.name}-${resourceToken}'
+      identityPrincipalId: contextIdentities[i].outputs.principalId
+      identityClientId: contextIdentities[i].outputs.clientId
       cosmosAccountName: cosmosAccountPerContext
         ? '${abbrs.documentDBDatabaseAccounts}${context.name}-${resourceToken}'
         : sharedCosmosAccountName
       ownAccount: cosmosAccountPerContext
-      developerPrincipalId: principalId
+      developerPrincipalId: grantDeveloperRoles ? principalId : ''
+      privateNetworking: vnetEnabled
+      privateEndpointSubnetId: vnetEnabled ? network.?outputs.privateEndpointSubnetId ?? '' : ''
+      cosmosPrivateDnsZoneId: vnetEnabled ? network.?outputs.privateDnsZoneIds.Sql ?? '' : ''
+      logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
       location: location
       tags: tags
     }
@@ -234,7 +339,7 @@ module api 'app/api.bicep' = {
     tags: tags
     identityId: apiIdentity.outputs.id
     identityClientId: apiIdentity.outputs.clientId
-    contextIdentityIds: [for (context, i) in contexts: contextResources[i].outputs.identityId]
+    contextIdentityIds: [for (context, i) in contexts: contextIdentities[i].outputs.id]
     contextAppSettings: [for (context, i) in contexts: contextResources[i].outputs.appSettings]
     appSettings: union(
       {
@@ -243,7 +348,10 @@ module api 'app/api.bicep' = {
         TASK_HUB_NAME: taskHubName
         DEAD_LETTER_QUEUE: deadLetterQueueName
       },
-      cosmosAccountPerContext ? {} : { COSMOS_ENDPOINT: cosmos.?outputs.endpoint ?? '' }
+      cosmosAccountPerContext ? {} : { COSMOS_ENDPOINT: cosmos.?outputs.endpoint ?? '' },
+      // Read by the app: the caller's identity and roles come from the x-ms-client-principal header,
+      // which App Service Authentication sets (and strips from what clients send).
+      authEnabled ? { AUTHENTICATION_MODE: 'appService' } : {}
     )
     storageAccountName: storageAccountName
     deploymentContainerName: deploymentContainerName
@@ -251,11 +359,14 @@ module api 'app/api.bicep' = {
     nodeVersion: '22'
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: vnetEnabled ? network.?outputs.appSubnetId ?? '' : ''
+    authClientId: authClientId
   }
-  // The app reads the storage account and Application Insights by name.
+  // The app reads the storage account and Application Insights by name (storage itself waits for
+  // monitoring); with private networking its storage is reachable only once the endpoints exist.
   dependsOn: [
     storage
-    monitoring
+    storagePrivateEndpoint
   ]
 }
 
@@ -278,4 +389,8 @@ output COSMOS_CONTEXT_ENDPOINTS array = [
   for (context, i) in contexts: { context: context.name, endpoint: contextResources[i].outputs.cosmosEndpoint }
 ]
 output TASK_HUB_NAME string = taskHubName
+@description('For the postprovision hook: whether the deployer holds the data roles that seeding needs, and whether Cosmos DB is reachable from outside the network.')
+output DEVELOPER_ROLES bool = grantDeveloperRoles
+output VNET_ENABLED bool = vnetEnabled
+output AUTHENTICATION_MODE string = authEnabled ? 'appService' : 'functionKeys'
 output DEAD_LETTER_QUEUE string = deadLetterQueueName

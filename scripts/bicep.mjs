@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bicep CLI resolver and infra linter. No npm dependency; Node >= 20.
+// Bicep CLI resolver and infra linter. No npm dependency; Node >= 22 (package.json engines).
 //
 //   node scripts/bicep.mjs path           print the path of the Bicep CLI (restoring it if needed)
 //   node scripts/bicep.mjs lint           bicep build + bicep lint of every .bicep file (npm run lint:infra)

@@ -45,6 +45,12 @@ param instanceMemoryMB int
 @maxValue(1000)
 param maximumInstanceCount int
 
+@description('Subnet (delegated to Microsoft.App/environments) the app integrates with; empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
+
+@description('Client id of the Entra app registration App Service Authentication validates tokens for; empty: authentication off.')
+param authClientId string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
@@ -79,6 +85,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -143,6 +150,49 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: union(hostSettings, appSettings, reduce(contextAppSettings, {}, (merged, next) => union(merged, next)))
+}
+
+// App Service Authentication (Easy Auth), optional. Keyless: it validates the bearer tokens that
+// Microsoft Entra issues for the app registration (issuer = the tenant, audience = the app) and
+// hands the app the caller's claims, app roles included, in x-ms-client-principal. No client
+// secret: there is no interactive sign-in flow, callers bring a token (docs/infra.md). Requests
+// without a token are let through (AllowAnonymous): the customer routes keep their function keys;
+// the approval and operator routes check the role in the client principal themselves.
+resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = if (!empty(authClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            authClientId
+            'api://${authClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
 }
 
 output id string = functionApp.id

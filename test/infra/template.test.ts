@@ -125,6 +125,7 @@ describe('Azure RBAC role assignments', () => {
     ];
     if (developer) {
       list.push(...storageRoles.map((role) => ({ role: roleDefinition(role), principal: DEVELOPER, principalType: 'User', scope: storage })));
+      list.push({ role: roleDefinition(ROLE.monitoringMetricsPublisher), principal: DEVELOPER, principalType: 'User', scope: insights });
     }
     return list.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   };
@@ -133,7 +134,7 @@ describe('Azure RBAC role assignments', () => {
     expect(summarize(shared)).toEqual(expected(shared, false));
   });
 
-  it('the deploying developer (AZURE_PRINCIPAL_ID) gets the storage data roles as a User', () => {
+  it('the deploying developer (AZURE_PRINCIPAL_ID) gets the storage data roles and Monitoring Metrics Publisher as a User', () => {
     expect(summarize(withDeveloper)).toEqual(expected(withDeveloper, true));
   });
 

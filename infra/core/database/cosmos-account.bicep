@@ -11,6 +11,12 @@ param tags object = {}
 @description('Principals (e.g. the deploying developer) granted Cosmos DB Built-in Data Contributor on the WHOLE account. Leave empty in production.')
 param accountDataContributorPrincipalIds string[] = []
 
+@description('Refuse every request from the public internet (reach it through a private endpoint).')
+param privateOnly bool = false
+
+@description('Log Analytics workspace that receives the data-plane request logs.')
+param logAnalyticsWorkspaceId string
+
 // Cosmos DB Built-in Data Contributor (a data-plane role of the account, not an Azure RBAC role).
 var dataContributorRoleId = '00000000-0000-0000-0000-000000000002'
 
@@ -37,7 +43,23 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' = {
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
+  }
+}
+
+// Every data-plane request (database, container, operation, status code, the caller's Entra
+// principal) into its own table, CDBDataPlaneRequests: where a context reaching into another
+// context's database shows up as a 403.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'requests-to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      { category: 'DataPlaneRequests', enabled: true }
+      { category: 'ControlPlaneRequests', enabled: true }
+    ]
   }
 }
 

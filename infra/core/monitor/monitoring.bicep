@@ -53,3 +53,4 @@ resource roles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 output applicationInsightsName string = applicationInsights.name
 output applicationInsightsId string = applicationInsights.id
 output logAnalyticsName string = logAnalytics.name
+output logAnalyticsId string = logAnalytics.id

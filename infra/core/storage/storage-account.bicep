@@ -19,6 +19,12 @@ param queues string[] = []
 @description('Roles to grant on the account (data-plane roles for the app and, optionally, the developer).')
 param roleAssignments roleAssignment[] = []
 
+@description('Refuse every request from the public internet (reach it through private endpoints).')
+param privateOnly bool = false
+
+@description('Log Analytics workspace that receives the blob, queue and table request logs.')
+param logAnalyticsWorkspaceId string
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
   location: location
@@ -35,10 +41,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      bypass: privateOnly ? 'None' : 'AzureServices'
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
     }
   }
 }
@@ -69,6 +75,45 @@ resource storageQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2
     name: queue
   }
 ]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-06-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Every request to blobs, queues and tables (caller, operation, status: a 403 shows up here).
+var requestLogs = [
+  { category: 'StorageRead', enabled: true }
+  { category: 'StorageWrite', enabled: true }
+  { category: 'StorageDelete', enabled: true }
+]
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'requests-to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: requestLogs
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'requests-to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: requestLogs
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'requests-to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: requestLogs
+  }
+}
 
 resource roles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in roleAssignments: {
