@@ -40,7 +40,7 @@ async function startHost(backend: string): Promise<Host> {
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts'], {
     cwd: ROOT,
-    env: { ...env, PORT: '0', DATA_DIR: join(dataDir, 'data'), DURABLE_BACKEND: backend, DURABLE_FSYNC: '1', LOG_LEVEL: 'warning' },
+    env: { ...env, PORT: '0', DATA_DIR: join(dataDir, 'data'), DURABLE_BACKEND: backend, DURABLE_FSYNC: '1', LOG_LEVEL: 'information' },
     stdio: ['ignore', out, out],
   });
   closeSync(out);

@@ -25,7 +25,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostFixture, type HostFixture, type HostProcess } from '../e2e/support/host-process';
 import { call, until } from '../e2e/support/http';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 type Backend = 'engine' | 'extension';
 // CONFORMANCE_BACKENDS=extension narrows a local run to one backend; CI runs both.
