@@ -1,9 +1,12 @@
 /**
- * The offline host's embedded dependencies: the local Cosmos DB server and Azurite's queue
- * service, each started only when the environment does not configure one (COSMOS_ENDPOINT,
- * AzureWebJobsStorage). Both keep their data in memory, so they must outlive the host for a
- * restart (graceful or SIGKILL) to find the data the durable store refers to: they run detached,
- * and DATA_DIR/dependencies.json records them for the next start and for `npm run stop`.
+ * The offline host's embedded dependencies: the local Cosmos DB server and Azurite (blob, queue
+ * and table services), each started only when the environment does not configure one
+ * (COSMOS_ENDPOINT, AzureWebJobsStorage). The Cosmos server keeps its data in memory, so it must
+ * outlive the host for a restart (graceful or SIGKILL) to find the data the durable store refers
+ * to: both run detached, and DATA_DIR/dependencies.json records them for the next start and for
+ * `npm run stop`. Azurite keeps its data on disk under DATA_DIR/azurite (the dead-letter queue,
+ * and the extension backend's task hub), so it survives Azurite's own restart too; it is emptied
+ * only with the Cosmos data it refers to.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,9 @@ const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 const COSMOS = { name: 'local Cosmos server', marker: 'cosmosdb-server' };
-const AZURITE = { name: 'Azurite queues', marker: 'azurite' };
+const AZURITE = { name: 'Azurite', marker: 'azurite' };
+
+export const azuriteLocation = (dataDir: string) => join(dataDir, 'azurite');
 
 interface DependencyRecord {
   pid: number;
@@ -70,6 +75,8 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
     await stopRecorded(previous);
     state = { generation: randomUUID() };
     writeState(options.dataDir, state);
+    // Azurite's data (dead letters, the extension's task hub) refers to the lost Cosmos data.
+    rmSync(azuriteLocation(options.dataDir), { recursive: true, force: true });
     state.cosmos = await startCosmos(options.dataDir);
     writeState(options.dataDir, state);
     freshCosmos = true;
@@ -80,7 +87,7 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
   }
 
   if (!configuredStorage && !(azuriteAlive && !freshCosmos)) {
-    if (state.azurite && !freshCosmos) options.log.warn(`the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: the dead-letter queue starts empty`);
+    if (state.azurite && !freshCosmos) options.log.warn(`the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: starting it again on its data in ${azuriteLocation(options.dataDir)}`);
     if (state.azurite && isOurProcess(state.azurite.pid, AZURITE.marker)) await stopGroup(state.azurite.pid);
     state.azurite = await startAzurite(options.dataDir);
     writeState(options.dataDir, state);
@@ -135,20 +142,22 @@ async function startCosmos(dataDir: string): Promise<DependencyRecord> {
 }
 
 async function startAzurite(dataDir: string): Promise<DependencyRecord & { connectionString: string }> {
-  const cli = require.resolve('azurite/dist/src/queue/main.js');
+  const cli = require.resolve('azurite/dist/src/azurite.js');
+  const location = azuriteLocation(dataDir);
+  mkdirSync(location, { recursive: true });
   const { pid, ready } = await startDetached({
     name: AZURITE.name,
-    // In memory like the Cosmos server: both hold the app's data, and both go together.
-    args: [cli, '--inMemoryPersistence', '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--queueHost', '127.0.0.1', '--queuePort', '0'],
+    // On disk: dead letters (and the extension backend's task hub) survive Azurite's restart.
+    args: [cli, '--location', location, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--blobPort', '0', '--queueHost', '127.0.0.1', '--queuePort', '0', '--tableHost', '127.0.0.1', '--tablePort', '0'],
     cwd: dataDir,
     logFile: join(dataDir, 'logs', 'azurite.log'),
-    readyPattern: /listens on http:\/\/127\.0\.0\.1:(\d+)/,
+    readyPattern: /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/,
   });
-  const endpoint = `http://127.0.0.1:${ready[1]}/${DEV_ACCOUNT}`;
+  const endpoint = (port: string) => `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
   return {
     pid,
-    endpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};QueueEndpoint=${endpoint};`,
+    endpoint: endpoint(ready[2]),
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};BlobEndpoint=${endpoint(ready[1])};QueueEndpoint=${endpoint(ready[2])};TableEndpoint=${endpoint(ready[3])};`,
     startedAt: new Date().toISOString(),
   };
 }

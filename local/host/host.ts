@@ -1,14 +1,15 @@
 /**
- * The offline host: what `func start` does, without Core Tools or the Durable extension. It
- * loads the app from its bundle, runs it on the durable engine in real (optionally sped-up) time
- * with a store on disk, serves its HTTP functions and the durable management API, and stops
- * gracefully. Embedded dependencies fill in for what the environment does not configure.
+ * The offline host: what `func start` does, without Core Tools. It loads the app from its
+ * bundle, runs it on a durable backend — local/engine in real (optionally sped-up) time with a
+ * store on disk, or (DURABLE_BACKEND=extension) the real Durable extension in a .NET host on
+ * Azurite — serves its HTTP functions and the durable management API, and stops gracefully.
+ * Embedded dependencies fill in for what the environment does not configure.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defaultTaskHubName, durableClientData, RPC_BASE_PATH } from '../engine/client-binding';
 import { Engine } from '../engine/engine';
-import { createHostHandler } from '../engine/host-handler';
+import { createHostHandler, handleHostRequest } from '../engine/host-handler';
 import { HttpInvoker } from '../engine/http-invoker';
 import type { FunctionRegistry } from '../engine/registry';
 import { isTerminal } from '../engine/store';
@@ -19,12 +20,15 @@ import { openDurableState } from './durable-state';
 import { loadApp } from './load-app';
 import type { HostLogger } from './logger';
 import { createHostServer } from './server';
-import type { HostSettings } from './settings';
+import type { DurableBackend, HostSettings } from './settings';
+import { startExtensionBackend } from '../extension/backend';
 
 export interface RunningHost {
   /** Where the app is served, e.g. http://127.0.0.1:7071. */
   origin: string;
-  engine: Engine;
+  backend: DurableBackend;
+  /** The durable engine (the engine backend only). */
+  engine?: Engine;
   registry: FunctionRegistry;
   /** Graceful stop; resolves false if running work outlasted the grace period. */
   close(): Promise<boolean>;
@@ -38,71 +42,13 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     process.env.COSMOS_ENDPOINT = dependencies.cosmosEndpoint;
     if (dependencies.storageConnection) process.env.AzureWebJobsStorage = dependencies.storageConnection;
     await prepareData(dependencies, log);
-
-    const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
     const registry = loadApp(settings.appEntry);
-    const { hostJson } = settings;
-    const engine = new Engine({
-      registry,
-      clock: durable.clock,
-      store: durable.store,
-      maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,
-      maxConcurrentOrchestrations: hostJson.maxConcurrentOrchestratorFunctions,
-      log: log.app,
-    });
-    const taskHubName = hostJson.hubName ?? defaultTaskHubName();
-
-    // The durable client binding's RPC endpoint gets its own loopback port, as the extension's
-    // does: an HTTP function still running during shutdown can reach the engine after the public
-    // port stopped accepting.
-    const rpcServer = createServer(createHostHandler({ engine, taskHubName }));
-    // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
-    rpcServer.keepAliveTimeout = 130_000;
-    const rpcOrigin = await listen(rpcServer, 0);
-    let origin = '';
-    const invoker = new HttpInvoker({
-      registry,
-      clientData: () => ({ ...durableClientData(origin, taskHubName), rpcBaseUrl: `${rpcOrigin}${RPC_BASE_PATH}` }),
-      routePrefix: hostJson.routePrefix,
-      log: log.app,
-    });
-    const front = createHostServer({
-      routing: { engine, invoker, taskHubName },
-      maxBodyBytes: settings.maxBodyBytes,
-      requestTimeoutMs: settings.requestTimeoutMs,
-      headersTimeoutMs: settings.headersTimeoutMs,
-      fallbackOrigin: () => origin,
-      log,
-    });
-
-    origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
-      rpcServer.close();
-      throw error.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`) : error;
-    });
-    // As Core Tools does for the worker: without it the SDK rewrites the links it hands out
-    // (createCheckStatusResponse) to http://localhost:7071, whatever the port.
-    process.env.WEBSITE_HOSTNAME = new URL(origin).host;
-    logRecovery(engine, log);
-    engine.recover();
-
+    const started = settings.backend === 'extension' ? await startOnExtension(settings, log, registry) : await startOnEngine(settings, log, registry, dependencies);
     return {
-      origin,
-      engine,
-      registry,
+      ...started,
       async close() {
-        const deadline = Date.now() + settings.shutdownGraceMs;
-        const remaining = () => Math.max(0, deadline - Date.now());
-        log.info(`shutting down: no new requests; running work gets up to ${settings.shutdownGraceMs} ms`);
-        front.server.close();
-        front.server.closeIdleConnections();
-        await Promise.race([front.whenIdle(), sleep(remaining())]);
-        const drained = await engine.shutdown(remaining());
-        front.server.closeAllConnections();
-        rpcServer.closeAllConnections();
-        rpcServer.close();
-        durable.clock.dispose();
+        const drained = await started.close();
         releaseLock();
-        log.info(drained ? 'stopped; everything in flight is stored' : 'stopped before all running work finished; it runs again on the next start');
         return drained;
       },
     };
@@ -110,6 +56,98 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     releaseLock();
     throw error;
   }
+}
+
+async function startOnExtension(settings: HostSettings, log: HostLogger, registry: FunctionRegistry): Promise<RunningHost> {
+  const storageConnection = process.env.AzureWebJobsStorage;
+  if (!storageConnection) throw new Error('DURABLE_BACKEND=extension needs AzureWebJobsStorage (a connection string), or none set so the embedded Azurite is used');
+  const backend = await startExtensionBackend({
+    settings,
+    log,
+    registry,
+    storageConnection,
+    listen,
+    createFront: (route) =>
+      createHostServer({
+        route,
+        maxBodyBytes: settings.maxBodyBytes,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        headersTimeoutMs: settings.headersTimeoutMs,
+        fallbackOrigin: () => `http://127.0.0.1:${settings.port}`,
+        log,
+      }),
+  });
+  return { origin: backend.origin, backend: 'extension', registry, close: () => backend.close() };
+}
+
+async function startOnEngine(settings: HostSettings, log: HostLogger, registry: FunctionRegistry, dependencies: Dependencies): Promise<RunningHost> {
+  const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
+  const { hostJson } = settings;
+  const engine = new Engine({
+    registry,
+    clock: durable.clock,
+    store: durable.store,
+    maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,
+    maxConcurrentOrchestrations: hostJson.maxConcurrentOrchestratorFunctions,
+    log: log.app,
+  });
+  const taskHubName = hostJson.hubName ?? defaultTaskHubName();
+
+  // The durable client binding's RPC endpoint gets its own loopback port, as the extension's
+  // does: an HTTP function still running during shutdown can reach the engine after the public
+  // port stopped accepting.
+  const rpcServer = createServer(createHostHandler({ engine, taskHubName }));
+  // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
+  rpcServer.keepAliveTimeout = 130_000;
+  const rpcOrigin = await listen(rpcServer, 0);
+  let origin = '';
+  const invoker = new HttpInvoker({
+    registry,
+    clientData: () => ({ ...durableClientData(origin, taskHubName), rpcBaseUrl: `${rpcOrigin}${RPC_BASE_PATH}` }),
+    routePrefix: hostJson.routePrefix,
+    log: log.app,
+  });
+  const front = createHostServer({
+    route: (request) => handleHostRequest({ engine, invoker, taskHubName }, request),
+    maxBodyBytes: settings.maxBodyBytes,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    headersTimeoutMs: settings.headersTimeoutMs,
+    fallbackOrigin: () => origin,
+    log,
+  });
+
+  origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
+    rpcServer.close();
+    throw error.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`) : error;
+  });
+  // As Core Tools does for the worker: without it the SDK rewrites the links it hands out
+  // (createCheckStatusResponse) to http://localhost:7071, whatever the port.
+  process.env.WEBSITE_HOSTNAME = new URL(origin).host;
+  logRecovery(engine, log);
+  engine.recover();
+  log.info('durable backend: local/engine (set DURABLE_BACKEND=extension for the real Durable extension)');
+
+  return {
+    origin,
+    backend: 'engine',
+    engine,
+    registry,
+    async close() {
+      const deadline = Date.now() + settings.shutdownGraceMs;
+      const remaining = () => Math.max(0, deadline - Date.now());
+      log.info(`shutting down: no new requests; running work gets up to ${settings.shutdownGraceMs} ms`);
+      front.server.close();
+      front.server.closeIdleConnections();
+      await Promise.race([front.whenIdle(), sleep(remaining())]);
+      const drained = await engine.shutdown(remaining());
+      front.server.closeAllConnections();
+      rpcServer.closeAllConnections();
+      rpcServer.close();
+      durable.clock.dispose();
+      log.info(drained ? 'stopped; everything in flight is stored' : 'stopped before all running work finished; it runs again on the next start');
+      return drained;
+    },
+  };
 }
 
 /** Databases, catalog and queue, idempotently: a host killed while seeding finishes it next time. */

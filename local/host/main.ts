@@ -3,12 +3,14 @@
  * `npm run stop` (`--stop-deps`): stops a host still running on DATA_DIR, then its embedded
  * dependencies (the local Cosmos server and Azurite), which otherwise outlive the host on purpose.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { FunctionRegistry } from '../engine/registry';
+import { EXTENSION_MARKER, extensionPidFile } from '../extension/backend';
 import { lockHolder } from './data-lock';
 import { stopDependencies } from './dependencies';
 import { startHost } from './host';
 import { createLogger, type HostLogger } from './logger';
-import { isRunning } from './processes';
+import { isOurProcess, isRunning, stopGroup } from './processes';
 import { readSettings, type HostSettings } from './settings';
 
 async function main(): Promise<void> {
@@ -20,7 +22,8 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', reason));
   const host = await startHost(settings, log);
   printFunctions(host.origin, host.registry, settings, log);
-  log.info(`Host ready at ${host.origin} (data in ${settings.dataDir}, durable time ×${settings.timeScale})`);
+  const time = host.backend === 'engine' ? `durable time ×${settings.timeScale}` : 'durable backend: the Durable extension, real time';
+  log.info(`Host ready at ${host.origin} (data in ${settings.dataDir}, ${time})`);
 
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
@@ -64,8 +67,22 @@ async function stopEverything(settings: HostSettings, log: HostLogger): Promise<
     while (isRunning(host) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (isRunning(host)) process.kill(host, 'SIGKILL');
   }
+  // The extension backend's .NET host stops with the Node host; one left behind (the Node host
+  // was SIGKILLed and it is still shutting down) is stopped here.
+  const extension = readPid(extensionPidFile(settings.dataDir));
+  if (extension !== undefined && isOurProcess(extension, EXTENSION_MARKER)) {
+    log.info(`stopping the extension's .NET host (pid ${extension})`);
+    await stopGroup(extension, settings.shutdownGraceMs);
+  }
+  rmSync(extensionPidFile(settings.dataDir), { force: true });
   const stopped = await stopDependencies(settings.dataDir);
   log.info(stopped.length > 0 ? `stopped ${stopped.join(' and ')}; the next start begins with fresh data` : `no embedded dependencies were running for ${settings.dataDir}`);
+}
+
+function readPid(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 main().catch((error: unknown) => {

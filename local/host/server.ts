@@ -1,16 +1,16 @@
 /**
- * The offline host's HTTP front: node's http server around the engine's request routing (the
+ * The offline host's HTTP front: node's http server around a backend's request routing (the
  * durable management API and the app's HTTP functions), with what a real host adds for bad
  * clients: a body limit checked before the body is read (413), header and request timeouts for
  * slow ones (408), and no request that can take the process down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { handleHostRequest, type HostHandlerOptions } from '../engine/host-handler';
-import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainResponse } from '../engine/http-message';
+import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainRequest, type PlainResponse } from '../engine/http-message';
 import type { HostLogger } from './logger';
 
 export interface HostServerOptions {
-  routing: HostHandlerOptions;
+  /** Answers one request (management API or app function); rejects only on a bug. */
+  route: (request: PlainRequest) => Promise<PlainResponse>;
   maxBodyBytes: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
@@ -41,7 +41,7 @@ export function createHostServer(options: HostServerOptions): HostServer {
       if (declaredTooLarge(req)) return send(res, tooLarge());
       const request = await readNodeRequest(req, options.maxBodyBytes);
       request.origin = HOST_HEADER.test(request.headers.host ?? '') ? `http://${request.headers.host}` : options.fallbackOrigin();
-      send(res, await handleHostRequest(options.routing, request));
+      send(res, await options.route(request));
     } catch (error) {
       if (error instanceof BodyTooLargeError) return send(res, tooLarge());
       // The client went away mid-body, or a bug: either way this request ends here, the host does not.

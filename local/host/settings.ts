@@ -6,8 +6,12 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseLogLevel, type LogLevel } from './logger';
 
+export type DurableBackend = 'engine' | 'extension';
+
 export interface HostSettings {
   projectRoot: string;
+  /** DURABLE_BACKEND: local/engine (the default) or the real Durable extension (local/extension). */
+  backend: DurableBackend;
   port: number;
   dataDir: string;
   /** DURABLE_TIME_SCALE: 60 makes a 24-hour durable timer fire after 24 minutes. */
@@ -32,6 +36,8 @@ export interface HostJsonSettings {
   maxConcurrentOrchestratorFunctions?: number;
   routePrefix: string;
   hubName?: string;
+  /** extensions.durableTask as written (placeholders resolved), for the extension backend. */
+  durableTask: Record<string, unknown>;
 }
 
 type Env = Record<string, string | undefined>;
@@ -47,8 +53,11 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
   const dataDir = env.DATA_DIR?.trim() || '.data';
   const appRoot = resolve(projectRoot, env.APP_ROOT?.trim() || '.');
   const packageJson = JSON.parse(readFileSync(resolve(appRoot, 'package.json'), 'utf8')) as { main?: string };
+  const backend = env.DURABLE_BACKEND?.trim() || 'engine';
+  if (backend !== 'engine' && backend !== 'extension') throw new Error(`DURABLE_BACKEND must be "engine" (the default) or "extension"; got "${backend}"`);
   return {
     projectRoot,
+    backend,
     port: number('PORT', 7071, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, 'a port number (0 picks a free one)'),
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(projectRoot, dataDir),
     timeScale: number('DURABLE_TIME_SCALE', 1, (value) => value > 0, 'a positive number'),
@@ -79,5 +88,13 @@ export function readHostJson(file: string, env: Env = process.env): HostJsonSett
     maxConcurrentOrchestratorFunctions: positive(durable.maxConcurrentOrchestratorFunctions),
     routePrefix: typeof routePrefix === 'string' ? routePrefix : 'api',
     hubName: hub || undefined,
+    durableTask: resolvePlaceholders(durable, env) as Record<string, unknown>,
   };
+}
+
+function resolvePlaceholders(value: unknown, env: Env): unknown {
+  if (typeof value === 'string') return value.replace(/%([^%]+)%/g, (_match, name: string) => env[name] ?? '');
+  if (Array.isArray(value)) return value.map((item) => resolvePlaceholders(item, env));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(item, env)]));
+  return value;
 }

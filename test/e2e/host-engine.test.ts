@@ -258,13 +258,16 @@ describe('settings', () => {
       maxConcurrentOrchestratorFunctions: 10,
       routePrefix: 'api',
       hubName: 'Hub1',
+      durableTask: { hubName: 'Hub1', maxConcurrentActivityFunctions: 10, maxConcurrentOrchestratorFunctions: 10 },
     });
     expect(readHostJson(join(__dirname, '../../host.json'), {}).hubName).toBeUndefined();
   });
 
   it('defaults to port 7071 and the .data folder, and names a bad value', () => {
     const settings = readSettings({});
-    expect(settings).toMatchObject({ port: 7071, timeScale: 1, fsync: true });
+    expect(settings).toMatchObject({ port: 7071, timeScale: 1, fsync: true, backend: 'engine' });
+    expect(readSettings({ DURABLE_BACKEND: 'extension' }).backend).toBe('extension');
+    expect(() => readSettings({ DURABLE_BACKEND: 'dapr' })).toThrow('DURABLE_BACKEND must be "engine" (the default) or "extension"; got "dapr"');
     expect(settings.dataDir).toMatch(/\.data$/);
     expect(settings.appEntry).toMatch(/dist[/\\]main\.js$/);
     expect(() => readSettings({ PORT: 'seventy' })).toThrow('PORT must be a port number');
