@@ -10,7 +10,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FunctionRegistry } from '../local/engine/registry';
-import { MemoryInstanceStore, type InstanceRecord, type InstanceStore } from '../local/engine/store';
+import { MemoryInstanceStore, type InstanceRecord, type InstanceStore, type InstanceSummary } from '../local/engine/store';
 
 export interface ActivityCall {
   activity: string;
@@ -174,8 +174,8 @@ export class ObservedStore implements InstanceStore {
     return this.inner.delete(instanceId);
   }
 
-  list(): InstanceRecord[] {
-    return this.inner.list();
+  list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[] {
+    return this.inner.list(where);
   }
 
   resetCounts(): void {

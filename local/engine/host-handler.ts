@@ -18,8 +18,18 @@ export interface HostHandlerOptions {
   taskHubName?: string;
 }
 
-/** Routes one plain request; never throws. */
+/**
+ * Routes one plain request. No answer leaves before the store has made durable every change made
+ * so far (a store that writes in the background, by group commit): whatever a caller is told,
+ * an accepted order, a raised event, a status it read, survives a crash of the host.
+ */
 export async function handleHostRequest(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> {
+  const response = await route(options, request);
+  await options.engine.store.flushed?.();
+  return response;
+}
+
+function route(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> | PlainResponse {
   if (isManagementPath(request.url)) return handleManagementRequest(options.engine, request, options.taskHubName);
   if (options.invoker) return options.invoker.invoke(request);
   return jsonResponse(404, { message: 'Not found' });

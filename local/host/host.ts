@@ -97,6 +97,7 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
         front.server.closeIdleConnections();
         await Promise.race([front.whenIdle(), sleep(remaining())]);
         const drained = await engine.shutdown(remaining());
+        await durable.store.close();
         front.server.closeAllConnections();
         rpcServer.closeAllConnections();
         rpcServer.close();
@@ -129,7 +130,7 @@ async function prepareData(dependencies: Dependencies, log: HostLogger): Promise
 }
 
 function logRecovery(engine: Engine, log: HostLogger): void {
-  const inFlight = engine.store.list().filter((record) => !isTerminal(record.status));
+  const inFlight = engine.store.list((summary) => !isTerminal(summary.status));
   if (inFlight.length === 0) return;
   const activities = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingActivities).length, 0);
   const timers = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingTimers).length, 0);
