@@ -288,7 +288,7 @@ function printHostDetails(hosts: Partial<Record<string, HostRunResult>>, stock: 
   if (stock) {
     console.log(`stock: reserve p50 fresh ${stock.freshReserveMs.p50} ms, after 100,000 sold ${stock.soldReserveMs.p50} ms, with 2,000 tombstones ${stock.releasesReserveMs.p50} ms`);
     console.log(`  document bytes: fresh ${stock.documentBytes.fresh}, after ${stock.realOrders} real orders ${stock.documentBytes.afterRealOrders} (${stock.bytesPerCompletedOrder.toFixed(3)} B/order), at 100,000 ${stock.documentBytes.after100k}, with tombstones ${stock.documentBytes.withReleases}`);
-    for (const hot of stock.hotSku) console.log(`  hot sku over ${hot.documents} document(s): ${hot.reservesPerSecond} reserves/s, ${hot.conflictsPerReserve} ETag conflicts per reserve, p50 ${hot.p50Ms} ms`);
+    for (const hot of stock.hotSku) console.log(`  hot sku over ${hot.documents} document(s): ${hot.reservesPerSecond} reserves/s, ${hot.conflictsPerReserve} ETag conflicts per reserve, ${(hot.gaveUpShare * 100).toFixed(1)}% gave up after 20 attempts, p50 ${hot.p50Ms} ms`);
   }
 }
 
