@@ -16,6 +16,12 @@ export interface HostHandlerOptions {
   engine: Engine;
   invoker?: HttpInvoker;
   taskHubName?: string;
+  /**
+   * Wait for the store's durability before answering (default true). Off only for a port whose
+   * callers' answers go out through one that waits: the durable client's RPC port, whose caller is
+   * an HTTP function answering on the public port.
+   */
+  acknowledge?: boolean;
 }
 
 /**
@@ -25,7 +31,7 @@ export interface HostHandlerOptions {
  */
 export async function handleHostRequest(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> {
   const response = await route(options, request);
-  await options.engine.store.flushed?.();
+  if (options.acknowledge !== false) await options.engine.store.flushed?.();
   return response;
 }
 

@@ -55,7 +55,9 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     // The durable client binding's RPC endpoint gets its own loopback port, as the extension's
     // does: an HTTP function still running during shutdown can reach the engine after the public
     // port stopped accepting.
-    const rpcServer = createServer(createHostHandler({ engine, taskHubName }));
+    // Its answers reach the outside only through the HTTP function's own answer on the public
+    // port, which waits for the store (host-handler.ts): waiting here too would only add flushes.
+    const rpcServer = createServer(createHostHandler({ engine, taskHubName, acknowledge: false }));
     // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
     rpcServer.keepAliveTimeout = 130_000;
     const rpcOrigin = await listen(rpcServer, 0);
