@@ -3,8 +3,10 @@
  *
  *   npm run bench -- --orders 400 --concurrency 20 --latency gateway=300,carrier=500
  */
-export type Phase = 'saga' | 'package' | 'cold';
-export const ALL_PHASES: readonly Phase[] = ['package', 'cold', 'saga'];
+export type Phase = 'saga' | 'package' | 'cold' | 'host' | 'stock';
+export const ALL_PHASES: readonly Phase[] = ['package', 'cold', 'host', 'saga', 'stock'];
+export type BackendName = 'engine' | 'extension';
+const ALL_BACKENDS: readonly BackendName[] = ['engine', 'extension'];
 
 export interface BenchConfig {
   /** Measured orders (the happy path, end to end). */
@@ -22,6 +24,12 @@ export interface BenchConfig {
   /** Give up on an order (and count it as failed) after this long. */
   orderTimeoutMs: number;
   phases: Phase[];
+  /** Durable backends the host phase runs, the first one's numbers are the goals'. */
+  backends: BackendName[];
+  /** How often the host phase's clients poll an order (fixed, so latency is measured, not the Retry-After). */
+  pollMs: number;
+  /** Completed orders the stock phase runs for real on one sku before it measures again. */
+  stockOrders: number;
   /** Where the results go. */
   out: string;
 }
@@ -37,6 +45,9 @@ const DEFAULTS: BenchConfig = {
   coldRuns: 11,
   orderTimeoutMs: 30_000,
   phases: [...ALL_PHASES],
+  backends: ['engine'],
+  pollMs: 50,
+  stockOrders: 1000,
   out: 'bench/results.json',
 };
 
@@ -49,6 +60,9 @@ const FLAGS: Record<string, { env: string; key: keyof BenchConfig; help: string 
   'cold-runs': { env: 'BENCH_COLD_RUNS', key: 'coldRuns', help: `fresh processes per variant for the cold load (default ${DEFAULTS.coldRuns})` },
   'order-timeout-ms': { env: 'BENCH_ORDER_TIMEOUT_MS', key: 'orderTimeoutMs', help: `per-order time limit (default ${DEFAULTS.orderTimeoutMs})` },
   phases: { env: 'BENCH_PHASES', key: 'phases', help: `comma-separated subset of ${ALL_PHASES.join(',')} (default all)` },
+  backends: { env: 'BENCH_BACKENDS', key: 'backends', help: `durable backends for the host phase, of ${ALL_BACKENDS.join(',')} (default engine; DURABLE_BACKEND=extension adds it)` },
+  'poll-ms': { env: 'BENCH_POLL_MS', key: 'pollMs', help: `host phase: the clients' poll interval (default ${DEFAULTS.pollMs})` },
+  'stock-orders': { env: 'BENCH_STOCK_ORDERS', key: 'stockOrders', help: `stock phase: orders run for real on one sku (default ${DEFAULTS.stockOrders})` },
   out: { env: 'BENCH_OUT', key: 'out', help: `results file (default ${DEFAULTS.out})` },
 };
 
@@ -76,7 +90,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     raw.set(flag.key, value);
   }
 
-  const config: BenchConfig = { ...DEFAULTS, phases: [...DEFAULTS.phases] };
+  const config: BenchConfig = { ...DEFAULTS, phases: [...DEFAULTS.phases], backends: [...DEFAULTS.backends] };
+  if (env.DURABLE_BACKEND?.trim() === 'extension' && !raw.has('backends')) config.backends = ['engine', 'extension'];
   for (const [key, value] of raw) {
     switch (key) {
       case 'latency':
@@ -88,6 +103,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         const unknown = phases.filter((phase) => !ALL_PHASES.includes(phase as Phase));
         if (unknown.length > 0 || phases.length === 0) throw new UsageError(`--phases: expected some of ${ALL_PHASES.join(',')}, got "${value}"`);
         config.phases = ALL_PHASES.filter((phase) => phases.includes(phase));
+        break;
+      }
+      case 'backends': {
+        const backends = value.split(',').map((backend) => backend.trim()).filter(Boolean);
+        if (backends.length === 0 || backends.some((backend) => !ALL_BACKENDS.includes(backend as BackendName))) {
+          throw new UsageError(`--backends: expected some of ${ALL_BACKENDS.join(',')}, got "${value}"`);
+        }
+        config.backends = backends as BackendName[];
         break;
       }
       default: {

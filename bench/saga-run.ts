@@ -39,6 +39,9 @@ export interface SagaRunResult {
   cosmosRequestsPerOrder: number;
   cosmosRequestsByActivityPerOrder: Record<string, number>;
   cosmosRequestsByKind: Record<string, number>;
+  /** Activity handler runs per completed order (retries included), and by activity. */
+  activityExecutionsPerOrder: number;
+  activityExecutionsByNamePerOrder: Record<string, number>;
   cosmosServerPid: number;
   /** CPU of this process (engine, app, SDK, Cosmos client) during the measured run, per order. */
   benchProcessCpuMsPerOrder: number;
@@ -195,6 +198,9 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
     const episodeTotals = [...instruments.episodes].filter(([instanceId]) => completedIds.has(instanceId)).map(([, totals]) => totals);
     const perOrder = (total: number) => (completed.length === 0 ? Number.NaN : total / completed.length);
     const byActivity = instruments.requestsByActivity();
+    const executions = instruments.calls.filter((call) => completedIds.has(call.orderId));
+    const executionsByName: Record<string, number> = {};
+    for (const call of executions) executionsByName[call.activity] = (executionsByName[call.activity] ?? 0) + 1;
 
     return {
       analysis: analyzeOrders(completed, instruments.calls.filter((call) => completedIds.has(call.orderId))),
@@ -210,6 +216,8 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
       cosmosRequestsPerOrder: instruments.totalRequests() / timings.length,
       cosmosRequestsByActivityPerOrder: Object.fromEntries(Object.entries(byActivity).map(([name, count]) => [name, count / timings.length])),
       cosmosRequestsByKind: instruments.requestsByKind(),
+      activityExecutionsPerOrder: perOrder(executions.length),
+      activityExecutionsByNamePerOrder: Object.fromEntries(Object.entries(executionsByName).map(([name, count]) => [name, perOrder(count)])),
       cosmosServerPid: cosmos.pid,
       store: { copyMsPerOrder: storeTotals.copyMs / timings.length, getsPerOrder: storeTotals.gets / timings.length, putsPerOrder: storeTotals.puts / timings.length },
       benchProcessCpuMsPerOrder: (cpuUsed.user + cpuUsed.system) / 1000 / timings.length,

@@ -86,15 +86,26 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
       const view = current.body;
       report(view.status);
       if (FINAL.includes(view.status)) return result(view.status, view);
-      if (view.status === 'AwaitingApproval' && !decided && scenario.decision && scenario.decision !== 'none') {
+      const decidedNow = view.status === 'AwaitingApproval' && !decided && scenario.decision !== undefined && scenario.decision !== 'none';
+      if (decidedNow) {
         const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
         if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
         decided = true;
       }
       if (Date.now() > deadline) return result(view.status, view, `still ${view.status} after ${Math.round((Date.now() - started) / 1000)} s`);
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
+      // The app says when to ask again (Retry-After); right after a decision, ask at once.
+      await new Promise((resolve) => setTimeout(resolve, decidedNow ? 0 : pollDelayMs(current.headers, options.pollMs)));
     }
   } catch (error) {
     return result('error', undefined, error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * How long to wait before the next poll: what the app's Retry-After says (whole seconds), else
+ * `pollMs`; `pollMs` is also the least wait, for a caller that wants to poll more gently.
+ */
+export function pollDelayMs(headers: Headers, pollMs = 250): number {
+  const seconds = Number(headers.get('retry-after') ?? '');
+  return Number.isFinite(seconds) && seconds >= 0 && headers.get('retry-after') !== null ? Math.max(seconds * 1000, pollMs) : pollMs;
 }

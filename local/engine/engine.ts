@@ -172,11 +172,14 @@ export class Engine {
   }
 
   listInstances(filter: { runtimeStatus?: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } = {}): InstanceStatus[] {
+    // Filtered on the store's summaries: only the records listed are parsed.
+    const from = filter.createdTimeFrom?.getTime();
+    const to = filter.createdTimeTo?.getTime();
     return this.store
-      .list()
-      .filter((record) => !filter.runtimeStatus?.length || filter.runtimeStatus.includes(record.status))
-      .filter((record) => !filter.createdTimeFrom || Date.parse(record.createdTime) >= filter.createdTimeFrom.getTime())
-      .filter((record) => !filter.createdTimeTo || Date.parse(record.createdTime) <= filter.createdTimeTo.getTime())
+      .list((summary) =>
+        (!filter.runtimeStatus?.length || filter.runtimeStatus.includes(summary.status)) &&
+        (from === undefined || Date.parse(summary.createdTime) >= from) &&
+        (to === undefined || Date.parse(summary.createdTime) <= to))
       .map((record) => statusOf(record, false));
   }
 
@@ -234,8 +237,7 @@ export class Engine {
    * scheduled but never recorded, re-arms timers, and drains queued events.
    */
   recover(): void {
-    for (const record of this.store.list()) {
-      if (isTerminal(record.status)) continue;
+    for (const record of this.store.list((summary) => !isTerminal(summary.status))) {
       for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
       for (const activity of Object.values(record.pendingActivities)) this.dispatch(record, activity);
       if (record.inbox.length > 0) this.kick(record.instanceId);

@@ -16,10 +16,26 @@ export interface HostHandlerOptions {
   engine: Engine;
   invoker?: HttpInvoker;
   taskHubName?: string;
+  /**
+   * Wait for the store's durability before answering (default true). Off only for a port whose
+   * callers' answers go out through one that waits: the durable client's RPC port, whose caller is
+   * an HTTP function answering on the public port.
+   */
+  acknowledge?: boolean;
 }
 
-/** Routes one plain request; never throws. */
+/**
+ * Routes one plain request. No answer leaves before the store has made durable every change made
+ * so far (a store that writes in the background, by group commit): whatever a caller is told,
+ * an accepted order, a raised event, a status it read, survives a crash of the host.
+ */
 export async function handleHostRequest(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> {
+  const response = await route(options, request);
+  if (options.acknowledge !== false) await options.engine.store.flushed?.();
+  return response;
+}
+
+function route(options: HostHandlerOptions, request: PlainRequest): Promise<PlainResponse> | PlainResponse {
   if (isManagementPath(request.url)) return handleManagementRequest(options.engine, request, options.taskHubName);
   if (options.invoker) return options.invoker.invoke(request);
   return jsonResponse(404, { message: 'Not found' });

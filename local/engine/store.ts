@@ -79,12 +79,21 @@ export interface InstanceRecord {
   retryChains: Record<number, RetryChain>;
 }
 
+/** What a store knows of an instance without parsing its record: enough to filter a list. */
+export type InstanceSummary = Pick<InstanceRecord, 'instanceId' | 'name' | 'status' | 'createdTime'>;
+
 /** Synchronous on purpose: a check-then-create (start with a fixed id) must not interleave. */
 export interface InstanceStore {
   get(instanceId: string): InstanceRecord | undefined;
   put(record: InstanceRecord): void;
   delete(instanceId: string): boolean;
-  list(): InstanceRecord[];
+  /** The records whose summary passes `where` (default: all); only those are parsed. */
+  list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[];
+  /**
+   * Resolves once every change so far is durable (a store that writes in the background);
+   * absent: every change is as durable as the store will make it when put returns.
+   */
+  flushed?(): Promise<void>;
 }
 
 /**
@@ -107,7 +116,9 @@ export class MemoryInstanceStore implements InstanceStore {
     return this.records.delete(instanceId);
   }
 
-  list(): InstanceRecord[] {
-    return [...this.records.keys()].map((id) => this.get(id)).filter((record): record is InstanceRecord => record !== undefined);
+  list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[] {
+    return [...this.records.keys()]
+      .map((id) => this.get(id))
+      .filter((record): record is InstanceRecord => record !== undefined && (!where || where(record)));
   }
 }

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RealClock, type ClockAnchor } from '../engine/clock';
-import { FileInstanceStore } from '../engine/file-store';
+import { FileInstanceStore, LOG_FILE } from '../engine/file-store';
 
 interface SavedClock extends ClockAnchor {
   speed: number;
@@ -33,7 +33,7 @@ export function openDurableState(options: {
   const clockFile = join(folder, 'clock.json');
 
   const bound = readJson<{ dataIdentity: string }>(bindingFile)?.dataIdentity;
-  const hasRecords = existsSync(instances) && readdirSync(instances).some((name) => name.endsWith('.json'));
+  const hasRecords = existsSync(instances) && readdirSync(instances).some((name) => name.endsWith('.json') || name === LOG_FILE);
   const emptied = bound !== options.dataIdentity && (bound !== undefined || hasRecords);
   if (emptied) {
     options.log.warn(`the durable store belonged to ${bound ?? 'unknown data'}, not ${options.dataIdentity}: starting from an empty durable store`);

@@ -96,7 +96,9 @@ async function startOnEngine(settings: HostSettings, log: HostLogger, registry: 
   // The durable client binding's RPC endpoint gets its own loopback port, as the extension's
   // does: an HTTP function still running during shutdown can reach the engine after the public
   // port stopped accepting.
-  const rpcServer = createServer(createHostHandler({ engine, taskHubName }));
+  // Its answers reach the outside only through the HTTP function's own answer on the public
+  // port, which waits for the store (host-handler.ts): waiting here too would only add flushes.
+  const rpcServer = createServer(createHostHandler({ engine, taskHubName, acknowledge: false }));
   // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
   rpcServer.keepAliveTimeout = 130_000;
   const rpcOrigin = await listen(rpcServer, 0);
@@ -140,6 +142,7 @@ async function startOnEngine(settings: HostSettings, log: HostLogger, registry: 
       front.server.closeIdleConnections();
       await Promise.race([front.whenIdle(), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
+      await durable.store.close();
       front.server.closeAllConnections();
       rpcServer.closeAllConnections();
       rpcServer.close();

@@ -87,6 +87,11 @@ export const ReleaseStock = z.object({ ...ids, lines: z.array(OrderLine).min(1) 
 export type ReleaseStock = z.infer<typeof ReleaseStock>;
 export const StockReleased = fact('inventory', 'StockReleased', { released: z.array(OrderLine) });
 export type StockReleased = z.infer<typeof StockReleased>;
+export const CommitStock = z.object({ ...ids, lines: z.array(OrderLine).min(1) });
+export type CommitStock = z.infer<typeof CommitStock>;
+/** The order completed: its holds became sold units. `committed` lists what this run folded (empty on a repeat). */
+export const StockCommitted = fact('inventory', 'StockCommitted', { committed: z.array(OrderLine) });
+export type StockCommitted = z.infer<typeof StockCommitted>;
 
 // ── notifications ───────────────────────────────────────────────────────────────────────
 export const SendConfirmation = z.object({

@@ -4,13 +4,14 @@
  * folder's lock and the host's settings.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, VirtualClock } from '../../local/engine/clock';
 import { ConcurrencyLimit } from '../../local/engine/concurrency-limit';
 import { Engine } from '../../local/engine/engine';
-import { FileInstanceStore } from '../../local/engine/file-store';
+import { FileInstanceStore, LOG_FILE } from '../../local/engine/file-store';
+import { handleHostRequest } from '../../local/engine/host-handler';
 import { EventType } from '../../local/engine/history';
 import { loadRegistry, type FunctionRegistry } from '../../local/engine/registry';
 import type { InstanceRecord } from '../../local/engine/store';
@@ -53,37 +54,96 @@ function record(instanceId: string, status: InstanceRecord['status'] = 'Running'
 }
 
 describe('FileInstanceStore', () => {
-  it('keeps records on disk: a store opened later on the same folder sees them', () => {
+  const logOf = () => join(folder, LOG_FILE);
+
+  it('keeps records on disk: once flushed, a store opened later on the same folder sees them', async () => {
     const ids = ['plain', 'with:colon and space', 'ünïcode-✓', 'x'.repeat(256)];
     const store = new FileInstanceStore(folder);
     for (const id of ids) store.put(record(id));
     expect(store.delete('plain')).toBe(true);
     expect(store.delete('plain')).toBe(false);
+    await store.flushed();
 
     const reopened = new FileInstanceStore(folder);
     expect(reopened.list().map((stored) => stored.instanceId).sort()).toEqual(ids.slice(1).sort());
     expect(reopened.get('ünïcode-✓')).toEqual(record('ünïcode-✓'));
-    expect(readdirSync(folder).every((name) => /^[0-9a-f]{64}\.json$/.test(name))).toBe(true);
+    expect(readdirSync(folder)).toEqual([LOG_FILE]);
+    await Promise.all([store.close(), reopened.close()]);
   });
 
-  it('hands out copies: a change is stored only by put', () => {
+  it('group commit: many changes in one turn of the event loop are one append and one flush', async () => {
+    const store = new FileInstanceStore(folder);
+    for (let index = 0; index < 50; index += 1) store.put(record(`batch-${index % 10}`, index < 40 ? 'Running' : 'Completed'));
+    await store.flushed();
+    // The ten instances' latest versions only: an older version still queued is replaced, not written.
+    expect(store.stats).toEqual({ flushes: 1, records: 10, compactions: 0 });
+    expect(readFileSync(logOf(), 'utf8').split('\n').filter(Boolean)).toHaveLength(10);
+    expect(new FileInstanceStore(folder).list().every((stored) => stored.status === 'Completed')).toBe(true);
+    await store.close();
+  });
+
+  it('lists by summary: only the records asked for are parsed', async () => {
+    const store = new FileInstanceStore(folder);
+    store.put(record('running'));
+    store.put(record('done', 'Completed'));
+    const parse = jest.spyOn(JSON, 'parse');
+    expect(store.list((summary) => summary.status !== 'Completed').map((stored) => stored.instanceId)).toEqual(['running']);
+    expect(parse).toHaveBeenCalledTimes(1);
+    parse.mockRestore();
+    await store.close();
+  });
+
+  it('hands out copies: a change is stored only by put', async () => {
     const store = new FileInstanceStore(folder);
     store.put(record('copy'));
     store.get('copy')!.status = 'Failed';
     expect(store.get('copy')!.status).toBe('Running');
+    await store.close();
   });
 
-  it('drops a temp file left by a write that never reached its rename, and sets aside a corrupt record', () => {
+  it('cuts off a torn last line (a crash mid-append), and sets aside what follows a corrupt line', async () => {
     const store = new FileInstanceStore(folder);
     store.put(record('kept'));
+    await store.close();
+    const whole = readFileSync(logOf(), 'utf8');
+    appendFileSync(logOf(), 'P{"instanceId":"torn","stat');
+    const reopened = new FileInstanceStore(folder);
+    expect(reopened.list().map((stored) => stored.instanceId)).toEqual(['kept']);
+    expect(readFileSync(logOf(), 'utf8')).toBe(whole);
+
+    appendFileSync(logOf(), `{not a record\nP${JSON.stringify(record('after'))}\n`);
+    const corrupt: string[] = [];
+    const again = new FileInstanceStore(folder, { onCorrupt: (file) => corrupt.push(file) });
+    expect(again.list().map((stored) => stored.instanceId)).toEqual(['kept']);
+    expect(corrupt).toHaveLength(1);
+    expect(readFileSync(corrupt[0], 'utf8')).toMatch(/^\{not a record\n/);
+    await Promise.all([reopened.close(), again.close()]);
+  });
+
+  it('carries records of the one-file-per-instance layout into the log; drops their temp files, sets aside corrupt ones', async () => {
+    writeFileSync(join(folder, `${'a'.repeat(64)}.json`), JSON.stringify(record('old')));
     writeFileSync(join(folder, 'abc.json.123.tmp'), '{"half":');
     writeFileSync(join(folder, `${'0'.repeat(64)}.json`), '{not json');
     const corrupt: string[] = [];
-    const reopened = new FileInstanceStore(folder, { onCorrupt: (file) => corrupt.push(file) });
-    expect(reopened.list().map((stored) => stored.instanceId)).toEqual(['kept']);
+    const store = new FileInstanceStore(folder, { onCorrupt: (file) => corrupt.push(file) });
+    expect(store.list().map((stored) => stored.instanceId)).toEqual(['old']);
     expect(corrupt).toHaveLength(1);
-    expect(existsSync(`${corrupt[0]}.corrupt`)).toBe(true);
-    expect(readdirSync(folder).some((name) => name.endsWith('.tmp'))).toBe(false);
+    expect(readdirSync(folder).sort()).toEqual([`${'0'.repeat(64)}.json.corrupt`, LOG_FILE]);
+    expect(new FileInstanceStore(folder).get('old')).toEqual(record('old'));
+    await store.close();
+  });
+
+  it('acknowledges nothing that is not on disk: when the host has answered, the change survives a crash', async () => {
+    const store = new FileInstanceStore(folder);
+    const engine = new Engine({ registry: loadRegistry(), clock: new VirtualClock(), store });
+    const request = (method: string, url: string, body?: unknown) =>
+      handleHostRequest({ engine }, { method, url, headers: {}, body: Buffer.from(body === undefined ? '' : JSON.stringify(body)), origin: 'http://127.0.0.1:1' });
+    const started = await request('POST', '/runtime/webhooks/durabletask/orchestrators/host_single/ack-1', 'ack');
+    expect(started.status).toBe(202);
+    // No flushed() here: the answer itself is the promise. A store opened now sees what a crash would leave.
+    expect(new FileInstanceStore(folder).get('ack-1')).toMatchObject({ instanceId: 'ack-1', name: 'host_single' });
+    engine.stop();
+    await store.close();
   });
 });
 
@@ -91,9 +151,11 @@ describe('the engine over the file store', () => {
   it('a new engine over the same folder resumes the activity a crashed one left running', async () => {
     closeGate();
     const clock = new VirtualClock();
-    const first = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const firstStore = new FileInstanceStore(folder);
+    const first = new Engine({ registry: loadRegistry(), clock, store: firstStore });
     const id = first.startNew('host_single', { input: 'crash' });
     await until(() => runs.get('crash') === 1);
+    await firstStore.flushed(); // what the first host had acknowledged (see the store's own tests)
     first.stop(); // a crash: the activity's result will go nowhere
     releaseGate();
     await first.idle();
@@ -123,6 +185,7 @@ describe('Engine.shutdown', () => {
     const stored = store.get(id)!;
     expect(stored.inbox.map((event) => event.EventType)).toContain(EventType.TaskCompleted);
     expect(Object.keys(stored.pendingActivities)).toHaveLength(2);
+    await store.flushed();
 
     const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
     second.recover();
@@ -222,9 +285,10 @@ describe('time across restarts', () => {
     expect(second.clock.now()).toBeGreaterThanOrEqual(before);
   });
 
-  it('keeps the durable store for the same data, and empties it (saying so) for other data', () => {
+  it('keeps the durable store for the same data, and empties it (saying so) for other data', async () => {
     const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog });
     first.store.put(record('survivor'));
+    await first.store.close();
     expect(openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog }).store.get('survivor')).toBeDefined();
     const warnings: string[] = [];
     const other = openDurableState({ dataDir: folder, dataIdentity: 'data-2', timeScale: 1, fsync: true, log: { ...quietLog, warn: (message) => warnings.push(message) } });

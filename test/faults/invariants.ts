@@ -56,7 +56,7 @@ export async function checkInvariants(
   const [orders, ledger, stock, messages, shipments, deadLetters] = await Promise.all([
     all<OrderDocument>(ordersData.container('orders')),
     all<LedgerEntry>(paymentsData.container('gatewayLedger')),
-    all<{ sku: string; available: number; holds: Record<string, number> }>(inventoryData.container('stock')),
+    all<{ sku: string; available: number; holds: Record<string, number>; committed?: number }>(inventoryData.container('stock')),
     all<{ orderId: string; kind: string }>(notificationsData.container('messages')),
     all<{ orderId: string; status: string }>(shippingData.container('shipments')),
     deadLettersByOrder(),
@@ -91,8 +91,9 @@ export async function checkInvariants(
     const heldByCompleted = Object.entries(item.holds ?? {})
       .filter(([orderId]) => completed(orderId) || exempt(orderId))
       .reduce((sum, [, quantity]) => sum + quantity, 0);
-    if (initialStock[item.sku] !== item.available + heldByCompleted) {
-      fail('initial stock = available + reserved by Completed orders', item.sku, `${initialStock[item.sku]} ≠ ${item.available} + ${heldByCompleted}`);
+    const sold = item.committed ?? 0;
+    if (initialStock[item.sku] !== item.available + heldByCompleted + sold) {
+      fail('initial stock = available + held or sold for Completed orders', item.sku, `${initialStock[item.sku]} ≠ ${item.available} + ${heldByCompleted} + ${sold}`);
     }
     for (const orderId of Object.keys(item.holds ?? {})) {
       if (!completed(orderId) && !exempt(orderId)) fail('no reservation held by an order that is not Completed', orderId, `holds ${item.sku} (${orderById.get(orderId)?.status})`);

@@ -116,8 +116,10 @@ describe('200 concurrent POSTs of 50 orders, 4 copies each', () => {
     for (const sku of skus) {
       const wanted = orders.flatMap(({ orderId, lines }) => lines.filter((line) => line.sku === sku).map((line) => [orderId, line.quantity] as const));
       const stock = await stockOf(sku);
-      expect(stock.available).toBe(STOCK - wanted.reduce((sum, [, quantity]) => sum + quantity, 0));
-      expect(stock.holds).toEqual(Object.fromEntries(wanted));
+      const sold = wanted.reduce((sum, [, quantity]) => sum + quantity, 0);
+      expect(stock.available).toBe(STOCK - sold);
+      // Completed orders leave no hold: their units folded into the sold count.
+      expect({ holds: stock.holds, committed: stock.committed }).toEqual({ holds: {}, committed: sold });
     }
     return starts;
   }
@@ -157,11 +159,12 @@ describe('concurrent orders for the last units of a sku', () => {
 
     // Nothing else: every order either got its units or was undone because the shelf was empty.
     expect(outcomes.filter(({ final }) => !['Completed', 'Compensated'].includes(final.status)).map(({ orderId, final }) => [orderId, final.status, final.reason])).toEqual([]);
-    // Never oversold: units held are exactly the completed orders' units, never more than the stock.
-    expect(level.held).toBeLessThanOrEqual(stock);
+    // Never oversold: units sold are exactly the completed orders' units, never more than the stock; no hold is left.
+    expect(level.committed).toBeLessThanOrEqual(stock);
     expect(level.available).toBeGreaterThanOrEqual(0);
-    expect(level.available + level.held).toBe(stock);
-    expect(level.holds).toEqual(Object.fromEntries(completed.map(({ orderId, quantity }) => [orderId, quantity])));
+    expect(level.available + level.committed).toBe(stock);
+    expect(level.committed).toBe(completed.reduce((sum, { quantity }) => sum + quantity, 0));
+    expect(level.holds).toEqual({});
     for (const { orderId, quantity, final, paid } of completed) {
       expect({ orderId, paid }).toEqual({ orderId, paid: { charged: PRICE * quantity, refunded: 0 } });
       expect(final.compensations).toEqual([]);
@@ -182,15 +185,15 @@ describe('concurrent orders for the last units of a sku', () => {
     const { completed, compensated, level } = await raceForStock(5, Array.from({ length: 12 }, () => 1));
     expect(completed).toHaveLength(5);
     expect(compensated).toHaveLength(7);
-    expect(level).toMatchObject({ available: 0, held: 5 });
+    expect(level).toMatchObject({ available: 0, held: 0, committed: 5 });
   });
 
-  it('orders of 3, 3, 3 and 2 units for the last 7: never more than 7 reserved', async () => {
+  it('orders of 3, 3, 3 and 2 units for the last 7: never more than 7 sold', async () => {
     const { completed, compensated, level } = await raceForStock(7, [3, 3, 3, 2]);
     // Whatever the interleaving, two orders fit (3+3 or 3+2) and the rest cannot.
     expect(completed).toHaveLength(2);
     expect(compensated).toHaveLength(2);
-    expect([5, 6]).toContain(level.held);
+    expect([5, 6]).toContain(level.committed);
   });
 
   it(`any mix of quantities racing for any stock never oversells (fast-check seed ${SEED})`, async () => {

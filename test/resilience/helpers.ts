@@ -24,10 +24,10 @@ export function order(orderId: string, items: OrderRequest['items']): OrderReque
   return orderRequest({ orderId, items });
 }
 
-export async function stockOf(sku: string): Promise<{ available: number; holds: Record<string, number>; held: number }> {
+export async function stockOf(sku: string): Promise<{ available: number; holds: Record<string, number>; held: number; committed: number }> {
   const stock = await readStock(sku);
   if (!stock) throw new Error(`no stock document for ${sku}`);
-  return { available: stock.available, holds: stock.holds, held: Object.values(stock.holds).reduce((sum, units) => sum + units, 0) };
+  return { available: stock.available, holds: stock.holds, held: Object.values(stock.holds).reduce((sum, units) => sum + units, 0), committed: stock.committed ?? 0 };
 }
 
 /** Every gateway ledger entry (charges and refunds) for the order: what the payment provider moved. */

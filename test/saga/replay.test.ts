@@ -47,6 +47,7 @@ const facts = {
   refunded: { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: 'r-1', amount: 1899 },
   cancelled: { type: factType('notifications', 'CancellationSent'), ...ids, messageId: 'm-2' },
   retracted: { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded: true },
+  committed: { type: factType('inventory', 'StockCommitted'), ...ids, committed: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
   releasedNothing: { type: factType('inventory', 'StockReleased'), ...ids, released: [] },
 };
 
@@ -171,25 +172,28 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
   // The deadline is orchestration time (the episode's OrchestratorStarted) plus the policy's 24 h, never the wall clock.
   expect(new Date(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!).toISOString()).toBe('2026-01-02T00:00:02.000Z');
-  expect(await script.raise('ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Paying')]);
+  // Each progress write goes out with the step it announces, not before it.
+  expect(await script.raise('ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([call('chargePayment'), progress('Paying')]);
   expect(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)?.isCanceled).toBe(true);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
 
   // A transient failure schedules nothing: the host waits out the backoff and tries again.
   expect(await script.fail('chargePayment', 'gateway timeout').episode()).toEqual([]);
   expect(await script.fireRetryTimer('chargePayment', { attemptsLeft: true }).episode()).toEqual([]);
-  expect(await script.complete('chargePayment', facts.charged).episode()).toEqual([progress('Fulfilling')]);
-
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([
+  expect(await script.complete('chargePayment', facts.charged).episode()).toEqual([
     call('reserveStock'),
     call('sendConfirmation'),
     call('recordOrderFact'),
+    progress('Fulfilling'),
   ]);
   expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
   expect(await script.complete('reserveStock', facts.reserved).episode()).toEqual([]);
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Shipping')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('createShipment')]);
-  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([progress('Completed')]);
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('createShipment'), progress('Shipping')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
+  // The sale is final: the holds fold into sold units beside the last progress write.
+  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([call('commitStock'), progress('Completed')]);
+  expect(await script.complete('commitStock', facts.committed).episode()).toEqual([]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   expect(script.result.isDone).toBe(true);
   expect(script.result.output).toMatchObject({ status: 'Completed', total: 1899, warnings: [] });
@@ -208,10 +212,9 @@ test('the approval timer firing first rejects the order and schedules no payment
 test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
   const script = new Script();
   await script.episode();
-  await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode();
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
-  await script.complete('chargePayment', facts.charged).episode();
+  expect(await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode()).toEqual([call('chargePayment'), progress('Paying')]);
   await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.complete('chargePayment', facts.charged).episode();
 
   // reserveStock exhausts its four attempts while the other branches are still running.
   for (let attempt = 1; attempt <= 4; attempt += 1) {
@@ -219,6 +222,7 @@ test('a critical branch that fails first still waits for the others, then undoes
     expect(await script.fireRetryTimer('reserveStock', { attemptsLeft: attempt < 4 }).episode()).toEqual([]);
   }
   expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   // The faulted reservation may have held some lines before failing: its release runs first.
   expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('releaseStock')]);
   expect(await script.complete('releaseStock', facts.releasedNothing).episode()).toEqual([call('retractOrderFact')]);

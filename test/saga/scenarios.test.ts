@@ -102,13 +102,16 @@ const scenarios: [string, Partial<OrderRequest>, Expected][] = [
 
 describe.each(scenarios)('%s', (_title, overrides, expected) => {
   let orderId: string;
-  let stockBefore: Record<string, number>;
+  let stockBefore: Record<string, { available: number; committed: number }>;
   let view: Awaited<ReturnType<SagaApp['settleOrder']>>;
 
   beforeAll(async () => {
     orderId = uniqueOrderId('scenario');
     const skus = Object.keys(expected.stockTaken);
-    stockBefore = Object.fromEntries(await Promise.all(skus.map(async (sku) => [sku, (await readStock(sku))!.available] as const)));
+    stockBefore = Object.fromEntries(await Promise.all(skus.map(async (sku) => {
+      const stock = (await readStock(sku))!;
+      return [sku, { available: stock.available, committed: stock.committed ?? 0 }] as const;
+    })));
     const placed = await app.http('POST', '/api/orders', { body: orderRequest({ ...overrides, orderId }) });
     expect(placed.status).toBe(202);
     if (expected.approve !== undefined) {
@@ -141,8 +144,10 @@ describe.each(scenarios)('%s', (_title, overrides, expected) => {
     expect(await gatewayTotals(orderId)).toEqual({ charged: expected.charged, refunded: expected.refunded });
     for (const [sku, taken] of Object.entries(expected.stockTaken)) {
       const stock = await readStock(sku);
-      expect(stockBefore[sku] - stock!.available).toBe(taken);
-      expect(stock!.holds[orderId] ?? 0).toBe(taken);
+      expect(stockBefore[sku].available - stock!.available).toBe(taken);
+      // A final order holds nothing: what it took was sold (committed), or given back.
+      expect(stock!.holds[orderId] ?? 0).toBe(0);
+      expect((stock!.committed ?? 0) - stockBefore[sku].committed).toBe(taken);
     }
     expect((await listMessages(orderId)).map((message) => message.kind).sort()).toEqual(expected.messages);
     expect((await readFact(orderId))?.status ?? 'none').toBe(expected.analytics);

@@ -7,6 +7,8 @@ import '../../src/services/inventory';
 import { InventoryActivities } from '../../src/services/inventory/contract';
 import { availableStock } from '../../src/services/inventory/queries';
 import { inventoryData, readStock, seedStock, stockContainer, type StockDocument } from '../../src/services/inventory/repository';
+import { commitStock } from '../../src/services/inventory/commit-stock';
+import { TOMBSTONE_RETENTION_MS, giveBackHold } from '../../src/services/inventory/holds';
 import { releaseStock } from '../../src/services/inventory/release-stock';
 import { reserveStock } from '../../src/services/inventory/reserve-stock';
 import { invocation, newOrder, uniqueId } from './helpers';
@@ -23,6 +25,8 @@ const reserve = (ids: { orderId: string; correlationId: string }, lines: OrderLi
   reserveStock({ ...ids, lines }, invocation(InventoryActivities.reserve));
 const release = (ids: { orderId: string; correlationId: string }, lines: OrderLine[]) =>
   releaseStock({ ...ids, lines }, invocation(InventoryActivities.release));
+const commit = (ids: { orderId: string; correlationId: string }, lines: OrderLine[]) =>
+  commitStock({ ...ids, lines }, invocation(InventoryActivities.commit));
 
 async function newSku(available: number): Promise<string> {
   const [sku] = await newSkus(available);
@@ -45,9 +49,10 @@ const levels = async (...skus: string[]) =>
 
 describe('inventory context', () => {
   it('registers its activities under the names of its contract', () => {
-    expect(InventoryActivities).toEqual({ reserve: 'reserveStock', release: 'releaseStock' });
+    expect(InventoryActivities).toEqual({ reserve: 'reserveStock', release: 'releaseStock', commit: 'commitStock' });
     expect(capturedFunctions().has('reserveStock')).toBe(true);
     expect(capturedFunctions().has('releaseStock')).toBe(true);
+    expect(capturedFunctions().has('commitStock')).toBe(true);
   });
 });
 
@@ -229,6 +234,77 @@ describe('releaseStock', () => {
     const stock = await readStock(sku);
     expect(stock?.available).toBe(10);
     expect(Object.keys(stock!.holds).sort()).toEqual(others.map((ids) => ids.orderId).sort());
+  });
+});
+
+describe('commitStock: a completed order leaves no hold behind', () => {
+  it('folds the hold into the sold units, once when run twice', async () => {
+    const [a, b] = await newSkus(10, 10);
+    const ids = newOrder();
+    const lines = [{ sku: a, quantity: 2 }, { sku: b, quantity: 3 }];
+    await reserve(ids, lines);
+    expect(await commit(ids, lines)).toEqual({ type: factType('inventory', 'StockCommitted'), ...ids, committed: lines });
+    const after = await Promise.all([readStock(a), readStock(b)]);
+    expect(after.map((stock) => [stock?.available, stock?.committed, stock?.holds])).toEqual([[8, 2, {}], [7, 3, {}]]);
+    expect(await commit(ids, lines)).toEqual({ type: factType('inventory', 'StockCommitted'), ...ids, committed: [] });
+    expect(await Promise.all([readStock(a), readStock(b)])).toEqual(after); // including _etag: the repeat wrote nothing
+  });
+
+  it('keeps the document the size of the orders in flight, however many have sold', async () => {
+    const sku = await newSku(1000);
+    const inFlight = newOrder();
+    await reserve(inFlight, [{ sku, quantity: 1 }]);
+    const empty = JSON.stringify(await readStock(sku)).length;
+    for (let index = 0; index < 40; index += 1) {
+      const ids = newOrder();
+      await reserve(ids, [{ sku, quantity: 2 }]);
+      await commit(ids, [{ sku, quantity: 2 }]);
+    }
+    const stock = await readStock(sku);
+    expect(stock).toMatchObject({ available: 919, committed: 80, holds: { [inFlight.orderId]: 1 }, released: {} });
+    expect(JSON.stringify(stock).length).toBeLessThanOrEqual(empty + 2); // "committed": 0 → 80: the only growth
+  });
+
+  it('never commits a released hold: the units stay on the shelf', async () => {
+    const sku = await newSku(5);
+    const ids = newOrder();
+    await reserve(ids, [{ sku, quantity: 2 }]);
+    await release(ids, [{ sku, quantity: 2 }]);
+    expect(await commit(ids, [{ sku, quantity: 2 }])).toMatchObject({ committed: [] });
+    expect(await readStock(sku)).toMatchObject({ available: 5, committed: 0, holds: {} });
+  });
+});
+
+describe('release tombstones', () => {
+  it('refuse a late, redelivered reserve of a released order', async () => {
+    const sku = await newSku(5);
+    const ids = newOrder();
+    await reserve(ids, [{ sku, quantity: 2 }]);
+    await release(ids, [{ sku, quantity: 2 }]);
+    const late = await reserve(ids, [{ sku, quantity: 2 }]);
+    expect(late).toMatchObject({ type: factType('inventory', 'StockUnavailable'), sku, requested: 2 });
+    const stock = await readStock(sku);
+    expect(stock).toMatchObject({ available: 5, holds: {} });
+    expect(Object.keys(stock!.released!)).toEqual([ids.orderId]);
+  });
+
+  it('also guard an order whose release ran before its reserve did (a reserve still in flight)', async () => {
+    const sku = await newSku(5);
+    const ids = newOrder();
+    expect(await release(ids, [{ sku, quantity: 1 }])).toMatchObject({ released: [] });
+    expect(await reserve(ids, [{ sku, quantity: 1 }])).toMatchObject({ type: factType('inventory', 'StockUnavailable') });
+    expect(await readStock(sku)).toMatchObject({ available: 5, holds: {} });
+  });
+
+  it('are dropped once older than the retention, on the next write', async () => {
+    const sku = await newSku(5);
+    const old = newOrder();
+    const longAgo = new Date(Date.now() - TOMBSTONE_RETENTION_MS - 60_000);
+    await giveBackHold(sku, old.orderId, longAgo);
+    expect(Object.keys((await readStock(sku))!.released!)).toEqual([old.orderId]);
+    const recent = newOrder();
+    await release(recent, [{ sku, quantity: 1 }]);
+    expect(Object.keys((await readStock(sku))!.released!)).toEqual([recent.orderId]);
   });
 });
 

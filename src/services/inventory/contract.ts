@@ -2,4 +2,5 @@
 export const InventoryActivities = {
   reserve: 'reserveStock',
   release: 'releaseStock',
+  commit: 'commitStock',
 } as const;

@@ -1,34 +1,69 @@
 /**
- * Holds: units of one sku set aside for one order, in the sku's stock document. Taking and
- * giving back a hold each change the counter and the hold in one guarded write, and each is
- * keyed by order id, so repeating either changes nothing.
+ * Holds: units of one sku set aside for one order, in the sku's stock document. Each change of a
+ * hold moves units and the hold in one guarded write, and each is keyed by order id, so repeating
+ * any of them changes nothing.
+ *
+ * A hold lives only while its order is in flight, so the document stays the size of the orders in
+ * flight, not of the sales so far:
+ * - a completed order's hold folds into `committed` (sold units, a single number);
+ * - a released hold leaves a tombstone (order id → when), so a late, redelivered reserve of that
+ *   order cannot take the units again. Tombstones older than TOMBSTONE_RETENTION_MS are dropped
+ *   on the next write: far longer than any redelivery (a message's lease is minutes).
  */
 import { changeStock, type StockDocument } from './repository';
 
 export type HoldOutcome = { held: true } | { held: false; available: number };
 
-function stockWith(stock: StockDocument, available: number, holds: Record<string, number>): StockDocument {
-  return { id: stock.id, sku: stock.sku, available, holds };
+/** How long a released hold keeps refusing a late reserve of its order. */
+export const TOMBSTONE_RETENTION_MS = 7 * 24 * 3600_000;
+
+function stockWith(stock: StockDocument, now: Date, change: Partial<Pick<StockDocument, 'available' | 'committed' | 'holds' | 'released'>>): StockDocument {
+  const next = { available: stock.available, committed: stock.committed ?? 0, holds: stock.holds, released: stock.released ?? {}, ...change };
+  const oldest = now.getTime() - TOMBSTONE_RETENTION_MS;
+  const released = Object.fromEntries(Object.entries(next.released).filter(([, at]) => Date.parse(at) >= oldest));
+  return { id: stock.id, sku: stock.sku, available: next.available, committed: next.committed, holds: next.holds, released };
 }
 
-export function takeHold(sku: string, orderId: string, quantity: number): Promise<HoldOutcome> {
+function without(holds: Record<string, number>, orderId: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(holds).filter(([holder]) => holder !== orderId));
+}
+
+export function takeHold(sku: string, orderId: string, quantity: number, now = new Date()): Promise<HoldOutcome> {
   return changeStock<HoldOutcome>(sku, (stock) => {
     if (!stock) return { result: { held: false, available: 0 } };
     if (Object.hasOwn(stock.holds, orderId)) return { result: { held: true } };
+    // The order's hold was given back: this is a late repeat of a reserve the saga is done with.
+    if (stock.released && Object.hasOwn(stock.released, orderId)) return { result: { held: false, available: stock.available } };
     if (stock.available < quantity) return { result: { held: false, available: stock.available } };
     return {
-      write: stockWith(stock, stock.available - quantity, { ...stock.holds, [orderId]: quantity }),
+      write: stockWith(stock, now, { available: stock.available - quantity, holds: { ...stock.holds, [orderId]: quantity } }),
       result: { held: true },
     };
   });
 }
 
-/** Gives the order's hold on `sku` back to the shelf; returns the units given back (0: there was none). */
-export function giveBackHold(sku: string, orderId: string): Promise<number> {
+/**
+ * Gives the order's hold on `sku` back to the shelf and leaves a tombstone; returns the units
+ * given back (0: there was none). The tombstone is written even when there was no hold, so that
+ * a reserve still running (or redelivered) for this order cannot take units after its release.
+ */
+export function giveBackHold(sku: string, orderId: string, now = new Date()): Promise<number> {
+  return changeStock<number>(sku, (stock) => {
+    if (!stock) return { result: 0 };
+    const held = Object.hasOwn(stock.holds, orderId) ? stock.holds[orderId] : 0;
+    if (held === 0 && stock.released && Object.hasOwn(stock.released, orderId)) return { result: 0 };
+    return {
+      write: stockWith(stock, now, { available: stock.available + held, holds: without(stock.holds, orderId), released: { ...stock.released, [orderId]: now.toISOString() } }),
+      result: held,
+    };
+  });
+}
+
+/** The order completed: its hold becomes sold units. Returns the units committed (0: already done, or never held). */
+export function commitHold(sku: string, orderId: string, now = new Date()): Promise<number> {
   return changeStock<number>(sku, (stock) => {
     if (!stock || !Object.hasOwn(stock.holds, orderId)) return { result: 0 };
     const held = stock.holds[orderId];
-    const otherHolds = Object.fromEntries(Object.entries(stock.holds).filter(([holder]) => holder !== orderId));
-    return { write: stockWith(stock, stock.available + held, otherHolds), result: held };
+    return { write: stockWith(stock, now, { committed: (stock.committed ?? 0) + held, holds: without(stock.holds, orderId) }), result: held };
   });
 }

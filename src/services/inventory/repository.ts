@@ -1,6 +1,6 @@
 /**
- * The inventory context's data: one stock document per sku, holding the units still available
- * and every order's hold on that sku. A hold lives in the same document as the counter, so one
+ * The inventory context's data: one stock document per sku, holding the units still available,
+ * the units sold, and the hold of every order in flight on that sku (see holds.ts). A hold lives in the same document as the counter, so one
  * ETag-guarded replace moves units from "available" to "held" atomically: no cross-document
  * transaction is needed (and the local Cosmos server's transactional batch is not atomic).
  */
@@ -12,8 +12,12 @@ export interface StockDocument {
   id: string;
   sku: string;
   available: number;
-  /** orderId → units held for that order. */
+  /** orderId → units held for that order, while it is in flight. */
   holds: Record<string, number>;
+  /** Units of completed orders: their holds folded into one number. (Absent on documents written before it existed.) */
+  committed?: number;
+  /** orderId → when its hold was given back: refuses a late reserve of that order. Pruned by age. */
+  released?: Record<string, string>;
 }
 
 /** What a look at a sku's stock decided: the document to write (none: leave it) and the result. */
@@ -48,11 +52,11 @@ export async function changeStock<R>(sku: string, decide: (stock: StockDocument 
 
 /**
  * Loads stock levels: missing skus are created and existing ones kept, unless `reset`, which
- * replaces them with the given level and no holds (local development and tests only).
+ * replaces them with the given level, nothing sold and no holds (local development and tests only).
  */
 export async function seedStock(entries: { sku: string; available: number }[], { reset = false }: { reset?: boolean } = {}): Promise<void> {
   for (const { sku, available } of entries) {
-    const document: StockDocument = { id: sku, sku, available, holds: {} };
+    const document: StockDocument = { id: sku, sku, available, committed: 0, holds: {}, released: {} };
     if (reset) {
       await stockContainer().items.upsert(document);
       continue;

@@ -1,7 +1,7 @@
 /**
  * placeOrder: the order saga.
  *
- *   validate ─► [large order] approval ⟷ timeout ─► pay ─► { reserve* | confirm | analytics } ─► ship
+ *   validate ─► [large order] approval ⟷ timeout ─► pay ─► { reserve* | confirm | analytics } ─► ship ─► commit stock
  *                                                                 * critical
  * When a critical step fails, every step that succeeded is undone, newest first.
  *
@@ -99,7 +99,9 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     const shipment = yield* saga.step<ShipmentCreated | AddressRejected>('ship', create, { undo: undo.cancelShipment });
     if (isFact(AddressRejected, shipment)) saga.reject('ship', `address rejected: ${shipment.reason}`);
 
-    return yield* saga.complete();
+    // 6. The sale is final: the order's holds become sold units, beside the Completed write.
+    const commit = saga.call(InventoryActivities.commit, retry.commit, { ...ids, lines: items });
+    return yield* saga.complete([{ name: 'commit stock', task: commit }]);
   } catch (failure) {
     return yield* saga.abort(failure);
   }

@@ -12,6 +12,7 @@
  * | notification  | 5 s   | ×2      | 3        | 30 s | non-critical: a late email is fine, a stuck saga is not |
  * | analytics     | 5 s   | ×2      | 3        | 30 s | non-critical: never hold an order for a dashboard |
  * | ship          | 2 s   | ×2      | 4        | 30 s | carrier APIs blip; the idempotency key gives one shipment per order |
+ * | commit        | 2 s   | ×2      | 6        | 30 s | folds a completed order's holds into sold units; until it does, the units stay held (never oversold) |
  * | compensation  | 5 s   | ×2      | 6        | 60 s | undoing must try hardest: a failure here needs a person |
  */
 import * as df from 'durable-functions';
@@ -31,5 +32,6 @@ export const RetryPolicies = {
   notification: policy(5_000, 3, 30_000),
   analytics: policy(5_000, 3, 30_000),
   ship: policy(2_000, 4, 30_000),
+  commit: policy(2_000, 6, 30_000),
   compensation: policy(5_000, 6, 60_000),
 } as const;

@@ -47,6 +47,8 @@ export class OrderSaga {
   private readonly compensations: Compensation[] = [];
   /** Orders the order document's writes, so a stale duplicate can never overwrite a newer state. */
   private revision = 0;
+  /** Progress writes scheduled by `moveTo`, not yet waited for. */
+  private readonly progressWrites: { status: OrderStatus; task: Task }[] = [];
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -70,7 +72,7 @@ export class OrderSaga {
   *step<T>(name: StepName, task: Task, options: { undo?: Compensation } = {}): Durable<T> {
     const entry = this.begin(name);
     try {
-      const result = (yield task) as T;
+      const result = (yield* this.settle(task)) as T;
       this.mark(entry, 'succeeded');
       return result;
     } catch (error) {
@@ -118,20 +120,7 @@ export class OrderSaga {
   *parallel<T extends unknown[]>(branches: { [K in keyof T]: [StepName, Task] }): Durable<{ [K in keyof T]: Outcome<T[K]> }> {
     const entries = branches.map(([name]) => this.begin(name));
     const tasks = branches.map(([, task]) => task);
-    try {
-      yield this.context.df.Task.all(tasks);
-    } catch {
-      // A branch failed first; wait for the rest below so that every outcome is known.
-    }
-    for (const task of tasks) {
-      if (!task.isCompleted && !task.isFaulted) {
-        try {
-          yield task;
-        } catch {
-          // Read from the task below.
-        }
-      }
-    }
+    yield* this.settleAll(tasks);
     return tasks.map((task, index) => {
       if (task.isCompleted) {
         this.mark(entries[index], 'succeeded');
@@ -145,6 +134,8 @@ export class OrderSaga {
 
   /** Waits for a person's decision, raced against a durable timer. */
   *awaitDecision<D>(name: StepName, eventName: string, timeoutMs: number): Durable<D | 'timedOut'> {
+    // A person is about to wait: the order document must say so first.
+    yield* this.settleAll([]);
     const entry = this.begin(name);
     const deadline = new Date(this.context.df.currentUtcDateTime.getTime() + timeoutMs);
     const timeout = this.context.df.createTimer(deadline);
@@ -158,28 +149,32 @@ export class OrderSaga {
     return 'timedOut';
   }
 
-  /** Moves the order to a new status, in custom status and in the order document. */
+  /**
+   * Moves the order to a new status: at once in custom status, and in the order document by a
+   * write scheduled with the next thing the saga waits for, so it runs beside the step it
+   * announces instead of before it. Writes may land out of order; each carries a higher revision,
+   * and the repository refuses one older than what is stored.
+   */
   *moveTo(status: OrderStatus): Durable<void> {
     this.view.status = status;
     this.publish();
     this.revision += 1;
-    try {
-      yield this.call(OrdersActivities.recordProgress, RetryPolicies.progress, {
-        orderId: this.view.orderId,
-        correlationId: this.view.correlationId,
-        revision: this.revision,
-        view: this.view,
-      });
-    } catch (error) {
-      // The saga's own state is durable in its history; a lagging document must not undo a sale.
-      this.view.warnings.push(`order document not updated to ${status}: ${firstLine(error)}`);
-      this.publish();
-    }
+    const task = this.call(OrdersActivities.recordProgress, RetryPolicies.progress, {
+      orderId: this.view.orderId,
+      correlationId: this.view.correlationId,
+      revision: this.revision,
+      view: this.view,
+    });
+    this.progressWrites.push({ status, task });
+    yield* [];
   }
 
-  /** The happy ending. */
-  *complete(): Durable<OrderView> {
+  /** The happy ending; `alongside` runs beside the last progress write (a failure there is a warning). */
+  *complete(alongside: { name: string; task: Task }[] = []): Durable<OrderView> {
     yield* this.moveTo('Completed');
+    yield* this.settleAll(alongside.map(({ task }) => task));
+    for (const { name, task } of alongside) if (task.isFaulted) this.view.warnings.push(`${name}: ${firstLine(task.result)}`);
+    if (alongside.some(({ task }) => task.isFaulted)) this.publish();
     return this.view;
   }
 
@@ -196,7 +191,7 @@ export class OrderSaga {
       this.view.compensations.push(entry);
       this.publish();
       try {
-        const result: unknown = yield compensation.start();
+        const result: unknown = yield* this.settle(compensation.start());
         Object.assign(entry, compensation.undid(result) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
       } catch (error) {
         Object.assign(entry, { status: 'failed', at: this.now(), detail: firstLine(error) });
@@ -211,6 +206,7 @@ export class OrderSaga {
     else status = failure instanceof BusinessRejection ? 'Rejected' : 'Failed';
     yield* this.moveTo(status);
     if (failed.length > 0) yield* this.deadLetter(failed);
+    else yield* this.settleAll([]);
     return this.view;
   }
 
@@ -219,11 +215,47 @@ export class OrderSaga {
     const { orderId, correlationId } = this.view;
     const letter: DeadLetter = { orderId, correlationId, reason: this.view.reason ?? '', failed, deadLetteredAt: this.now() };
     try {
-      yield this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter);
+      yield* this.settle(this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter));
     } catch (error) {
       this.view.warnings.push(`dead letter not sent: ${firstLine(error)}`);
       this.publish();
     }
+  }
+
+  /** Waits for `task` and for the progress writes scheduled before it; returns its result or throws its error. */
+  private *settle(task: Task): Durable<unknown> {
+    yield* this.settleAll([task]);
+    if (task.isFaulted) throw task.result;
+    return task.result;
+  }
+
+  /**
+   * Waits until every task given and every progress write scheduled so far has settled, whatever
+   * fails first: `Task.all` alone fails fast and would leave the others unread. A progress write
+   * that failed after its retries becomes a warning: the saga's own state is durable in its
+   * history, and a lagging document must not undo a sale.
+   */
+  private *settleAll(tasks: Task[]): Durable<void> {
+    const writes = this.progressWrites.splice(0);
+    const all = [...tasks, ...writes.map(({ task }) => task)];
+    if (all.length === 0) return;
+    try {
+      yield this.context.df.Task.all(all);
+    } catch {
+      // One failed first; wait for the rest below so that every outcome is known.
+    }
+    for (const task of all) {
+      if (!task.isCompleted && !task.isFaulted) {
+        try {
+          yield task;
+        } catch {
+          // Read from the task by the caller.
+        }
+      }
+    }
+    const failedWrites = writes.filter(({ task }) => task.isFaulted);
+    for (const { status, task } of failedWrites) this.view.warnings.push(`order document not updated to ${status}: ${firstLine(task.result)}`);
+    if (failedWrites.length > 0) this.publish();
   }
 
   private begin(name: StepName): StepEntry {

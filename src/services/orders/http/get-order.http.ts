@@ -2,7 +2,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { json } from '../../../libs/http';
-import type { OrderView, PlaceOrderInput } from '../order-view';
+import type { OrderStatus, OrderView, PlaceOrderInput } from '../order-view';
 import { isFinal } from '../order-view';
 import { readOrder } from '../repository';
 import { findInstance } from './instance';
@@ -20,7 +20,17 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if (view?.status === 'CompensationFailed' && instance) view = (await readOrder(orderId)) ?? view;
   if (!view) return notFound(orderId);
   const { status, total, currency, steps, compensations, warnings, reason } = view;
-  return json(200, { orderId, status, total, currency, steps, compensations, warnings, ...(reason ? { reason } : {}) });
+  const retryAfter = retryAfterSeconds(status);
+  return json(200, { orderId, status, total, currency, steps, compensations, warnings, ...(reason ? { reason } : {}) }, retryAfter ? { 'retry-after': String(retryAfter) } : {});
+}
+
+/**
+ * When a poller should ask again (whole seconds, as the header allows): soon while the saga runs,
+ * later while it waits for a person; never once the order is final (it will not change).
+ */
+export function retryAfterSeconds(status: OrderStatus): number | undefined {
+  if (isFinal(status)) return undefined;
+  return status === 'AwaitingApproval' ? 5 : 1;
 }
 
 function liveView(instance: df.DurableOrchestrationStatus): OrderView {

@@ -66,14 +66,15 @@ export const TIMELINE_SCRIPT = `
     if (text !== undefined) node.textContent = String(text);
     return node;
   };
-  const api = async (path) => {
+  const request = async (path) => {
     const url = new URL(path, location.href);
     if (code) url.searchParams.set('code', code);
     const response = await fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' });
     if (response.status === 401) throw new Error('401: open this page with ?code=<function key>');
     if (!response.ok) throw new Error(response.status + ' from ' + url.pathname);
-    return response.json();
+    return response;
   };
+  const api = async (path) => (await request(path)).json();
   const showError = (error) => { $('error').textContent = error ? String(error.message || error) : ''; };
   const money = (total, currency) => (total === null || total === undefined ? '' : total.toFixed(2) + ' ' + currency);
 
@@ -108,12 +109,14 @@ export const TIMELINE_SCRIPT = `
   async function loadOrder() {
     const orderId = selected;
     try {
-      const order = await api('orders/' + encodeURIComponent(orderId));
+      const response = await request('orders/' + encodeURIComponent(orderId));
+      const order = await response.json();
       if (orderId !== selected) return;
       render(order);
       showError();
-      // Live while the saga runs; a final order never changes again.
-      if (!FINAL.includes(order.status)) orderTimer = setTimeout(loadOrder, 1000);
+      // Live while the saga runs, as often as the app's Retry-After asks; a final order never changes again.
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (!FINAL.includes(order.status)) orderTimer = setTimeout(loadOrder, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000);
     } catch (error) {
       showError(error);
       if (orderId === selected) orderTimer = setTimeout(loadOrder, 3000);

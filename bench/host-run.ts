@@ -1,0 +1,281 @@
+/**
+ * The host phase: what a user of the running app pays. The real offline host (`npm start`'s
+ * process: the built bundle, the file store with fsync, host.json's concurrency limits, embedded
+ * Cosmos and Azurite) in a child process; orders go in by HTTP POST and are "done" when a
+ * polling client's GET /api/orders/{id} first shows them final. Nothing runs in the bench's
+ * own process but the clients.
+ *
+ * Per backend:
+ *   1. start the host with zero simulated latency; warm up; N orders, 10 in flight → orders/s
+ *   2. restart it (dependencies kept) with the default latencies: process start → first order
+ *      answered 202 is the cold start; then N orders at 10 in flight and a few at 1 in flight,
+ *      each p50 over the configured floor (the latencies the critical path cannot avoid).
+ * Everything the host started is stopped by PID at the end, whatever happens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stopDependencies } from '../local/host/dependencies';
+import { stopProcess } from '../local/dependencies/cosmos-server';
+import type { SeedItem } from '../local/dependencies/seed-data';
+import { resetCosmosClients } from '../src/libs/cosmos';
+import type { OrderView } from '../src/services/orders/order-view';
+import { parseLatency, type BackendName, type BenchConfig } from './config';
+import { median, summarize, type Summary } from './stats';
+
+export type Backend = BackendName;
+
+/**
+ * How to start each backend's host. The extension backend (the real Durable extension in a .NET
+ * host) is not on this branch yet: once `DURABLE_BACKEND=extension npm start` works, its entry
+ * here is the same command with that variable set.
+ */
+const BACKENDS: Record<Backend, { args: string[]; env: Record<string, string> } | undefined> = {
+  engine: { args: ['--import', 'tsx', 'local/host/main.ts'], env: { DURABLE_BACKEND: 'engine' } },
+  extension: undefined,
+};
+
+export interface LoadResult {
+  concurrency: number;
+  orders: number;
+  completed: number;
+  failed: { orderId: string; reason: string }[];
+  wallMs: number;
+  ordersPerSecond: number;
+  /** POST sent → the first GET that shows the order final. */
+  e2eMs: Summary;
+  acceptMs: Summary;
+  pollsPerOrder: number;
+  /** Host process CPU (user + system) per order, from /proc; null where unreadable. */
+  hostCpuMsPerOrder: number | null;
+  /** Medians of the step log's gaps (orchestration time): what the steps took as the saga saw them. */
+  stepGapsMs: Record<string, number>;
+}
+
+export interface HostRunResult {
+  backend: Backend;
+  floorMs: number;
+  zeroLatency: LoadResult;
+  defaultLatency: LoadResult;
+  single: LoadResult;
+  coldStartFirstRequestMs: number;
+  coldStartReadyMs: number;
+}
+
+const ZERO_LATENCY = 'gateway=0,carrier=0,mailer=0,analytics=0';
+
+/** The critical path's configured latencies: pay, the slowest parallel branch, ship (validate and stock have none). */
+export function floorMs(latency: string): number {
+  const ms = parseLatency(latency);
+  return (ms.gateway ?? 0) + Math.max(ms.mailer ?? 0, ms.analytics ?? 0) + (ms.carrier ?? 0);
+}
+
+export async function runHostPhase(root: string, config: BenchConfig, backend: Backend, log: (line: string) => void): Promise<HostRunResult> {
+  const spec = BACKENDS[backend];
+  if (!spec) throw new Error(`backend "${backend}" cannot be started from the bench yet (see BACKENDS in bench/host-run.ts)`);
+  const dataDir = mkdtempSync(path.join(tmpdir(), `bench-host-${backend}-`));
+  let host: RunningHostProcess | undefined;
+  try {
+    host = await startHostProcess(root, spec, dataDir, ZERO_LATENCY);
+    log(`${backend}: host pid ${host.child.pid} at ${host.baseUrl} (zero latency)`);
+    await seedBenchStock(dataDir, config);
+    await runLoad(host, config, 'warmup', config.warmup, config.concurrency, config.orderTimeoutMs);
+    const zeroLatency = await runLoad(host, config, 'zero', config.orders, config.concurrency, config.orderTimeoutMs);
+    log(`${backend}: zero latency ${zeroLatency.ordersPerSecond.toFixed(1)} orders/s, p50 ${zeroLatency.e2eMs.p50} ms`);
+    await host.stop();
+
+    // The cold start: the dependencies stay up (as between two `npm start`s), the host and app start afresh.
+    const spawnedAt = performance.now();
+    host = await startHostProcess(root, spec, dataDir, config.latency);
+    const coldStartReadyMs = performance.now() - spawnedAt;
+    const first = await placeOrder(host, 'cold', 0, config);
+    if (first.status !== 202) throw new Error(`the first order after a cold start answered ${first.status}`);
+    const coldStartFirstRequestMs = performance.now() - spawnedAt;
+    log(`${backend}: cold start ${coldStartFirstRequestMs.toFixed(0)} ms to the first 202 (host ready after ${coldStartReadyMs.toFixed(0)} ms)`);
+
+    await runLoad(host, config, 'warmup2', Math.min(config.warmup, 10), config.concurrency, config.orderTimeoutMs);
+    const defaultLatency = await runLoad(host, config, 'default', config.orders, config.concurrency, config.orderTimeoutMs);
+    const single = await runLoad(host, config, 'single', Math.max(10, Math.round(config.orders / 10)), 1, config.orderTimeoutMs);
+    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs };
+  } finally {
+    await host?.stop();
+    await stopDependencies(dataDir).catch(() => []);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface RunningHostProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startHostProcess(root: string, spec: { args: string[]; env: Record<string, string> }, dataDir: string, latency: string): Promise<RunningHostProcess> {
+  // The host's own embedded dependencies, whatever this shell points at.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PORT: '0', DATA_DIR: dataDir, SIMULATED_LATENCY_MS: latency, LOG_LEVEL: 'info' };
+  for (const name of Object.keys(env)) if (name.startsWith('COSMOS_') || name.startsWith('AzureWebJobsStorage')) delete env[name];
+  const child = spawn(process.execPath, spec.args, {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`the host did not start in 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.once('exit', (code) => fail(new Error(`the host exited with ${code}:\n${output.slice(-2000)}`)));
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      const ready = /Host ready at (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (ready) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve(ready[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  });
+  let stopped = false;
+  return {
+    child,
+    baseUrl,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopProcess(child.pid!, 15_000);
+    },
+  };
+}
+
+/** Bench skus in the host's embedded Cosmos server, plenty of stock, spread so orders rarely contend. */
+async function seedBenchStock(dataDir: string, config: BenchConfig): Promise<void> {
+  const state = JSON.parse(readFileSync(path.join(dataDir, 'dependencies.json'), 'utf8')) as { cosmos: { endpoint: string } };
+  const previous = process.env.COSMOS_ENDPOINT;
+  process.env.COSMOS_ENDPOINT = state.cosmos.endpoint;
+  resetCosmosClients();
+  try {
+    const { seedDemoCatalog } = await import('../local/dependencies/provision');
+    const items: SeedItem[] = Array.from({ length: config.skus }, (_, index) => ({
+      sku: `BENCH-${index}`,
+      name: `Bench item ${index}`,
+      prices: { EUR: 19.9, USD: 21.9, GBP: 17.9 },
+      stock: 10 * (config.orders + config.warmup) + 100,
+    }));
+    await seedDemoCatalog(items);
+  } finally {
+    process.env.COSMOS_ENDPOINT = previous;
+    resetCosmosClients();
+  }
+}
+
+let sequence = 0;
+
+function placeOrder(host: RunningHostProcess, label: string, index: number, config: BenchConfig): Promise<{ orderId: string; status: number; text: string }> {
+  const orderId = `bench-${label}-${process.pid}-${sequence++}`;
+  const body = {
+    orderId,
+    customerId: 'bench',
+    customerEmail: 'bench@example.com',
+    currency: 'EUR',
+    items: [{ sku: `BENCH-${index % config.skus}`, quantity: 1 }],
+    payment: { token: 'tok_visa' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  };
+  return fetch(`${host.baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (response) => ({
+    orderId,
+    status: response.status,
+    text: await response.text(),
+  }));
+}
+
+const FINAL = new Set(['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed']);
+
+async function runLoad(host: RunningHostProcess, config: BenchConfig, label: string, count: number, concurrency: number, timeoutMs: number): Promise<LoadResult> {
+  const e2e: number[] = [];
+  const accept: number[] = [];
+  const failed: { orderId: string; reason: string }[] = [];
+  const views: OrderView[] = [];
+  let polls = 0;
+  let next = 0;
+  const cpuBefore = processCpuMs(host.child.pid!);
+  const start = performance.now();
+  const client = async () => {
+    while (next < count) {
+      const index = next++;
+      const placedAt = performance.now();
+      const placed = await placeOrder(host, label, index, config);
+      accept.push(performance.now() - placedAt);
+      if (placed.status !== 202) {
+        failed.push({ orderId: placed.orderId, reason: `POST answered ${placed.status}: ${placed.text.slice(0, 200)}` });
+        continue;
+      }
+      for (;;) {
+        // A fixed, short interval so that the latency is measured rather than the Retry-After
+        // (1 s): the polls' cost lands on the host, as a real client's would.
+        await new Promise((resolve) => setTimeout(resolve, config.pollMs));
+        polls += 1;
+        const response = await fetch(`${host.baseUrl}/api/orders/${placed.orderId}`, { headers: { accept: 'application/json' } });
+        const view = (await response.json()) as OrderView;
+        if (FINAL.has(view.status)) {
+          if (view.status === 'Completed') {
+            e2e.push(performance.now() - placedAt);
+            views.push(view);
+          } else failed.push({ orderId: placed.orderId, reason: `ended ${view.status}: ${view.reason ?? ''}` });
+          break;
+        }
+        if (performance.now() - placedAt > timeoutMs) {
+          failed.push({ orderId: placed.orderId, reason: `still ${view.status} after ${timeoutMs} ms` });
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, client));
+  const wallMs = performance.now() - start;
+  const cpuAfter = processCpuMs(host.child.pid!);
+  return {
+    concurrency,
+    orders: count,
+    completed: e2e.length,
+    failed: failed.slice(0, 20),
+    wallMs,
+    ordersPerSecond: e2e.length / (wallMs / 1000),
+    e2eMs: summarize(e2e),
+    acceptMs: summarize(accept),
+    pollsPerOrder: polls / Math.max(1, count),
+    hostCpuMsPerOrder: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, count),
+    stepGapsMs: stepGaps(views),
+  };
+}
+
+/** From each final view's step log: validate → pay, pay → the last parallel branch, that → ship. */
+function stepGaps(views: OrderView[]): Record<string, number> {
+  const gaps: Record<string, number[]> = { pay: [], parallel: [], ship: [] };
+  for (const view of views) {
+    const at = (name: string) => Date.parse(view.steps.find((step) => step.name === name)?.at ?? '');
+    const branches = Math.max(at('reserve'), at('confirm'), at('analytics'));
+    gaps.pay.push(at('pay') - at('validate'));
+    gaps.parallel.push(branches - at('pay'));
+    gaps.ship.push(at('ship') - branches);
+  }
+  return Object.fromEntries(Object.entries(gaps).map(([name, values]) => [name, median(values.filter(Number.isFinite))]));
+}
+
+/** User + system CPU ms of a process, from /proc (Linux); null where that cannot be read. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null; // USER_HZ is 100 on every mainstream Linux
+  } catch {
+    return null;
+  }
+}
