@@ -10,6 +10,7 @@ import { defaultTaskHubName, durableClientData, RPC_BASE_PATH } from '../engine/
 import { Engine } from '../engine/engine';
 import { createHostHandler } from '../engine/host-handler';
 import { HttpInvoker } from '../engine/http-invoker';
+import { QueueTriggers } from '../engine/queue-triggers';
 import type { FunctionRegistry } from '../engine/registry';
 import { isTerminal } from '../engine/store';
 import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../dependencies/provision';
@@ -84,6 +85,9 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     process.env.WEBSITE_HOSTNAME = new URL(origin).host;
     logRecovery(engine, log);
     engine.recover();
+    // Queue triggers poll on wall time, as the host's queue listener does.
+    const queues = new QueueTriggers(registry, { maxDequeueCount: hostJson.maxDequeueCount, retryDelaySeconds: hostJson.queueRetryDelaySeconds, log: log.app });
+    if (process.env.AzureWebJobsStorage || process.env.AzureWebJobsStorage__queueServiceUri) queues.start();
 
     return {
       origin,
@@ -96,6 +100,7 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
         front.server.close();
         front.server.closeIdleConnections();
         await Promise.race([front.whenIdle(), sleep(remaining())]);
+        await Promise.race([queues.stop(), sleep(remaining())]);
         const drained = await engine.shutdown(remaining());
         front.server.closeAllConnections();
         rpcServer.closeAllConnections();

@@ -32,6 +32,9 @@ export interface HostJsonSettings {
   maxConcurrentOrchestratorFunctions?: number;
   routePrefix: string;
   hubName?: string;
+  /** `extensions.queues`: attempts before a message goes to its poison queue, and the wait between them. */
+  maxDequeueCount?: number;
+  queueRetryDelaySeconds?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,7 +71,7 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
 /** The parts of host.json the offline host honours; `%NAME%` placeholders resolve from the environment. */
 export function readHostJson(file: string, env: Env = process.env): HostJsonSettings {
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
-    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown } };
+    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown }; queues?: { maxDequeueCount?: unknown; visibilityTimeout?: unknown } };
   };
   const durable = json.extensions?.durableTask ?? {};
   const positive = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
@@ -79,5 +82,13 @@ export function readHostJson(file: string, env: Env = process.env): HostJsonSett
     maxConcurrentOrchestratorFunctions: positive(durable.maxConcurrentOrchestratorFunctions),
     routePrefix: typeof routePrefix === 'string' ? routePrefix : 'api',
     hubName: hub || undefined,
+    maxDequeueCount: positive(json.extensions?.queues?.maxDequeueCount),
+    queueRetryDelaySeconds: timeSpanSeconds(json.extensions?.queues?.visibilityTimeout),
   };
+}
+
+/** A host.json TimeSpan ("hh:mm:ss") in seconds. */
+function timeSpanSeconds(value: unknown): number | undefined {
+  const match = typeof value === 'string' ? /^(\d+):(\d{2}):(\d{2})$/.exec(value) : null;
+  return match ? Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) : undefined;
 }

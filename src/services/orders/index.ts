@@ -2,6 +2,7 @@ import './place-order.orchestrator';
 import './validate-order';
 import './record-order-progress';
 import './dead-letter-order';
+import './publish-order-outcome';
 import './repair-order.orchestrator';
 import './record-repair-outcome';
 import './http/place-order.http';

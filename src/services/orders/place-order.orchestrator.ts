@@ -99,10 +99,13 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     const shipment = yield* saga.step<ShipmentCreated | AddressRejected>('ship', create, { undo: undo.cancelShipment });
     if (isFact(AddressRejected, shipment)) saga.reject('ship', `address rejected: ${shipment.reason}`);
 
-    return yield* saga.complete();
+    yield* saga.complete();
   } catch (failure) {
-    return yield* saga.abort(failure);
+    yield* saga.abort(failure);
   }
+  // 6. Announce the ending to whoever listens; nothing here waits for them.
+  yield* saga.announce(order.customerId);
+  return saga.view;
 }
 
 /** How to undo each step; each answer says whether there was anything to undo. */

@@ -13,6 +13,7 @@
  * | analytics     | 5 s   | ×2      | 3        | 30 s | non-critical: never hold an order for a dashboard |
  * | ship          | 2 s   | ×2      | 4        | 30 s | carrier APIs blip; the idempotency key gives one shipment per order |
  * | compensation  | 5 s   | ×2      | 6        | 60 s | undoing must try hardest: a failure here needs a person |
+ * | publish       | 1 s   | ×2      | 5        | 15 s | the order's ending, to the event queue; a repeat is harmless (consumers are idempotent) |
  */
 import * as df from 'durable-functions';
 
@@ -32,4 +33,5 @@ export const RetryPolicies = {
   analytics: policy(5_000, 3, 30_000),
   ship: policy(2_000, 4, 30_000),
   compensation: policy(5_000, 6, 60_000),
+  publish: policy(1_000, 5, 15_000),
 } as const;

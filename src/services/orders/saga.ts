@@ -214,6 +214,21 @@ export class OrderSaga {
     return this.view;
   }
 
+  /**
+   * Tells whoever listens how the order ended (choreography): one fact on the order-events queue.
+   * The saga neither knows nor waits for the consumers; a failed publish is a warning, never a
+   * reason to undo an order that already ended.
+   */
+  *announce(customerId: string): Durable<void> {
+    const { orderId, correlationId, status, reason, total, currency } = this.view;
+    try {
+      yield this.call(OrdersActivities.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
+    } catch (error) {
+      this.view.warnings.push(`order outcome not published: ${firstLine(error)}`);
+      this.publish();
+    }
+  }
+
   /** Hands what could not be undone to a person, through the dead-letter queue. */
   private *deadLetter(failed: FailedCompensation[]): Durable<void> {
     const { orderId, correlationId } = this.view;
