@@ -79,13 +79,20 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
     if (placed.status !== 202) return result('not placed', undefined, `POST /api/orders answered ${placed.status}: ${JSON.stringify(placed.body)}`);
     report('Pending');
     let decided = false;
+    let repaired = false;
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     for (;;) {
       const current = await client.get<OrderView>(`api/orders/${orderId}`);
       if (current.status !== 200) return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
-      if (FINAL.includes(view.status)) return result(view.status, view);
+      if (scenario.repair && view.status === 'CompensationFailed' && !repaired) {
+        // The operator's move: run the failed compensations again (the refund now goes through).
+        const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {});
+        if (retry.status !== 202) return result(view.status, view, `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`);
+        repaired = true;
+        report('repairing');
+      } else if (FINAL.includes(view.status)) return result(view.status, view);
       if (view.status === 'AwaitingApproval' && !decided && scenario.decision && scenario.decision !== 'none') {
         const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
         if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
