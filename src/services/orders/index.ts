@@ -7,6 +7,7 @@ import './repair-order.orchestrator';
 import './record-repair-outcome';
 import './http/place-order.http';
 import './http/get-order.http';
+import './http/order-timeline.http';
 import './http/decide-approval.http';
 import './http/get-catalog.http';
 import './http/dead-letters.http';

@@ -192,7 +192,7 @@ export class OrderSaga {
     this.view.reason = firstLine(failure);
     const failed: FailedCompensation[] = [];
     for (const compensation of [...this.compensations].reverse()) {
-      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now() };
+      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now(), startedAt: this.now() };
       this.view.compensations.push(entry);
       this.publish();
       try {
@@ -242,7 +242,7 @@ export class OrderSaga {
   }
 
   private begin(name: StepName): StepEntry {
-    const entry: StepEntry = { name, status: 'running', at: this.now() };
+    const entry: StepEntry = { name, status: 'running', at: this.now(), startedAt: this.now() };
     this.view.steps.push(entry);
     this.publish();
     return entry;
