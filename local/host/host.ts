@@ -41,6 +41,12 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     await prepareData(dependencies, log);
 
     const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
+    // A sped-up durable clock runs ahead of the wall clock; the app's "now" (the timeline's
+    // now-line) follows it. Unset under func start and in Azure, where durable time is wall time.
+    if (durable.clock.speed !== 1) {
+      const { wallMs, clockMs } = durable.clock.anchor();
+      process.env.DURABLE_CLOCK = `${wallMs}:${clockMs}:${durable.clock.speed}`;
+    }
     const registry = loadApp(settings.appEntry);
     const { hostJson } = settings;
     const engine = new Engine({
@@ -73,6 +79,7 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
       requestTimeoutMs: settings.requestTimeoutMs,
       headersTimeoutMs: settings.headersTimeoutMs,
       fallbackOrigin: () => origin,
+      homePath: `/${hostJson.routePrefix ? `${hostJson.routePrefix}/` : ''}timeline`,
       log,
     });
 

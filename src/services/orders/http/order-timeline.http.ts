@@ -5,6 +5,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { config } from '../../../libs/config';
 import { json } from '../../../libs/http';
 import { repairInstanceId } from '../contract';
 import type { OrderView, PlaceOrderInput } from '../order-view';
@@ -30,8 +31,8 @@ export async function getOrderTimelineHttp(request: HttpRequest, context: Invoca
   if (view?.status === 'CompensationFailed' && document) view = document;
   if (!view) return notFound(orderId);
   const history = (instance?.history ?? []) as HistoryEventJson[];
-  // The now-line: never before the latest thing the saga recorded (local time may be sped up).
-  const latest = Math.max(Date.now(), ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite));
+  // The now-line, on the saga's clock, and never before the latest thing the saga recorded.
+  const latest = Math.max(config.durableNow(), ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite));
   const timeline = buildTimeline({
     view,
     input: instance?.input as PlaceOrderInput | undefined,
