@@ -74,7 +74,7 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
   },
   {
     key: 'refund-recovers',
-    knob: 'payment.token tok_refund_recovers (and the carrier rejects the address), then the operator retries',
+    knob: 'payment.token tok_refund_recovers (address rejected), then an operator retry',
     order: () => ({ payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
     repair: true,
     expected: { status: 'Compensated' },
