@@ -78,7 +78,7 @@ button, input { font: inherit; }
   header { padding: 10px; }
   .axis, .row { grid-template-columns: minmax(0, 1fr) auto; gap: 2px 8px; }
   .row .track, .axis .ticks { grid-column: 1 / 3; grid-row: 2; }
-  .axis > span:last-child { display: none; }
+  .axis > span:last-child, .ticks span:nth-child(even) { display: none; }
   .detail { grid-column: 1 / 3; }
 }
 `;
@@ -404,9 +404,14 @@ export const TIMELINE_SCRIPT = `
         }
         const tries = span.attempts.length > 1 ? ' · ' + span.attempts.length + ' attempts' : '';
         row.append(el('span', 'name', span.name), track, el('span', 'status', status + ' · ' + duration(to - from) + tries));
-        const waits = span.attempts.filter((attempt) => attempt.outcome === 'failed');
-        const detail = [span.detail, ...waits.map((attempt, index) => 'attempt ' + (index + 1) + ' failed: ' + (attempt.error || 'error') + (attempt.retryAfterMs ? ', retried after ' + duration(attempt.retryAfterMs) : ''))].filter(Boolean);
-        if (detail.length) row.append(el('span', 'detail', [...new Set(detail)].join(' · ')));
+        // Failed attempts, grouped by error, and the backoffs between them.
+        const errors = new Map();
+        for (const attempt of span.attempts.filter((candidate) => candidate.outcome === 'failed')) errors.set(attempt.error || 'error', (errors.get(attempt.error || 'error') || 0) + 1);
+        const waits = span.attempts.filter((attempt) => attempt.retryAfterMs).map((attempt) => duration(attempt.retryAfterMs));
+        const detail = [span.detail && !errors.has(span.detail) ? span.detail : undefined, ...[...errors].map(([error, count]) => (count > 1 ? count + ' attempts failed: ' : 'an attempt failed: ') + error)];
+        if (waits.length) detail.push('retry waits: ' + waits.join(', '));
+        const text = detail.filter(Boolean).join(' · ') || span.detail;
+        if (text) row.append(el('span', 'detail', text));
         parts.push(row);
       }
     }
