@@ -86,12 +86,17 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
       if (current.status !== 200) return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
-      if (scenario.repair && view.status === 'CompensationFailed' && !repaired) {
-        // The operator's move: run the failed compensations again (the refund now goes through).
-        const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {});
-        if (retry.status !== 202) return result(view.status, view, `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`);
-        repaired = true;
-        report('repairing');
+      if (scenario.repair && view.status === 'CompensationFailed') {
+        // The operator's move: run the failed compensations again (the refund now goes through),
+        // then wait for the repair to make the order Compensated. The saga reports
+        // CompensationFailed a moment before its dead letter is written: 404 until then.
+        if (!repaired) {
+          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {});
+          if (retry.status === 202) {
+            repaired = true;
+            report('repairing');
+          } else if (retry.status !== 404) return result(view.status, view, `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`);
+        }
       } else if (FINAL.includes(view.status)) return result(view.status, view);
       if (view.status === 'AwaitingApproval' && !decided && scenario.decision && scenario.decision !== 'none') {
         const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
