@@ -8,7 +8,7 @@
  *   npm run docs:diagrams          # write the SVGs
  *   npm run docs:check             # fail if one is stale
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,10 @@ for (const name of sources) {
 }
 if (check) {
   if (stale.length > 0) {
+    const version = spawnSync(DOT, ['-V'], { encoding: 'utf8' }).stderr.trim() || DOT;
     console.error(`diagrams: out of date (run npm run docs:diagrams and commit): ${stale.join(', ')}`);
+    // Layout depends on the Graphviz build and the fonts it measures text with.
+    console.error(`diagrams: rendered here with ${version}; the committed SVGs come from Debian 12's graphviz with fonts-dejavu-core (what .ci/run installs)`);
     process.exit(1);
   }
   console.log(`diagrams: ${sources.length} SVGs match their sources`);
