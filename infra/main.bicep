@@ -105,6 +105,12 @@ var contexts = [
       { name: 'shipments', partitionKey: '/orderId' }
     ]
   }
+  {
+    name: 'loyalty'
+    containers: [
+      { name: 'ledger', partitionKey: '/customerId' }
+    ]
+  }
 ]
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -116,6 +122,8 @@ var authEnabled = !empty(authClientId)
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var deadLetterQueueName = 'order-dead-letters'
+// The saga's public facts (OrderCompleted / OrderCancelled) and where the host puts a message its consumer gave up on.
+var orderEventsQueueName = 'order-events'
 var sharedCosmosAccountName = '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
@@ -233,7 +241,7 @@ module storage 'core/storage/storage-account.bicep' = {
     location: location
     tags: tags
     containers: [deploymentContainerName]
-    queues: [deadLetterQueueName]
+    queues: [deadLetterQueueName, orderEventsQueueName, '${orderEventsQueueName}-poison']
     privateOnly: vnetEnabled
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     roleAssignments: concat(

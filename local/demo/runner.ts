@@ -79,13 +79,25 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
     if (placed.status !== 202) return result('not placed', undefined, `POST /api/orders answered ${placed.status}: ${JSON.stringify(placed.body)}`);
     report('Pending');
     let decided = false;
+    let repaired = false;
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     for (;;) {
       const current = await client.get<OrderView>(`api/orders/${orderId}`);
       if (current.status !== 200) return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
-      if (FINAL.includes(view.status)) return result(view.status, view);
+      if (scenario.repair && view.status === 'CompensationFailed') {
+        // The operator's move: run the failed compensations again (the refund now goes through),
+        // then wait for the repair to make the order Compensated. The saga reports
+        // CompensationFailed a moment before its dead letter is written: 404 until then.
+        if (!repaired) {
+          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {});
+          if (retry.status === 202) {
+            repaired = true;
+            report('repairing');
+          } else if (retry.status !== 404) return result(view.status, view, `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`);
+        }
+      } else if (FINAL.includes(view.status)) return result(view.status, view);
       const decidedNow = view.status === 'AwaitingApproval' && !decided && scenario.decision !== undefined && scenario.decision !== 'none';
       if (decidedNow) {
         const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });

@@ -32,6 +32,8 @@ export interface DemoScenario {
   /** For orders that wait for approval: approve, reject, or let APPROVAL_TIMEOUT run out. */
   decision?: 'approve' | 'reject' | 'none';
   expected: { status: FinalStatus; warning?: boolean };
+  /** Once the order is CompensationFailed, act as the operator: retry its dead letter (once). */
+  repair?: boolean;
   /** Takes the whole APPROVAL_TIMEOUT (24 h of saga time): run only when asked. */
   slow?: boolean;
 }
@@ -69,6 +71,13 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     knob: 'payment.token tok_refund_fails (and the carrier rejects the address)',
     order: () => ({ payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }),
     expected: { status: 'CompensationFailed' },
+  },
+  {
+    key: 'refund-recovers',
+    knob: 'payment.token tok_refund_recovers (address rejected), then an operator retry',
+    order: () => ({ payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
+    repair: true,
+    expected: { status: 'Compensated' },
   },
   { key: 'out-of-stock', knob: 'quantity above the stock (approved)', order: (catalog) => ({ items: moreThanStock(catalog) }), decision: 'approve', expected: { status: 'Compensated' } },
   { key: 'bounce', knob: 'customerEmail at bounce.test', order: () => ({ customerEmail: 'ada@bounce.test' }), expected: { status: 'Completed', warning: true } },

@@ -5,6 +5,11 @@
 import { declaredDatabases } from '../../src/libs/cosmos';
 import { seedStock } from '../../src/services/inventory/repository';
 import { ensureDeadLetterQueue } from '../../src/services/orders/dead-letters';
+import { ensureOrderEventsQueue } from '../../src/services/orders/publish-order-outcome';
+import { ORDER_EVENTS_QUEUE } from '../../src/libs/events';
+import { queueClient } from '../../src/libs/storage-queues';
+import { poisonQueueOf } from '../../src/services/loyalty/contract';
+import '../../src/services/loyalty/repository';
 import { seedCatalog } from '../../src/services/orders/repository';
 import '../../src/services/analytics/repository';
 import '../../src/services/notifications/repository';
@@ -16,9 +21,14 @@ export async function provisionLocalDatabases(): Promise<void> {
   for (const database of declaredDatabases()) await database.ensureCreated();
 }
 
-/** The Azure Storage side: the dead-letter queue (in Azure, declared in infra/). */
+/**
+ * The Azure Storage side (in Azure, declared in infra/): the dead-letter queue, the order-events
+ * queue and its poison queue (the Functions host would create the latter on first use).
+ */
 export async function provisionLocalQueues(): Promise<void> {
   await ensureDeadLetterQueue();
+  await ensureOrderEventsQueue();
+  await queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE)).createIfNotExists();
 }
 
 export async function seedDemoCatalog(items: readonly SeedItem[] = SEED_CATALOG, { reset = false } = {}): Promise<void> {

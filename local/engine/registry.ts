@@ -32,10 +32,19 @@ export interface HttpFunction extends RegisteredFunction<HttpHandler> {
   methods: string[];
 }
 
+export type QueueHandler = (message: unknown, context: InvocationContext) => unknown;
+
+export interface QueueFunction extends RegisteredFunction<QueueHandler> {
+  queueName: string;
+  /** The app setting that names the storage (AzureWebJobsStorage unless given). */
+  connection: string;
+}
+
 export interface FunctionRegistry {
   orchestrations: Map<string, RegisteredFunction<OrchestratorHandler>>;
   activities: Map<string, RegisteredFunction<ActivityHandler>>;
   http: HttpFunction[];
+  queues: QueueFunction[];
 }
 
 const isTriggerType = (type: string) => /trigger$/i.test(type);
@@ -61,7 +70,7 @@ function triggerOf(fn: CapturedFunction): Binding {
 }
 
 export function loadRegistry(captured: Iterable<CapturedFunction> = capturedFunctions().values()): FunctionRegistry {
-  const registry: FunctionRegistry = { orchestrations: new Map(), activities: new Map(), http: [] };
+  const registry: FunctionRegistry = { orchestrations: new Map(), activities: new Map(), http: [], queues: [] };
   for (const fn of captured) {
     const trigger = triggerOf(fn);
     const base = { name: fn.name, options: contextOptionsOf(fn.metadata) };
@@ -78,8 +87,16 @@ export function loadRegistry(captured: Iterable<CapturedFunction> = capturedFunc
         registry.http.push({ ...base, handler: fn.handler as HttpHandler, route: route.replace(/^\/+|\/+$/g, ''), methods });
         break;
       }
+      case 'queuetrigger':
+        registry.queues.push({
+          ...base,
+          handler: fn.handler as QueueHandler,
+          queueName: String(trigger.queueName),
+          connection: typeof trigger.connection === 'string' && trigger.connection ? trigger.connection : 'AzureWebJobsStorage',
+        });
+        break;
       default:
-        // Timer, queue, entity … triggers have no host here; they are simply not invoked.
+        // Timer, entity … triggers have no host here; they are simply not invoked.
         break;
     }
   }

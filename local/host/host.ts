@@ -22,6 +22,7 @@ import type { HostLogger } from './logger';
 import { createHostServer } from './server';
 import type { DurableBackend, HostSettings } from './settings';
 import { startExtensionBackend } from '../extension/backend';
+import { QueueTriggers } from '../engine/queue-triggers';
 
 export interface RunningHost {
   /** Where the app is served, e.g. http://127.0.0.1:7071. */
@@ -44,9 +45,14 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     await prepareData(dependencies, log);
     const registry = loadApp(settings.appEntry);
     const started = settings.backend === 'extension' ? await startOnExtension(settings, log, registry) : await startOnEngine(settings, log, registry, dependencies);
+    // Queue triggers poll on wall time, as the host's queue listener does, on either backend.
+    const { hostJson } = settings;
+    const queues = new QueueTriggers(registry, { maxDequeueCount: hostJson.maxDequeueCount, retryDelaySeconds: hostJson.queueRetryDelaySeconds, log: log.app });
+    if (process.env.AzureWebJobsStorage || process.env.AzureWebJobsStorage__queueServiceUri) queues.start();
     return {
       ...started,
       async close() {
+        await Promise.race([queues.stop(), sleep(settings.shutdownGraceMs)]);
         const drained = await started.close();
         releaseLock();
         return drained;
@@ -74,6 +80,7 @@ async function startOnExtension(settings: HostSettings, log: HostLogger, registr
         requestTimeoutMs: settings.requestTimeoutMs,
         headersTimeoutMs: settings.headersTimeoutMs,
         fallbackOrigin: () => `http://127.0.0.1:${settings.port}`,
+        homePath: homePath(settings.hostJson.routePrefix),
         log,
       }),
   });
@@ -82,6 +89,12 @@ async function startOnExtension(settings: HostSettings, log: HostLogger, registr
 
 async function startOnEngine(settings: HostSettings, log: HostLogger, registry: FunctionRegistry, dependencies: Dependencies): Promise<RunningHost> {
   const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
+  // A sped-up durable clock runs ahead of the wall clock; the app's "now" (the timeline's
+  // now-line) follows it. Unset under func start and in Azure, where durable time is wall time.
+  if (durable.clock.speed !== 1) {
+    const { wallMs, clockMs } = durable.clock.anchor();
+    process.env.DURABLE_CLOCK = `${wallMs}:${clockMs}:${durable.clock.speed}`;
+  }
   const { hostJson } = settings;
   const engine = new Engine({
     registry,
@@ -115,6 +128,7 @@ async function startOnEngine(settings: HostSettings, log: HostLogger, registry: 
     requestTimeoutMs: settings.requestTimeoutMs,
     headersTimeoutMs: settings.headersTimeoutMs,
     fallbackOrigin: () => origin,
+    homePath: homePath(hostJson.routePrefix),
     log,
   });
 
@@ -188,3 +202,6 @@ function listen(server: Server, port: number): Promise<string> {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Where `/` leads: the timeline page. */
+const homePath = (routePrefix: string) => `/${routePrefix ? `${routePrefix}/` : ''}timeline`;

@@ -16,6 +16,8 @@ export interface HostServerOptions {
   headersTimeoutMs: number;
   /** Used for absolute URLs when a request has no usable Host header. */
   fallbackOrigin: () => string;
+  /** Where `GET /` leads (a 302), as the Functions host shows its home page there: the timeline. */
+  homePath?: string;
   log: HostLogger;
 }
 
@@ -39,6 +41,11 @@ export function createHostServer(options: HostServerOptions): HostServer {
     try {
       // Refused on the declared length, before a byte of the body is read.
       if (declaredTooLarge(req)) return send(res, tooLarge());
+      const [path, query] = (req.url ?? '/').split(/\?(.*)/s);
+      if (options.homePath && path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+        req.resume();
+        return send(res, { status: 302, headers: { location: options.homePath + (query ? `?${query}` : ''), 'content-length': '0' }, body: Buffer.alloc(0) });
+      }
       const request = await readNodeRequest(req, options.maxBodyBytes);
       request.origin = HOST_HEADER.test(request.headers.host ?? '') ? `http://${request.headers.host}` : options.fallbackOrigin();
       send(res, await options.route(request));

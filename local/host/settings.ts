@@ -38,6 +38,9 @@ export interface HostJsonSettings {
   hubName?: string;
   /** extensions.durableTask as written (placeholders resolved), for the extension backend. */
   durableTask: Record<string, unknown>;
+  /** `extensions.queues`: attempts before a message goes to its poison queue, and the wait between them. */
+  maxDequeueCount?: number;
+  queueRetryDelaySeconds?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -77,7 +80,7 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
 /** The parts of host.json the offline host honours; `%NAME%` placeholders resolve from the environment. */
 export function readHostJson(file: string, env: Env = process.env): HostJsonSettings {
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
-    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown } };
+    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown }; queues?: { maxDequeueCount?: unknown; visibilityTimeout?: unknown } };
   };
   const durable = json.extensions?.durableTask ?? {};
   const positive = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
@@ -89,7 +92,15 @@ export function readHostJson(file: string, env: Env = process.env): HostJsonSett
     routePrefix: typeof routePrefix === 'string' ? routePrefix : 'api',
     hubName: hub || undefined,
     durableTask: resolvePlaceholders(durable, env) as Record<string, unknown>,
+    maxDequeueCount: positive(json.extensions?.queues?.maxDequeueCount),
+    queueRetryDelaySeconds: timeSpanSeconds(json.extensions?.queues?.visibilityTimeout),
   };
+}
+
+/** A host.json TimeSpan ("hh:mm:ss") in seconds. */
+function timeSpanSeconds(value: unknown): number | undefined {
+  const match = typeof value === 'string' ? /^(\d+):(\d{2}):(\d{2})$/.exec(value) : null;
+  return match ? Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) : undefined;
 }
 
 function resolvePlaceholders(value: unknown, env: Env): unknown {

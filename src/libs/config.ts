@@ -27,4 +27,13 @@ export const config = {
   cosmosKey: (): string | undefined => setting('COSMOS_KEY'),
   identityClientId: (context: string): string | undefined =>
     setting(`${context.toUpperCase()}_IDENTITY_CLIENT_ID`),
+  /**
+   * Now, on the clock the orchestrations run on. That is wall time, except under the offline
+   * host with DURABLE_TIME_SCALE, which sets DURABLE_CLOCK (`wallMs:clockMs:speed`) for the app.
+   */
+  durableNow: (): number => {
+    const [wallMs, clockMs, speed] = (setting('DURABLE_CLOCK') ?? '').split(':').map(Number);
+    if (![wallMs, clockMs, speed].every(Number.isFinite) || !(speed > 0)) return Date.now();
+    return clockMs + (Date.now() - wallMs) * speed;
+  },
 };

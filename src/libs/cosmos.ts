@@ -10,7 +10,7 @@ import type { Container, CosmosClient, CosmosClientOptions } from '@azure/cosmos
 import { config } from './config';
 import { TransientError } from './errors';
 
-export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' | 'analytics' | 'shipping';
+export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' | 'analytics' | 'shipping' | 'loyalty';
 
 /** Container id → partition key path, as declared in infra/ and docs/architecture.md. */
 export type ContainerLayout = Record<string, `/${string}`>;

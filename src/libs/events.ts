@@ -146,6 +146,35 @@ export type CancelShipment = z.infer<typeof CancelShipment>;
 export const ShipmentCancelled = fact('shipping', 'ShipmentCancelled', { wasCreated: z.boolean() });
 export type ShipmentCancelled = z.infer<typeof ShipmentCancelled>;
 
+// ── the saga's public facts ─────────────────────────────────────────────────────────────
+/**
+ * What the saga announces when an order ends, for whoever listens (choreography). The saga sends
+ * them to one queue and knows nothing of the consumers; a consumer owns its reaction.
+ */
+export const ORDER_EVENTS_QUEUE = 'order-events';
+
+export const OrderCompleted = fact('orders', 'OrderCompleted', {
+  customerId: z.string(),
+  total: z.number(),
+  currency: Currency,
+  completedAt: z.string(),
+});
+export type OrderCompleted = z.infer<typeof OrderCompleted>;
+
+/** Every other ending: rejected, failed, compensated, or waiting for a person (CompensationFailed). */
+export const OrderCancelled = fact('orders', 'OrderCancelled', {
+  customerId: z.string(),
+  finalStatus: z.enum(['Rejected', 'Failed', 'Compensated', 'CompensationFailed']),
+  reason: z.string(),
+  total: z.number().nullable(),
+  currency: Currency,
+  cancelledAt: z.string(),
+});
+export type OrderCancelled = z.infer<typeof OrderCancelled>;
+
+export const OrderOutcome = z.discriminatedUnion('type', [OrderCompleted, OrderCancelled]);
+export type OrderOutcome = z.infer<typeof OrderOutcome>;
+
 /** Parses a command at an activity's door: a malformed message is a bug, not a transient fault. */
 export function parseCommand<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);

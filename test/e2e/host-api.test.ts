@@ -100,6 +100,26 @@ describe('the app over HTTP', () => {
   });
 });
 
+describe('queue triggers and the home page', () => {
+  it('runs the loyalty queue trigger: a completed order earns its points with no request to loyalty', async () => {
+    const orderId = newId('loyal');
+    const customerId = `cust-${orderId}`;
+    expect((await call('POST', `${base}/api/orders`, { ...order(orderId), customerId })).status).toBe(202);
+    const done = await until(() => call<OrderView>('GET', `${base}/api/orders/${orderId}`), (response) => response.json.status === 'Completed');
+    const points = await until(
+      () => call<{ points: number; entries: { orderId: string }[] }>('GET', `${base}/api/loyalty/${customerId}`),
+      (response) => response.json.points > 0,
+    );
+    expect(points.json).toMatchObject({ points: Math.floor(done.json.total!), entries: [{ orderId }] });
+  });
+
+  it('GET / leads to the timeline, keeping the query', async () => {
+    const home = await fetch(`${base}/?code=k`, { redirect: 'manual' });
+    expect(home.status).toBe(302);
+    expect(home.headers.get('location')).toBe('/api/timeline?code=k');
+  });
+});
+
 describe('the durable management API over HTTP', () => {
   let instanceId: string;
   let links: Record<string, string>;

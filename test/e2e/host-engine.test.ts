@@ -316,13 +316,15 @@ describe('the data folder lock', () => {
 });
 
 describe('settings', () => {
-  it("reads host.json's durable concurrency limits, route prefix and hub name", () => {
+  it("reads host.json's durable concurrency limits, route prefix, hub name and queue retry settings", () => {
     expect(readHostJson(join(__dirname, '../../host.json'), { TASK_HUB_NAME: 'Hub1' })).toEqual({
       maxConcurrentActivityFunctions: 10,
       maxConcurrentOrchestratorFunctions: 10,
       routePrefix: 'api',
       hubName: 'Hub1',
       durableTask: { hubName: 'Hub1', maxConcurrentActivityFunctions: 10, maxConcurrentOrchestratorFunctions: 10 },
+      maxDequeueCount: 5,
+      queueRetryDelaySeconds: 2,
     });
     expect(readHostJson(join(__dirname, '../../host.json'), {}).hubName).toBeUndefined();
   });

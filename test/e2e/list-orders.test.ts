@@ -66,6 +66,31 @@ describe('GET /api/orders', () => {
     expect(response.json).toEqual({ errors: [{ path: '(query).limit', message: 'must be a whole number from 1 to 100' }] });
   });
 
+  it('pages with a cursor, and says where the next page starts', async () => {
+    type Page = { orders: ListedOrder[]; next: string | null };
+    const first = (await app.http('GET', '/api/orders?limit=2')).json as Page;
+    expect(first.next).toBe(first.orders[1].updatedAt);
+    const second = (await app.http('GET', `/api/orders?limit=2&before=${encodeURIComponent(first.next!)}`)).json as Page;
+    const all = ((await app.http('GET', '/api/orders?limit=4')).json as Page).orders.map((order) => order.orderId);
+    expect([...first.orders, ...second.orders].map((order) => order.orderId)).toEqual(all);
+    expect(((await app.http('GET', '/api/orders?limit=100')).json as Page).next).toBeNull();
+  });
+
+  it('searches part of the order id, ignoring case, or a whole status', async () => {
+    const byId = (await app.http('GET', `/api/orders?q=${encodeURIComponent(placed[1].toUpperCase())}`)).json as { orders: ListedOrder[] };
+    expect(byId.orders.map((order) => order.orderId)).toEqual([placed[1]]);
+    const byStatus = (await app.http('GET', '/api/orders?q=completed&limit=100')).json as { orders: ListedOrder[] };
+    expect(byStatus.orders.length).toBeGreaterThanOrEqual(3);
+    expect(byStatus.orders.every((order) => order.status === 'Completed')).toBe(true);
+    expect(((await app.http('GET', '/api/orders?q=no-such-order')).json as { orders: ListedOrder[] }).orders).toEqual([]);
+  });
+
+  it.each([['before=yesterday', '(query).before'], ['before=2026-01-01', '(query).before'], ['q=%3Cscript%3E', '(query).q']])('answers 400 for %s', async (query, path) => {
+    const response = await app.http('GET', `/api/orders?${query}`);
+    expect(response.status).toBe(400);
+    expect((response.json as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual([path]);
+  });
+
   it('answers 405 for a method neither order function takes', async () => {
     expect((await app.http('DELETE', '/api/orders')).status).toBe(405);
   });

@@ -27,11 +27,11 @@ export interface FaultRates {
 export const DEFAULT_RATES: FaultRates = { transient: 0.08, crashAfterSideEffect: 0.05, slow: 0.06, permanent: 0.025 };
 
 /**
- * The saga's own bookkeeping (its progress writes and the dead letter) gets every kind of fault
+ * The saga's own bookkeeping (its progress writes, the dead letter and the published ending) gets every kind of fault
  * but a permanent one: an outage that outlasts those retries is not a saga outcome to test but an
  * operations incident, and would only show up as a document that lags behind its saga.
  */
-const BOOKKEEPING = new Set(['recordOrderProgress', 'deadLetterOrder', 'recordRepairOutcome']);
+const BOOKKEEPING = new Set(['recordOrderProgress', 'deadLetterOrder', 'recordRepairOutcome', 'publishOrderOutcome']);
 
 export function faultPlan(seed: number, rates: FaultRates = DEFAULT_RATES) {
   const injected: Record<FaultKind, number> = { transient: 0, permanent: 0, slow: 0, crashAfterSideEffect: 0 };

@@ -1,7 +1,10 @@
 /**
  * Bounded contexts: infra/ mirrors src/services/ one to one and docs/architecture.md exactly, and
- * each context's identity can reach its own database and no other.
+ * each context's identity can reach its own database and no other. The guide's "How to add a
+ * context" names every place a new context must appear; each is checked here, by name.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Evaluation, ref } from './arm';
 import {
   appSettings,
@@ -12,6 +15,7 @@ import {
   evaluate,
   isolationViolations,
   ofType,
+  ROOT,
   serviceFolders,
   single,
   Template,
@@ -51,6 +55,32 @@ describe('the contexts of infra/ are the folders of src/services/', () => {
 
   it('the folders are the contexts of docs/architecture.md', () => {
     expect(serviceFolders()).toEqual([...new Set(architectureContainers().map((row) => row.context))].sort());
+  });
+});
+
+/** Each place of docs/architecture.md "How to add a context", and how it names a context. */
+const PLACES: Record<string, (context: string) => RegExp> = {
+  'src/index.ts': (context) => new RegExp(`import '\\./services/${context}';`),
+  'src/libs/cosmos.ts': (context) => new RegExp(`ContextName =[^;]*'${context}'`),
+  'local/dependencies/provision.ts': (context) => new RegExp(`'\\.\\./\\.\\./src/services/${context}/repository'`),
+  'infra/main.bicep': (context) => new RegExp(`name: '${context}'\\s*\\n\\s*containers:`),
+  'docs/architecture.md': (context) => new RegExp(`^\\| ${context} +\\| \`${context}\``, 'm'),
+  'docs/diagrams/contexts.dot': (context) => new RegExp(`subgraph cluster_${context} `),
+};
+
+describe('how to add a context: every place the guide names names every context', () => {
+  const guide = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const section = guide.slice(guide.indexOf('## 7. How to add a context'), guide.indexOf('## 8.'));
+  const named = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]).filter((place) => !place.includes('<context>'));
+
+  it('the guide lists exactly the places this test checks', () => {
+    expect(named.sort()).toEqual(Object.keys(PLACES).sort());
+  });
+
+  it.each(Object.keys(PLACES))('%s names every folder of src/services/', (place) => {
+    const text = readFileSync(join(ROOT, place), 'utf8');
+    const missing = serviceFolders().filter((context) => !PLACES[place](context).test(text));
+    expect(missing).toEqual([]);
   });
 });
 

@@ -20,6 +20,7 @@ import {
   resourceGroupId,
   ROLE,
   roleDefinition,
+  serviceFolders,
   ROOT,
   secretFindings,
   single,
@@ -56,7 +57,7 @@ describe('resource group', () => {
 describe('local authentication is disabled', () => {
   it.each([
     ['shared account', () => shared, 1],
-    ['account per context', () => perContext, 6],
+    ['account per context', () => perContext, serviceFolders().length],
   ])('Cosmos DB (%s): serverless, local auth and key-based metadata writes disabled', (_, get, count) => {
     const accounts = ofType(get(), 'Microsoft.DocumentDB/databaseAccounts');
     expect(accounts).toHaveLength(count);
@@ -98,10 +99,10 @@ describe('local authentication is disabled', () => {
 });
 
 describe('storage queues and containers', () => {
-  it('declares the dead-letter queue order-dead-letters in the AzureWebJobsStorage account', () => {
+  it('declares the dead-letter queue, the order-events queue and its poison queue in the AzureWebJobsStorage account', () => {
     const storage = single(shared, 'Microsoft.Storage/storageAccounts');
     const queues = ofType(shared, 'Microsoft.Storage/storageAccounts/queueServices/queues');
-    expect(queues.map((q) => q.id)).toEqual([`${storage.id}/queueServices/default/queues/order-dead-letters`]);
+    expect(queues.map((q) => q.id).sort()).toEqual(['order-dead-letters', 'order-events', 'order-events-poison'].map((name) => `${storage.id}/queueServices/default/queues/${name}`));
     expect(appSettings(shared).DEAD_LETTER_QUEUE).toBe('order-dead-letters');
     expect(appSettings(shared).AzureWebJobsStorage__queueServiceUri).toBe(ref(storage.id, 'primaryEndpoints', 'queue'));
   });

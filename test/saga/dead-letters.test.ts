@@ -92,3 +92,20 @@ it('answers 409 for an order that no longer needs a repair, and 404 for one with
   expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`)).status).toBe(409);
   expect((await app.http('POST', '/api/operations/dead-letters/never-placed/retry')).status).toBe(404);
 });
+
+it('tok_refund_recovers: the refund outlasts the saga’s retries, and the operator’s retry alone makes it Compensated', async () => {
+  const recovering = uniqueOrderId('recovers');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId: recovering, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }) });
+  expect((await app.settleOrder(recovering)).status).toBe('CompensationFailed');
+  expect((await gatewayTotals(recovering)).refunded).toBe(0);
+  expect(await lettersFor(recovering)).toHaveLength(1);
+
+  // Nothing changed by hand: the provider recovered, and the retry goes through.
+  expect((await app.http('POST', `/api/operations/dead-letters/${recovering}/retry`)).status).toBe(202);
+  await app.settle({ fastForward: true });
+  expect((await app.http('GET', `/api/orders/${recovering}`)).json).toMatchObject({ status: 'Compensated' });
+  const { charged, refunded } = await gatewayTotals(recovering);
+  expect(refunded).toBe(charged);
+  expect(await lettersFor(recovering)).toEqual([]);
+});

@@ -38,6 +38,7 @@ const input: PlaceOrderInput = {
 const facts = {
   validated: { type: factType('orders', 'OrderValidated'), ...ids, lines, total: 1899, currency: 'EUR' },
   progress: { written: true },
+  published: { messageId: 'q-1', type: factType('orders', 'OrderCompleted') },
   charged: { type: factType('payments', 'PaymentCharged'), ...ids, paymentId: 'pay-1', amount: 1899, currency: 'EUR' },
   reserved: { type: factType('inventory', 'StockReserved'), ...ids, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
   unavailable: { type: factType('inventory', 'StockUnavailable'), ...ids, sku: 'LAPTOP-PRO-16', requested: 1, available: 0 },
@@ -194,7 +195,9 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   // The sale is final: the holds fold into sold units beside the last progress write.
   expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([call('commitStock'), progress('Completed')]);
   expect(await script.complete('commitStock', facts.committed).episode()).toEqual([]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
+  // The ending is announced last, as a fact on the order-events queue; nothing waits for its consumers.
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
+  expect(await script.complete('publishOrderOutcome', facts.published).episode()).toEqual([]);
   expect(script.result.isDone).toBe(true);
   expect(script.result.output).toMatchObject({ status: 'Completed', total: 1899, warnings: [] });
 });
@@ -205,7 +208,8 @@ test('the approval timer firing first rejects the order and schedules no payment
   await script.complete('validateOrder', facts.validated).episode();
   await script.complete('recordOrderProgress', facts.progress).episode();
   expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([progress('Rejected')]);
-  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
+  await script.complete('publishOrderOutcome', facts.published).episode();
   expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
 });
 
@@ -230,6 +234,7 @@ test('a critical branch that fails first still waits for the others, then undoes
   expect(await script.complete('sendCancellation', facts.cancelled).episode()).toEqual([call('refundPayment')]);
   expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);
   await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.complete('publishOrderOutcome', facts.published).episode();
   expect(script.result.output).toMatchObject({
     status: 'Compensated',
     compensations: [

@@ -3,6 +3,7 @@
  * alone) and Azurite queues (the dead letters), the seeded catalog, and the real function
  * registrations running on the durable engine with virtual time.
  */
+import { QueueTriggers } from '../../local/engine/queue-triggers';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { startAzuriteQueues } from '../../local/dependencies/azurite';
 import { startCosmosServer } from '../../local/dependencies/cosmos-server';
@@ -14,6 +15,8 @@ import { isFinal } from '../../src/services/orders/order-view';
 export type OrderResponse = Pick<OrderView, 'orderId' | 'status' | 'total' | 'currency' | 'steps' | 'compensations' | 'warnings' | 'reason'>;
 
 export interface SagaApp extends TestApp {
+  /** The app's queue triggers (the loyalty reaction), run on demand: `await app.queues.drain()`. */
+  queues: QueueTriggers;
   /** Runs the engine (skipping virtual time through retries and timers) until the order is final. */
   settleOrder(orderId: string, options?: { skipTime?: boolean }): Promise<OrderResponse>;
   /** Runs the engine without skipping time until the order reaches `status`. */
@@ -37,6 +40,7 @@ export async function startSagaApp(): Promise<SagaApp> {
 
   return {
     ...app,
+    queues: new QueueTriggers(app.registry),
     async settleOrder(orderId) {
       await app.settle({ fastForward: true });
       const view = await readOrder(orderId);

@@ -19,7 +19,10 @@ export type CompensationName = 'refundPayment' | 'releaseStock' | 'sendCancellat
 export interface StepEntry {
   name: StepName;
   status: 'running' | 'succeeded' | 'failed' | 'warning';
+  /** When the entry last changed (its end, once it ended). */
   at: string;
+  /** When the step began: with `at`, the span the timeline draws. */
+  startedAt?: string;
   detail?: string;
 }
 
@@ -28,6 +31,7 @@ export interface CompensationEntry {
   /** `skipped`: the compensation ran and found nothing to undo (the step had failed before acting). */
   status: 'running' | 'succeeded' | 'failed' | 'skipped';
   at: string;
+  startedAt?: string;
   detail?: string;
 }
 

@@ -101,10 +101,13 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
 
     // 6. The sale is final: the order's holds become sold units, beside the Completed write.
     const commit = saga.call(InventoryActivities.commit, retry.commit, { ...ids, lines: items });
-    return yield* saga.complete([{ name: 'commit stock', task: commit }]);
+    yield* saga.complete([{ name: 'commit stock', task: commit }]);
   } catch (failure) {
-    return yield* saga.abort(failure);
+    yield* saga.abort(failure);
   }
+  // 7. Announce the ending to whoever listens; nothing here waits for them.
+  yield* saga.announce(order.customerId);
+  return saga.view;
 }
 
 /** How to undo each step; each answer says whether there was anything to undo. */

@@ -112,14 +112,21 @@ export type OrderSummary = Pick<OrderDocument, 'orderId' | 'status' | 'total' | 
 
 /**
  * The most recently updated orders first (an order in flight is updated at every status change,
- * so a new order comes first). `limit` is the caller's, already checked.
+ * so a new order comes first), a page at a time: `before` is the `updatedAt` of the last order of
+ * the previous page (keyset paging: no OFFSET to pay for). `search` matches part of the order id
+ * or a whole status, ignoring case. `limit` and the rest are the caller's, already checked.
  */
-export async function listRecentOrders(limit: number): Promise<OrderSummary[]> {
+export async function listRecentOrders(limit: number, { before, search }: { before?: string; search?: string } = {}): Promise<OrderSummary[]> {
+  const filters = [...(before ? ['c.updatedAt < @before'] : []), ...(search ? ['(CONTAINS(LOWER(c.orderId), @search) OR LOWER(c.status) = @search)'] : [])];
   const { resources } = await ordersData
     .container('orders')
     .items.query<OrderSummary>({
-      query: 'SELECT TOP @limit c.orderId, c.status, c.total, c.currency, c.updatedAt FROM c ORDER BY c.updatedAt DESC',
-      parameters: [{ name: '@limit', value: limit }],
+      query: `SELECT TOP @limit c.orderId, c.status, c.total, c.currency, c.updatedAt FROM c ${filters.length ? `WHERE ${filters.join(' AND ')} ` : ''}ORDER BY c.updatedAt DESC`,
+      parameters: [
+        { name: '@limit', value: limit },
+        ...(before ? [{ name: '@before', value: before }] : []),
+        ...(search ? [{ name: '@search', value: search.toLowerCase() }] : []),
+      ],
     })
     .fetchAll();
   return resources;

@@ -14,6 +14,7 @@
  * | ship          | 2 s   | ×2      | 4        | 30 s | carrier APIs blip; the idempotency key gives one shipment per order |
  * | commit        | 2 s   | ×2      | 6        | 30 s | folds a completed order's holds into sold units; until it does, the units stay held (never oversold) |
  * | compensation  | 5 s   | ×2      | 6        | 60 s | undoing must try hardest: a failure here needs a person |
+ * | publish       | 1 s   | ×2      | 5        | 15 s | the order's ending, to the event queue; a repeat is harmless (consumers are idempotent) |
  */
 import * as df from 'durable-functions';
 
@@ -34,4 +35,5 @@ export const RetryPolicies = {
   ship: policy(2_000, 4, 30_000),
   commit: policy(2_000, 6, 30_000),
   compensation: policy(5_000, 6, 60_000),
+  publish: policy(1_000, 5, 15_000),
 } as const;

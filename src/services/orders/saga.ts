@@ -187,7 +187,7 @@ export class OrderSaga {
     this.view.reason = firstLine(failure);
     const failed: FailedCompensation[] = [];
     for (const compensation of [...this.compensations].reverse()) {
-      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now() };
+      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now(), startedAt: this.now() };
       this.view.compensations.push(entry);
       this.publish();
       try {
@@ -208,6 +208,21 @@ export class OrderSaga {
     if (failed.length > 0) yield* this.deadLetter(failed);
     else yield* this.settleAll([]);
     return this.view;
+  }
+
+  /**
+   * Tells whoever listens how the order ended (choreography): one fact on the order-events queue.
+   * The saga neither knows nor waits for the consumers; a failed publish is a warning, never a
+   * reason to undo an order that already ended.
+   */
+  *announce(customerId: string): Durable<void> {
+    const { orderId, correlationId, status, reason, total, currency } = this.view;
+    try {
+      yield this.call(OrdersActivities.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
+    } catch (error) {
+      this.view.warnings.push(`order outcome not published: ${firstLine(error)}`);
+      this.publish();
+    }
   }
 
   /** Hands what could not be undone to a person, through the dead-letter queue. */
@@ -259,7 +274,7 @@ export class OrderSaga {
   }
 
   private begin(name: StepName): StepEntry {
-    const entry: StepEntry = { name, status: 'running', at: this.now() };
+    const entry: StepEntry = { name, status: 'running', at: this.now(), startedAt: this.now() };
     this.view.steps.push(entry);
     this.publish();
     return entry;

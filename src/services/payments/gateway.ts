@@ -11,6 +11,7 @@
  * | `tok_flaky`        | times out (TransientError) on the first two attempts for a key, then charges |
  * | `tok_gateway_down` | always times out (TransientError) |
  * | `tok_refund_fails` | charges; every refund times out (TransientError) |
+ * | `tok_refund_recovers` | charges; the first 6 refund attempts time out (the saga's whole compensation budget), later ones refund: an operator's retry of the dead letter succeeds |
  * | anything else      | declined: "unknown card token" |
  */
 import { randomUUID } from 'node:crypto';
@@ -23,15 +24,20 @@ interface TestCard {
   /** Attempts per key that time out before the gateway answers (Infinity: it never does). */
   timeoutsBeforeAnswer: number;
   declineReason?: string;
-  refundsTimeOut?: boolean;
+  /** Refund attempts per key that time out before the gateway refunds (Infinity: it never does). */
+  refundTimeoutsBeforeAnswer?: number;
 }
+
+/** As many refund attempts as the saga's compensation retry policy makes (retry-policies.ts). */
+const SAGA_REFUND_ATTEMPTS = 6;
 
 const TEST_CARDS: Record<string, TestCard> = {
   tok_visa: { timeoutsBeforeAnswer: 0 },
   tok_declined: { timeoutsBeforeAnswer: 0, declineReason: 'card declined' },
   tok_flaky: { timeoutsBeforeAnswer: 2 },
   tok_gateway_down: { timeoutsBeforeAnswer: Infinity },
-  tok_refund_fails: { timeoutsBeforeAnswer: 0, refundsTimeOut: true },
+  tok_refund_fails: { timeoutsBeforeAnswer: 0, refundTimeoutsBeforeAnswer: Infinity },
+  tok_refund_recovers: { timeoutsBeforeAnswer: 0, refundTimeoutsBeforeAnswer: SAGA_REFUND_ATTEMPTS },
 };
 const UNKNOWN_CARD: TestCard = { timeoutsBeforeAnswer: 0, declineReason: 'unknown card token' };
 const cardFor = (token: string): TestCard => (Object.hasOwn(TEST_CARDS, token) ? TEST_CARDS[token] : UNKNOWN_CARD);
@@ -134,7 +140,7 @@ async function refund(request: RefundRequest): Promise<RefundResult> {
       currency: charged.currency,
       token: charged.token,
     };
-    if (cardFor(charged.token).refundsTimeOut) return { write: base, answer: 'timeout' };
+    if (attempts <= (cardFor(charged.token).refundTimeoutsBeforeAnswer ?? 0)) return { write: base, answer: 'timeout' };
     const refundId = `re_${randomUUID()}`;
     return { write: { ...base, status: 'refunded', reference: refundId }, answer: { refundId, amount: charged.amount } };
   });

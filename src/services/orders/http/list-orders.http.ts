@@ -1,18 +1,31 @@
-/** GET /api/orders[?limit=20]: the most recently updated orders, newest first (the timeline page's list). */
+/**
+ * GET /api/orders[?limit=20&before=<cursor>&q=text]: the most recently updated orders, newest
+ * first, a page at a time (the timeline page's list). `q` matches part of an order id, or a
+ * status. Answers `{ orders, next }`: `next` is the `before` of the following page, or null.
+ */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { json } from '../../../libs/http';
 import { listRecentOrders } from '../repository';
 
 export const DEFAULT_ORDER_LIST_LIMIT = 20;
 export const MAX_ORDER_LIST_LIMIT = 100;
+const SEARCH = /^[A-Za-z0-9._:-]{1,64}$/;
+const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 export async function listOrdersHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const raw = request.query.get('limit')?.trim();
   const limit = raw ? (/^\d{1,3}$/.test(raw) ? Number(raw) : NaN) : DEFAULT_ORDER_LIST_LIMIT;
-  if (!(limit >= 1 && limit <= MAX_ORDER_LIST_LIMIT)) {
-    return json(400, { errors: [{ path: '(query).limit', message: `must be a whole number from 1 to ${MAX_ORDER_LIST_LIMIT}` }] });
-  }
-  return json(200, { orders: await listRecentOrders(limit) });
+  const before = request.query.get('before')?.trim() || undefined;
+  const search = request.query.get('q')?.trim() || undefined;
+  const errors = [];
+  if (!(limit >= 1 && limit <= MAX_ORDER_LIST_LIMIT)) errors.push({ path: '(query).limit', message: `must be a whole number from 1 to ${MAX_ORDER_LIST_LIMIT}` });
+  if (before && !CURSOR.test(before)) errors.push({ path: '(query).before', message: 'must be the next value of a previous page' });
+  if (search && !SEARCH.test(search)) errors.push({ path: '(query).q', message: 'letters, digits and . _ : - only, at most 64' });
+  if (errors.length > 0) return json(400, { errors });
+  // One more than asked tells whether there is a next page.
+  const found = await listRecentOrders(limit + 1, { before, search });
+  const orders = found.slice(0, limit);
+  return json(200, { orders, next: found.length > limit ? orders.at(-1)!.updatedAt : null });
 }
 
 app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: listOrdersHttp });

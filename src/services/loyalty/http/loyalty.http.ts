@@ -1,0 +1,42 @@
+/**
+ *   GET /api/loyalty/{customerId}            a customer's points and the orders that earned them
+ *   GET /api/operations/loyalty/poison       (function key) messages the reaction gave up on
+ */
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { ORDER_EVENTS_QUEUE } from '../../../libs/events';
+import { json } from '../../../libs/http';
+import { decodeMessage, queueClient } from '../../../libs/storage-queues';
+import { poisonQueueOf } from '../contract';
+import { customerLedger } from '../repository';
+
+const CUSTOMER_ID = /^[A-Za-z0-9._@-]{1,128}$/;
+const PEEK_LIMIT = 32;
+
+export async function getLoyaltyHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const customerId = request.params.customerId ?? '';
+  if (!CUSTOMER_ID.test(customerId)) return json(400, { errors: [{ path: 'customerId', message: 'not a customer id' }] });
+  return json(200, { customerId, ...(await customerLedger(customerId)) });
+}
+
+/** Peeks (never takes) the poison queue: what is there, how often it was tried, and its text. */
+export async function listLoyaltyPoisonHttp(): Promise<HttpResponseInit> {
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  if (!(await poison.exists())) return json(200, { queue: poison.name, approximateCount: 0, messages: [] });
+  const [{ approximateMessagesCount }, { peekedMessageItems }] = await Promise.all([poison.getProperties(), poison.peekMessages({ numberOfMessages: PEEK_LIMIT })]);
+  return json(200, {
+    queue: poison.name,
+    approximateCount: approximateMessagesCount ?? peekedMessageItems.length,
+    messages: peekedMessageItems.map((item) => ({ messageId: item.messageId, insertedOn: item.insertedOn?.toISOString(), body: readable(item.messageText) })),
+  });
+}
+
+function readable(text: string): unknown {
+  try {
+    return decodeMessage(text);
+  } catch {
+    return text;
+  }
+}
+
+app.http('getLoyalty', { route: 'loyalty/{customerId}', methods: ['GET'], authLevel: 'anonymous', handler: getLoyaltyHttp });
+app.http('listLoyaltyPoison', { route: 'operations/loyalty/poison', methods: ['GET'], authLevel: 'function', handler: listLoyaltyPoisonHttp });

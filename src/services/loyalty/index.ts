@@ -1,0 +1,3 @@
+/** The loyalty context: importing it registers its queue trigger and its HTTP functions. */
+import './award-loyalty-points';
+import './http/loyalty.http';

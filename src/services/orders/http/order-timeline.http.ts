@@ -1,0 +1,53 @@
+/**
+ * GET /api/orders/{orderId}/timeline: everything the timeline page draws for one order - spans
+ * with their attempts, the approval deadline and decision, items, tracking number, dead-letter
+ * and repair state. Read from the orchestration's history and the order document (timeline.ts).
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { config } from '../../../libs/config';
+import { json } from '../../../libs/http';
+import { repairInstanceId } from '../contract';
+import type { OrderView, PlaceOrderInput } from '../order-view';
+import { readOrder } from '../repository';
+import { buildTimeline, type HistoryEventJson } from '../timeline';
+import { findInstance } from './instance';
+import { ORDER_ID } from './request-schemas';
+
+const notFound = (orderId: string) => json(404, { orderId, message: 'no such order' });
+const WITH_HISTORY = { showHistory: true, showHistoryOutput: true, showInput: true };
+
+export async function getOrderTimelineHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const orderId = request.params.orderId ?? '';
+  if (!ORDER_ID.test(orderId)) return notFound(orderId);
+  const client = df.getClient(context);
+  const [instance, document, repair] = await Promise.all([
+    findInstance(client, orderId, WITH_HISTORY),
+    readOrder(orderId),
+    findInstance(client, repairInstanceId(orderId), WITH_HISTORY),
+  ]);
+  // As GET /api/orders/{id}: the live view, unless a repair moved the document ahead of it.
+  let view = (instance?.customStatus as OrderView | null | undefined) ?? document;
+  if (view?.status === 'CompensationFailed' && document) view = document;
+  if (!view) return notFound(orderId);
+  const history = (instance?.history ?? []) as HistoryEventJson[];
+  // The now-line, on the saga's clock, and never before the latest thing the saga recorded.
+  const latest = Math.max(config.durableNow(), ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite));
+  const timeline = buildTimeline({
+    view,
+    input: instance?.input as PlaceOrderInput | undefined,
+    history,
+    deadLetter: document?.deadLetter,
+    repair: repair ? { runtimeStatus: repair.runtimeStatus, lastUpdatedTime: repair.lastUpdatedTime?.toISOString?.(), history: (repair.history ?? []) as HistoryEventJson[] } : undefined,
+    now: new Date(latest),
+  });
+  return json(200, timeline);
+}
+
+app.http('getOrderTimelineHttp', {
+  route: 'orders/{orderId}/timeline',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: getOrderTimelineHttp,
+});

@@ -1,0 +1,126 @@
+/**
+ * One choreographed reaction, on real Azurite and the local Cosmos server: the saga publishes
+ * how an order ended to the order-events queue, and the loyalty context reacts on its own
+ * through its queue trigger, run by the engine as the Functions host runs it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { factType, ORDER_EVENTS_QUEUE, type OrderOutcome } from '../../src/libs/events';
+import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { poisonQueueOf } from '../../src/services/loyalty/contract';
+import { customerLedger } from '../../src/services/loyalty/repository';
+import { orderRequest, uniqueOrderId } from '../support/orders';
+import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+let app: SagaApp;
+
+beforeAll(async () => {
+  app = await startSagaApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const events = () => queueClient(ORDER_EVENTS_QUEUE);
+
+async function waitingFacts(): Promise<OrderOutcome[]> {
+  const { peekedMessageItems } = await events().peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.map((item) => decodeMessage<OrderOutcome>(item.messageText));
+}
+
+async function placeAndSettle(overrides: Parameters<typeof orderRequest>[0]) {
+  const orderId = uniqueOrderId('loyal');
+  const customerId = `cust-${orderId}`;
+  const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId, ...overrides }), headers: { 'x-correlation-id': `corr-${orderId}` } });
+  expect(placed.status).toBe(202);
+  const view = await app.settleOrder(orderId);
+  return { orderId, customerId, view };
+}
+
+it('a completed order publishes OrderCompleted.v1 with its correlation id; loyalty then awards one point per unit', async () => {
+  const { orderId, customerId, view } = await placeAndSettle({});
+  expect(view.status).toBe('Completed');
+  const published = (await waitingFacts()).filter((fact) => fact.orderId === orderId);
+  expect(published).toEqual([
+    expect.objectContaining({ type: factType('orders', 'OrderCompleted'), orderId, customerId, correlationId: `corr-${orderId}`, total: view.total }),
+  ]);
+  // Nothing has consumed it yet: the saga finished without the consumer.
+  expect((await customerLedger(customerId)).points).toBe(0);
+
+  const run = await app.queues.drain();
+  expect(run.succeeded).toBeGreaterThanOrEqual(1);
+  const ledger = await customerLedger(customerId);
+  expect(ledger.points).toBe(Math.floor(view.total!));
+  expect(ledger.entries).toEqual([expect.objectContaining({ orderId, why: 'order completed', correlationId: `corr-${orderId}` })]);
+  expect((await waitingFacts()).filter((fact) => fact.orderId === orderId)).toEqual([]);
+});
+
+it('at-least-once delivery is harmless: the same fact delivered three times awards points once', async () => {
+  const { orderId, customerId, view } = await placeAndSettle({});
+  const [fact] = (await waitingFacts()).filter((candidate) => candidate.orderId === orderId);
+  // Two more copies, as a redelivery (or a re-run publish activity) would leave them.
+  await events().sendMessage(encodeMessage(fact));
+  await events().sendMessage(encodeMessage(fact));
+  const run = await app.queues.drain();
+  expect(run.succeeded).toBeGreaterThanOrEqual(3);
+  const ledger = await customerLedger(customerId);
+  expect(ledger.entries).toHaveLength(1);
+  expect(ledger.points).toBe(Math.floor(view.total!));
+});
+
+it('an order undone after payment publishes OrderCancelled.v1 and earns a goodwill gesture; a declined card earns nothing', async () => {
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  const undone = await placeAndSettle({ shippingAddress: rejectedAddress });
+  const declined = await placeAndSettle({ payment: { token: 'tok_declined' } });
+  expect([undone.view.status, declined.view.status]).toEqual(['Compensated', 'Rejected']);
+  const facts = (await waitingFacts()).filter((fact) => [undone.orderId, declined.orderId].includes(fact.orderId));
+  expect(facts).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ type: factType('orders', 'OrderCancelled'), orderId: undone.orderId, finalStatus: 'Compensated' }),
+      expect.objectContaining({ type: factType('orders', 'OrderCancelled'), orderId: declined.orderId, finalStatus: 'Rejected' }),
+    ]),
+  );
+  await app.queues.drain();
+  expect(await customerLedger(undone.customerId)).toMatchObject({ points: 25, entries: [{ why: 'goodwill: order cancelled after payment' }] });
+  expect(await customerLedger(declined.customerId)).toEqual({ points: 0, entries: [] });
+});
+
+it('a poison message is tried maxDequeueCount times, then waits on order-events-poison, where an operator sees it', async () => {
+  await events().sendMessage(encodeMessage({ type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' }));
+  const run = await app.queues.drain();
+  expect(run).toMatchObject({ failed: 5, poisoned: 1 });
+  const seen = await app.http('GET', '/api/operations/loyalty/poison');
+  expect(seen.status).toBe(200);
+  expect(seen.json).toMatchObject({ queue: poisonQueueOf(ORDER_EVENTS_QUEUE), messages: [{ body: { type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' } }] });
+  expect((await events().getProperties()).approximateMessagesCount).toBe(0);
+});
+
+it('the customer sees the points over HTTP', async () => {
+  const { customerId, view } = await placeAndSettle({});
+  await app.queues.drain();
+  const response = await app.http('GET', `/api/loyalty/${customerId}`);
+  expect(response.status).toBe(200);
+  expect(response.json).toMatchObject({ customerId, points: Math.floor(view.total!) });
+});
+
+describe('the saga knows nothing of the consumer', () => {
+  const servicesDir = join(__dirname, '../../src/services');
+  const sourcesOf = (context: string) =>
+    readdirSync(join(servicesDir, context), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(join(servicesDir, context, file), 'utf8'));
+
+  it('no other context imports or names the loyalty context', () => {
+    for (const context of readdirSync(servicesDir).filter((name) => name !== 'loyalty')) {
+      for (const source of sourcesOf(context)) expect(source).not.toMatch(/loyalty/i);
+    }
+  });
+
+  it('with no consumer running, orders still complete and their facts simply wait on the queue', async () => {
+    const { orderId, view } = await placeAndSettle({});
+    expect(view.status).toBe('Completed');
+    expect(view.warnings).toEqual([]);
+    expect((await waitingFacts()).map((fact) => fact.orderId)).toContain(orderId);
+    await app.queues.drain();
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * GET /api/orders/{id}/timeline: what the timeline page draws, read from the orchestration's
+ * history and the order document, on the real saga with virtual time.
+ */
+import type { OrderView } from '../../src/services/orders/order-view';
+import type { OrderTimeline } from '../../src/services/orders/timeline';
+import { attemptsOf } from '../../src/services/orders/timeline';
+import { orderRequest, uniqueOrderId } from '../support/orders';
+import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+let app: SagaApp;
+beforeAll(async () => {
+  app = await startSagaApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+async function timelineOf(orderId: string): Promise<OrderTimeline> {
+  const response = await app.http('GET', `/api/orders/${orderId}/timeline`);
+  expect(response.status).toBe(200);
+  return response.json as OrderTimeline;
+}
+
+it('a flaky charge shows each attempt, the error and the retry wait between them; a shipped order its tracking number and items', async () => {
+  const orderId = uniqueOrderId('tl-flaky');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, payment: { token: 'tok_flaky' } }) });
+  await app.settleOrder(orderId);
+  const timeline = await timelineOf(orderId);
+  const pay = timeline.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
+  expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
+  expect(pay.attempts[0].error).toMatch(/timed out/);
+  // RetryPolicies.pay: 2 s first, then doubled.
+  expect(pay.attempts.slice(0, 2).map((attempt) => attempt.retryAfterMs)).toEqual([2000, 4000]);
+  expect(Date.parse(pay.end!) - Date.parse(pay.start)).toBeGreaterThanOrEqual(6000);
+  expect(timeline.shipment).toEqual({ trackingNumber: expect.any(String), carrier: expect.any(String) });
+  expect(timeline.items).toEqual([{ sku: 'MOUSE-ERGO', quantity: 2, name: expect.any(String), unitPrice: expect.any(Number), lineTotal: expect.any(Number) }]);
+  expect(timeline.spans.every((span) => span.end && Date.parse(span.end) >= Date.parse(span.start))).toBe(true);
+});
+
+it('a large order shows its approval deadline while it waits, then who decided', async () => {
+  const orderId = uniqueOrderId('tl-approval');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  await app.waitFor(orderId, (instance) => (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false);
+  const waiting = await timelineOf(orderId);
+  const approval = waiting.spans.find((span) => span.name === 'approval')!;
+  expect(approval.status).toBe('running');
+  expect(approval.end).toBeUndefined();
+  expect(Date.parse(waiting.approval!.deadline!) - Date.parse(approval.start)).toBe(24 * 3600_000);
+  expect(Date.parse(waiting.now)).toBeGreaterThanOrEqual(Date.parse(approval.start));
+
+  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true, approver: 'grace' } })).status).toBe(202);
+  await app.settleOrder(orderId);
+  const decided = await timelineOf(orderId);
+  expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
+});
+
+it('a dead-lettered order shows the failed compensation, then the repair and its attempts', async () => {
+  const orderId = uniqueOrderId('tl-repair');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }) });
+  await app.settleOrder(orderId);
+  const stuck = await timelineOf(orderId);
+  expect(stuck.status).toBe('CompensationFailed');
+  expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
+  expect(stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts).toHaveLength(6);
+
+  await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+  await app.settle({ fastForward: true });
+  const repaired = await timelineOf(orderId);
+  expect(repaired.status).toBe('Compensated');
+  expect(repaired.deadLetter).toMatchObject({ state: 'resolved', repairs: 1, repair: { runtimeStatus: 'Completed' } });
+  expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([expect.objectContaining({ name: 'refundPayment', status: 'succeeded' })]);
+});
+
+it('answers 404 for an unknown order', async () => {
+  expect((await app.http('GET', '/api/orders/never-placed/timeline')).status).toBe(404);
+});
+
+it('attemptsOf reads attempts in history order and only for the activity asked', () => {
+  const history = [
+    { EventType: 'TaskFailed', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:01.000Z', Reason: 'boom\n  at stack' },
+    { EventType: 'TaskCompleted', FunctionName: 'b', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:02.000Z' },
+    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:04.000Z', Timestamp: '2026-01-01T00:00:05.000Z' },
+  ];
+  expect(attemptsOf(history, 'a')).toEqual([
+    { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:01.000Z', outcome: 'failed', error: 'boom', retryAfterMs: 3000 },
+    { start: '2026-01-01T00:00:04.000Z', end: '2026-01-01T00:00:05.000Z', outcome: 'succeeded' },
+  ]);
+});
