@@ -2,10 +2,18 @@
  * Runs demo scenarios against a running app, all at once: places each order, approves or rejects
  * the ones that wait for a person, and follows each to its final status.
  */
+import { CLIENT_PRINCIPAL_HEADER, encodeClientPrincipal, Roles } from '../../src/libs/client-principal';
 import { AppClient } from './client';
 import { demoOrder, type CatalogEntry, type DemoScenario, type FinalStatus } from './scenarios';
 
-const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'] satisfies FinalStatus[];
+/**
+ * A development principal with the approver role. The offline host and `func start` have no App
+ * Service Authentication in front of them, so the app reads what the client sends; in Azure with
+ * App Service Authentication on, the platform replaces it with the signed-in user's.
+ */
+const DEMO_APPROVER = encodeClientPrincipal('demo-approver@contoso.example', [Roles.approver]);
+
+const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'] satisfies (FinalStatus | 'Terminated')[];
 
 export interface LogEntry {
   name: string;
@@ -87,7 +95,8 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
       report(view.status);
       if (FINAL.includes(view.status)) return result(view.status, view);
       if (view.status === 'AwaitingApproval' && !decided && scenario.decision && scenario.decision !== 'none') {
-        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
+        // Who decides is the caller's client principal, as App Service Authentication would set it.
+        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve' }, { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER });
         if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
         decided = true;
       }

@@ -27,4 +27,16 @@ export const config = {
   cosmosKey: (): string | undefined => setting('COSMOS_KEY'),
   identityClientId: (context: string): string | undefined =>
     setting(`${context.toUpperCase()}_IDENTITY_CLIENT_ID`),
+  /**
+   * The app's public origin for the links it hands out: PUBLIC_BASE_URL, else in Azure
+   * https://WEBSITE_HOSTNAME. Undefined locally, where the request's origin is used.
+   */
+  publicBaseUrl: (): string | undefined => {
+    const explicit = setting('PUBLIC_BASE_URL');
+    if (explicit) return new URL(explicit).origin;
+    const site = setting('WEBSITE_HOSTNAME');
+    return site ? `https://${site}` : undefined;
+  },
+  /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */
+  authenticationMode: (): 'appService' | 'keys' => (setting('AUTHENTICATION_MODE') === 'appService' ? 'appService' : 'keys'),
 };

@@ -2,8 +2,10 @@
  * The HTTP edge: read a JSON body defensively and answer with consistent error shapes.
  * Everything the saga receives passes through a schema first; nothing unparsed goes further.
  */
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
+import { config } from './config';
+import { isUnavailable } from './cosmos';
 
 export interface FieldError {
   path: string;
@@ -37,8 +39,7 @@ export async function readJsonBody<S extends z.ZodType>(
   schema: S,
   maxBytes: number,
 ): Promise<BodyResult<z.infer<S>>> {
-  const contentType = request.headers.get('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim())) {
+  if (!isJsonContentType(request.headers.get('content-type') ?? '')) {
     return { ok: false, response: json(415, { errors: [{ path: '(headers).content-type', message: 'expected application/json' }] }) };
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
@@ -48,10 +49,14 @@ export async function readJsonBody<S extends z.ZodType>(
 
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { ok: false, response: fieldErrors([{ path: '(body)', message: 'body is not valid JSON' }]) };
+    // `fatal`: bytes that are not UTF-8 are refused, not quietly replaced with U+FFFD.
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch (error) {
+    const message = error instanceof TypeError ? 'body is not valid UTF-8' : 'body is not valid JSON';
+    return { ok: false, response: fieldErrors([{ path: '(body)', message }]) };
   }
+  const unprintable = unprintableStrings(parsed);
+  if (unprintable.length > 0) return { ok: false, response: fieldErrors(unprintable) };
   const result = schema.safeParse(parsed);
   if (!result.success) {
     return {
@@ -78,7 +83,65 @@ function uniqueErrors(errors: FieldError[]): FieldError[] {
 const tooLarge = (maxBytes: number) =>
   json(413, { errors: [{ path: '(body)', message: `body is larger than ${maxBytes} bytes` }] });
 
-/** The public origin of a request, so links work behind the host, the offline host and Azure alike. */
+/**
+ * JSON is `application/json`, with parameters (charset) or without. Other `+json` types mean
+ * something else (a JSON Patch, a merge patch) and are not what these routes accept.
+ */
+export function isJsonContentType(contentType: string): boolean {
+  return /^application\/json\s*(?:;|$)/i.test(contentType.trim());
+}
+
+/**
+ * NUL and other control characters (tab, CR and LF aside) and lone UTF-16 surrogates, which JSON
+ * escapes (`\u0000`, `\ud800`) let through the parser. Nothing a person types, and trouble in
+ * logs, documents and headers downstream.
+ */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Every string (and key) in a parsed body that holds an unprintable character, by path. */
+export function unprintableStrings(value: unknown, path: PropertyKey[] = []): FieldError[] {
+  if (typeof value === 'string') return UNPRINTABLE.test(value) ? [{ path: formatPath(path), message: 'must not contain control characters or unpaired surrogates' }] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => unprintableStrings(item, [...path, index]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) =>
+      UNPRINTABLE.test(key) ? [{ path: formatPath([...path, JSON.stringify(key)]), message: 'field name must not contain control characters' }] : unprintableStrings(item, [...path, key]),
+    );
+  }
+  return [];
+}
+
+/**
+ * The public origin for links (Location, statusUrl). A Host header is the client's to choose, so
+ * where the app knows its public address it uses that: PUBLIC_BASE_URL when set, else the site's
+ * host name in Azure (WEBSITE_HOSTNAME). Only without either (local runs) is the request's own
+ * origin used, which the offline host has already checked.
+ */
 export function originOf(request: HttpRequest): string {
+  const configured = config.publicBaseUrl();
+  if (configured) return configured;
   return new URL(request.url).origin;
+}
+
+/** 503 for a dependency that is down: the client may retry after the given seconds. */
+export const unavailable = (message: string, retryAfterSeconds = 5): HttpResponseInit =>
+  json(503, { message }, { 'retry-after': String(retryAfterSeconds) });
+
+/**
+ * Wraps an HTTP handler so that no fault leaves it as an empty 500: a dependency that cannot be
+ * reached is a 503 with Retry-After, anything else a 500 with a JSON message (details in the log).
+ */
+export function answering<A extends [HttpRequest, InvocationContext]>(
+  handler: (...args: A) => Promise<HttpResponseInit>,
+): (...args: A) => Promise<HttpResponseInit> {
+  return async (...args) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      const [, context] = args;
+      context.error('request failed', error instanceof Error ? error.message : String(error));
+      if (isUnavailable(error)) return unavailable('a dependency of this service is unavailable: retry later');
+      return json(500, { message: 'the request failed; the log has the details' });
+    }
+  };
 }

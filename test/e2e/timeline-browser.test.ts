@@ -1,7 +1,7 @@
 /**
  * The saga timeline page in a real headless Chromium (Debian's `chromium`, driven by
  * playwright-core): it follows an order live as its steps complete, shows compensations of an
- * undone order, passes the page's ?code= on to its API calls, and runs under its own strict
+ * undone order, sends the page's #key= to its API calls in a header, and runs under its own strict
  * Content-Security-Policy without a single console error. Screenshots go to test-artifacts/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -118,14 +118,18 @@ it('shows the compensations of an undone order, picked from the list', async () 
   expect(page.url()).toContain(`order=${orderId}`);
 });
 
-it('passes the ?code= it was opened with on to every API call', async () => {
-  const calls: string[] = [];
-  page.on('request', (request) => request.url().includes('/api/orders') && calls.push(request.url()));
-  await page.goto(`${host!.baseUrl}/api/timeline?code=the-function-key`);
+it('sends the #key= it was opened with in a header of every API call, never in a URL', async () => {
+  const calls: { url: string; key?: string }[] = [];
+  page.on('request', (request) => request.url().includes('/api/orders') && calls.push({ url: request.url(), key: request.headers()['x-functions-key'] }));
+  await page.goto(`${host!.baseUrl}/api/timeline#key=the-function-key`);
   await page.waitForSelector('#orders li');
   await page.waitForSelector('[data-testid="timeline"][data-order-status]');
   expect(calls.length).toBeGreaterThanOrEqual(2);
-  for (const url of calls) expect(new URL(url).searchParams.get('code')).toBe('the-function-key');
+  for (const call of calls) {
+    expect(call.key).toBe('the-function-key');
+    expect(call.url).not.toContain('the-function-key');
+  }
+  expect(page.url()).not.toContain('the-function-key');
 });
 
 it('ran without a console error or a Content-Security-Policy violation', () => {

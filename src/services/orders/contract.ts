@@ -6,6 +6,7 @@ export const OrdersActivities = {
   recordProgress: 'recordOrderProgress',
   deadLetter: 'deadLetterOrder',
   recordRepair: 'recordRepairOutcome',
+  settleApproval: 'settleApproval',
 } as const;
 
 /** Retries the failed compensations of a dead-lettered order, on an operator's request. */

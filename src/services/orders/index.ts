@@ -1,6 +1,7 @@
 import './place-order.orchestrator';
 import './validate-order';
 import './record-order-progress';
+import './settle-approval';
 import './dead-letter-order';
 import './repair-order.orchestrator';
 import './record-repair-outcome';
@@ -9,5 +10,6 @@ import './http/get-order.http';
 import './http/decide-approval.http';
 import './http/get-catalog.http';
 import './http/dead-letters.http';
+import './http/terminate-order.http';
 import './http/list-orders.http';
 import './http/timeline-page.http';

@@ -1,6 +1,6 @@
 /** GET /api/orders[?limit=20]: the most recently updated orders, newest first (the timeline page's list). */
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { json } from '../../../libs/http';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { answering, json } from '../../../libs/http';
 import { listRecentOrders } from '../repository';
 
 export const DEFAULT_ORDER_LIST_LIMIT = 20;
@@ -15,4 +15,4 @@ export async function listOrdersHttp(request: HttpRequest): Promise<HttpResponse
   return json(200, { orders: await listRecentOrders(limit) });
 }
 
-app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: listOrdersHttp });
+app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: answering<[HttpRequest, InvocationContext]>(listOrdersHttp) });

@@ -51,11 +51,17 @@ h2 { font-size: 15px; margin: 0 0 10px; }
 export const TIMELINE_SCRIPT = `
 (() => {
   'use strict';
-  const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'];
+  const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'];
   const STATUSES = ['succeeded', 'running', 'failed', 'warning', 'skipped'];
   const page = new URLSearchParams(location.search);
-  // In Azure the API needs the function key: the page passes on the code it was opened with.
-  const code = page.get('code');
+  // In Azure the API needs the function key. It comes in the fragment (#key=…), which no request
+  // carries, is kept for this tab only, and goes to the API in a header, never in a URL.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.has('key')) {
+    sessionStorage.setItem('functionsKey', fragment.get('key'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const key = sessionStorage.getItem('functionsKey');
   let selected = page.get('order');
   let orderTimer;
 
@@ -68,9 +74,9 @@ export const TIMELINE_SCRIPT = `
   };
   const api = async (path) => {
     const url = new URL(path, location.href);
-    if (code) url.searchParams.set('code', code);
-    const response = await fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' });
-    if (response.status === 401) throw new Error('401: open this page with ?code=<function key>');
+    const headers = key ? { accept: 'application/json', 'x-functions-key': key } : { accept: 'application/json' };
+    const response = await fetch(url, { headers, cache: 'no-store' });
+    if (response.status === 401) throw new Error('401: open this page with #key=<function key>');
     if (!response.ok) throw new Error(response.status + ' from ' + url.pathname);
     return response.json();
   };
