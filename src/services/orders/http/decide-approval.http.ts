@@ -25,10 +25,12 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
   if (!body.ok) return body.response;
   if (!ORDER_ID.test(orderId)) return json(404, { orderId, message: 'no such order' });
 
+  const client = df.getClient(context);
+  // The saga first, the document after: a decision that made the saga move on is on the document by then.
+  const live = await waitingFor(client, orderId);
   const order = await readOrder(orderId);
   if (!order) return json(404, { orderId, message: 'no such order' });
   const decision: ApprovalDecision = { approved: body.value.approved, approver: caller.principal.name, decidedAt: new Date().toISOString() };
-  const client = df.getClient(context);
   const raise = async (standing: ApprovalDecision) => {
     await client.raiseEvent(orderId, APPROVAL_EVENT, standing);
     const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
@@ -36,13 +38,13 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
     return json(202, { orderId, ...standing });
   };
   const stands = async (standing: StandingDecision) => {
-    // The same person, the same decision: a retry of a lost reply; the saga takes the first event only.
-    if (sameDecision(standing, decision) && (await waitingFor(client, orderId))) return raise(standing as ApprovalDecision);
-    return sameDecision(standing, decision) ? json(202, { orderId, ...standing }) : decided(orderId, standing);
+    if (!sameDecision(standing, decision)) return decided(orderId, standing);
+    // The same person, the same decision: a retry of a lost reply. Raised again while the saga
+    // waits (the first attempt may have died before raising it); the saga takes one event only.
+    if (await waitingFor(client, orderId)) return raise(standing as ApprovalDecision);
+    return json(202, { orderId, ...standing });
   };
   if (order.approval?.decision) return stands(order.approval.decision);
-
-  const live = await waitingFor(client, orderId);
   if (!live?.approval) return json(409, { orderId, status: live?.status ?? order.status, message: 'the order is not awaiting approval' });
   if (Date.parse(decision.decidedAt) >= Date.parse(live.approval.deadline)) {
     return decided(orderId, { timedOut: true, decidedAt: live.approval.deadline });
