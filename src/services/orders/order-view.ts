@@ -47,6 +47,8 @@ export interface OrderView {
   warnings: string[];
   /** Why the order ended where it did, for the final statuses other than Completed. */
   reason?: string;
+  /** The steps that did (or may have done) their work, by the compensation that undoes each, oldest first. */
+  undoable?: CompensationName[];
   /** For an order that waits for a person: until when, and the decision that stands once there is one. */
   approval?: ApprovalState;
 }

@@ -95,6 +95,9 @@ export class OrderSaga {
   /** Records how to undo a step that did (or may have done) its work, should a later step fail. */
   onUndo(compensation: Compensation): void {
     this.compensations.push(compensation);
+    // Published, so that an operator who terminates the saga knows what it leaves to undo.
+    this.view.undoable = this.compensations.map((entry) => entry.name);
+    this.publish();
   }
 
   /** A non-critical step failed: the order goes on, and the failure stays visible on it. */

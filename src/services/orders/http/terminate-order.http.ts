@@ -21,7 +21,7 @@ import { readOrder, updateOrder } from '../repository';
 import { findInstance } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
 
-/** The compensation of each step that can leave something behind. */
+/** The compensation of each step that can leave something behind (for a view without `undoable`). */
 const UNDO_OF: Partial<Record<StepName, CompensationName>> = {
   pay: 'refundPayment',
   reserve: 'releaseStock',
@@ -61,7 +61,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
   const commands = undoCommands(placed);
   const undone = new Set(view.compensations.filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped').map((entry) => entry.name));
-  const held = [...new Set(view.steps.map((step) => UNDO_OF[step.name]).filter((name): name is CompensationName => name !== undefined && !undone.has(name)))];
+  // What the saga registered to undo; for a view without that list, every step that began.
+  const undoable = view.undoable ?? view.steps.map((step) => UNDO_OF[step.name]).filter((name): name is CompensationName => name !== undefined);
+  const held = [...new Set(undoable)].filter((name) => !undone.has(name));
   // Newest first, as the saga would have undone them.
   const pending: FailedCompensation[] = held.reverse().map((name) => ({ name, ...commands[name], error: 'not run: the saga was terminated' }));
   const at = new Date().toISOString();
