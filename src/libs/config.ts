@@ -35,7 +35,9 @@ export const config = {
     const explicit = setting('PUBLIC_BASE_URL');
     if (explicit) return new URL(explicit).origin;
     const site = setting('WEBSITE_HOSTNAME');
-    return site ? `https://${site}` : undefined;
+    if (!site) return undefined;
+    // Core Tools sets it too (localhost:7071), and serves plain HTTP.
+    return /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i.test(site) ? `http://${site}` : `https://${site}`;
   },
   /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */
   authenticationMode: (): 'appService' | 'keys' => (setting('AUTHENTICATION_MODE') === 'appService' ? 'appService' : 'keys'),

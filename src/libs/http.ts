@@ -47,13 +47,18 @@ export async function readJsonBody<S extends z.ZodType>(
   const raw = Buffer.from(await request.arrayBuffer());
   if (raw.length > maxBytes) return { ok: false, response: tooLarge(maxBytes) };
 
-  let parsed: unknown;
+  let text: string;
   try {
     // `fatal`: bytes that are not UTF-8 are refused, not quietly replaced with U+FFFD.
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch (error) {
-    const message = error instanceof TypeError ? 'body is not valid UTF-8' : 'body is not valid JSON';
-    return { ok: false, response: fieldErrors([{ path: '(body)', message }]) };
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    return { ok: false, response: fieldErrors([{ path: '(body)', message: 'body is not valid UTF-8' }]) };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, response: fieldErrors([{ path: '(body)', message: 'body is not valid JSON' }]) };
   }
   const unprintable = unprintableStrings(parsed);
   if (unprintable.length > 0) return { ok: false, response: fieldErrors(unprintable) };

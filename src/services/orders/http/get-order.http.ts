@@ -21,11 +21,13 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
   const [instance, document] = await Promise.all([settled(findInstance(df.getClient(context), orderId)), settled(readOrder(orderId))]);
-  if ('error' in instance && 'error' in document) {
+  const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  // Without the saga's view, only the document can tell whether the order exists.
+  if (!live && 'error' in document) {
     if (isUnavailable(document.error)) return unavailable('the order cannot be read right now: retry later');
     throw document.error;
   }
-  const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
   const view = pick(live, stored);
   if (!view) return notFound(orderId);
