@@ -46,6 +46,7 @@ describe('the keys each route needs', () => {
       let levels: Record<string, unknown> = {};
       jest.isolateModules(() => {
         capturedFunctions().clear();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh load per setting
         require('../../src/index');
         levels = Object.fromEntries(loadRegistry().http.map((fn) => [fn.name, fn.options.trigger.authLevel]));
       });
