@@ -157,14 +157,18 @@ export class OrderSaga {
     this.view.approval = { deadline: deadline.toISOString() };
     yield* this.moveTo('AwaitingApproval');
     this.begin(name);
-    const timeout = this.context.df.createTimer(deadline);
+    // A fresh timer (same deadline) for each wait: a task yielded again in a second Task.any is
+    // scheduled again by the SDK (azure-functions-durable-js#574), so no task is reused.
+    const timers: df.TimerTask[] = [];
     for (;;) {
+      const timeout = this.context.df.createTimer(deadline);
+      timers.push(timeout);
       const event = this.context.df.waitForExternalEvent(eventName);
       const winner = yield this.context.df.Task.any([event, timeout]);
       if (winner !== event) return { timedOut: true, deadline: deadline.toISOString() };
       const decision = accept(event.result);
       if (decision !== undefined) {
-        timeout.cancel();
+        for (const timer of timers) timer.cancel();
         return { decision };
       }
     }
