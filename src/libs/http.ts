@@ -61,13 +61,10 @@ export async function readJsonBody<S extends z.ZodType>(
     return { ok: false, response: fieldErrors([{ path: '(body)', message: 'body is not valid JSON' }]) };
   }
   const unprintable = unprintableStrings(parsed);
-  if (unprintable.length > 0) return { ok: false, response: fieldErrors(unprintable) };
   const result = schema.safeParse(parsed);
-  if (!result.success) {
-    return {
-      ok: false,
-      response: fieldErrors(uniqueErrors(result.error.issues.flatMap(toFieldErrors))),
-    };
+  if (!result.success || unprintable.length > 0) {
+    const invalid = result.success ? [] : result.error.issues.flatMap(toFieldErrors);
+    return { ok: false, response: fieldErrors(uniqueErrors([...unprintable, ...invalid])) };
   }
   return { ok: true, value: result.data };
 }
@@ -104,16 +101,38 @@ export function isJsonContentType(contentType: string): boolean {
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Every string (and key) in a parsed body that holds an unprintable character, by path. */
-export function unprintableStrings(value: unknown, path: PropertyKey[] = []): FieldError[] {
-  if (typeof value === 'string') return UNPRINTABLE.test(value) ? [{ path: formatPath(path), message: 'must not contain control characters or unpaired surrogates' }] : [];
-  if (Array.isArray(value)) return value.flatMap((item, index) => unprintableStrings(item, [...path, index]));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) =>
-      UNPRINTABLE.test(key) ? [{ path: formatPath([...path, JSON.stringify(key)]), message: 'field name must not contain control characters' }] : unprintableStrings(item, [...path, key]),
-    );
+/**
+ * Every string (and key) in a parsed body that holds an unprintable character, by path. Walks with
+ * its own stack, not recursion: a body may nest tens of thousands of levels deep.
+ */
+export function unprintableStrings(body: unknown): FieldError[] {
+  interface Node {
+    value: unknown;
+    key?: PropertyKey;
+    parent?: Node;
   }
-  return [];
+  const pathOf = (node: Node): PropertyKey[] => {
+    const keys: PropertyKey[] = [];
+    for (let at: Node | undefined = node; at?.parent; at = at.parent) keys.push(at.key!);
+    return keys.reverse();
+  };
+  const errors: FieldError[] = [];
+  const pending: Node[] = [{ value: body }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const { value } = node;
+    if (typeof value === 'string') {
+      if (UNPRINTABLE.test(value)) errors.push({ path: formatPath(pathOf(node)), message: 'must not contain control characters or unpaired surrogates' });
+    } else if (Array.isArray(value)) {
+      for (let index = value.length - 1; index >= 0; index -= 1) pending.push({ value: value[index], key: index, parent: node });
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value).reverse()) {
+        if (UNPRINTABLE.test(key)) errors.push({ path: formatPath([...pathOf(node), JSON.stringify(key)]), message: 'field name must not contain control characters' });
+        else pending.push({ value: item, key, parent: node });
+      }
+    }
+  }
+  return errors;
 }
 
 /**
