@@ -108,3 +108,14 @@ it('a well-formed decision raised past the route is recorded on the document, so
   expect((await readOrder(orderId))?.approval?.decision).toEqual(decision);
   expect((await decide(orderId, false, 'grace')).json).toMatchObject({ decision });
 });
+
+it('a decision recorded by a request that died before raising it is raised by the next request, whoever sends it', async () => {
+  const orderId = await awaitingOrder('died');
+  const { approval } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+  const decision: StandingDecision = { approved: false, approver: 'grace', decidedAt: new Date().toISOString() };
+  await recordDecision(orderId, decision, approval!.deadline);
+  // Someone else tries to approve: told the rejection stands, and the saga gets it now, not at the deadline.
+  expect((await decide(orderId, true, 'someone-else')).json).toMatchObject({ decision });
+  await app.settle();
+  expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'Rejected', reason: 'rejected by grace' });
+});

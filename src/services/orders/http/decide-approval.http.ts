@@ -12,7 +12,7 @@ import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-pri
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, readJsonBody } from '../../../libs/http';
 import { APPROVAL_EVENT } from '../contract';
-import type { ApprovalDecision, OrderView, StandingDecision } from '../order-view';
+import { isTimeout, type ApprovalDecision, type OrderView, type StandingDecision } from '../order-view';
 import { readOrder, recordDecision, sameDecision } from '../repository';
 import { findInstance } from './instance';
 import { ApprovalRequest, MAX_BODY_BYTES, ORDER_ID } from './request-schemas';
@@ -37,21 +37,22 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
     correlatedLogger(context, { correlationId, orderId }).info('approval decision raised', { approved: standing.approved, approver: standing.approver });
     return json(202, { orderId, ...standing });
   };
-  const stands = async (standing: StandingDecision) => {
-    if (!sameDecision(standing, decision)) return decided(orderId, standing);
-    // The same person, the same decision: a retry of a lost reply. Raised again while the saga
-    // waits (the first attempt may have died before raising it); the saga takes one event only.
-    if (await waitingFor(client, orderId)) return raise(standing as ApprovalDecision);
-    return json(202, { orderId, ...standing });
+  const stands = async (standing: StandingDecision, { raiseAgain }: { raiseAgain: boolean }) => {
+    // A decision that stands while the saga still waits was recorded by a request that died before
+    // raising it: raise it now, whoever asks (the saga takes one event only, and settles it with
+    // the document anyway). The same person's same decision is a retry of a lost reply: 202 again.
+    if (raiseAgain && !isTimeout(standing) && (await waitingFor(client, orderId))) await raise(standing);
+    return sameDecision(standing, decision) ? json(202, { orderId, ...standing }) : decided(orderId, standing);
   };
-  if (order.approval?.decision) return stands(order.approval.decision);
+  if (order.approval?.decision) return stands(order.approval.decision, { raiseAgain: true });
   if (!live?.approval) return json(409, { orderId, status: live?.status ?? order.status, message: 'the order is not awaiting approval' });
   if (Date.parse(decision.decidedAt) >= Date.parse(live.approval.deadline)) {
     return decided(orderId, { timedOut: true, decidedAt: live.approval.deadline });
   }
   const result = await recordDecision(orderId, decision, live.approval.deadline);
   if (!result) return json(404, { orderId, message: 'no such order' });
-  if (!result.recorded) return stands(result.standing);
+  // Lost the race just now: the winner is raising its decision.
+  if (!result.recorded) return stands(result.standing, { raiseAgain: false });
   return raise(decision);
 }
 
