@@ -34,7 +34,7 @@ function parseArgs(argv: string[]): { baseUrl: string; key?: string; withTimeout
   return { baseUrl, key, withTimeout, timeoutMs };
 }
 
-const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'];
+const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'];
 
 /**
  * One line of progress, e.g. `7/12 final · in flight: 3 Paying, 2 Fulfilling`: rewritten in

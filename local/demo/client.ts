@@ -28,12 +28,12 @@ export class AppClient {
   }
 
   /** Not retried: placing an order twice answers 409, which the caller should see as it is. */
-  post<T>(path: string, body: unknown): Promise<ApiResponse<T>> {
-    return this.send<T>('POST', path, body);
+  post<T>(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    return this.send<T>('POST', path, body, extraHeaders);
   }
 
-  private async send<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async send<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (this.key) headers['x-functions-key'] = this.key;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`), {

@@ -2,10 +2,20 @@
  * Runs demo scenarios against a running app, all at once: places each order, approves or rejects
  * the ones that wait for a person, and follows each to its final status.
  */
+import { CLIENT_PRINCIPAL_HEADER, encodeClientPrincipal, Roles } from '../../src/libs/client-principal';
 import { AppClient } from './client';
 import { demoOrder, type CatalogEntry, type DemoScenario, type FinalStatus } from './scenarios';
 
-const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'] satisfies FinalStatus[];
+/**
+ * A development principal with the approver role. The offline host and `func start` have no App
+ * Service Authentication in front of them, so the app reads what the client sends; in Azure with
+ * App Service Authentication on, the platform replaces it with the signed-in user's.
+ */
+const DEMO_APPROVER = encodeClientPrincipal('demo-approver@contoso.example', [Roles.approver]);
+/** And one with the operator role, for the dead-letter retry. */
+const DEMO_OPERATOR = encodeClientPrincipal('demo-operator@contoso.example', [Roles.operator]);
+
+const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'] satisfies (FinalStatus | 'Terminated')[];
 
 export interface LogEntry {
   name: string;
@@ -91,7 +101,7 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
         // then wait for the repair to make the order Compensated. The saga reports
         // CompensationFailed a moment before its dead letter is written: 404 until then.
         if (!repaired) {
-          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {});
+          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {}, { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR });
           if (retry.status === 202) {
             repaired = true;
             report('repairing');
@@ -100,7 +110,8 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
       } else if (FINAL.includes(view.status)) return result(view.status, view);
       const decidedNow = view.status === 'AwaitingApproval' && !decided && scenario.decision !== undefined && scenario.decision !== 'none';
       if (decidedNow) {
-        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve', approver: 'demo' });
+        // Who decides is the caller's client principal, as App Service Authentication would set it.
+        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve' }, { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER });
         if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
         decided = true;
       }

@@ -2,9 +2,10 @@
  * DATA_DIR/durable: the instance records (local/engine/file-store.ts), which app data they belong to,
  * and where the engine's clock stood. Durable state and the app's data must never disagree: a
  * store written against other data (a new embedded Cosmos server, another COSMOS_ENDPOINT) is
- * emptied rather than replayed against the wrong documents.
+ * not replayed against the wrong documents: it is moved aside (named in the log, never deleted)
+ * and the host starts from an empty store.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RealClock, type ClockAnchor } from '../engine/clock';
 import { FileInstanceStore, LOG_FILE } from '../engine/file-store';
@@ -16,8 +17,10 @@ interface SavedClock extends ClockAnchor {
 export interface DurableState {
   store: FileInstanceStore;
   clock: RealClock;
-  /** True when the store was emptied because it belonged to other data. */
+  /** True when the store was set aside because it belonged to other data. */
   emptied: boolean;
+  /** Where the set-aside store now is. */
+  setAside?: string;
 }
 
 export function openDurableState(options: {
@@ -35,9 +38,11 @@ export function openDurableState(options: {
   const bound = readJson<{ dataIdentity: string }>(bindingFile)?.dataIdentity;
   const hasRecords = existsSync(instances) && readdirSync(instances).some((name) => name.endsWith('.json') || name === LOG_FILE);
   const emptied = bound !== options.dataIdentity && (bound !== undefined || hasRecords);
+  let setAside: string | undefined;
   if (emptied) {
-    options.log.warn(`the durable store belonged to ${bound ?? 'unknown data'}, not ${options.dataIdentity}: starting from an empty durable store`);
-    rmSync(folder, { recursive: true, force: true });
+    setAside = asideName(options.dataDir);
+    renameSync(folder, setAside);
+    options.log.warn(`the durable store belonged to ${bound ?? 'unknown data'}, not ${options.dataIdentity}: moved it to ${setAside}; starting from an empty durable store`);
   }
   mkdirSync(folder, { recursive: true });
   writeJson(bindingFile, { dataIdentity: options.dataIdentity });
@@ -51,7 +56,16 @@ export function openDurableState(options: {
   writeJson(clockFile, { ...clock.anchor(), speed: clock.speed } satisfies SavedClock);
 
   const store = new FileInstanceStore(instances, { fsync: options.fsync, onCorrupt: (file, error) => options.log.warn(`set aside unreadable ${file} as ${file}.corrupt: ${String(error)}`) });
-  return { store, clock, emptied };
+  return { store, clock, emptied, ...(setAside ? { setAside } : {}) };
+}
+
+/** DATA_DIR/durable.set-aside-<time>[-n]: a name no earlier set-aside store has. */
+function asideName(dataDir: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (let n = 0; ; n += 1) {
+    const candidate = join(dataDir, `durable.set-aside-${stamp}${n ? `-${n}` : ''}`);
+    if (!existsSync(candidate)) return candidate;
+  }
 }
 
 function readJson<T>(file: string): T | undefined {

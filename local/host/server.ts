@@ -5,6 +5,7 @@
  * slow ones (408), and no request that can take the process down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainRequest, type PlainResponse } from '../engine/http-message';
 import type { HostLogger } from './logger';
 
@@ -75,6 +76,12 @@ export function createHostServer(options: HostServerOptions): HostServer {
     if (declaredTooLarge(req)) return send(res, tooLarge());
     res.writeContinue();
     void handle(req, res);
+  });
+  // CONNECT (a proxy tunnel) is no request to an app: node hands it to this event, not the handler
+  // above, and without a listener it would just drop the connection. Answer it instead.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify({ message: 'CONNECT is not supported: this is not a proxy' });
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST, DELETE\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Malformed requests and timeouts: node's own answers (400, 408), never an exception.

@@ -36,4 +36,18 @@ export const config = {
     if (![wallMs, clockMs, speed].every(Number.isFinite) || !(speed > 0)) return Date.now();
     return clockMs + (Date.now() - wallMs) * speed;
   },
+  /**
+   * The app's public origin for the links it hands out: PUBLIC_BASE_URL, else in Azure
+   * https://WEBSITE_HOSTNAME. Undefined locally, where the request's origin is used.
+   */
+  publicBaseUrl: (): string | undefined => {
+    const explicit = setting('PUBLIC_BASE_URL');
+    if (explicit) return new URL(explicit).origin;
+    const site = setting('WEBSITE_HOSTNAME');
+    if (!site) return undefined;
+    // Core Tools sets it too (localhost:7071), and serves plain HTTP.
+    return /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i.test(site) ? `http://${site}` : `https://${site}`;
+  },
+  /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */
+  authenticationMode: (): 'appService' | 'keys' => (setting('AUTHENTICATION_MODE') === 'appService' ? 'appService' : 'keys'),
 };

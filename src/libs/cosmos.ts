@@ -137,3 +137,24 @@ export async function optimisticUpdate<T extends { id: string }>(
   }
   throw new TransientError(`${container.id}/${id}: still contended after ${maxAttempts} attempts`);
 }
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * True when the database could not be reached or asked to come back later (throttled, busy, timed
+ * out): a client's retry may succeed. Anything else a Cosmos call throws is a bug or a bad request.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof TransientError) return true;
+  const status = cosmosStatus(error);
+  if (status !== undefined) return [408, 429, 449, 500, 502, 503, 504].includes(status);
+  for (let cause: unknown = error, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+    const name = (cause as { name?: unknown }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    const errors = (cause as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some((inner) => UNREACHABLE.has(String((inner as { code?: unknown })?.code)))) return true;
+  }
+  return false;
+}

@@ -164,7 +164,7 @@ export type OrderCompleted = z.infer<typeof OrderCompleted>;
 /** Every other ending: rejected, failed, compensated, or waiting for a person (CompensationFailed). */
 export const OrderCancelled = fact('orders', 'OrderCancelled', {
   customerId: z.string(),
-  finalStatus: z.enum(['Rejected', 'Failed', 'Compensated', 'CompensationFailed']),
+  finalStatus: z.enum(['Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated']),
   reason: z.string(),
   total: z.number().nullable(),
   currency: Currency,

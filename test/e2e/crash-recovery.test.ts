@@ -19,6 +19,7 @@ import type { OrderView } from '../../src/services/orders/order-view';
 import { ledgerOf, useHostCosmos } from './support/app-data';
 import { hostFixture, type HostFixture, type HostProcess } from './support/host-process';
 import { call, until } from './support/http';
+import { asApprover } from '../support/principals';
 
 jest.setTimeout(120_000);
 
@@ -99,7 +100,7 @@ it('SIGKILL inside the parallel step: the store holds its activities as pending'
   expect(host!.output()).toMatch(/resuming \d+ instance\(s\) in flight/);
   const { orderId } = cases.large;
   await until(() => sagaStatus(orderId), (current) => current === 'AwaitingApproval', 20_000, 50);
-  expect((await call('POST', `${host!.baseUrl}/api/orders/${orderId}/approval`, { approved: true, approver: 'ops' })).status).toBe(202);
+  expect((await call('POST', `${host!.baseUrl}/api/orders/${orderId}/approval`, { approved: true }, asApprover('ops'))).status).toBe(202);
   // The three branches are logged as running once the saga has scheduled them together.
   await until(
     () => status(orderId),

@@ -151,7 +151,7 @@ describe('the durable management API over HTTP', () => {
   });
 
   it('raises an event: the approval lets the saga finish (200 with the full history)', async () => {
-    const raised = await call('POST', links.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'ops' });
+    const raised = await call('POST', links.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'ops', decidedAt: new Date().toISOString() });
     expect(raised.status).toBe(202);
     const done = await until(() => call<StatusPayload>('GET', `${links.statusQueryGetUri}&showHistory=true`), (status) => status.json.runtimeStatus === 'Completed');
     expect(done.status).toBe(200);
@@ -177,7 +177,7 @@ describe('the durable management API over HTTP', () => {
     const status = await call<StatusPayload>('GET', started.json.statusQueryGetUri);
     expect(status.json).toMatchObject({ runtimeStatus: 'Terminated', output: 'operator stop' });
     expect((await call('POST', terminate)).status).toBe(410);
-    expect((await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'late' })).status).toBe(410);
+    expect((await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'late', decidedAt: new Date().toISOString() })).status).toBe(410);
   });
 
   it('lists instances, filtered by status', async () => {
@@ -236,7 +236,7 @@ describe("the SDK's own DurableClient against the host", () => {
     const id = await client.startNew(PLACE_ORDER_ORCHESTRATION, { instanceId: newId('sdk'), input: largeOrderInput('sdk-order') });
     const waiting = await until(() => client.getStatus(id), (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval');
     expect(waiting.runtimeStatus).toBe(df.OrchestrationRuntimeStatus.Running);
-    await client.raiseEvent(id, APPROVAL_EVENT, { approved: false, approver: 'sdk' });
+    await client.raiseEvent(id, APPROVAL_EVENT, { approved: false, approver: 'sdk', decidedAt: new Date().toISOString() });
     const done = await until(() => client.getStatus(id, { showHistory: true }), (status) => status.runtimeStatus === df.OrchestrationRuntimeStatus.Completed);
     expect((done.output as OrderView).status).toBe('Rejected');
     expect(done.history?.length).toBeGreaterThan(3);
@@ -306,6 +306,20 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
     const exchange = await rawExchange(base, `POST /api/orders HTTP/1.1\r\nHost: evil.example/<x>\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
     expect(exchange.response).toMatch(/^HTTP\/1\.1 202 /);
     expect(exchange.response).toContain(`"statusUrl":"${base}/api/orders/`);
+  });
+
+  it('answers CONNECT instead of dropping the connection', async () => {
+    const exchange = await rawExchange(base, `CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n`);
+    expect(exchange.response).toMatch(/^HTTP\/1\.1 405 /);
+    expect(exchange.response).toContain('"message":"CONNECT is not supported');
+  });
+
+  it('takes only application/json as JSON, and names a field with a control character', async () => {
+    const patch = await call('POST', `${base}/api/orders`, order(newId('patch')), { 'content-type': 'application/merge-patch+json' });
+    expect(patch.status).toBe(415);
+    const nul = await call<{ errors: { path: string }[] }>('POST', `${base}/api/orders`, { ...order(newId('nul')), customerId: 'ada\u0000' });
+    expect(nul.status).toBe(400);
+    expect(nul.json.errors.map((error) => error.path)).toEqual(['customerId']);
   });
 
   it('is still up and serving after all of that', async () => {

@@ -285,7 +285,7 @@ describe('time across restarts', () => {
     expect(second.clock.now()).toBeGreaterThanOrEqual(before);
   });
 
-  it('keeps the durable store for the same data, and empties it (saying so) for other data', async () => {
+  it('keeps the durable store for the same data, and moves it aside (naming it) for other data', async () => {
     const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog });
     first.store.put(record('survivor'));
     await first.store.close();
@@ -295,6 +295,10 @@ describe('time across restarts', () => {
     expect(other.emptied).toBe(true);
     expect(other.store.list()).toEqual([]);
     expect(warnings.join()).toContain('starting from an empty durable store');
+    // Not deleted: the old records are where the log says they are.
+    expect(other.setAside).toMatch(/durable\.set-aside-/);
+    expect(warnings.join()).toContain(other.setAside);
+    expect(new FileInstanceStore(join(other.setAside!, 'instances'), { fsync: false }).get('survivor')).toBeDefined();
   });
 });
 

@@ -4,7 +4,7 @@
  * shows attempts and retry waits, compensations, the approval deadline with approve / reject and
  * who decided, items and the tracking number, a dead letter and its repair with the retry action;
  * it reads at 390 px, works from the keyboard, pages and searches the list, scales its time
- * units, passes the page's ?code= on to its API calls, and runs under its own strict
+ * units, sends the page's #key= to its API calls in a header, and runs under its own strict
  * Content-Security-Policy without a single console error. Screenshots go to test-artifacts/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -271,15 +271,21 @@ it('pages the list: Older shows the next twenty, Newer goes back', async () => {
   await until(() => page.locator('#page').innerText(), (label) => label.startsWith('page 1'));
 });
 
-it('passes the ?code= it was opened with on to every API call', async () => {
-  const calls: string[] = [];
-  // Only this page's calls: a poll of the page before (opened without a code) may still be on its way out.
-  page.on('request', (request) => request.url().includes('/api/orders') && request.frame().url().includes('code=') && calls.push(request.url()));
-  await page.goto(`${host!.baseUrl}/api/timeline?code=the-function-key`);
-  await page.waitForSelector('#orders li');
-  await page.waitForSelector('[data-testid="timeline"][data-order-status]');
+it('sends the #key= it was opened with in a header of every API call, never in a URL', async () => {
+  const calls: { url: string; key?: string }[] = [];
+  // A page of its own: a poll of the page before (opened without a key) may still be on its way out.
+  const keyed = await browser!.newPage();
+  keyed.on('request', (request) => request.url().includes('/api/orders') && calls.push({ url: request.url(), key: request.headers()['x-functions-key'] }));
+  await keyed.goto(`${host!.baseUrl}/api/timeline#key=the-function-key`);
+  await keyed.waitForSelector('#orders li');
+  await keyed.waitForSelector('[data-testid="timeline"][data-order-status]');
   expect(calls.length).toBeGreaterThanOrEqual(2);
-  for (const url of calls) expect(new URL(url).searchParams.get('code')).toBe('the-function-key');
+  for (const call of calls) {
+    expect(call.key).toBe('the-function-key');
+    expect(call.url).not.toContain('the-function-key');
+  }
+  expect(keyed.url()).not.toContain('the-function-key');
+  await keyed.close();
 });
 
 it('ran without a console error or a Content-Security-Policy violation', () => {

@@ -15,6 +15,7 @@ import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/r
 import { orderRequest, type OrderRequest } from '../support/orders';
 import { faultPlan, unitHash, type FaultKind } from './fault-plan';
 import { checkInvariants, type Violation } from './invariants';
+import { asOperator } from '../support/principals';
 
 export interface CampaignReport {
   seed: number;
@@ -117,7 +118,9 @@ async function runToTheEnd(app: TestApp, seed: number, log: (line: string) => vo
       if (view?.status !== 'AwaitingApproval' || decided.has(instance.instanceId)) continue;
       decided.add(instance.instanceId);
       const roll = unitHash(seed, instance.instanceId, 'approval');
-      if (roll < 0.8) app.engine.raiseEvent(instance.instanceId, 'ApprovalDecision', { approved: roll < 0.65, approver: 'campaign' });
+      // Straight on the instance, as a script past the approval route would: the saga records it on the order.
+      const decidedAt = new Date(app.clock.now()).toISOString();
+      if (roll < 0.8) app.engine.raiseEvent(instance.instanceId, 'ApprovalDecision', { approved: roll < 0.65, approver: 'campaign', decidedAt });
     }
     if (round % 20 === 0) log(`  round ${round}: ${open.length} orders in flight`);
     await app.advanceTime(30_000);
@@ -148,7 +151,7 @@ async function repairAsAnOperator(app: TestApp, orderIds: readonly string[], log
   for (let round = 1; round <= 5 && open.length > 0; round += 1) {
     log(`operator round ${round}: retrying ${open.length} dead-lettered orders`);
     for (const orderId of open) {
-      const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+      const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator('campaign-operator') });
       if (response.status !== 202) throw new Error(`retry of ${orderId}: ${response.status} ${response.text}`);
     }
     await app.settle({ fastForward: true });

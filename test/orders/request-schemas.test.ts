@@ -65,12 +65,34 @@ describe('the place-order request schema', () => {
 
   it('accepts a JSON content type with parameters', async () => {
     expect((await parse(validOrder, 'application/json; charset=utf-8')).ok).toBe(true);
+    expect((await parse(validOrder, 'Application/JSON')).ok).toBe(true);
   });
 
-  it('requires a boolean decision and an approver for approvals', async () => {
-    const result = await readJsonBody(request('{"approved":"yes"}'), ApprovalRequest, MAX_BODY_BYTES);
-    const errors = !result.ok ? (result.response.jsonBody as { errors: { path: string }[] }).errors.map((error) => error.path) : [];
-    expect(errors).toEqual(['approved', 'approver']);
+  it('takes no other +json type for JSON: a JSON Patch or a merge patch means something else', async () => {
+    for (const type of ['application/json-patch+json', 'application/merge-patch+json', 'application/problem+json', 'application/jsonp', 'text/json']) {
+      expect(await parse(validOrder, type)).toMatchObject({ ok: false, response: { status: 415 } });
+    }
+  });
+
+  it('refuses bytes that are not UTF-8 instead of replacing them', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"customerId":"'), Buffer.from([0xc3, 0x28]), Buffer.from(`",${JSON.stringify(validOrder).slice(1)}`)]);
+    const raw = new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/orders', headers: { 'content-type': 'application/json' }, body: { bytes } });
+    expect(await readJsonBody(raw, PlaceOrderRequest, MAX_BODY_BYTES)).toMatchObject({ ok: false, response: { status: 400, jsonBody: { errors: [{ path: '(body)', message: 'body is not valid UTF-8' }] } } });
+  });
+
+  it('names each string field holding NUL, another control character or a lone surrogate', async () => {
+    const body = `{${JSON.stringify(validOrder).slice(1, -1).replace('"c-1"', '"c\\u0000-1"').replace('"Berlin"', '"Ber\\u001blin"').replace('"10115"', '"\\ud800"')},"items":[{"sku":"MOUSE\\udc00","quantity":1}]}`;
+    const result = await parse(body);
+    const paths = !result.ok ? (result.response.jsonBody as { errors: { path: string }[] }).errors.map((error) => error.path) : [];
+    expect(paths.sort()).toEqual(['customerId', 'items[0].sku', 'shippingAddress.city', 'shippingAddress.postalCode']);
+    // Tabs, line breaks and paired surrogates (an emoji) are text.
+    expect((await parse({ ...validOrder, shippingAddress: { ...validOrder.shippingAddress, line1: '1 Main St\t😀' } })).ok).toBe(true);
+  });
+
+  it('requires a boolean decision for approvals, and refuses an approver in the body', async () => {
+    const result = await readJsonBody(request('{"approved":"yes","approver":"mallory"}'), ApprovalRequest, MAX_BODY_BYTES);
+    const errors = !result.ok ? (result.response.jsonBody as { errors: { path: string; message: string }[] }).errors : [];
+    expect(errors).toEqual([expect.objectContaining({ path: 'approved' }), { path: 'approver', message: 'unknown field' }]);
   });
 });
 

@@ -10,6 +10,7 @@ import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { readOrder, updateOrder } from '../../src/services/orders/repository';
 import { gatewayTotals, readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
+import { asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
@@ -49,7 +50,7 @@ it('still sends one message when the activity runs again, even after dying betwe
 });
 
 it('lists dead letters for an operator', async () => {
-  const response = await app.http('GET', '/api/operations/dead-letters');
+  const response = await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() });
   expect(response.status).toBe(200);
   const body = response.json as { approximateCount: number; deadLetters: { orderId: string; failed: { name: string }[] }[] };
   expect(body.approximateCount).toBeGreaterThanOrEqual(1);
@@ -57,7 +58,7 @@ it('lists dead letters for an operator', async () => {
 });
 
 it('retries only the failed compensations; while the gateway still fails, the order stays CompensationFailed', async () => {
-  const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+  const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
   expect(response.status).toBe(202);
   expect(response.json).toMatchObject({ orderId, retrying: ['refundPayment'] });
   await app.settle({ fastForward: true });
@@ -74,7 +75,7 @@ it('once the cause is fixed, a retry refunds, makes the order Compensated and cl
   const entry = (await readLedgerEntry(`${orderId}:charge`))!;
   await writeLedgerEntry({ ...entry.value, token: 'tok_visa' }, entry.etag);
 
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`)).status).toBe(202);
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
   await app.settle({ fastForward: true });
   const view = (await app.http('GET', `/api/orders/${orderId}`)).json as { status: string; compensations: { name: string; status: string }[] };
   expect(view.status).toBe('Compensated');
@@ -89,8 +90,8 @@ it('once the cause is fixed, a retry refunds, makes the order Compensated and cl
 });
 
 it('answers 409 for an order that no longer needs a repair, and 404 for one without a dead letter', async () => {
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`)).status).toBe(409);
-  expect((await app.http('POST', '/api/operations/dead-letters/never-placed/retry')).status).toBe(404);
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(409);
+  expect((await app.http('POST', '/api/operations/dead-letters/never-placed/retry', { headers: asOperator() })).status).toBe(404);
 });
 
 it('tok_refund_recovers: the refund outlasts the saga’s retries, and the operator’s retry alone makes it Compensated', async () => {

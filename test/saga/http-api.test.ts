@@ -1,6 +1,7 @@
 /** Every response code of the HTTP API, through the registered functions and the durable client. */
 import { SEED_CATALOG } from '../../local/dependencies/seed-data';
 import { orderRequest, uniqueOrderId } from '../support/orders';
+import { asApprover, asCustomer, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
@@ -30,19 +31,17 @@ describe('POST /api/orders', () => {
     await app.settleOrder(orderId);
   });
 
-  it('starts one saga per order id: a second POST answers 409 with the status URL', async () => {
+  it('answers a repeat of the same order with the same answer, and another body under that id with 409', async () => {
     const orderId = uniqueOrderId('twice');
-    const first = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-    const second = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-    expect([first.status, second.status]).toEqual([202, 409]);
-    expect(second.json).toMatchObject({ orderId, statusUrl: (first.json as { statusUrl: string }).statusUrl });
-    await app.settleOrder(orderId);
-  });
-
-  it('starts exactly one saga when the same order is posted concurrently', async () => {
-    const orderId = uniqueOrderId('race');
-    const responses = await Promise.all(Array.from({ length: 6 }, () => app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })));
-    expect(responses.map((response) => response.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    const first = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }), headers: { 'x-correlation-id': 'first-try' } });
+    const repeat = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }), headers: { 'x-correlation-id': 'second-try' } });
+    expect([first.status, repeat.status]).toEqual([202, 202]);
+    // The first request's correlation id is the order's: the saga runs with it, so the repeat is told it.
+    expect(repeat.json).toEqual(first.json);
+    expect(repeat.headers.location).toBe(first.headers.location);
+    const other = await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId: 'someone-else' }) });
+    expect(other.status).toBe(409);
+    expect(other.json).toMatchObject({ orderId, statusUrl: (first.json as { statusUrl: string }).statusUrl });
     expect((await app.settleOrder(orderId)).status).toBe('Completed');
   });
 
@@ -90,25 +89,41 @@ describe('POST /api/orders/{orderId}/approval', () => {
     const orderId = uniqueOrderId('approve');
     await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
     await app.waitForOrderStatus(orderId, 'AwaitingApproval');
-    const approved = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true, approver: 'grace' } });
+    const approved = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover('grace') });
     expect(approved.status).toBe(202);
+    expect(approved.json).toMatchObject({ orderId, approved: true, approver: 'grace' });
     expect((await app.settleOrder(orderId)).status).toBe('Completed');
-    const late = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: false, approver: 'grace' } });
+    const late = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: false }, headers: asApprover('grace') });
     expect(late.status).toBe(409);
+    expect(late.json).toMatchObject({ decision: { approved: true, approver: 'grace' } });
   });
 
   it('answers 409 for an order that never needed approval', async () => {
     const orderId = uniqueOrderId('small');
     await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
     await app.settleOrder(orderId);
-    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true, approver: 'grace' } })).status).toBe(409);
+    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover() })).status).toBe(409);
   });
 
-  it('answers 404 for an unknown order and 400 for a bad decision', async () => {
-    expect((await app.http('POST', '/api/orders/nobody/approval', { body: { approved: true, approver: 'grace' } })).status).toBe(404);
-    const bad = await app.http('POST', '/api/orders/nobody/approval', { body: { approved: 'yes' } });
+  it('answers 404 for an unknown order and 400 for a bad decision, or one that names its approver', async () => {
+    expect((await app.http('POST', '/api/orders/nobody/approval', { body: { approved: true }, headers: asApprover() })).status).toBe(404);
+    const bad = await app.http('POST', '/api/orders/nobody/approval', { body: { approved: 'yes', approver: 'mallory' }, headers: asApprover() });
     expect(bad.status).toBe(400);
     expect((bad.json as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['approved', 'approver']);
+  });
+
+  it('answers 401 without a client principal and 403 without the approver role', async () => {
+    const orderId = uniqueOrderId('who');
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+    await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true } })).status).toBe(401);
+    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: { 'x-ms-client-principal': 'not base64 json' } })).status).toBe(401);
+    const customer = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asCustomer() });
+    expect(customer.status).toBe(403);
+    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asOperator() })).status).toBe(403);
+    expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'AwaitingApproval' });
+    expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: false }, headers: asApprover() })).status).toBe(202);
+    expect((await app.settleOrder(orderId)).status).toBe('Rejected');
   });
 });
 

@@ -172,11 +172,18 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   expect(await script.complete('validateOrder', facts.validated).episode()).toEqual([progress('AwaitingApproval')]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
   // The deadline is orchestration time (the episode's OrchestratorStarted) plus the policy's 24 h, never the wall clock.
-  expect(new Date(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!).toISOString()).toBe('2026-01-02T00:00:02.000Z');
-  // Each progress write goes out with the step it announces, not before it.
-  expect(await script.raise('ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([call('chargePayment'), progress('Paying')]);
-  expect(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)?.isCanceled).toBe(true);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
+  // It is fixed when the order starts waiting (the validation's episode), and shown with AwaitingApproval.
+  expect(new Date(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!).toISOString()).toBe('2026-01-02T00:00:01.000Z');
+  // A malformed decision is no decision: the saga waits on, until the same deadline (a new timer: no task is yielded twice).
+  expect(await script.raise('ApprovalDecision', { approved: true, approver: '' }).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
+  const timers = script.result.actions.filter((action) => action.actionType === ActionType.CreateTimer);
+  expect(timers.map((timer) => new Date(timer.fireAt!).toISOString())).toEqual(['2026-01-02T00:00:01.000Z', '2026-01-02T00:00:01.000Z']);
+  const decision = { approved: true, approver: 'grace', decidedAt: '2026-01-01T01:00:00.000Z' };
+  expect(await script.raise('ApprovalDecision', decision).episode()).toEqual([call('settleApproval')]);
+  expect(script.result.actions.filter((action) => action.actionType === ActionType.CreateTimer).every((timer) => timer.isCanceled)).toBe(true);
+  expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toEqual({ ...ids, proposed: decision, deadline: '2026-01-02T00:00:01.000Z' });
+  expect(await script.complete('settleApproval', decision).episode()).toEqual([progress('Paying')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
 
   // A transient failure schedules nothing: the host waits out the backoff and tries again.
   expect(await script.fail('chargePayment', 'gateway timeout').episode()).toEqual([]);
@@ -207,10 +214,23 @@ test('the approval timer firing first rejects the order and schedules no payment
   await script.episode();
   await script.complete('validateOrder', facts.validated).episode();
   await script.complete('recordOrderProgress', facts.progress).episode();
-  expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([progress('Rejected')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
-  await script.complete('publishOrderOutcome', facts.published).episode();
-  expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
+  expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([call('settleApproval')]);
+  expect(await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode()).toEqual([progress('Rejected')]);
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout', approval: { decision: { timedOut: true } } });
+});
+
+test('a decision the order document took before the timer fired stands over the timeout', async () => {
+  const script = new Script();
+  await script.episode();
+  await script.complete('validateOrder', facts.validated).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.advance(24 * 3600_000).fireTimer().episode();
+  const recorded = { approved: true, approver: 'grace', decidedAt: '2026-01-01T23:59:59.000Z' };
+  expect(await script.complete('settleApproval', recorded).episode()).toEqual([progress('Paying')]);
+  expect(script.result.actions.find((action) => action.functionName === 'recordOrderProgress' && (action.input as { view: OrderView }).view.status === 'Paying')?.input).toMatchObject({
+    view: { approval: { decision: recorded }, steps: [{ name: 'validate' }, { name: 'approval', status: 'succeeded', detail: 'approved by grace' }] },
+  });
 });
 
 test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
@@ -226,9 +246,9 @@ test('a critical branch that fails first still waits for the others, then undoes
     expect(await script.fireRetryTimer('reserveStock', { attemptsLeft: attempt < 4 }).episode()).toEqual([]);
   }
   expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
-  // The faulted reservation may have held some lines before failing: its release runs first.
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('releaseStock')]);
+  // The order says Compensating while it undoes; the faulted reservation may have held some lines: its release runs first.
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Compensating')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('releaseStock')]);
   expect(await script.complete('releaseStock', facts.releasedNothing).episode()).toEqual([call('retractOrderFact')]);
   expect(await script.complete('retractOrderFact', facts.retracted).episode()).toEqual([call('sendCancellation')]);
   expect(await script.complete('sendCancellation', facts.cancelled).episode()).toEqual([call('refundPayment')]);
@@ -255,7 +275,8 @@ test('out of stock is a business outcome: no retry, and the stock itself is not 
   await script.complete('recordOrderProgress', facts.progress).episode();
   expect(await script.complete('reserveStock', facts.unavailable).episode()).toEqual([]);
   await script.complete('sendConfirmation', facts.confirmed).episode();
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('retractOrderFact')]);
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Compensating')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('retractOrderFact')]);
   await script.complete('retractOrderFact', facts.retracted).episode();
   await script.complete('sendCancellation', facts.cancelled).episode();
   expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);

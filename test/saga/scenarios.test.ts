@@ -10,6 +10,7 @@ import { gatewayTotals } from '../../src/services/payments/repository';
 import { readOrder } from '../../src/services/orders/repository';
 import { readShipment } from '../../src/services/shipping/repository';
 import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';
+import { asApprover } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 jest.setTimeout(120_000);
@@ -116,7 +117,7 @@ describe.each(scenarios)('%s', (_title, overrides, expected) => {
     expect(placed.status).toBe(202);
     if (expected.approve !== undefined) {
       await app.waitForOrderStatus(orderId, 'AwaitingApproval');
-      const decided = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: expected.approve, approver: 'grace' } });
+      const decided = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: expected.approve }, headers: asApprover('grace') });
       expect(decided.status).toBe(202);
     }
     view = await app.settleOrder(orderId);

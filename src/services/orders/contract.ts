@@ -7,6 +7,7 @@ export const OrdersActivities = {
   deadLetter: 'deadLetterOrder',
   recordRepair: 'recordRepairOutcome',
   publishOutcome: 'publishOrderOutcome',
+  settleApproval: 'settleApproval',
 } as const;
 
 /** Retries the failed compensations of a dead-lettered order, on an operator's request. */

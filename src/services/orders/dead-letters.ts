@@ -6,6 +6,7 @@
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import type { CompensationName } from './order-view';
+import { isUnavailable } from '../../libs/cosmos';
 import { updateOrder } from './repository';
 
 /** Enough to run a failed compensation again: which activity, with which input. */
@@ -42,24 +43,33 @@ export async function ensureDeadLetterQueue(): Promise<void> {
   await deadLetters().createIfNotExists();
 }
 
+/**
+ * Sends the order's dead letter unless it was sent already. The order document records the claim
+ * before the send and the message id after it; the queue is looked at before every send, so a
+ * letter sent by an earlier run that died before recording it is found there. When the order
+ * document cannot be reached, the letter does not wait for it: a letter that cannot be sent
+ * means no person will ever look at the order. The queue is then the only record, and the look
+ * at it is what keeps the letter to one.
+ */
 export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageId: string; repeated: boolean }> {
-  let claimedBefore = false;
-  const claimed = await updateOrder(letter.orderId, (order) => {
-    if (order.deadLetter) {
-      claimedBefore = true;
-      return undefined;
-    }
-    return { ...order, deadLetter: { state: 'claimed', letter } };
-  });
-  const record = claimed.deadLetter!;
-  if (record.messageId) return { messageId: record.messageId, repeated: true };
+  let record: DeadLetterRecord | undefined;
+  try {
+    const claimed = await updateOrder(letter.orderId, (order) => (order.deadLetter ? undefined : { ...order, deadLetter: { state: 'claimed', letter } }));
+    record = claimed.deadLetter!;
+    if (record.messageId) return { messageId: record.messageId, repeated: true };
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+  }
 
-  // A claim without a message id: an earlier run may have sent and then died before recording it.
-  const earlier = claimedBefore ? await findMessage(letter.orderId) : undefined;
-  const messageId = earlier?.messageId ?? (await deadLetters().sendMessage(encodeMessage(record.letter))).messageId;
-  await updateOrder(letter.orderId, (order) =>
-    order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...order.deadLetter!, state: 'sent', messageId } },
-  );
+  const earlier = await findMessage(letter.orderId);
+  const messageId = earlier?.messageId ?? (await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter))).messageId;
+  try {
+    await updateOrder(letter.orderId, (order) =>
+      order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
+    );
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+  }
   return { messageId, repeated: Boolean(earlier) };
 }
 

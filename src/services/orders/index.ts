@@ -1,6 +1,7 @@
 import './place-order.orchestrator';
 import './validate-order';
 import './record-order-progress';
+import './settle-approval';
 import './dead-letter-order';
 import './publish-order-outcome';
 import './repair-order.orchestrator';
@@ -11,5 +12,6 @@ import './http/order-timeline.http';
 import './http/decide-approval.http';
 import './http/get-catalog.http';
 import './http/dead-letters.http';
+import './http/terminate-order.http';
 import './http/list-orders.http';
 import './http/timeline-page.http';

@@ -10,6 +10,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import * as z from 'zod';
 import {
   AddressRejected,
   CancellationNotNeeded,
@@ -38,7 +39,7 @@ import { NotificationsActivities } from '../notifications/contract';
 import { PaymentsActivities } from '../payments/contract';
 import { ShippingActivities } from '../shipping/contract';
 import { APPROVAL_EVENT, OrdersActivities, PLACE_ORDER_ORCHESTRATION } from './contract';
-import type { ApprovalDecision, CompensationName, OrderView, PlaceOrderInput } from './order-view';
+import { isTimeout, type ApprovalDecision, type CompensationName, type OrderView, type PlaceOrderInput, type StandingDecision } from './order-view';
 import { RetryPolicies as retry } from './retry-policies';
 import { type Compensation, type Durable, OrderSaga } from './saga';
 
@@ -56,12 +57,21 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     const { lines, total, currency } = validation;
     saga.priced(total);
 
-    // 2. A large order waits for a person, but not forever.
+    // 2. A large order waits for a person, but not forever. The order document decides which
+    //    decision stands (the first one recorded, or the timeout), so the saga and the document agree.
     if (total >= policy.approvalThreshold) {
-      yield* saga.moveTo('AwaitingApproval');
-      const decision = yield* saga.awaitDecision<ApprovalDecision>('approval', APPROVAL_EVENT, policy.approvalTimeoutMs);
-      if (decision === 'timedOut') saga.reject('approval', 'no approval decision before the timeout');
-      if (decision.approved !== true) saga.reject('approval', `rejected by ${decision.approver}`);
+      const waited = yield* saga.awaitDecision('approval', APPROVAL_EVENT, policy.approvalTimeoutMs, wellFormedDecision);
+      const proposed: StandingDecision = 'decision' in waited ? waited.decision : { timedOut: true, decidedAt: waited.deadline };
+      let decision = proposed;
+      try {
+        decision = (yield saga.call(OrdersActivities.settleApproval, retry.progress, { ...ids, proposed, deadline: saga.view.approval?.deadline })) as StandingDecision;
+      } catch (error) {
+        // The document cannot be reached: the saga's own view is all there is to go on.
+        saga.warn('approval', `decision not recorded on the order: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
+      saga.decided('approval', decision);
+      if (isTimeout(decision)) saga.reject('approval', 'no approval decision before the timeout');
+      if (!decision.approved) saga.reject('approval', `rejected by ${decision.approver}`);
     }
 
     // 3. Take the money.
@@ -110,23 +120,48 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
   return saga.view;
 }
 
+const ApprovalDecisionEvent = z.strictObject({
+  approved: z.boolean(),
+  approver: z.string().trim().min(1).max(256),
+  decidedAt: z.iso.datetime({ offset: true }),
+});
+
+/** Only a decision with a boolean, a named approver and a time counts; anything else is no decision. */
+function wellFormedDecision(event: unknown): ApprovalDecision | undefined {
+  const parsed = ApprovalDecisionEvent.safeParse(event);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Which activity undoes each step, with which input. Also what an operator's terminate hands to
+ * the dead-letter queue for a step the saga can no longer undo itself.
+ */
+export function undoCommands(order: OrderPlaced): Record<CompensationName, { activity: string; input: unknown }> {
+  const ids = { orderId: order.orderId, correlationId: order.correlationId };
+  return {
+    refundPayment: { activity: PaymentsActivities.refund, input: ids },
+    releaseStock: { activity: InventoryActivities.release, input: { ...ids, lines: order.items } },
+    sendCancellation: { activity: NotificationsActivities.sendCancellation, input: { ...ids, customerEmail: order.customerEmail, reason: 'order cancelled' } },
+    retractAnalytics: { activity: AnalyticsActivities.retract, input: ids },
+    cancelShipment: { activity: ShippingActivities.cancel, input: ids },
+  };
+}
+
 /** How to undo each step; each answer says whether there was anything to undo. */
 function compensationsFor(saga: OrderSaga, order: OrderPlaced): Record<CompensationName, Compensation> {
-  const ids = { orderId: order.orderId, correlationId: order.correlationId };
-  const compensation = (name: CompensationName, activity: string, input: unknown, undid: (result: never) => boolean): Compensation => ({
+  const commands = undoCommands(order);
+  const compensation = (name: CompensationName, undid: (result: never) => boolean): Compensation => ({
     name,
-    activity,
-    input,
-    start: () => saga.call(activity, retry.compensation, input),
+    ...commands[name],
+    start: () => saga.call(commands[name].activity, retry.compensation, commands[name].input),
     undid: undid as (result: unknown) => boolean,
   });
   return {
-    refundPayment: compensation('refundPayment', PaymentsActivities.refund, ids, (result: PaymentRefunded | RefundNotNeeded) => isFact(PaymentRefunded, result)),
-    releaseStock: compensation('releaseStock', InventoryActivities.release, { ...ids, lines: order.items }, (result: StockReleased) => result.released.length > 0),
-    sendCancellation: compensation('sendCancellation', NotificationsActivities.sendCancellation, { ...ids, customerEmail: order.customerEmail, reason: 'order cancelled' },
-      (result: CancellationSent | CancellationNotNeeded) => isFact(CancellationSent, result)),
-    retractAnalytics: compensation('retractAnalytics', AnalyticsActivities.retract, ids, (result: OrderRetracted) => result.wasRecorded),
-    cancelShipment: compensation('cancelShipment', ShippingActivities.cancel, ids, (result: ShipmentCancelled) => result.wasCreated),
+    refundPayment: compensation('refundPayment', (result: PaymentRefunded | RefundNotNeeded) => isFact(PaymentRefunded, result)),
+    releaseStock: compensation('releaseStock', (result: StockReleased) => result.released.length > 0),
+    sendCancellation: compensation('sendCancellation', (result: CancellationSent | CancellationNotNeeded) => isFact(CancellationSent, result)),
+    retractAnalytics: compensation('retractAnalytics', (result: OrderRetracted) => result.wasRecorded),
+    cancelShipment: compensation('cancelShipment', (result: ShipmentCancelled) => result.wasCreated),
   };
 }
 

@@ -22,13 +22,13 @@ export async function recordRepairOutcome(input: unknown, context: InvocationCon
   const command = parseCommand(RecordRepair, input);
   const outcomes = new Map(command.outcomes.map((outcome) => [outcome.name, outcome as CompensationEntry]));
   const order = await updateOrder(command.orderId, (stored) => {
-    if (stored.status !== 'CompensationFailed') return undefined;
+    if (stored.status !== 'CompensationFailed' && stored.status !== 'Terminated') return undefined;
     const compensations = stored.compensations.map((entry) => (entry.status === 'failed' ? (outcomes.get(entry.name) ?? entry) : entry));
     const repaired = compensations.every((entry) => entry.status !== 'failed');
     return {
       ...stored,
       compensations,
-      status: repaired ? 'Compensated' : 'CompensationFailed',
+      status: repaired ? 'Compensated' : stored.status,
       reason: repaired ? `${stored.reason ?? ''}; repaired by an operator`.replace(/^; /, '') : stored.reason,
       revision: stored.revision + 1,
       updatedAt: new Date().toISOString(),

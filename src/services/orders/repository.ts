@@ -5,7 +5,7 @@
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import type { DeadLetterRecord } from './dead-letters';
-import { isFinal, type OrderStatus, type OrderView } from './order-view';
+import { isFinal, type ApprovalDecision, type OrderStatus, type OrderView, type PlaceOrderInput, type StandingDecision } from './order-view';
 
 export const ordersData = contextDatabase('orders', { orders: '/orderId', catalog: '/sku' });
 
@@ -27,6 +27,16 @@ export interface OrderDocument extends OrderView {
   updatedAt: string;
   /** Set when compensations failed for good and the order went to the dead-letter queue. */
   deadLetter?: DeadLetterRecord;
+  /** What the order was placed as: the document, not the durable instance, is the order's identity. */
+  intake?: Intake;
+}
+
+export interface Intake {
+  /** SHA-256 of the request as parsed: a repeat of the same body is a retry, another body a conflict. */
+  bodyHash: string;
+  acceptedAt: string;
+  /** The saga's input, kept so that a retry can start the saga a crash kept from starting. */
+  input: PlaceOrderInput;
 }
 
 /**
@@ -34,8 +44,61 @@ export interface OrderDocument extends OrderView {
  * compensations of a CompensationFailed order makes it Compensated.
  */
 export function canMove(from: OrderStatus, to: OrderStatus): boolean {
-  return !isFinal(from) || (from === 'CompensationFailed' && to === 'Compensated');
+  return !isFinal(from) || ((from === 'CompensationFailed' || from === 'Terminated') && to === 'Compensated');
 }
+
+/**
+ * Creates the order document, status Accepted, with a create that fails on an existing id: of
+ * any number of concurrent requests for one order id exactly one creates it. Returns whether
+ * this call did, and the document as it stands.
+ */
+export async function createOrder(input: PlaceOrderInput, bodyHash: string, now: Date): Promise<{ created: boolean; order: OrderDocument }> {
+  const { orderId, correlationId, currency } = input.order;
+  const document: OrderDocument = {
+    id: orderId,
+    orderId,
+    correlationId,
+    status: 'Accepted',
+    total: null,
+    currency,
+    steps: [],
+    compensations: [],
+    warnings: [],
+    revision: 0,
+    updatedAt: now.toISOString(),
+    intake: { bodyHash, acceptedAt: now.toISOString(), input },
+  };
+  try {
+    await ordersData.container('orders').items.create(document);
+    return { created: true, order: document };
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+  }
+  const stored = await readOrder(orderId);
+  // Created and deleted in between: nothing in this app deletes orders, so this is a fault.
+  if (!stored) throw new Error(`order ${orderId}: create conflicted but no document was found`);
+  return { created: false, order: stored };
+}
+
+/**
+ * Records the decision on an approval, first write wins (ETag-guarded). Returns the decision that
+ * stands afterwards: `proposed` when it was first, the earlier one otherwise. Only an order that
+ * is waiting for approval takes a decision; `undefined` when there is no such order.
+ */
+export async function recordDecision(orderId: string, proposed: StandingDecision, deadline: string): Promise<{ standing: StandingDecision; recorded: boolean } | undefined> {
+  let recorded = false;
+  const stored = await optimisticUpdate<OrderDocument>(ordersData.container('orders'), orderId, orderId, (current) => {
+    recorded = false;
+    if (!current || current.approval?.decision) return undefined;
+    recorded = true;
+    return { ...current, approval: { deadline: current.approval?.deadline ?? deadline, decision: proposed }, updatedAt: new Date().toISOString() };
+  });
+  if (!stored) return undefined;
+  return { standing: stored.approval?.decision ?? proposed, recorded };
+}
+
+export const sameDecision = (a: StandingDecision, b: ApprovalDecision): boolean =>
+  !('timedOut' in a) && a.approved === b.approved && a.approver === b.approver;
 
 /**
  * The catalog, or the given skus of it. Given skus are point reads (one request and 1 RU each, in
@@ -90,7 +153,17 @@ export async function saveOrderProgress(revision: number, view: OrderView, now: 
       return undefined;
     }
     outcome = 'written';
-    return { ...view, id: view.orderId, revision, updatedAt: now.toISOString(), ...(stored?.deadLetter ? { deadLetter: stored.deadLetter } : {}) };
+    // What the app, not the saga, keeps on the document: how it was placed, the decision, the dead letter.
+    const { intake, deadLetter, approval } = stored ?? {};
+    return {
+      ...view,
+      id: view.orderId,
+      revision,
+      updatedAt: now.toISOString(),
+      ...(intake ? { intake } : {}),
+      ...(deadLetter ? { deadLetter } : {}),
+      ...(approval?.decision ? { approval: { ...view.approval, ...approval } } : {}),
+    };
   });
   return outcome;
 }

@@ -9,7 +9,7 @@ import type * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { OrdersActivities } from './contract';
 import type { DeadLetter, FailedCompensation } from './dead-letters';
-import type { CompensationEntry, CompensationName, FinalStatus, OrderStatus, OrderView, StepEntry, StepName } from './order-view';
+import { isTimeout, type CompensationEntry, type CompensationName, type FinalStatus, type OrderStatus, type OrderView, type StandingDecision, type StepEntry, type StepName } from './order-view';
 import { RetryPolicies } from './retry-policies';
 
 /** What a generator step yields to the durable runtime and gets back. */
@@ -97,6 +97,9 @@ export class OrderSaga {
   /** Records how to undo a step that did (or may have done) its work, should a later step fail. */
   onUndo(compensation: Compensation): void {
     this.compensations.push(compensation);
+    // Published, so that an operator who terminates the saga knows what it leaves to undo.
+    this.view.undoable = this.compensations.map((entry) => entry.name);
+    this.publish();
   }
 
   /** A non-critical step failed: the order goes on, and the failure stays visible on it. */
@@ -132,21 +135,42 @@ export class OrderSaga {
     }) as { [K in keyof T]: Outcome<T[K]> };
   }
 
-  /** Waits for a person's decision, raced against a durable timer. */
-  *awaitDecision<D>(name: StepName, eventName: string, timeoutMs: number): Durable<D | 'timedOut'> {
+  /**
+   * Waits for a person's decision, raced against a durable timer: the order shows AwaitingApproval
+   * and its deadline. Only an event `accept` makes sense of is a decision; anything else raised
+   * on the instance (a malformed or empty body, through the management API) is no decision, and
+   * the wait goes on until the same deadline.
+   */
+  *awaitDecision<D>(name: StepName, eventName: string, timeoutMs: number, accept: (event: unknown) => D | undefined): Durable<{ decision: D } | { timedOut: true; deadline: string }> {
+    const deadline = new Date(this.context.df.currentUtcDateTime.getTime() + timeoutMs);
+    this.view.approval = { deadline: deadline.toISOString() };
+    yield* this.moveTo('AwaitingApproval');
     // A person is about to wait: the order document must say so first.
     yield* this.settleAll([]);
-    const entry = this.begin(name);
-    const deadline = new Date(this.context.df.currentUtcDateTime.getTime() + timeoutMs);
-    const timeout = this.context.df.createTimer(deadline);
-    const decision = this.context.df.waitForExternalEvent(eventName);
-    const winner = yield this.context.df.Task.any([decision, timeout]);
-    if (winner === decision) {
-      timeout.cancel();
-      this.mark(entry, 'succeeded');
-      return decision.result as D;
+    this.begin(name);
+    // A fresh timer (same deadline) for each wait: a task yielded again in a second Task.any is
+    // scheduled again by the SDK (azure-functions-durable-js#574), so no task is reused.
+    const timers: df.TimerTask[] = [];
+    for (;;) {
+      const timeout = this.context.df.createTimer(deadline);
+      timers.push(timeout);
+      const event = this.context.df.waitForExternalEvent(eventName);
+      const winner = yield this.context.df.Task.any([event, timeout]);
+      if (winner !== event) return { timedOut: true, deadline: deadline.toISOString() };
+      const decision = accept(event.result);
+      if (decision !== undefined) {
+        for (const timer of timers) timer.cancel();
+        return { decision };
+      }
     }
-    return 'timedOut';
+  }
+
+  /** Records the decision that stands on the order (and marks its step) once the order document agreed to it. */
+  decided(name: StepName, decision: StandingDecision): void {
+    this.view.approval = { deadline: this.view.approval?.deadline ?? decision.decidedAt, decision };
+    const entry = this.lastEntry(name);
+    if (entry && !isTimeout(decision) && decision.approved) this.mark(entry, 'succeeded', `approved by ${decision.approver}`);
+    else this.publish();
   }
 
   /**
@@ -186,6 +210,8 @@ export class OrderSaga {
   *abort(failure: unknown): Durable<OrderView> {
     this.view.reason = firstLine(failure);
     const failed: FailedCompensation[] = [];
+    // While it undoes, the order says so, not the step that failed.
+    if (this.compensations.length > 0) yield* this.moveTo('Compensating');
     for (const compensation of [...this.compensations].reverse()) {
       const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now(), startedAt: this.now() };
       this.view.compensations.push(entry);

@@ -1,12 +1,13 @@
 /**
- * The operator's door to the dead-letter queue, protected by a function key:
+ * The operator's door to the dead-letter queue (role Orders.Operator; see libs/client-principal.ts):
  *   GET  /api/operations/dead-letters                   the orders waiting for a person
  *   POST /api/operations/dead-letters/{orderId}/retry   run that order's failed compensations again
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
-import { json, originOf } from '../../../libs/http';
+import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
+import { answering, json, originOf } from '../../../libs/http';
 import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
 import { listDeadLetters } from '../dead-letters';
 import type { RepairInput } from '../repair-order.orchestrator';
@@ -14,7 +15,9 @@ import { readOrder } from '../repository';
 import { findInstance } from './instance';
 import { ORDER_ID } from './request-schemas';
 
-export async function listDeadLettersHttp(): Promise<HttpResponseInit> {
+export async function listDeadLettersHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = authorize(request, Roles.operator);
+  if (!caller.ok) return caller.response;
   const { approximateCount, deadLetters } = await listDeadLetters();
   // A message whose order a repair already resolved may linger on the queue; the order says so.
   const open = [];
@@ -33,9 +36,11 @@ export async function listDeadLettersHttp(): Promise<HttpResponseInit> {
 
 export async function retryDeadLetterHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
+  const caller = authorize(request, Roles.operator);
+  if (!caller.ok) return caller.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order?.deadLetter) return json(404, { orderId, message: 'no dead letter for this order' });
-  if (order.status !== 'CompensationFailed') return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
+  if (order.status !== 'CompensationFailed' && order.status !== 'Terminated') return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
 
   const client = df.getClient(context);
   const instanceId = repairInstanceId(orderId);
@@ -56,12 +61,17 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   return json(202, { orderId, repairInstanceId: instanceId, retrying: input.failed.map((entry) => entry.name), statusUrl }, { location: statusUrl });
 }
 
-app.http('listDeadLettersHttp', { route: 'operations/dead-letters', methods: ['GET'], authLevel: 'function', handler: listDeadLettersHttp });
+app.http('listDeadLettersHttp', {
+  route: 'operations/dead-letters',
+  methods: ['GET'],
+  authLevel: personRouteAuthLevel(),
+  handler: answering<[HttpRequest, InvocationContext]>(listDeadLettersHttp),
+});
 
 app.http('retryDeadLetterHttp', {
   route: 'operations/dead-letters/{orderId}/retry',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: personRouteAuthLevel(),
   extraInputs: [df.input.durableClient()],
-  handler: retryDeadLetterHttp,
+  handler: answering(retryDeadLetterHttp),
 });

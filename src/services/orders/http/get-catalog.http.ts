@@ -3,9 +3,9 @@
  * Names and prices are the orders context's; stock is the inventory context's, asked through its
  * query module (never its database).
  */
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { Currency } from '../../../libs/events';
-import { json } from '../../../libs/http';
+import { answering, json } from '../../../libs/http';
 import { availableStock } from '../../inventory/queries';
 import { readCatalog } from '../repository';
 
@@ -20,4 +20,4 @@ export async function getCatalogHttp(request: HttpRequest): Promise<HttpResponse
   );
 }
 
-app.http('getCatalogHttp', { route: 'catalog', methods: ['GET'], authLevel: 'function', handler: getCatalogHttp });
+app.http('getCatalogHttp', { route: 'catalog', methods: ['GET'], authLevel: 'function', handler: answering<[HttpRequest, InvocationContext]>(getCatalogHttp) });

@@ -1,10 +1,17 @@
-/** GET /api/orders/{orderId}: the order's status, step log, compensations and warnings. */
+/**
+ * GET /api/orders/{orderId}: the order's status, step log, compensations and warnings.
+ *
+ * Two sources: the saga's custom status (live while it runs) and the order document (written at
+ * every status change, the only source once the instance is purged, and ahead of the saga after
+ * an operator's repair or terminate). Either one down, the other answers; both down, a 503.
+ */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { json } from '../../../libs/http';
+import { isUnavailable } from '../../../libs/cosmos';
+import { answering, json, unavailable } from '../../../libs/http';
 import type { OrderStatus, OrderView, PlaceOrderInput } from '../order-view';
 import { isFinal } from '../order-view';
-import { readOrder } from '../repository';
+import { readOrder, type OrderDocument } from '../repository';
 import { findInstance } from './instance';
 import { ORDER_ID } from './request-schemas';
 
@@ -13,15 +20,24 @@ const notFound = (orderId: string) => json(404, { orderId, message: 'no such ord
 export async function getOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
-  const instance = await findInstance(df.getClient(context), orderId);
-  // The saga's custom status is the live view. The order document outlives a purged instance, and
-  // is ahead of the saga once an operator repaired a CompensationFailed order.
-  let view: OrderView | undefined = instance ? liveView(instance) : await readOrder(orderId);
-  if (view?.status === 'CompensationFailed' && instance) view = (await readOrder(orderId)) ?? view;
+  const [instance, document] = await Promise.all([settled(findInstance(df.getClient(context), orderId)), settled(readOrder(orderId))]);
+  const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  // Without the saga's view, only the document can tell whether the order exists.
+  if (!live && 'error' in document) {
+    if (isUnavailable(document.error)) return unavailable('the order cannot be read right now: retry later');
+    throw document.error;
+  }
+  if ('error' in instance && 'error' in document) throw instance.error;
+  const stored = 'value' in document ? document.value : undefined;
+  const view = pick(live, stored);
   if (!view) return notFound(orderId);
-  const { status, total, currency, steps, compensations, warnings, reason } = view;
+  const { status, total, currency, steps, compensations, warnings, reason, approval } = view;
   const retryAfter = retryAfterSeconds(status);
-  return json(200, { orderId, status, total, currency, steps, compensations, warnings, ...(reason ? { reason } : {}) }, retryAfter ? { 'retry-after': String(retryAfter) } : {});
+  return json(
+    200,
+    { orderId, status, total, currency, steps, compensations, warnings, ...(reason ? { reason } : {}), ...(approval ? { approval } : {}) },
+    retryAfter ? { 'retry-after': String(retryAfter) } : {},
+  );
 }
 
 /**
@@ -31,6 +47,25 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
 export function retryAfterSeconds(status: OrderStatus): number | undefined {
   if (isFinal(status)) return undefined;
   return status === 'AwaitingApproval' ? 5 : 1;
+}
+
+/**
+ * The document wins when it holds a final status the saga cannot know of (an operator's repair
+ * or terminate) or when there is no saga to ask; otherwise the saga's live view does.
+ */
+function pick(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
+  if (!live) return stored;
+  if (!stored) return live;
+  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed')) return stored;
+  return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
+}
+
+async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    return { error };
+  }
 }
 
 function liveView(instance: df.DurableOrchestrationStatus): OrderView {
@@ -45,8 +80,12 @@ function liveView(instance: df.DurableOrchestrationStatus): OrderView {
     compensations: [],
     warnings: [],
   };
-  const stopped = instance.runtimeStatus === df.OrchestrationRuntimeStatus.Failed || instance.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated;
-  if (stopped && !isFinal(view.status)) return { ...view, status: 'Failed', reason: `the saga ${instance.runtimeStatus.toLowerCase()} unexpectedly` };
+  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated && !isFinal(view.status)) {
+    return { ...view, status: 'Terminated', reason: 'the saga was terminated' };
+  }
+  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Failed && !isFinal(view.status)) {
+    return { ...view, status: 'Failed', reason: 'the saga failed unexpectedly' };
+  }
   return view;
 }
 
@@ -55,5 +94,5 @@ app.http('getOrderHttp', {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: getOrderHttp,
+  handler: answering(getOrderHttp),
 });

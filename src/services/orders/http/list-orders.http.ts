@@ -3,8 +3,8 @@
  * first, a page at a time (the timeline page's list). `q` matches part of an order id, or a
  * status. Answers `{ orders, next }`: `next` is the `before` of the following page, or null.
  */
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { json } from '../../../libs/http';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { answering, json } from '../../../libs/http';
 import { listRecentOrders } from '../repository';
 
 export const DEFAULT_ORDER_LIST_LIMIT = 20;
@@ -28,4 +28,4 @@ export async function listOrdersHttp(request: HttpRequest): Promise<HttpResponse
   return json(200, { orders, next: found.length > limit ? orders.at(-1)!.updatedAt : null });
 }
 
-app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: listOrdersHttp });
+app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: answering<[HttpRequest, InvocationContext]>(listOrdersHttp) });

@@ -47,7 +47,12 @@ export const PlaceOrderRequest = z.strictObject({
 });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
+/** The approver is the caller's client principal, never a field a body could set. */
 export const ApprovalRequest = z.strictObject({
   approved: z.boolean(),
-  approver: text(100),
+});
+
+/** An operator's reason for terminating an order's saga. */
+export const TerminateRequest = z.strictObject({
+  reason: text(500),
 });

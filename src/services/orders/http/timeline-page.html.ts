@@ -86,12 +86,18 @@ button, input { font: inherit; }
 export const TIMELINE_SCRIPT = `
 (() => {
   'use strict';
-  const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed'];
+  const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'];
   const STATUSES = ['succeeded', 'running', 'failed', 'warning', 'skipped'];
   const PAGE_SIZE = 20;
   const params = new URLSearchParams(location.search);
-  // In Azure the API needs the function key: the page passes on the code it was opened with.
-  const code = params.get('code');
+  // In Azure the API needs the function key. It comes in the fragment (#key=…), which no request
+  // carries, is kept for this tab only, and goes to the API in a header, never in a URL.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.has('key')) {
+    sessionStorage.setItem('functionsKey', fragment.get('key'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const key = sessionStorage.getItem('functionsKey');
   let selected = params.get('order');
   let search = params.get('q') || '';
   // Keyset paging: the cursor of each page seen so far, so Newer can go back.
@@ -111,25 +117,35 @@ export const TIMELINE_SCRIPT = `
   /** Every API call goes through here: the one place the key is attached. */
   async function api(path, options = {}) {
     const url = new URL(path, location.href);
-    if (code) url.searchParams.set('code', code);
-    const init = { method: options.method || 'GET', headers: { accept: 'application/json' }, cache: 'no-store' };
+    const init = { method: options.method || 'GET', headers: { accept: 'application/json', ...(options.headers || {}) }, cache: 'no-store' };
+    if (key) init.headers['x-functions-key'] = key;
     if (options.body !== undefined) {
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(options.body);
     }
     const response = await fetch(url, init);
-    if (response.status === 401) throw new Error('401: open this page with ?code=<function key>');
+    if (response.status === 401 && init.method === 'GET') throw new Error('401: open this page with #key=<function key>');
     const body = await response.json().catch(() => undefined);
     if (!response.ok) throw new Error(response.status + ' from ' + url.pathname + (body && body.message ? ': ' + body.message : ''));
     return body;
   }
 
+  /**
+   * Who acts is the caller's client principal (x-ms-client-principal). In Azure with App Service
+   * Authentication the platform sets it from the signed-in user and drops what a client sends;
+   * the offline host and func start have none, so the page names a development principal here.
+   */
+  const base64 = (text) => btoa(Array.from(new TextEncoder().encode(text), (byte) => String.fromCharCode(byte)).join(''));
+  const principal = (name, role) => ({
+    'x-ms-client-principal': base64(JSON.stringify({ auth_typ: 'development', name_typ: 'name', role_typ: 'roles', claims: [{ typ: 'name', val: name }, { typ: 'roles', val: role }] })),
+  });
+
   /** The one place a decision is sent (the approval route and its access checks live here only). */
   function sendDecision(orderId, approved, approver) {
-    return api('orders/' + encodeURIComponent(orderId) + '/approval', { method: 'POST', body: { approved, approver } });
+    return api('orders/' + encodeURIComponent(orderId) + '/approval', { method: 'POST', body: { approved }, headers: principal(approver, 'Orders.Approver') });
   }
   function retryDeadLetter(orderId) {
-    return api('operations/dead-letters/' + encodeURIComponent(orderId) + '/retry', { method: 'POST', body: {} });
+    return api('operations/dead-letters/' + encodeURIComponent(orderId) + '/retry', { method: 'POST', body: {}, headers: principal('timeline operator', 'Orders.Operator') });
   }
 
   const showError = (error) => { $('error').textContent = error ? String(error.message || error) : ''; };

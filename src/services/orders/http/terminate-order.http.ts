@@ -1,0 +1,111 @@
+/**
+ * POST /api/operations/orders/{orderId}/terminate `{ reason }`: an operator (role Orders.Operator)
+ * stops an order's saga for good.
+ *
+ * Terminating an orchestration stops it where it stands: nothing it did is undone. So the order
+ * does not end Failed (which says nothing needed undoing) but Terminated, with its step log kept,
+ * and whatever the saga may have left charged, reserved, mailed, recorded or shipped goes to the
+ * dead-letter queue as compensations to run, where the operator's retry undoes it (and the order
+ * becomes Compensated). A repeat, or a call after a terminate through the management API, does
+ * the bookkeeping still missing and nothing twice.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
+import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { answering, json, originOf, readJsonBody } from '../../../libs/http';
+import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
+import type { CompensationEntry, CompensationName, OrderView, PlaceOrderInput, StepName } from '../order-view';
+import { undoCommands } from '../place-order.orchestrator';
+import { readOrder, updateOrder } from '../repository';
+import { findInstance } from './instance';
+import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
+
+/** The compensation of each step that can leave something behind (for a view without `undoable`). */
+const UNDO_OF: Partial<Record<StepName, CompensationName>> = {
+  pay: 'refundPayment',
+  reserve: 'releaseStock',
+  confirm: 'sendCancellation',
+  analytics: 'retractAnalytics',
+  ship: 'cancelShipment',
+};
+/** How long the route waits for a terminate to take effect before asking to be called again. */
+const TERMINATE_WAIT_MS = 10_000;
+
+export async function terminateOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const orderId = request.params.orderId ?? '';
+  const caller = authorize(request, Roles.operator);
+  if (!caller.ok) return caller.response;
+  const body = await readJsonBody(request, TerminateRequest, MAX_BODY_BYTES);
+  if (!body.ok) return body.response;
+  const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
+  if (!order) return json(404, { orderId, message: 'no such order' });
+  if (order.status === 'Terminated') return json(200, { orderId, status: order.status, deadLettered: Boolean(order.deadLetter) });
+
+  const client = df.getClient(context);
+  let instance = await findInstance(client, orderId);
+  if (!instance || !['Pending', 'Running', 'Terminated'].includes(instance.runtimeStatus)) {
+    return json(409, { orderId, status: order.status, message: 'the order’s saga is not running' });
+  }
+  const reason = `terminated by ${caller.principal.name}: ${body.value.reason}`;
+  if (instance.runtimeStatus !== 'Terminated') {
+    await client.terminate(orderId, reason);
+    instance = await untilTerminated(client, orderId);
+    if (instance?.runtimeStatus !== 'Terminated') {
+      return json(202, { orderId, message: 'terminate requested; call again to finish once the saga has stopped' }, { location: `${originOf(request)}/api/orders/${orderId}` });
+    }
+  }
+
+  // Stopped: its last custom status is all it did. Each step that began may have acted.
+  const view = (instance.customStatus as OrderView | null) ?? order;
+  const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
+  const commands = undoCommands(placed);
+  const undone = new Set(view.compensations.filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped').map((entry) => entry.name));
+  // What the saga registered to undo; for a view without that list, every step that began.
+  const undoable = view.undoable ?? view.steps.map((step) => UNDO_OF[step.name]).filter((name): name is CompensationName => name !== undefined);
+  const held = [...new Set(undoable)].filter((name) => !undone.has(name));
+  // Newest first, as the saga would have undone them.
+  const pending: FailedCompensation[] = held.reverse().map((name) => ({ name, ...commands[name], error: 'not run: the saga was terminated' }));
+  const at = new Date().toISOString();
+  await updateOrder(orderId, (stored) =>
+    stored.status === 'Terminated'
+      ? undefined
+      : {
+          ...stored,
+          ...view,
+          id: orderId,
+          status: 'Terminated',
+          reason,
+          compensations: [
+            ...view.compensations.filter((entry) => undone.has(entry.name)),
+            ...pending.map((entry): CompensationEntry => ({ name: entry.name, status: 'failed', at, detail: entry.error })),
+          ],
+          revision: stored.revision + 1,
+          updatedAt: at,
+        },
+  );
+  if (pending.length > 0) {
+    const letter: DeadLetter = { orderId, correlationId: order.correlationId, reason, failed: pending, deadLetteredAt: at };
+    await sendDeadLetterOnce(letter);
+  }
+  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
+  correlatedLogger(context, { correlationId, orderId }).warn('order terminated by an operator', { operator: caller.principal.name, deadLettered: pending.map((entry) => entry.name) });
+  return json(200, { orderId, status: 'Terminated', deadLettered: pending.map((entry) => entry.name) });
+}
+
+async function untilTerminated(client: df.DurableClient, orderId: string): Promise<df.DurableOrchestrationStatus | undefined> {
+  const until = Date.now() + TERMINATE_WAIT_MS;
+  for (;;) {
+    const instance = await findInstance(client, orderId);
+    if (!instance || instance.runtimeStatus === 'Terminated' || Date.now() > until) return instance;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+app.http('terminateOrderHttp', {
+  route: 'operations/orders/{orderId}/terminate',
+  methods: ['POST'],
+  authLevel: personRouteAuthLevel(),
+  extraInputs: [df.input.durableClient()],
+  handler: answering(terminateOrderHttp),
+});

@@ -1,0 +1,102 @@
+/**
+ * The orders database down (its endpoint refuses connections; the other contexts keep theirs):
+ * nothing is accepted that could not be recorded, reads answer from the saga or with a 503, and
+ * a dead letter is still sent, once.
+ */
+import { InvocationContext } from '@azure/functions';
+import { createServer } from 'node:net';
+import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
+import type { DeadLetter } from '../../src/services/orders/dead-letters';
+import { readOrder } from '../../src/services/orders/repository';
+import { orderRequest, uniqueOrderId } from '../support/orders';
+import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+let app: SagaApp;
+let closedPort: number;
+beforeAll(async () => {
+  app = await startSagaApp();
+  // A port that was just free and is closed again: connections to it are refused.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  closedPort = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+});
+afterAll(async () => {
+  delete process.env.COSMOS_ENDPOINT_ORDERS;
+  await app?.stop();
+});
+
+const ordersDatabaseDown = () => {
+  process.env.COSMOS_ENDPOINT_ORDERS = `http://127.0.0.1:${closedPort}`;
+};
+const ordersDatabaseBack = () => {
+  delete process.env.COSMOS_ENDPOINT_ORDERS;
+};
+
+async function lettersFor(orderId: string): Promise<DeadLetter[]> {
+  const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)).filter((letter) => letter.orderId === orderId);
+}
+
+it('POST answers 503 with Retry-After and a JSON error, and starts nothing', async () => {
+  const orderId = uniqueOrderId('down');
+  ordersDatabaseDown();
+  try {
+    const response = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    expect(response.status).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.json).toEqual({ message: expect.stringMatching(/unavailable/) });
+    expect(app.status(orderId)).toBeUndefined();
+  } finally {
+    ordersDatabaseBack();
+  }
+  // Once it is back, the same request is an ordinary new order.
+  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
+  expect((await app.settleOrder(orderId)).status).toBe('Completed');
+});
+
+it('GET answers from the saga while the document cannot be read, and 503 JSON when only the document could tell', async () => {
+  const orderId = uniqueOrderId('read');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+  ordersDatabaseDown();
+  try {
+    const live = await app.http('GET', `/api/orders/${orderId}`);
+    expect(live.status).toBe(200);
+    expect(live.json).toMatchObject({ orderId, status: 'AwaitingApproval' });
+    const unknown = await app.http('GET', `/api/orders/${uniqueOrderId('nobody')}`);
+    expect(unknown.status).toBe(503);
+    expect(unknown.headers['retry-after']).toBeDefined();
+    expect(unknown.json).toEqual({ message: expect.any(String) });
+    const list = await app.http('GET', '/api/orders');
+    expect(list.status).toBe(503);
+    expect(list.json).toEqual({ message: expect.any(String) });
+  } finally {
+    ordersDatabaseBack();
+  }
+});
+
+it('a CompensationFailed order is dead-lettered though its document cannot be written, exactly once', async () => {
+  const orderId = uniqueOrderId('letter');
+  const body = orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } });
+  await app.http('POST', '/api/orders', { body });
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  ordersDatabaseDown();
+  try {
+    await app.settle({ fastForward: true });
+    const view = await app.http('GET', `/api/orders/${orderId}`);
+    expect(view.status).toBe(200);
+    expect(view.json).toMatchObject({ status: 'CompensationFailed' });
+    expect((view.json as { warnings: string[] }).warnings.some((warning) => warning.startsWith('dead letter not sent'))).toBe(false);
+    expect(await lettersFor(orderId)).toHaveLength(1);
+  } finally {
+    ordersDatabaseBack();
+  }
+  // Delivered again once the database is back: the queue already has the letter, so no second one.
+  const [letter] = await lettersFor(orderId);
+  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+});
