@@ -182,8 +182,9 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   expect(await script.raise('ApprovalDecision', decision).episode()).toEqual([call('settleApproval')]);
   expect(script.result.actions.filter((action) => action.actionType === ActionType.CreateTimer).every((timer) => timer.isCanceled)).toBe(true);
   expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toEqual({ ...ids, proposed: decision, deadline: '2026-01-02T00:00:01.000Z' });
-  expect(await script.complete('settleApproval', decision).episode()).toEqual([progress('Paying')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('chargePayment')]);
+  // Each progress write goes out with the step it announces, not before it.
+  expect(await script.complete('settleApproval', decision).episode()).toEqual([call('chargePayment'), progress('Paying')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
 
   // A transient failure schedules nothing: the host waits out the backoff and tries again.
   expect(await script.fail('chargePayment', 'gateway timeout').episode()).toEqual([]);
@@ -216,7 +217,8 @@ test('the approval timer firing first rejects the order and schedules no payment
   await script.complete('recordOrderProgress', facts.progress).episode();
   expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([call('settleApproval')]);
   expect(await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode()).toEqual([progress('Rejected')]);
-  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
+  await script.complete('publishOrderOutcome', facts.published).episode();
   expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout', approval: { decision: { timedOut: true } } });
 });
 
@@ -227,10 +229,16 @@ test('a decision the order document took before the timer fired stands over the 
   await script.complete('recordOrderProgress', facts.progress).episode();
   await script.advance(24 * 3600_000).fireTimer().episode();
   const recorded = { approved: true, approver: 'grace', decidedAt: '2026-01-01T23:59:59.000Z' };
-  expect(await script.complete('settleApproval', recorded).episode()).toEqual([progress('Paying')]);
-  expect(script.result.actions.find((action) => action.functionName === 'recordOrderProgress' && (action.input as { view: OrderView }).view.status === 'Paying')?.input).toMatchObject({
-    view: { approval: { decision: recorded }, steps: [{ name: 'validate' }, { name: 'approval', status: 'succeeded', detail: 'approved by grace' }] },
-  });
+  expect(await script.complete('settleApproval', recorded).episode()).toEqual([call('chargePayment'), progress('Paying')]);
+  const paying = script.result.actions.find((action) => action.functionName === 'recordOrderProgress' && (action.input as { view: OrderView }).view.status === 'Paying');
+  const { view } = paying!.input as { view: OrderView };
+  expect(view.approval).toMatchObject({ decision: recorded });
+  // The write goes out beside the payment, so the pay step is in it too (running).
+  expect(view.steps.map(({ name, status, detail }) => ({ name, status, detail }))).toEqual([
+    { name: 'validate', status: 'succeeded', detail: undefined },
+    { name: 'approval', status: 'succeeded', detail: 'approved by grace' },
+    { name: 'pay', status: 'running', detail: undefined },
+  ]);
 });
 
 test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
@@ -246,9 +254,12 @@ test('a critical branch that fails first still waits for the others, then undoes
     expect(await script.fireRetryTimer('reserveStock', { attemptsLeft: attempt < 4 }).episode()).toEqual([]);
   }
   expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
-  // The order says Compensating while it undoes; the faulted reservation may have held some lines: its release runs first.
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Compensating')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('releaseStock')]);
+  // Every branch has settled; the Fulfilling write is still out, and the saga waits for it too.
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([]);
+  // The order says Compensating while it undoes (written beside the first compensation); the
+  // faulted reservation may have held some lines: its release runs first.
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('releaseStock'), progress('Compensating')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   expect(await script.complete('releaseStock', facts.releasedNothing).episode()).toEqual([call('retractOrderFact')]);
   expect(await script.complete('retractOrderFact', facts.retracted).episode()).toEqual([call('sendCancellation')]);
   expect(await script.complete('sendCancellation', facts.cancelled).episode()).toEqual([call('refundPayment')]);
@@ -275,8 +286,8 @@ test('out of stock is a business outcome: no retry, and the stock itself is not 
   await script.complete('recordOrderProgress', facts.progress).episode();
   expect(await script.complete('reserveStock', facts.unavailable).episode()).toEqual([]);
   await script.complete('sendConfirmation', facts.confirmed).episode();
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([progress('Compensating')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('retractOrderFact')]);
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('retractOrderFact'), progress('Compensating')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   await script.complete('retractOrderFact', facts.retracted).episode();
   await script.complete('sendCancellation', facts.cancelled).episode();
   expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);
