@@ -1,13 +1,13 @@
 /**
  * The durable engine: plays the Durable extension's part for the real durable-functions SDK.
  *
- * Per instance, episodes run one at a time and each delivers exactly one new event (see
- * retries.ts for why). Activities run concurrently; their results, timer firings and raised
+ * Per instance, episodes run one at a time and each delivers the events waiting in the inbox,
+ * as the extension delivers a batch (apply-episode.ts nextBatch says where a batch is cut). Activities run concurrently; their results, timer firings and raised
  * events queue in the instance's inbox. All state is in the instance record behind the store.
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityRunner, type ActivityOutcome, type FaultInjector } from './activities';
-import { applyEpisode } from './apply-episode';
+import { applyEpisode, nextBatch } from './apply-episode';
 import { ArmedTimers } from './armed-timers';
 import { RealClock, type Clock } from './clock';
 import { ConcurrencyLimit } from './concurrency-limit';
@@ -124,6 +124,7 @@ export class Engine {
       pendingActivities: {},
       pendingTimers: {},
       retryChains: {},
+      timerChains: {},
     };
     this.store.put(record);
     this.changed(instanceId);
@@ -150,7 +151,7 @@ export class Engine {
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
     const now = this.now();
     this.timers.disarm(instanceId);
-    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {} });
+    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {} });
     record.history.push(events.executionTerminated(now, reason));
     record.lastUpdatedTime = now.toISOString();
     this.store.put(record);
@@ -278,6 +279,9 @@ export class Engine {
 
   private async drain(instanceId: string, endWork: () => void): Promise<void> {
     try {
+      // Let events arriving at the same moment (activities of one Task.all) gather in the inbox,
+      // as they would in the extension's queue before it fetches a batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (;;) {
         const release = this.episodeSlots ? await this.episodeSlots.acquire() : undefined;
         try {
@@ -302,7 +306,7 @@ export class Engine {
   }
 
   private async runNextEpisode(record: InstanceRecord): Promise<void> {
-    const delivered = record.inbox[0];
+    const delivered = nextBatch(record);
     const startedAt = this.now();
     const fn = this.registry.orchestrations.get(record.name);
     const outcome: EpisodeOutcome = fn
@@ -312,7 +316,7 @@ export class Engine {
           options: fn.options,
           instanceId: record.instanceId,
           input: fromJsonText(record.inputJson),
-          history: [...record.history, events.orchestratorStarted(startedAt), delivered],
+          history: [...record.history, events.orchestratorStarted(startedAt), ...delivered],
           log: this.log,
         })
       : { ok: false, message: `No orchestrator function named '${record.name}' is registered` };
@@ -320,7 +324,7 @@ export class Engine {
     // Re-read: the instance may have been terminated, purged or restarted meanwhile.
     const fresh = this.store.get(record.instanceId);
     if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
-    fresh.inbox.shift();
+    fresh.inbox.splice(0, delivered.length);
     const effects = applyEpisode(fresh, delivered, startedAt, outcome);
     this.store.put(fresh);
     this.changed(fresh.instanceId);
@@ -335,7 +339,7 @@ export class Engine {
   private failInstance(instanceId: string, executionId: string, message: string): void {
     const record = this.store.get(instanceId);
     if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
-    const delivered = record.inbox.shift() ?? events.orchestratorStarted(this.now());
+    const delivered = record.inbox.splice(0, nextBatch(record).length);
     applyEpisode(record, delivered, this.now(), { ok: false, message });
     this.timers.disarm(instanceId);
     this.store.put(record);
