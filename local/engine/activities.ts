@@ -58,7 +58,7 @@ export class ActivityRunner {
   async run(call: ActivityCall): Promise<ActivityOutcome> {
     const fault = this.decideFault(call);
     if (typeof fault === 'object') await this.clock.sleep(fault.delayMs);
-    if (fault === 'transient') return failed(new Error(`Injected transient fault in activity '${call.activityName}'`));
+    if (fault === 'transient') return failed(call.activityName, new Error(`Injected transient fault in activity '${call.activityName}'`));
 
     const endWork = this.work.begin();
     if (!(await this.acquireSlot())) {
@@ -69,7 +69,7 @@ export class ActivityRunner {
     try {
       const outcome = await this.invoke(call);
       if (fault === 'crashAfter') return { kind: 'lost' };
-      if (fault === 'failAfter') return failed(new Error(`Injected fault after activity '${call.activityName}' ran`));
+      if (fault === 'failAfter') return failed(call.activityName, new Error(`Injected fault after activity '${call.activityName}' ran`));
       return outcome;
     } finally {
       this.releaseSlot();
@@ -88,7 +88,8 @@ export class ActivityRunner {
 
   private async invoke(call: ActivityCall): Promise<ActivityOutcome> {
     const fn = this.registry.activities.get(call.activityName);
-    if (!fn) return failed(new Error(`No activity function named '${call.activityName}' is registered`));
+    // TaskNonexistentActivityShim's message.
+    if (!fn) return failed(call.activityName, new Error(`Activity function '${call.activityName}' does not exist.`), { viaWorker: false });
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -99,7 +100,7 @@ export class ActivityRunner {
       const result = await fn.handler(call.input, context);
       return { kind: 'completed', resultJson: toJsonText(result) };
     } catch (error) {
-      return failed(error);
+      return failed(fn.name, error);
     }
   }
 
@@ -131,24 +132,53 @@ export class ActivityRunner {
   }
 }
 
-function failed(error: unknown): ActivityOutcome {
-  return { kind: 'failed', failure: taskFailureOf(error) };
+function failed(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): ActivityOutcome {
+  return { kind: 'failed', failure: taskFailureOf(activityName, error, options) };
 }
 
 /**
- * An activity error as a TaskFailed event. The SDK shows the orchestrator `${Reason} \n ${Details}`,
- * so Reason is the message (its first line reads well) and Details the stack. When the app set an
- * ExceptionPropertiesProvider, the SDK's activity wrapper has already put a FailureDetails JSON in
- * the message; it is passed on as FailureDetails, which the SDK turns into a TaskFailedError.
+ * An activity error as the extension records it in TaskFailed (TaskActivityShim.RunAsync):
+ * the Functions host hands it the worker's failure as an RpcException whose message reads
+ * `Result: Failure\nException: <message>\nStack: <stack>`; OutOfProcExceptionHelpers cuts the
+ * text between "\nException:" and "\nStack:" (so it keeps the space after the colon) into a new
+ * exception, and the shim throws TaskFailureException with Reason
+ * `Activity function '<name>' failed: <that text>` and Details the serialized exception
+ * (Utils.SerializeCause). The SDK shows the orchestrator `${Reason} \n ${Details}`.
+ *
+ * When the app set an ExceptionPropertiesProvider, the SDK's activity wrapper has already put a
+ * FailureDetails JSON in the message; it is passed on as FailureDetails, which the SDK turns
+ * into a TaskFailedError (an engine extra: the extension's legacy protocol does not).
  */
-export function taskFailureOf(error: unknown): TaskFailure {
+export function taskFailureOf(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): TaskFailure {
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : toJsonText(error);
-  const details = (error instanceof Error ? error.stack : undefined) ?? message;
+  const stack = (error instanceof Error ? error.stack : undefined) ?? message;
   const structured = structuredFailure(message);
-  if (structured) return { reason: structured.ErrorMessage, details: structured.StackTrace ?? details, failureDetails: structured };
-  return { reason: message, details };
+  if (structured) return { reason: structured.ErrorMessage, details: structured.StackTrace ?? stack, failureDetails: structured };
+  const viaWorker = options.viaWorker ?? true;
+  const friendly = viaWorker ? ` ${message}` : message;
+  return { reason: `Activity function '${activityName}' failed: ${friendly}`, details: serializedException(friendly, viaWorker ? `Result: Failure\nException: ${message}\nStack: ${stack}` : undefined) };
 }
 
+/** The shape Newtonsoft.Json gives a System.Exception (the extension's error data converter). */
+function serializedException(message: string, rpcMessage: string | undefined): string {
+  const exception = (className: string, assembly: string, text: string, inner: unknown) => ({
+    $type: `${className}, ${assembly}`,
+    ClassName: className,
+    Message: text,
+    Data: null,
+    InnerException: inner,
+    HelpURL: null,
+    StackTraceString: null,
+    RemoteStackTraceString: null,
+    RemoteStackIndex: 0,
+    ExceptionMethod: null,
+    HResult: -2146233088,
+    Source: null,
+    WatsonBuckets: null,
+  });
+  const inner = rpcMessage === undefined ? null : exception('Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException', 'Microsoft.Azure.WebJobs.Script', rpcMessage, null);
+  return JSON.stringify(exception('System.Exception', 'System.Private.CoreLib', message, inner));
+}
 function structuredFailure(message: string): FailureDetails | undefined {
   if (!message.startsWith('{')) return undefined;
   try {

@@ -7,6 +7,7 @@
  */
 import type * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
+import { failureText } from '../../libs/errors';
 import { OrdersActivities } from './contract';
 import type { DeadLetter, FailedCompensation } from './dead-letters';
 import type { CompensationEntry, CompensationName, FinalStatus, OrderStatus, OrderView, StepEntry, StepName } from './order-view';
@@ -74,9 +75,9 @@ export class OrderSaga {
       this.mark(entry, 'succeeded');
       return result;
     } catch (error) {
-      this.mark(entry, 'failed', firstLine(error));
+      this.mark(entry, 'failed', failureText(error));
       if (options.undo) this.onUndo(options.undo);
-      throw new StepFault(name, firstLine(error));
+      throw new StepFault(name, failureText(error));
     }
   }
 
@@ -137,7 +138,7 @@ export class OrderSaga {
         this.mark(entries[index], 'succeeded');
         return { ok: true, value: task.result };
       }
-      const error = firstLine(task.result);
+      const error = failureText(task.result);
       this.mark(entries[index], 'failed', error);
       return { ok: false, error };
     }) as { [K in keyof T]: Outcome<T[K]> };
@@ -172,7 +173,7 @@ export class OrderSaga {
       });
     } catch (error) {
       // The saga's own state is durable in its history; a lagging document must not undo a sale.
-      this.view.warnings.push(`order document not updated to ${status}: ${firstLine(error)}`);
+      this.view.warnings.push(`order document not updated to ${status}: ${failureText(error)}`);
       this.publish();
     }
   }
@@ -189,7 +190,7 @@ export class OrderSaga {
    * CompensationFailed. When no compensation found anything to undo, the order simply failed.
    */
   *abort(failure: unknown): Durable<OrderView> {
-    this.view.reason = firstLine(failure);
+    this.view.reason = failureText(failure);
     const failed: FailedCompensation[] = [];
     for (const compensation of [...this.compensations].reverse()) {
       const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now() };
@@ -199,8 +200,8 @@ export class OrderSaga {
         const result: unknown = yield compensation.start();
         Object.assign(entry, compensation.undid(result) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
       } catch (error) {
-        Object.assign(entry, { status: 'failed', at: this.now(), detail: firstLine(error) });
-        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: firstLine(error) });
+        Object.assign(entry, { status: 'failed', at: this.now(), detail: failureText(error) });
+        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: failureText(error) });
       }
     }
     let status: FinalStatus;
@@ -221,7 +222,7 @@ export class OrderSaga {
     try {
       yield this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter);
     } catch (error) {
-      this.view.warnings.push(`dead letter not sent: ${firstLine(error)}`);
+      this.view.warnings.push(`dead letter not sent: ${failureText(error)}`);
       this.publish();
     }
   }
@@ -249,10 +250,4 @@ export class OrderSaga {
   private publish(): void {
     this.context.df.setCustomStatus(this.view);
   }
-}
-
-/** Activity failures arrive as "message \n stack"; the first line is what a person needs. */
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].trim();
 }
