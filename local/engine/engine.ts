@@ -57,9 +57,9 @@ export class EngineError extends Error {
 /** The answer to an operation on an existing instance. */
 export type InstanceOperationResult = 'accepted' | 'notFound' | 'notRunning';
 
-/** DTFx rejects these in instance ids: path and query separators, and control characters. */
+/** DurableClient.StartNewAsync rejects these ids: a leading @, path and query separators, control characters, over 256 characters. */
 function isValidInstanceId(id: string): boolean {
-  return id.length > 0 && id.length <= 256 && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  return id.length > 0 && id.length <= 256 && !id.startsWith('@') && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 }
 
 export class Engine {
@@ -93,17 +93,21 @@ export class Engine {
 
   // ---- management operations -------------------------------------------------------------
 
-  /** Starts an instance. Throws EngineError 'conflict' if one with this id is still running. */
+  /**
+   * Starts an instance. An instance with this id that is Pending or Running is not overridden:
+   * EngineError 'conflict' (the extension's OrchestrationAlreadyExistsException, from its default
+   * OverridableExistingInstanceStates NonRunningStates); a finished one is replaced.
+   */
   startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): string {
     if (this.stopped) throw new EngineError('stopped', 'The engine is stopped');
     if (!this.registry.orchestrations.has(name)) throw new EngineError('unknown-orchestration', `No orchestrator function named '${name}' is registered`);
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     if (!isValidInstanceId(instanceId)) {
-      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, none of / \\ # ? or control characters`);
+      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`);
     }
     // No await between this check and the put: two concurrent starts cannot both pass it.
     const existing = this.store.get(instanceId);
-    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An instance with id '${instanceId}' is already ${existing.status.toLowerCase()}`);
+    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An Orchestration instance with the status ${existing.status} already exists.`);
     const now = this.now();
     const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
     const record: InstanceRecord = {
