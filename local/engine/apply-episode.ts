@@ -186,8 +186,7 @@ class Bookkeeping {
     const fireAt = new Date(long ? this.at.getTime() + LONG_RUNNING_TIMER_INTERVAL_MS : finalFireAt).toISOString();
     this.appended.push(events.timerCreated(this.at, timerId, fireAt));
     this.record.timerIdsByAction[index] = timerId;
-    if (action.isCanceled) return;
-    if (long) this.timerChains()[timerId] = { finalFireAt: new Date(finalFireAt).toISOString(), actionIndex: index };
+    if (long) this.timerChains()[timerId] = { finalFireAt: new Date(finalFireAt).toISOString(), actionIndex: index, cancelled: action.isCanceled === true };
     this.addTimer({ timerId, fireAt });
   }
 
@@ -202,6 +201,8 @@ class Bookkeeping {
     const remaining = Date.parse(chain.finalFireAt) - this.at.getTime();
     if (remaining <= 0) return;
     const timerId = this.takeTaskId();
+    // The SDK's LongTimerTask takes the id even when cancelled; the extension schedules nothing.
+    if (chain.cancelled) return;
     const fireAt = new Date(this.at.getTime() + Math.min(remaining, LONG_RUNNING_TIMER_INTERVAL_MS)).toISOString();
     this.appended.push(events.timerCreated(this.at, timerId, fireAt));
     this.record.timerIdsByAction[chain.actionIndex] = timerId;
@@ -209,14 +210,16 @@ class Bookkeeping {
     this.addTimer({ timerId, fireAt });
   }
 
-  /** `timer.cancel()` flips `isCanceled` on the action; a cancelled timer must not fire. */
+  /**
+   * `timer.cancel()` flips `isCanceled` on the action. The extension's shim then cancels the
+   * .NET task only (OutOfProcOrchestrationShim: `cts.Cancel()`): the DTFx timer stays scheduled
+   * and its TimerFired still reaches the orchestrator, which ignores it. A cancelled long timer
+   * ends its chain once the timer in flight fires.
+   */
   private cancelTimers(actions: SdkAction[]): void {
     for (const [index, timerId] of Object.entries(this.record.timerIdsByAction)) {
-      if (actions[Number(index)]?.isCanceled && this.record.pendingTimers[timerId]) {
-        delete this.record.pendingTimers[timerId];
-        delete this.timerChains()[timerId];
-        this.effects.cancelledTimers.push(timerId);
-      }
+      const chain = this.timerChains()[timerId];
+      if (actions[Number(index)]?.isCanceled && chain) chain.cancelled = true;
     }
   }
 

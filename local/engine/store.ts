@@ -37,6 +37,8 @@ export interface RetryChain {
 export interface TimerChain {
   finalFireAt: string;
   actionIndex: number;
+  /** Set by `timer.cancel()`: the timer in flight still fires, no further one is created. */
+  cancelled?: boolean;
 }
 
 export interface PendingActivity {
