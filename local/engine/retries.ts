@@ -6,6 +6,7 @@
  * the rescheduled activity and waits for its result; if none remain, the task fails right there.
  * The host must therefore create a timer after every failure (the last one included) and
  * schedule the next attempt on the timer, using the ids the SDK took before any new action's.
+ * As in DurableTask.Core's RetryInterceptor, the timer after the last failure is due at once.
  */
 import type { RetryPolicy } from './store';
 
