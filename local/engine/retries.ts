@@ -10,12 +10,19 @@
  */
 import type { RetryPolicy } from './store';
 
-/** Delay before retry n (n = failures so far, from 1): first × coefficient^(n-1), capped. */
+/** The extension's RetryOptions.DefaultMaxRetryinterval, used when the SDK sends no maximum. */
+export const DEFAULT_MAX_RETRY_INTERVAL_MS = 6 * 24 * 3600_000;
+
+/**
+ * Delay before retry n (n = failures so far, from 1): first × coefficient^(n-1), capped at
+ * maxRetryInterval (RetryInterceptor.ComputeNextDelay; RetryOptionsConverter reads the SDK's
+ * fields, the coefficient defaults to 1 and the cap to 6 days).
+ */
 export function retryDelayMs(policy: RetryPolicy, failures: number): number {
   const coefficient = policy.backoffCoefficient && policy.backoffCoefficient > 0 ? policy.backoffCoefficient : 1;
   const delay = policy.firstRetryIntervalInMilliseconds * coefficient ** Math.max(0, failures - 1);
-  const cap = policy.maxRetryIntervalInMilliseconds;
-  return cap && cap > 0 ? Math.min(delay, cap) : delay;
+  const cap = policy.maxRetryIntervalInMilliseconds && policy.maxRetryIntervalInMilliseconds > 0 ? policy.maxRetryIntervalInMilliseconds : DEFAULT_MAX_RETRY_INTERVAL_MS;
+  return Math.min(delay, cap);
 }
 
 /** Whether the SDK will reschedule once the retry timer after `failures` failures fires. */

@@ -5,6 +5,7 @@
  */
 import { nextBatch } from '../../local/engine/apply-episode';
 import { durableClientData } from '../../local/engine/client-binding';
+import { retryDelayMs } from '../../local/engine/retries';
 import { EventType, events, type HistoryEvent } from '../../local/engine/history';
 import type { InstanceRecord } from '../../local/engine/store';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
@@ -110,6 +111,14 @@ describe('activity failures', () => {
     const runner = new ActivityRunner(app.registry, app.clock, { begin: () => () => undefined } as never);
     const outcome = await runner.run({ instanceId: 'i', activityName: 'agree_missing', input: null, taskId: 0, attempt: 1, delivery: 1 });
     expect(outcome).toMatchObject({ kind: 'failed', failure: { reason: "Activity function 'agree_missing' failed: Activity function 'agree_missing' does not exist." } });
+  });
+});
+
+describe('retry backoff', () => {
+  it('is capped at 6 days when the policy sets no maximum (the default MaxRetryInterval of the extension)', () => {
+    const policy = { firstRetryIntervalInMilliseconds: DAY_MS, maxNumberOfAttempts: 10, backoffCoefficient: 2 };
+    expect([1, 2, 3, 4].map((failures) => retryDelayMs(policy, failures) / DAY_MS)).toEqual([1, 2, 4, 6]);
+    expect(retryDelayMs({ ...policy, maxRetryIntervalInMilliseconds: 3 * DAY_MS }, 4) / DAY_MS).toBe(3);
   });
 });
 
