@@ -36,7 +36,8 @@ export type FaultInjector = (call: ActivityCall) => Fault;
 
 export interface TaskFailure {
   reason: string;
-  details: string;
+  /** Absent when the failure travels as FailureDetails. */
+  details?: string;
   failureDetails?: FailureDetails;
 }
 
@@ -137,30 +138,34 @@ function failed(activityName: string, error: unknown, options: { viaWorker?: boo
 }
 
 /**
- * An activity error as the extension records it in TaskFailed (TaskActivityShim.RunAsync):
+ * An activity error as the extension (3.19.0) records it in TaskFailed (TaskActivityShim.RunAsync):
  * the Functions host hands it the worker's failure as an RpcException whose message reads
- * `Result: Failure\nException: <message>\nStack: <stack>`; OutOfProcExceptionHelpers cuts the
- * text between "\nException:" and "\nStack:" (so it keeps the space after the colon) into a new
- * exception, and the shim throws TaskFailureException with Reason
- * `Activity function '<name>' failed: <that text>` and Details the serialized exception
- * (Utils.SerializeCause). The SDK shows the orchestrator `${Reason} \n ${Details}`.
+ * `Result: Failure\nException: <message>\nStack: <stack>`; OutOfProcExceptionHelpers takes the
+ * RpcException's RemoteMessage (the worker's message) into a new exception, and the shim throws
+ * TaskFailureException with Reason `Activity function '<name>' failed: <message>` and Details the
+ * serialized exception (Utils.SerializeCause). The SDK shows the orchestrator `${Reason} \n ${Details}`.
  *
- * When the app set an ExceptionPropertiesProvider, the SDK's activity wrapper has already put a
- * FailureDetails JSON in the message; it is passed on as FailureDetails, which the SDK turns
- * into a TaskFailedError (an engine extra: the extension's legacy protocol does not).
+ * When the app set an ExceptionPropertiesProvider, the SDK's activity wrapper has put a
+ * FailureDetails JSON in the message; the extension's ActivityMiddleware reads it
+ * (OutOfProcMiddleware.TryGetStructuredFailureDetails) into a TaskFailed with Reason
+ * `Activity function '<name>' failed with an unhandled exception.`, no Details and those
+ * FailureDetails, which the SDK turns into a TaskFailedError.
  */
 export function taskFailureOf(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): TaskFailure {
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : toJsonText(error);
   const stack = (error instanceof Error ? error.stack : undefined) ?? message;
-  const structured = structuredFailure(message);
-  if (structured) return { reason: structured.ErrorMessage, details: structured.StackTrace ?? stack, failureDetails: structured };
   const viaWorker = options.viaWorker ?? true;
-  const friendly = viaWorker ? ` ${message}` : message;
-  return { reason: `Activity function '${activityName}' failed: ${friendly}`, details: serializedException(friendly, viaWorker ? `Result: Failure\nException: ${message}\nStack: ${stack}` : undefined) };
+  const structured = viaWorker ? structuredFailure(message) : undefined;
+  if (structured) return { reason: `Activity function '${activityName}' failed with an unhandled exception.`, failureDetails: structured };
+  if (!viaWorker) return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(FUNCTION_FAILED, message, undefined) };
+  return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(SYSTEM_EXCEPTION, message, `Result: Failure\nException: ${message}\nStack: ${stack}`) };
 }
 
-/** The shape Newtonsoft.Json gives a System.Exception (the extension's error data converter). */
-function serializedException(message: string, rpcMessage: string | undefined): string {
+const SYSTEM_EXCEPTION = ['System.Exception', 'System.Private.CoreLib'] as const;
+const FUNCTION_FAILED = ['Microsoft.Azure.WebJobs.Extensions.DurableTask.FunctionFailedException', 'Microsoft.Azure.WebJobs.Extensions.DurableTask'] as const;
+
+/** The shape Newtonsoft.Json gives an exception (the extension's error data converter). */
+function serializedException([className, assembly]: readonly [string, string], message: string, rpcMessage: string | undefined): string {
   const exception = (className: string, assembly: string, text: string, inner: unknown) => ({
     $type: `${className}, ${assembly}`,
     ClassName: className,
@@ -177,12 +182,16 @@ function serializedException(message: string, rpcMessage: string | undefined): s
     WatsonBuckets: null,
   });
   const inner = rpcMessage === undefined ? null : exception('Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException', 'Microsoft.Azure.WebJobs.Script', rpcMessage, null);
-  return JSON.stringify(exception('System.Exception', 'System.Private.CoreLib', message, inner));
+  return JSON.stringify(exception(className, assembly, message, inner));
 }
+const STRUCTURED_PREFIX = 'ActivityMiddleware.StructuredActivityFailure: ';
+
+/** TryExtractSerializedFailureDetailsFromException: a JSON object on the message's first line. */
 function structuredFailure(message: string): FailureDetails | undefined {
-  if (!message.startsWith('{')) return undefined;
+  const text = (message.startsWith(STRUCTURED_PREFIX) ? message.slice(STRUCTURED_PREFIX.length) : message).split('\n')[0].trim();
+  if (!text.startsWith('{')) return undefined;
   try {
-    const payload = JSON.parse(message) as Record<string, unknown>;
+    const payload = JSON.parse(text) as Record<string, unknown>;
     if (typeof payload.errorType !== 'string' || typeof payload.errorMessage !== 'string') return undefined;
     return {
       ErrorType: payload.errorType,

@@ -1,6 +1,6 @@
 /**
  * The value the Durable extension gives a `durableClient` input binding
- * (BindingHelper.DurableOrchestrationClientToString, the legacy out-of-proc branch). With
+ * (BindingHelper.DurableOrchestrationClientToString, the legacy out-of-proc branch, 3.19.0). With
  * `rpcBaseUrl` set, the SDK's DurableClient sends every call there (durableClient/DurableClient.js);
  * the other URLs are what `createCheckStatusResponse` shows callers.
  */
@@ -17,6 +17,10 @@ export interface DurableClientData {
   baseUrl: string;
   requiredQueryStringParameters: string;
   rpcBaseUrl: string;
+  /** Set only on the gRPC branch; null here, as the extension serializes them. */
+  httpBaseUrl: null;
+  maxGrpcMessageSizeInBytes: null;
+  grpcHttpClientTimeout: null;
 }
 
 export function defaultTaskHubName(): string {
@@ -40,6 +44,9 @@ export function durableClientData(origin: string, taskHubName = defaultTaskHubNa
     baseUrl: webhooks.slice(0, -1),
     requiredQueryStringParameters: required,
     rpcBaseUrl: `${origin}${RPC_BASE_PATH}`,
+    httpBaseUrl: null,
+    maxGrpcMessageSizeInBytes: null,
+    grpcHttpClientTimeout: null,
   };
 }
 

@@ -43,7 +43,7 @@ export interface InstanceStatus {
   history?: HistoryEvent[];
 }
 
-export type EngineErrorCode = 'unknown-orchestration' | 'conflict' | 'invalid-instance-id' | 'stopped';
+export type EngineErrorCode = 'conflict' | 'invalid-instance-id' | 'stopped';
 
 export class EngineError extends Error {
   constructor(
@@ -96,11 +96,12 @@ export class Engine {
   /**
    * Starts an instance. An instance with this id that is Pending or Running is not overridden:
    * EngineError 'conflict' (the extension's OrchestrationAlreadyExistsException, from its default
-   * OverridableExistingInstanceStates NonRunningStates); a finished one is replaced.
+   * OverridableExistingInstanceStates NonRunningStates); a finished one is replaced. An unknown
+   * orchestrator name is accepted, as the extension's HTTP start path accepts it: the instance
+   * fails on its first episode.
    */
   startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): string {
     if (this.stopped) throw new EngineError('stopped', 'The engine is stopped');
-    if (!this.registry.orchestrations.has(name)) throw new EngineError('unknown-orchestration', `No orchestrator function named '${name}' is registered`);
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     if (!isValidInstanceId(instanceId)) {
       throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`);
@@ -323,7 +324,7 @@ export class Engine {
           history: [...record.history, events.orchestratorStarted(startedAt), ...delivered],
           log: this.log,
         })
-      : { ok: false, message: `No orchestrator function named '${record.name}' is registered` };
+      : { ok: false, message: this.unknownOrchestratorMessage(record.name) };
 
     // Re-read: the instance may have been terminated, purged or restarted meanwhile.
     const fresh = this.store.get(record.instanceId);
@@ -338,6 +339,13 @@ export class Engine {
     for (const timerId of effects.cancelledTimers) this.timers.disarm(fresh.instanceId, timerId);
     for (const timer of effects.timers) this.arm(fresh, timer);
     for (const activity of effects.activities) this.dispatch(fresh, activity);
+  }
+
+  /** DurableTaskExtension.GetInvalidOrchestratorFunctionMessage. */
+  private unknownOrchestratorMessage(name: string): string {
+    const known = [...this.registry.orchestrations.keys()];
+    const info = known.length > 0 ? `The following are the known orchestrator functions: '${known.join("', '")}'.` : 'No orchestrator functions are currently registered!';
+    return `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: ${info}`;
   }
 
   private failInstance(instanceId: string, executionId: string, message: string): void {

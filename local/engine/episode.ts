@@ -10,13 +10,14 @@ import type { ContextOptions, OrchestratorHandler } from './registry';
 
 /**
  * What the extension's binding sends (OrchestrationTriggerAttributeBindingProvider
- * .OrchestrationContextToString): `upperSchemaVersion` SchemaVersion.V2 (1) for old SDKs and
- * `upperSchemaVersionNew` SchemaVersion.V3 (2), which the SDK prefers. So the SDK runs on its
- * ReplaySchema.V3: compound Task.all/any actions arrive nested in `compoundActions` (the engine
- * flattens them itself, see actions.ts) and long timers become a LongTimerTask.
+ * .OrchestrationContextToString): `upperSchemaVersion` 1 (SchemaVersion.V2) for old SDKs and
+ * `upperSchemaVersionNew`, which the SDK prefers. Extension 3.19.0 sends 3 (V4; its assembly loads
+ * the constant 3, where the 2024 v3.x sources still had V3 = 2). So the SDK runs on ReplaySchema.V4:
+ * compound Task.all/any actions arrive nested in `compoundActions` (the engine flattens them
+ * itself, see actions.ts), long timers become a LongTimerTask, entity locks are allowed.
  */
 export const UPPER_SCHEMA_VERSION = 1;
-export const UPPER_SCHEMA_VERSION_NEW = 2;
+export const UPPER_SCHEMA_VERSION_NEW = 3;
 
 /**
  * The Azure Storage provider's MaximumDelayTime (6 days) and LongRunningTimerIntervalLength

@@ -15,8 +15,7 @@ import { TERMINAL_STATUSES, type RuntimeStatus } from './store';
 
 const ALL_STATUSES: RuntimeStatus[] = ['Pending', 'Running', ...TERMINAL_STATUSES];
 
-/** HttpApiHandler.HandleRequestAsync's answers to exceptions (an HttpError body). */
-const ARGUMENT_ERROR = 'One or more of the arguments submitted is incorrect';
+/** HttpApiHandler.HandleRequestAsync's answer to an unexpected exception (an HttpError body). */
 const INTERNAL_ERROR = 'Something went wrong while processing your request';
 
 export function isManagementPath(url: string): boolean {
@@ -89,11 +88,11 @@ function start(engine: Engine, request: PlainRequest, name: string, instanceId: 
     return jsonResponse(202, body, { location: urls.statusQueryGetUri, 'retry-after': '10' });
   } catch (error) {
     if (!(error instanceof EngineError)) throw error;
-    // A start over a Pending/Running instance: OrchestrationAlreadyExistsException, not caught
-    // by the handler, so a 500. Unknown function or bad id: an ArgumentException, a 400.
-    if (error.code === 'conflict') return jsonResponse(500, { Message: INTERNAL_ERROR, ExceptionMessage: error.message, ExceptionType: 'DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException' });
+    // HandleStartOrchestratorRequestAsync (3.19.0) catches OrchestrationAlreadyExistsException:
+    // a start over a Pending/Running instance is a 409 with its message.
+    if (error.code === 'conflict') return jsonResponse(409, { Message: error.message });
     if (error.code === 'stopped') return jsonResponse(503, { Message: error.message });
-    return jsonResponse(400, { Message: ARGUMENT_ERROR, ExceptionMessage: error.message, ExceptionType: 'System.ArgumentException' });
+    return jsonResponse(400, { Message: error.message });
   }
 }
 
@@ -123,9 +122,13 @@ function list(engine: Engine, query: URLSearchParams): PlainResponse {
   return jsonResponse(200, instances.map((status) => statusPayload(status, { showHistory: false, showHistoryOutput: false, showInput })));
 }
 
-/** By id the Azure Storage provider deletes the instance whatever its status (AzureTableTrackingStore). */
+/** HandleDeleteHistoryByIdRequestAsync (3.19.0): only an instance in a terminal state; 412 otherwise. */
 function purge(engine: Engine, instanceId: string): PlainResponse {
-  if (!engine.getStatus(instanceId)) return jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
+  const status = engine.getStatus(instanceId);
+  if (!status) return jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
+  if (!TERMINAL_STATUSES.includes(status.runtimeStatus)) {
+    return jsonResponse(412, `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status.runtimeStatus}`);
+  }
   return jsonResponse(200, { instancesDeleted: engine.purge(instanceId) ? 1 : 0 });
 }
 

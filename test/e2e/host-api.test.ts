@@ -178,7 +178,8 @@ describe('the durable management API over HTTP', () => {
   it('answers 400 for malformed calls, skips filters it cannot read, and 404 for wrong methods (as the extension)', async () => {
     const id = newId('bad');
     expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, '{not json')).status).toBe(400);
-    expect((await call('POST', `${webhooks()}/orchestrators/noSuchOrchestrator/${id}`, {})).status).toBe(400);
+    // The extension's HTTP start path does not check the name: 202, and the instance fails.
+    expect((await call('POST', `${webhooks()}/orchestrators/noSuchOrchestrator/${id}-unknown`, {})).status).toBe(202);
     expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/bad%01id`, {})).status).toBe(400);
     expect((await call('GET', `${webhooks()}/instances?runtimeStatus=Sleeping`)).status).toBe(200);
     expect((await call('GET', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(200);

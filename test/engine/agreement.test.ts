@@ -99,11 +99,11 @@ describe('activity failures', () => {
     const id = app.engine.startNew('agree_catch');
     await app.settle();
     const output = app.engine.getStatus(id)!.output as { message: string; clean: string };
-    // `${Reason} \n ${Details}`: Reason keeps the space after "Exception:", Details is a serialized exception.
-    expect(output.message.startsWith("Activity function 'agree_fail' failed:  payment went wrong\nsecond line of the message \n {")).toBe(true);
+    // `${Reason} \n ${Details}`: Reason carries the worker's message (RemoteMessage), Details a serialized exception.
+    expect(output.message.startsWith("Activity function 'agree_fail' failed: payment went wrong\nsecond line of the message \n {")).toBe(true);
     expect(output.clean).toBe('payment went wrong');
     const failed = app.status(id)!.history!.find((event) => event.EventType === EventType.TaskFailed)!;
-    expect(JSON.parse(failed.Details!)).toMatchObject({ ClassName: 'System.Exception', Message: ' payment went wrong\nsecond line of the message' });
+    expect(JSON.parse(failed.Details!)).toMatchObject({ ClassName: 'System.Exception', Message: 'payment went wrong\nsecond line of the message' });
   });
 
   it('name a missing activity as TaskNonexistentActivityShim does', async () => {

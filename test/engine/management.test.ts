@@ -53,10 +53,13 @@ describe('through the SDK DurableClient', () => {
     expect(await client('raise', { id, event: 'Go' })).toEqual({ raised: true });
   });
 
-  it('purges an instance; purging again deletes nothing; its status is then a 404', async () => {
+  it('purges only a finished instance (412 for a running one); purging again deletes nothing; its status is then a 404', async () => {
     const id = uniqueId('purge');
     await client('start', { name: 'mgmt_wait', id });
     await app.settle();
+    // HandleDeleteHistoryByIdRequestAsync: PreconditionFailed for an instance not in a terminal state.
+    await expect(client('purge', { id })).rejects.toThrow(/unexpected status code: 412.*Only orchestrations in a terminal state can be purged.*has status Running/);
+    await client('terminate', { id, reason: 'done with it' });
     expect(await client('purge', { id })).toEqual({ purged: { instancesDeleted: 1 } });
     expect(await client('purge', { id })).toEqual({ purged: { instancesDeleted: 0 } });
     await expect(client('status', { id })).rejects.toThrow(/HTTP 404/);
@@ -66,22 +69,27 @@ describe('through the SDK DurableClient', () => {
     await expect(client('status', { id: 'nobody' })).rejects.toThrow(/HTTP 404 response/);
     await expect(client('raise', { id: 'nobody', event: 'Go' })).rejects.toThrow(/No instance with ID 'nobody' found/);
     await expect(client('terminate', { id: 'nobody' })).rejects.toThrow(/No instance with ID 'nobody' found/);
-    await expect(client('start', { name: 'no_such_orchestrator' })).rejects.toThrow(/unexpected status code: 400/);
   });
 
-  it('answers 500 to a start over a Pending or Running instance, and starts exactly one of concurrent duplicates', async () => {
+  it('starts an unknown orchestrator (the HTTP start path does not check the name), which then fails', async () => {
+    const { id } = await client<{ id: string }>('start', { name: 'no_such_orchestrator' });
+    await app.settle();
+    expect(app.engine.getStatus(id)).toMatchObject({ runtimeStatus: 'Failed', output: expect.stringContaining("The function 'no_such_orchestrator' doesn't exist") });
+  });
+
+  it('answers 409 to a start over a Pending or Running instance, and starts exactly one of concurrent duplicates', async () => {
     const id = uniqueId('dup');
     await client('start', { name: 'mgmt_wait', id });
-    // OrchestrationAlreadyExistsException: HttpApiHandler does not catch it, so a 500.
-    await expect(client('start', { name: 'mgmt_wait', id })).rejects.toThrow(/unexpected status code: 500.*An Orchestration instance with the status (Pending|Running) already exists/);
+    // HandleStartOrchestratorRequestAsync (3.19.0) answers OrchestrationAlreadyExistsException with a 409.
+    await expect(client('start', { name: 'mgmt_wait', id })).rejects.toThrow(/unexpected status code: 409.*An Orchestration instance with the status (Pending|Running) already exists/);
     await app.settle();
-    await expect(client('start', { name: 'mgmt_wait', id })).rejects.toThrow(/unexpected status code: 500.*with the status Running already exists/);
+    await expect(client('start', { name: 'mgmt_wait', id })).rejects.toThrow(/unexpected status code: 409.*with the status Running already exists/);
 
     const raceId = uniqueId('race');
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => client('start', { name: 'mgmt_wait', id: raceId })));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual(
-      Array(5).fill(expect.stringMatching(/500/)),
+      Array(5).fill(expect.stringMatching(/409/)),
     );
     await app.settle();
     expect(app.engine.listInstances().filter((status) => status.instanceId === raceId)).toHaveLength(1);
@@ -145,8 +153,8 @@ describe('through the webhook routes', () => {
     // CreateCheckStatusResponseMessage lists no rewind link.
     expect(Object.keys(payload).sort()).toEqual(['id', 'purgeHistoryDeleteUri', 'restartPostUri', 'resumePostUri', 'sendEventPostUri', 'statusQueryGetUri', 'suspendPostUri', 'terminatePostUri']);
     const duplicate = await fetch(`${webhooks()}/orchestrators/mgmt_wait/hook-1`, { method: 'POST' });
-    expect(duplicate.status).toBe(500);
-    expect(await duplicate.json()).toMatchObject({ Message: 'Something went wrong while processing your request', ExceptionMessage: expect.stringMatching(/^An Orchestration instance with the status (Pending|Running) already exists\.$/) });
+    expect(duplicate.status).toBe(409);
+    expect(await duplicate.json()).toEqual({ Message: expect.stringMatching(/^An Orchestration instance with the status (Pending|Running) already exists\.$/) });
     await app.settle();
 
     const runningUrl = `${webhooks()}/instances/hook-1?showHistory=true`;
@@ -162,6 +170,7 @@ describe('through the webhook routes', () => {
     expect(noInput.createdTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(noInput.lastUpdatedTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
+    expect((await fetch(`${webhooks()}/instances/hook-1`, { method: 'DELETE' })).status).toBe(412);
     expect((await fetch(`${webhooks()}/instances/hook-1/terminate?reason=by%20hand`, { method: 'POST' })).status).toBe(202);
     expect((await fetch(`${webhooks()}/instances/hook-1/terminate`, { method: 'POST' })).status).toBe(410);
     expect((await fetch(`${webhooks()}/instances/hook-1/raiseEvent/Go`, { method: 'POST', body: '1' })).status).toBe(410);
@@ -179,7 +188,6 @@ describe('through the webhook routes', () => {
     const cases: [string, string, string | undefined, number][] = [
       ['POST', `/instances/${id.id}/raiseEvent/Go`, '{not json', 400],
       ['POST', '/orchestrators/mgmt_wait', '{not json', 400],
-      ['POST', '/orchestrators/no_such_orchestrator', undefined, 400],
       ['POST', '/orchestrators/mgmt_wait/bad%23id', undefined, 400],
       ['PUT', `/instances/${id.id}`, undefined, 404],
       ['GET', '/orchestrators/mgmt_wait', undefined, 404],

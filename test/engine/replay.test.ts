@@ -65,7 +65,7 @@ describe('one episode from a handmade history', () => {
 
   it('completes on the event, cancelling the timer it raced', async () => {
     const { outcome, actions } = await replayEpisode(6);
-    expect(outcome.ok && outcome.state).toMatchObject({ isDone: true, output: { a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } }, schemaVersion: 2 });
+    expect(outcome.ok && outcome.state).toMatchObject({ isDone: true, output: { a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } }, schemaVersion: 3 });
     expect(actions).toEqual([[callA, whenAll, whenAny(true)]]);
   });
 

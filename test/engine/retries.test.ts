@@ -53,8 +53,8 @@ describe('callActivityWithRetry', () => {
     ]);
     // The extension's TaskFailed: Reason names the activity, Details is the serialized .NET exception.
     const failed = find(status.history!, EventType.TaskFailed, 0);
-    expect(failed.Reason).toBe("Activity function 'retry_flaky' failed:  flaky failure 1 of twice");
-    expect(JSON.parse(failed.Details!)).toMatchObject({ ClassName: 'System.Exception', Message: ' flaky failure 1 of twice', InnerException: { Message: expect.stringMatching(/^Result: Failure\nException: flaky failure 1 of twice\nStack: Error: flaky failure 1 of twice/) } });
+    expect(failed.Reason).toBe("Activity function 'retry_flaky' failed: flaky failure 1 of twice");
+    expect(JSON.parse(failed.Details!)).toMatchObject({ ClassName: 'System.Exception', Message: 'flaky failure 1 of twice', InnerException: { Message: expect.stringMatching(/^Result: Failure\nException: flaky failure 1 of twice\nStack: Error: flaky failure 1 of twice/) } });
   });
 
   it('fails the task after the last attempt, once its timer fires; the orchestrator sees the message', async () => {
@@ -67,7 +67,7 @@ describe('callActivityWithRetry', () => {
     expect(attempts.get(key)).toBe(3);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({ caught: expect.stringContaining('flaky failure 3 of always'), after: 'plain after' });
-    expect((status.output as { caught: string }).caught.split('\n')[0].trim()).toBe("Activity function 'retry_flaky' failed:  flaky failure 3 of always");
+    expect((status.output as { caught: string }).caught.split('\n')[0].trim()).toBe("Activity function 'retry_flaky' failed: flaky failure 3 of always");
     expect(labels(status.history!)).toEqual([
       'ExecutionStarted', 'TaskScheduled#0', 'TaskFailed#0', 'TimerCreated#1', 'TimerFired#1', 'TaskScheduled#2',
       'TaskFailed#2', 'TimerCreated#3', 'TimerFired#3', 'TaskScheduled#4', 'TaskFailed#4', 'TimerCreated#5', 'TimerFired#5',
