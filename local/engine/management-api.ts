@@ -146,12 +146,18 @@ function purgeMany(engine: Engine, query: URLSearchParams): PlainResponse {
   return deleted > 0 ? jsonResponse(200, { instancesDeleted: deleted }) : jsonResponse(404, { message: 'No instance matched' });
 }
 
+/** HandleRaiseEventRequestAsync: 404, then 410 for a finished instance, then the body must be application/json. */
 function raiseEvent(engine: Engine, request: PlainRequest, instanceId: string, eventName: string): PlainResponse {
+  const status = engine.getStatus(instanceId);
+  if (!status) return answer('notFound', instanceId);
+  if (TERMINAL_STATUSES.includes(status.runtimeStatus)) return answer('notRunning', instanceId);
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') return jsonResponse(400, { Message: 'Only application/json request content is supported' });
   let data: unknown;
   try {
     data = parseJsonBody(request.body);
   } catch {
-    return jsonResponse(400, { message: 'The event data is not valid JSON' });
+    return jsonResponse(400, { Message: 'Invalid JSON content' });
   }
   return answer(engine.raiseEvent(instanceId, eventName, data), instanceId);
 }

@@ -193,6 +193,7 @@ describe('through the webhook routes', () => {
       ['GET', '/orchestrators/mgmt_wait', undefined, 404],
       ['DELETE', '/instances', undefined, 400],
       ['POST', '/instances/nobody/raiseEvent/Go', '1', 404],
+      ['POST', `/instances/${id.id}/raiseEvent/Go`, '1', 400], // sent as text/plain: only application/json is read
       ['GET', '/nothing/here', undefined, 404],
       ['POST', `/instances/${id.id}/suspend`, undefined, 501],
     ];
