@@ -3,6 +3,7 @@
  * Storage provider) on points a test of our own would not catch: long timers, batches of
  * events per episode, failure text, the client binding.
  */
+import { taskFailureOf } from '../../local/engine/activities';
 import { nextBatch } from '../../local/engine/apply-episode';
 import { durableClientData } from '../../local/engine/client-binding';
 import { retryDelayMs } from '../../local/engine/retries';
@@ -111,6 +112,31 @@ describe('activity failures', () => {
     const runner = new ActivityRunner(app.registry, app.clock, { begin: () => () => undefined } as never);
     const outcome = await runner.run({ instanceId: 'i', activityName: 'agree_missing', input: null, taskId: 0, attempt: 1, delivery: 1 });
     expect(outcome).toMatchObject({ kind: 'failed', failure: { reason: "Activity function 'agree_missing' failed: Activity function 'agree_missing' does not exist." } });
+  });
+});
+
+describe('structured activity failures (an ExceptionPropertiesProvider)', () => {
+  const json = JSON.stringify({ errorType: 'GatewayError', errorMessage: 'gateway down', isNonRetriable: false, properties: { code: 503 }, stackTrace: 'GatewayError: gateway down\n    at charge' });
+
+  it('become a TaskFailed with FailureDetails and the generic Reason, as ActivityMiddleware records them', () => {
+    const expected = {
+      reason: "Activity function 'pay' failed with an unhandled exception.",
+      failureDetails: { ErrorType: 'GatewayError', ErrorMessage: 'gateway down', IsNonRetriable: false, Properties: { code: 503 } },
+    };
+    expect(taskFailureOf('pay', new Error(json))).toMatchObject(expected);
+    expect(taskFailureOf('pay', new Error(`ActivityMiddleware.StructuredActivityFailure: ${json}`))).toMatchObject(expected);
+    expect(taskFailureOf('pay', new Error(json)).details).toBeUndefined();
+  });
+
+  it('reach the orchestrator as a TaskFailedError, which failureText reads', async () => {
+    const at = new Date(0);
+    const failed = events.taskFailed(at, 0, taskFailureOf('agree_fail', new Error(json)));
+    const history = [
+      events.orchestratorStarted(at), events.executionStarted(at, 'agree_catch', undefined), events.taskScheduled(at, 0, 'agree_fail', '"payment"'), events.orchestratorCompleted(at),
+      events.orchestratorStarted(at), failed,
+    ];
+    const { outcome } = await app.replay('agree_catch', history);
+    expect(outcome.ok && outcome.state.output).toEqual({ message: 'GatewayError: gateway down', clean: 'gateway down' });
   });
 });
 
