@@ -2,8 +2,10 @@ import { failureText } from '../../src/libs/errors';
 
 describe('failureText', () => {
   it('reads the message of an activity failure as the Durable extension words it', () => {
-    const error = new Error("Activity function 'authorizePayment' failed:  card declined \n {\"$type\":\"System.Exception, System.Private.CoreLib\"}");
+    const error = new Error("Activity function 'authorizePayment' failed: card declined \n {\"$type\":\"System.Exception, System.Private.CoreLib\"}");
     expect(failureText(error)).toBe('card declined');
+    // Extensions before 3.19 kept the space after "Exception:" in front of the message.
+    expect(failureText(new Error("Activity function 'authorizePayment' failed:  card declined \n {}"))).toBe('card declined');
   });
 
   it('reads failure details where the SDK gives them (a TaskFailedError)', () => {
