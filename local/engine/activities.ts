@@ -36,7 +36,8 @@ export type FaultInjector = (call: ActivityCall) => Fault;
 
 export interface TaskFailure {
   reason: string;
-  details: string;
+  /** Absent when the failure travels as FailureDetails. */
+  details?: string;
   failureDetails?: FailureDetails;
 }
 
@@ -58,7 +59,7 @@ export class ActivityRunner {
   async run(call: ActivityCall): Promise<ActivityOutcome> {
     const fault = this.decideFault(call);
     if (typeof fault === 'object') await this.clock.sleep(fault.delayMs);
-    if (fault === 'transient') return failed(new Error(`Injected transient fault in activity '${call.activityName}'`));
+    if (fault === 'transient') return failed(call.activityName, new Error(`Injected transient fault in activity '${call.activityName}'`));
 
     const endWork = this.work.begin();
     if (!(await this.acquireSlot())) {
@@ -69,7 +70,7 @@ export class ActivityRunner {
     try {
       const outcome = await this.invoke(call);
       if (fault === 'crashAfter') return { kind: 'lost' };
-      if (fault === 'failAfter') return failed(new Error(`Injected fault after activity '${call.activityName}' ran`));
+      if (fault === 'failAfter') return failed(call.activityName, new Error(`Injected fault after activity '${call.activityName}' ran`));
       return outcome;
     } finally {
       this.releaseSlot();
@@ -88,7 +89,8 @@ export class ActivityRunner {
 
   private async invoke(call: ActivityCall): Promise<ActivityOutcome> {
     const fn = this.registry.activities.get(call.activityName);
-    if (!fn) return failed(new Error(`No activity function named '${call.activityName}' is registered`));
+    // TaskNonexistentActivityShim's message.
+    if (!fn) return failed(call.activityName, new Error(`Activity function '${call.activityName}' does not exist.`), { viaWorker: false });
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -99,7 +101,7 @@ export class ActivityRunner {
       const result = await fn.handler(call.input, context);
       return { kind: 'completed', resultJson: toJsonText(result) };
     } catch (error) {
-      return failed(error);
+      return failed(fn.name, error);
     }
   }
 
@@ -131,28 +133,65 @@ export class ActivityRunner {
   }
 }
 
-function failed(error: unknown): ActivityOutcome {
-  return { kind: 'failed', failure: taskFailureOf(error) };
+function failed(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): ActivityOutcome {
+  return { kind: 'failed', failure: taskFailureOf(activityName, error, options) };
 }
 
 /**
- * An activity error as a TaskFailed event. The SDK shows the orchestrator `${Reason} \n ${Details}`,
- * so Reason is the message (its first line reads well) and Details the stack. When the app set an
- * ExceptionPropertiesProvider, the SDK's activity wrapper has already put a FailureDetails JSON in
- * the message; it is passed on as FailureDetails, which the SDK turns into a TaskFailedError.
+ * An activity error as the extension (3.19.0) records it in TaskFailed (TaskActivityShim.RunAsync):
+ * the Functions host hands it the worker's failure as an RpcException whose message reads
+ * `Result: Failure\nException: <message>\nStack: <stack>`; OutOfProcExceptionHelpers takes the
+ * RpcException's RemoteMessage (the worker's message) into a new exception, and the shim throws
+ * TaskFailureException with Reason `Activity function '<name>' failed: <message>` and Details the
+ * serialized exception (Utils.SerializeCause). The SDK shows the orchestrator `${Reason} \n ${Details}`.
+ *
+ * When the app set an ExceptionPropertiesProvider, the SDK's activity wrapper has put a
+ * FailureDetails JSON in the message; the extension's ActivityMiddleware reads it
+ * (OutOfProcMiddleware.TryGetStructuredFailureDetails) into a TaskFailed with Reason
+ * `Activity function '<name>' failed with an unhandled exception.`, no Details and those
+ * FailureDetails, which the SDK turns into a TaskFailedError.
  */
-export function taskFailureOf(error: unknown): TaskFailure {
+export function taskFailureOf(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): TaskFailure {
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : toJsonText(error);
-  const details = (error instanceof Error ? error.stack : undefined) ?? message;
-  const structured = structuredFailure(message);
-  if (structured) return { reason: structured.ErrorMessage, details: structured.StackTrace ?? details, failureDetails: structured };
-  return { reason: message, details };
+  const stack = (error instanceof Error ? error.stack : undefined) ?? message;
+  const viaWorker = options.viaWorker ?? true;
+  const structured = viaWorker ? structuredFailure(message) : undefined;
+  if (structured) return { reason: `Activity function '${activityName}' failed with an unhandled exception.`, failureDetails: structured };
+  if (!viaWorker) return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(FUNCTION_FAILED, message, undefined) };
+  return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(SYSTEM_EXCEPTION, message, `Result: Failure\nException: ${message}\nStack: ${stack}`) };
 }
 
+const SYSTEM_EXCEPTION = ['System.Exception', 'System.Private.CoreLib'] as const;
+const FUNCTION_FAILED = ['Microsoft.Azure.WebJobs.Extensions.DurableTask.FunctionFailedException', 'Microsoft.Azure.WebJobs.Extensions.DurableTask'] as const;
+
+/** The shape Newtonsoft.Json gives an exception (the extension's error data converter). */
+function serializedException([className, assembly]: readonly [string, string], message: string, rpcMessage: string | undefined): string {
+  const exception = (className: string, assembly: string, text: string, inner: unknown) => ({
+    $type: `${className}, ${assembly}`,
+    ClassName: className,
+    Message: text,
+    Data: null,
+    InnerException: inner,
+    HelpURL: null,
+    StackTraceString: null,
+    RemoteStackTraceString: null,
+    RemoteStackIndex: 0,
+    ExceptionMethod: null,
+    HResult: -2146233088,
+    Source: null,
+    WatsonBuckets: null,
+  });
+  const inner = rpcMessage === undefined ? null : exception('Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException', 'Microsoft.Azure.WebJobs.Script', rpcMessage, null);
+  return JSON.stringify(exception(className, assembly, message, inner));
+}
+const STRUCTURED_PREFIX = 'ActivityMiddleware.StructuredActivityFailure: ';
+
+/** TryExtractSerializedFailureDetailsFromException: a JSON object on the message's first line. */
 function structuredFailure(message: string): FailureDetails | undefined {
-  if (!message.startsWith('{')) return undefined;
+  const text = (message.startsWith(STRUCTURED_PREFIX) ? message.slice(STRUCTURED_PREFIX.length) : message).split('\n')[0].trim();
+  if (!text.startsWith('{')) return undefined;
   try {
-    const payload = JSON.parse(message) as Record<string, unknown>;
+    const payload = JSON.parse(text) as Record<string, unknown>;
     if (typeof payload.errorType !== 'string' || typeof payload.errorMessage !== 'string') return undefined;
     return {
       ErrorType: payload.errorType,

@@ -1,13 +1,13 @@
 /**
  * Turns one episode's outcome into changes of the instance record: history, new tasks and
- * timers, retries, completion. Pure bookkeeping; the engine persists the record and only then
- * dispatches the work listed in the returned effects.
+ * timers, retries, long-timer chains, completion. Pure bookkeeping; the engine persists the
+ * record and only then dispatches the work listed in the returned effects.
  */
 import { ActionType, activityInputOf, flattenActions, takesTaskId, unsupportedAction, type SdkAction } from './actions';
-import type { EpisodeOutcome } from './episode';
+import { LONG_RUNNING_TIMER_INTERVAL_MS, MAXIMUM_SHORT_TIMER_MS, type EpisodeOutcome } from './episode';
 import { EventType, events, toJsonText, type HistoryEvent } from './history';
 import { attemptsRemain, retryDelayMs, retryPolicyOf } from './retries';
-import type { InstanceRecord, PendingActivity, PendingTimer, RetryChain } from './store';
+import type { InstanceRecord, PendingActivity, PendingTimer, RetryChain, TimerChain } from './store';
 
 export interface EpisodeEffects {
   activities: PendingActivity[];
@@ -15,13 +15,44 @@ export interface EpisodeEffects {
   cancelledTimers: number[];
 }
 
-export function applyEpisode(record: InstanceRecord, delivered: HistoryEvent, startedAt: Date, outcome: EpisodeOutcome): EpisodeEffects {
+/**
+ * Whether the SDK takes a task id while processing this event, before it resumes user code:
+ * the retry timer after a failed attempt, the rescheduled attempt after that timer, the next
+ * timer of a long timer's chain.
+ */
+export function takesIdsWhenProcessed(record: InstanceRecord, event: HistoryEvent): boolean {
+  const chains = Object.values(record.retryChains);
+  if (event.EventType === EventType.TaskFailed) return chains.some((chain) => chain.waitingOn.kind === 'attempt' && chain.waitingOn.id === event.TaskScheduledId);
+  if (event.EventType !== EventType.TimerFired) return false;
+  const retry = chains.find((chain) => chain.waitingOn.kind === 'timer' && chain.waitingOn.id === event.TimerId);
+  if (retry) return attemptsRemain(retry.policy, retry.failures);
+  return event.TimerId !== undefined && event.TimerId in (record.timerChains ?? {});
+}
+
+/**
+ * The events one episode delivers: every event waiting, as the extension hands a whole batch
+ * to one episode, except that an event on which the SDK takes task ids (see above) must come
+ * first. The SDK takes those ids in the middle of its replay, between ids of actions user code
+ * scheduled after earlier events of the batch; the engine sees only the final action list, so
+ * such an event opens the next episode instead.
+ */
+export function nextBatch(record: InstanceRecord): HistoryEvent[] {
+  const batch = record.inbox.slice(0, 1);
+  for (const event of record.inbox.slice(1)) {
+    if (takesIdsWhenProcessed(record, event)) break;
+    batch.push(event);
+  }
+  return batch;
+}
+
+export function applyEpisode(record: InstanceRecord, delivered: HistoryEvent[], startedAt: Date, outcome: EpisodeOutcome): EpisodeEffects {
   const effects: EpisodeEffects = { activities: [], timers: [], cancelledTimers: [] };
-  const appended: HistoryEvent[] = [events.orchestratorStarted(startedAt), delivered];
+  const appended: HistoryEvent[] = [events.orchestratorStarted(startedAt), ...delivered];
   const bookkeeping = new Bookkeeping(record, startedAt, appended, effects);
 
-  // The SDK takes retry ids while it processes the delivered event, before resuming user code.
-  bookkeeping.followRetries(delivered);
+  // The SDK takes retry and timer-chain ids while it processes the delivered events, before user
+  // code resumes (nextBatch puts the only event that takes any first).
+  for (const event of delivered) bookkeeping.followChains(event);
 
   if (!outcome.ok) {
     if (outcome.state && 'customStatus' in outcome.state) record.customStatus = jsonSafe(outcome.state.customStatus);
@@ -54,7 +85,8 @@ class Bookkeeping {
     return this.record.nextTaskId++;
   }
 
-  followRetries(delivered: HistoryEvent): void {
+  followChains(delivered: HistoryEvent): void {
+    if (delivered.EventType === EventType.TimerFired && delivered.TimerId !== undefined) this.followTimerChain(delivered.TimerId);
     const chains = this.record.retryChains;
     const find = (kind: 'attempt' | 'timer', id: number | undefined) =>
       Object.entries(chains).find(([, chain]) => chain.waitingOn.kind === kind && chain.waitingOn.id === id);
@@ -74,11 +106,16 @@ class Bookkeeping {
     }
   }
 
-  /** After every failure, the last included: the SDK waits for this timer either way. */
+  /**
+   * After every failure a timer the SDK waits on: the backoff if attempts remain; after the last
+   * one DurableTask.Core's RetryInterceptor creates a timer due at once ("Dummy timer for
+   * back-compat"), and the task fails when it fires.
+   */
   private armRetryTimer(chainId: number, chain: RetryChain): void {
     chain.failures += 1;
     const timerId = this.takeTaskId();
-    const fireAt = new Date(this.at.getTime() + retryDelayMs(chain.policy, chain.failures)).toISOString();
+    const delay = attemptsRemain(chain.policy, chain.failures) ? retryDelayMs(chain.policy, chain.failures) : 0;
+    const fireAt = new Date(this.at.getTime() + delay).toISOString();
     this.appended.push(events.timerCreated(this.at, timerId, fireAt));
     this.addTimer({ timerId, fireAt, chainId });
     chain.waitingOn = { kind: 'timer', id: timerId };
@@ -138,20 +175,51 @@ class Bookkeeping {
     this.addActivity(pending);
   }
 
+  /**
+   * A timer longer than the provider's maximum is a chain, as DurableOrchestrationContext
+   * .CreateTimer runs it: intervals of 3 days until less than that remains, then the rest. The
+   * SDK's LongTimerTask takes an id for each next timer of the chain as the previous one fires.
+   */
   private createTimer(index: number, timerId: number, action: SdkAction): void {
-    const fireAt = new Date(action.fireAt ?? this.at).toISOString();
+    const finalFireAt = new Date(action.fireAt ?? this.at).getTime();
+    const long = finalFireAt - this.at.getTime() > MAXIMUM_SHORT_TIMER_MS;
+    const fireAt = new Date(long ? this.at.getTime() + LONG_RUNNING_TIMER_INTERVAL_MS : finalFireAt).toISOString();
     this.appended.push(events.timerCreated(this.at, timerId, fireAt));
     this.record.timerIdsByAction[index] = timerId;
-    if (!action.isCanceled) this.addTimer({ timerId, fireAt });
+    if (long) this.timerChains()[timerId] = { finalFireAt: new Date(finalFireAt).toISOString(), actionIndex: index, cancelled: action.isCanceled === true };
+    this.addTimer({ timerId, fireAt });
   }
 
-  /** `timer.cancel()` flips `isCanceled` on the action; a cancelled timer must not fire. */
+  private timerChains(): Record<number, TimerChain> {
+    return (this.record.timerChains ??= {});
+  }
+
+  private followTimerChain(firedId: number): void {
+    const chain = this.timerChains()[firedId];
+    if (!chain) return;
+    delete this.timerChains()[firedId];
+    const remaining = Date.parse(chain.finalFireAt) - this.at.getTime();
+    if (remaining <= 0) return;
+    const timerId = this.takeTaskId();
+    // The SDK's LongTimerTask takes the id even when cancelled; the extension schedules nothing.
+    if (chain.cancelled) return;
+    const fireAt = new Date(this.at.getTime() + Math.min(remaining, LONG_RUNNING_TIMER_INTERVAL_MS)).toISOString();
+    this.appended.push(events.timerCreated(this.at, timerId, fireAt));
+    this.record.timerIdsByAction[chain.actionIndex] = timerId;
+    this.timerChains()[timerId] = chain;
+    this.addTimer({ timerId, fireAt });
+  }
+
+  /**
+   * `timer.cancel()` flips `isCanceled` on the action. The extension's shim then cancels the
+   * .NET task only (OutOfProcOrchestrationShim: `cts.Cancel()`): the DTFx timer stays scheduled
+   * and its TimerFired still reaches the orchestrator, which ignores it. A cancelled long timer
+   * ends its chain once the timer in flight fires.
+   */
   private cancelTimers(actions: SdkAction[]): void {
     for (const [index, timerId] of Object.entries(this.record.timerIdsByAction)) {
-      if (actions[Number(index)]?.isCanceled && this.record.pendingTimers[timerId]) {
-        delete this.record.pendingTimers[timerId];
-        this.effects.cancelledTimers.push(timerId);
-      }
+      const chain = this.timerChains()[timerId];
+      if (actions[Number(index)]?.isCanceled && chain) chain.cancelled = true;
     }
   }
 
@@ -173,7 +241,7 @@ class Bookkeeping {
     this.effects.cancelledTimers.push(...Object.keys(this.record.pendingTimers).map(Number));
     this.effects.activities = [];
     this.effects.timers = [];
-    Object.assign(this.record, { pendingActivities: {}, pendingTimers: {}, retryChains: {}, inbox: [] });
+    Object.assign(this.record, { pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {}, inbox: [] });
     this.appended.push(completed, events.orchestratorCompleted(this.at));
   }
 

@@ -1,7 +1,8 @@
 /**
- * The value the Durable extension gives a `durableClient` input binding. With `rpcBaseUrl` set,
- * the SDK's DurableClient sends every call there (durableClient/DurableClient.js); the other URLs
- * are what `createCheckStatusResponse` shows callers.
+ * The value the Durable extension gives a `durableClient` input binding
+ * (BindingHelper.DurableOrchestrationClientToString, the legacy out-of-proc branch, 3.19.0). With
+ * `rpcBaseUrl` set, the SDK's DurableClient sends every call there (durableClient/DurableClient.js);
+ * the other URLs are what `createCheckStatusResponse` shows callers.
  */
 export const RPC_BASE_PATH = '/durabletask/';
 export const WEBHOOK_BASE_PATH = '/runtime/webhooks/durabletask/';
@@ -9,11 +10,17 @@ const INSTANCE_ID_PLACEHOLDER = 'INSTANCEID';
 
 export interface DurableClientData {
   taskHubName: string;
+  /** Only the gRPC branch sets it; the legacy payload serializes it as null. */
+  connectionName: string | null;
   creationUrls: Record<string, string>;
   managementUrls: Record<string, string>;
   baseUrl: string;
   requiredQueryStringParameters: string;
   rpcBaseUrl: string;
+  /** Set only on the gRPC branch; null here, as the extension serializes them. */
+  httpBaseUrl: null;
+  maxGrpcMessageSizeInBytes: null;
+  grpcHttpClientTimeout: null;
 }
 
 export function defaultTaskHubName(): string {
@@ -22,22 +29,28 @@ export function defaultTaskHubName(): string {
 
 /** `origin` is where the management API is served, e.g. `http://127.0.0.1:7071`. */
 export function durableClientData(origin: string, taskHubName = defaultTaskHubName()): DurableClientData {
-  const query = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage`;
+  // GetUniversalQueryStrings: the webhook URL's own query (the system key in Azure); none locally.
+  const required = '';
   const webhooks = `${origin}${WEBHOOK_BASE_PATH}`;
   return {
     taskHubName,
+    connectionName: null,
+    // GetInstanceCreationLinks: only the universal query, no taskHub/connection.
     creationUrls: {
-      createNewInstancePostUri: `${webhooks}orchestrators/{functionName}[/{instanceId}]?${query}`,
-      createAndWaitOnNewInstancePostUri: `${webhooks}orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${query}`,
+      createNewInstancePostUri: `${webhooks}orchestrators/{functionName}[/{instanceId}]?${required}`,
+      createAndWaitOnNewInstancePostUri: `${webhooks}orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${required}`,
     },
     managementUrls: { id: INSTANCE_ID_PLACEHOLDER, ...managementUrls(origin, INSTANCE_ID_PLACEHOLDER, taskHubName) },
     baseUrl: webhooks.slice(0, -1),
-    requiredQueryStringParameters: query,
+    requiredQueryStringParameters: required,
     rpcBaseUrl: `${origin}${RPC_BASE_PATH}`,
+    httpBaseUrl: null,
+    maxGrpcMessageSizeInBytes: null,
+    grpcHttpClientTimeout: null,
   };
 }
 
-/** The documented HTTP management payload for one instance (without its `id`). */
+/** HttpApiHandler.GetClientResponseLinks: the management links of one instance (without its `id`). */
 export function managementUrls(origin: string, instanceId: string, taskHubName = defaultTaskHubName()): Record<string, string> {
   const query = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage`;
   const instance = `${origin}${WEBHOOK_BASE_PATH}instances/${instanceId === INSTANCE_ID_PLACEHOLDER ? instanceId : encodeURIComponent(instanceId)}`;

@@ -1,13 +1,13 @@
 /**
  * The durable engine: plays the Durable extension's part for the real durable-functions SDK.
  *
- * Per instance, episodes run one at a time and each delivers exactly one new event (see
- * retries.ts for why). Activities run concurrently; their results, timer firings and raised
+ * Per instance, episodes run one at a time and each delivers the events waiting in the inbox,
+ * as the extension delivers a batch (apply-episode.ts nextBatch says where a batch is cut). Activities run concurrently; their results, timer firings and raised
  * events queue in the instance's inbox. All state is in the instance record behind the store.
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityRunner, type ActivityOutcome, type FaultInjector } from './activities';
-import { applyEpisode } from './apply-episode';
+import { applyEpisode, nextBatch } from './apply-episode';
 import { ArmedTimers } from './armed-timers';
 import { RealClock, type Clock } from './clock';
 import { ConcurrencyLimit } from './concurrency-limit';
@@ -43,7 +43,7 @@ export interface InstanceStatus {
   history?: HistoryEvent[];
 }
 
-export type EngineErrorCode = 'unknown-orchestration' | 'conflict' | 'invalid-instance-id' | 'stopped';
+export type EngineErrorCode = 'conflict' | 'invalid-instance-id' | 'stopped';
 
 export class EngineError extends Error {
   constructor(
@@ -57,9 +57,9 @@ export class EngineError extends Error {
 /** The answer to an operation on an existing instance. */
 export type InstanceOperationResult = 'accepted' | 'notFound' | 'notRunning';
 
-/** DTFx rejects these in instance ids: path and query separators, and control characters. */
+/** DurableClient.StartNewAsync rejects these ids: a leading @, path and query separators, control characters, over 256 characters. */
 function isValidInstanceId(id: string): boolean {
-  return id.length > 0 && id.length <= 256 && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  return id.length > 0 && id.length <= 256 && !id.startsWith('@') && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 }
 
 export class Engine {
@@ -93,17 +93,22 @@ export class Engine {
 
   // ---- management operations -------------------------------------------------------------
 
-  /** Starts an instance. Throws EngineError 'conflict' if one with this id is still running. */
+  /**
+   * Starts an instance. An instance with this id that is Pending or Running is not overridden:
+   * EngineError 'conflict' (the extension's OrchestrationAlreadyExistsException, from its default
+   * OverridableExistingInstanceStates NonRunningStates); a finished one is replaced. An unknown
+   * orchestrator name is accepted, as the extension's HTTP start path accepts it: the instance
+   * fails on its first episode.
+   */
   startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): string {
     if (this.stopped) throw new EngineError('stopped', 'The engine is stopped');
-    if (!this.registry.orchestrations.has(name)) throw new EngineError('unknown-orchestration', `No orchestrator function named '${name}' is registered`);
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     if (!isValidInstanceId(instanceId)) {
-      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, none of / \\ # ? or control characters`);
+      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`);
     }
     // No await between this check and the put: two concurrent starts cannot both pass it.
     const existing = this.store.get(instanceId);
-    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An instance with id '${instanceId}' is already ${existing.status.toLowerCase()}`);
+    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An Orchestration instance with the status ${existing.status} already exists.`);
     const now = this.now();
     const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
     const record: InstanceRecord = {
@@ -124,6 +129,7 @@ export class Engine {
       pendingActivities: {},
       pendingTimers: {},
       retryChains: {},
+      timerChains: {},
     };
     this.store.put(record);
     this.changed(instanceId);
@@ -150,7 +156,7 @@ export class Engine {
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
     const now = this.now();
     this.timers.disarm(instanceId);
-    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {} });
+    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {} });
     record.history.push(events.executionTerminated(now, reason));
     record.lastUpdatedTime = now.toISOString();
     this.store.put(record);
@@ -280,6 +286,9 @@ export class Engine {
 
   private async drain(instanceId: string, endWork: () => void): Promise<void> {
     try {
+      // Let events arriving at the same moment (activities of one Task.all) gather in the inbox,
+      // as they would in the extension's queue before it fetches a batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (;;) {
         const release = this.episodeSlots ? await this.episodeSlots.acquire() : undefined;
         try {
@@ -304,7 +313,7 @@ export class Engine {
   }
 
   private async runNextEpisode(record: InstanceRecord): Promise<void> {
-    const delivered = record.inbox[0];
+    const delivered = nextBatch(record);
     const startedAt = this.now();
     const fn = this.registry.orchestrations.get(record.name);
     const outcome: EpisodeOutcome = fn
@@ -314,15 +323,15 @@ export class Engine {
           options: fn.options,
           instanceId: record.instanceId,
           input: fromJsonText(record.inputJson),
-          history: [...record.history, events.orchestratorStarted(startedAt), delivered],
+          history: [...record.history, events.orchestratorStarted(startedAt), ...delivered],
           log: this.log,
         })
-      : { ok: false, message: `No orchestrator function named '${record.name}' is registered` };
+      : { ok: false, message: this.unknownOrchestratorMessage(record.name) };
 
     // Re-read: the instance may have been terminated, purged or restarted meanwhile.
     const fresh = this.store.get(record.instanceId);
     if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
-    fresh.inbox.shift();
+    fresh.inbox.splice(0, delivered.length);
     const effects = applyEpisode(fresh, delivered, startedAt, outcome);
     this.store.put(fresh);
     this.changed(fresh.instanceId);
@@ -334,10 +343,17 @@ export class Engine {
     for (const activity of effects.activities) this.dispatch(fresh, activity);
   }
 
+  /** DurableTaskExtension.GetInvalidOrchestratorFunctionMessage. */
+  private unknownOrchestratorMessage(name: string): string {
+    const known = [...this.registry.orchestrations.keys()];
+    const info = known.length > 0 ? `The following are the known orchestrator functions: '${known.join("', '")}'.` : 'No orchestrator functions are currently registered!';
+    return `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: ${info}`;
+  }
+
   private failInstance(instanceId: string, executionId: string, message: string): void {
     const record = this.store.get(instanceId);
     if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
-    const delivered = record.inbox.shift() ?? events.orchestratorStarted(this.now());
+    const delivered = record.inbox.splice(0, nextBatch(record).length);
     applyEpisode(record, delivered, this.now(), { ok: false, message });
     this.timers.disarm(instanceId);
     this.store.put(record);

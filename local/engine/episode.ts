@@ -9,17 +9,25 @@ import { EventType, type HistoryEvent } from './history';
 import type { ContextOptions, OrchestratorHandler } from './registry';
 
 /**
- * ReplaySchema.V4 (3): compound Task.all/any actions arrive nested in `compoundActions`; the
- * engine flattens them itself (see actions.ts), so it sees the same order as with V1.
+ * What the extension's binding sends (OrchestrationTriggerAttributeBindingProvider
+ * .OrchestrationContextToString): `upperSchemaVersion` 1 (SchemaVersion.V2) for old SDKs and
+ * `upperSchemaVersionNew`, which the SDK prefers. Extension 3.19.0 sends 3 (V4; its assembly loads
+ * the constant 3, where the 2024 v3.x sources still had V3 = 2). So the SDK runs on ReplaySchema.V4:
+ * compound Task.all/any actions arrive nested in `compoundActions` (the engine flattens them
+ * itself, see actions.ts), long timers become a LongTimerTask, entity locks are allowed.
  */
-export const UPPER_SCHEMA_VERSION = 3;
+export const UPPER_SCHEMA_VERSION = 1;
+export const UPPER_SCHEMA_VERSION_NEW = 3;
 
 /**
- * Timers up to this long are one CreateTimer action. The SDK splits longer ones into a chain of
- * timers the host would have to drive (LongTimerTask); ten years keeps every real timer whole.
+ * The Azure Storage provider's MaximumDelayTime (6 days) and LongRunningTimerIntervalLength
+ * (3 days) (AzureStorageDurabilityProvider.cs), passed to the SDK as these TimeSpan strings.
+ * A longer timer is one CreateTimer action for the SDK and a chain of timers for the host.
  */
-export const MAXIMUM_SHORT_TIMER_DURATION = '3650.00:00:00';
-const LONG_RUNNING_TIMER_INTERVAL = '3.00:00:00';
+export const MAXIMUM_SHORT_TIMER_DURATION = '6.00:00:00';
+export const LONG_RUNNING_TIMER_INTERVAL = '3.00:00:00';
+export const MAXIMUM_SHORT_TIMER_MS = 6 * 24 * 3600_000;
+export const LONG_RUNNING_TIMER_INTERVAL_MS = 3 * 24 * 3600_000;
 const HTTP_ASYNC_SLEEP_MS = 30_000;
 
 /** The SDK's OrchestratorState; actions keep their SDK classes so `isCanceled` can be read. */
@@ -66,6 +74,7 @@ export async function runEpisode(request: EpisodeRequest): Promise<EpisodeOutcom
     isReplaying: lastStarted > 0,
     parentInstanceId: undefined,
     upperSchemaVersion: UPPER_SCHEMA_VERSION,
+    upperSchemaVersionNew: UPPER_SCHEMA_VERSION_NEW,
     maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
     longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL,
     defaultHttpAsyncRequestSleepTimeMillseconds: HTTP_ASYNC_SLEEP_MS,

@@ -61,11 +61,11 @@ export const events = {
   executionTerminated: (at: Date, reason: string) => event(EventType.ExecutionTerminated, at, { Input: reason }),
   taskScheduled: (at: Date, id: number, name: string, input: string | undefined) => event(EventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
   taskCompleted: (at: Date, id: number, result: string) => event(EventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
-  taskFailed: (at: Date, id: number, failure: { reason: string; details: string; failureDetails?: FailureDetails }) =>
+  taskFailed: (at: Date, id: number, failure: { reason: string; details?: string; failureDetails?: FailureDetails }) =>
     event(EventType.TaskFailed, at, {
       TaskScheduledId: id,
       Reason: failure.reason,
-      Details: failure.details,
+      ...(failure.details !== undefined ? { Details: failure.details } : {}),
       ...(failure.failureDetails ? { FailureDetails: failure.failureDetails } : {}),
     }),
   timerCreated: (at: Date, id: number, fireAt: string) => event(EventType.TimerCreated, at, { EventId: id, FireAt: fireAt }),

@@ -3,7 +3,8 @@
  * - under `/durabletask/`, the extension's RPC endpoint the SDK's DurableClient calls when the
  *   client binding carries `rpcBaseUrl`;
  * - under `/runtime/webhooks/durabletask/`, the documented webhook API (statusQueryGetUri …).
- * Status codes follow what durableClient/DurableClient.js accepts and the HTTP API reference.
+ * Codes, headers and payloads follow the extension's HttpApiHandler.cs (both paths go through its
+ * HandleRequestAsync), which the SDK's durableClient/DurableClient.js reads.
  */
 import { managementUrls, RPC_BASE_PATH, WEBHOOK_BASE_PATH } from './client-binding';
 import { EngineError, type Engine, type InstanceOperationResult } from './engine';
@@ -13,6 +14,9 @@ import { statusPayload } from './status-payload';
 import { TERMINAL_STATUSES, type RuntimeStatus } from './store';
 
 const ALL_STATUSES: RuntimeStatus[] = ['Pending', 'Running', ...TERMINAL_STATUSES];
+
+/** HttpApiHandler.HandleRequestAsync's answer to an unexpected exception (an HttpError body). */
+const INTERNAL_ERROR = 'Something went wrong while processing your request';
 
 export function isManagementPath(url: string): boolean {
   const path = url.split('?')[0];
@@ -24,7 +28,7 @@ export function handleManagementRequest(engine: Engine, request: PlainRequest, t
   try {
     return route(engine, request, taskHubName);
   } catch (error) {
-    return jsonResponse(500, { message: error instanceof Error ? error.message : String(error) });
+    return jsonResponse(500, { Message: INTERNAL_ERROR, ExceptionMessage: error instanceof Error ? error.message : String(error) });
   }
 }
 
@@ -34,8 +38,10 @@ function route(engine: Engine, request: PlainRequest, taskHubName: string | unde
   const parts = splitPath(url.pathname.slice(base.length));
   const query = url.searchParams;
   const method = request.method.toUpperCase();
-  const allow = (methods: string[]) => (methods.includes(method) ? undefined : jsonResponse(405, { message: `Use ${methods.join(' or ')}` }, { allow: methods.join(', ') }));
-  const [collection, id, action, extra] = parts;
+  // The extension answers a known route with the wrong method 404, like an unknown route.
+  const allow = (methods: string[]) => (methods.includes(method) ? undefined : jsonResponse(404, { message: `${method} is not served at ${url.pathname}; use ${methods.join(' or ')}` }));
+  const [collection, id, rawAction, extra] = parts;
+  const action = rawAction?.toLowerCase();
 
   if (collection === 'orchestrators' && parts.length >= 2 && parts.length <= 3) {
     return allow(['POST']) ?? start(engine, request, parts[1], parts[2], taskHubName);
@@ -44,9 +50,9 @@ function route(engine: Engine, request: PlainRequest, taskHubName: string | unde
     return allow(['GET', 'DELETE']) ?? (method === 'GET' ? list(engine, query) : purgeMany(engine, query));
   }
   if (collection === 'instances' && parts.length === 2) {
-    return allow(['GET', 'DELETE']) ?? (method === 'GET' ? getStatus(engine, request, id, query, taskHubName, base === RPC_BASE_PATH) : purge(engine, id));
+    return allow(['GET', 'DELETE']) ?? (method === 'GET' ? getStatus(engine, request, id, query) : purge(engine, id));
   }
-  if (collection === 'instances' && action === 'raiseEvent' && parts.length === 4) {
+  if (collection === 'instances' && action === 'raiseevent' && parts.length === 4) {
     return allow(['POST']) ?? raiseEvent(engine, request, id, extra);
   }
   if (collection === 'instances' && action === 'terminate' && parts.length === 3) {
@@ -63,32 +69,46 @@ function start(engine: Engine, request: PlainRequest, name: string, instanceId: 
   try {
     input = parseJsonBody(request.body);
   } catch {
-    return jsonResponse(400, { message: 'The request body is not valid JSON' });
+    return jsonResponse(400, { Message: 'Invalid JSON content' });
   }
   try {
     const id = engine.startNew(name, { instanceId, input });
+    // CreateCheckStatusResponseMessage: these links (no rewind), Location, Retry-After 10 s.
     const urls = managementUrls(request.origin, id, taskHubName);
-    return jsonResponse(202, { id, ...urls }, { location: urls.statusQueryGetUri });
+    const body = {
+      id,
+      statusQueryGetUri: urls.statusQueryGetUri,
+      sendEventPostUri: urls.sendEventPostUri,
+      terminatePostUri: urls.terminatePostUri,
+      purgeHistoryDeleteUri: urls.purgeHistoryDeleteUri,
+      restartPostUri: urls.restartPostUri,
+      suspendPostUri: urls.suspendPostUri,
+      resumePostUri: urls.resumePostUri,
+    };
+    return jsonResponse(202, body, { location: urls.statusQueryGetUri, 'retry-after': '10' });
   } catch (error) {
     if (!(error instanceof EngineError)) throw error;
-    const status = error.code === 'conflict' ? 409 : error.code === 'stopped' ? 503 : 400;
-    return jsonResponse(status, { message: error.message });
+    // HandleStartOrchestratorRequestAsync (3.19.0) catches OrchestrationAlreadyExistsException:
+    // a start over a Pending/Running instance is a 409 with its message.
+    if (error.code === 'conflict') return jsonResponse(409, { Message: error.message });
+    if (error.code === 'stopped') return jsonResponse(503, { Message: error.message });
+    return jsonResponse(400, { Message: error.message });
   }
 }
 
-function getStatus(engine: Engine, request: PlainRequest, instanceId: string, query: URLSearchParams, taskHubName: string | undefined, rpc: boolean): PlainResponse {
+function getStatus(engine: Engine, request: PlainRequest, instanceId: string, query: URLSearchParams): PlainResponse {
   const status = engine.getStatus(instanceId, { showHistory: flag(query, 'showHistory', false) });
   if (!status) return jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
+  // The same payload on both paths: the events are `historyEvents` (StatusResponsePayload), which
+  // the SDK's DurableOrchestrationStatus does not read (it looks for `history`).
   const payload = statusPayload(status, {
     showHistory: flag(query, 'showHistory', false),
     showHistoryOutput: flag(query, 'showHistoryOutput', false),
     showInput: flag(query, 'showInput', true),
   });
-  // The SDK's DurableOrchestrationStatus reads the events from `history`, the webhook API names them `historyEvents`.
-  if (rpc && payload.historyEvents) payload.history = payload.historyEvents;
   if (status.runtimeStatus === 'Pending' || status.runtimeStatus === 'Running') {
-    const location = managementUrls(request.origin, instanceId, taskHubName).statusQueryGetUri;
-    return jsonResponse(202, payload, { location, 'retry-after': '10' });
+    // 202 with Location = the URL asked and Retry-After 5 s.
+    return jsonResponse(202, payload, { location: `${request.origin}${request.url}`, 'retry-after': '5' });
   }
   const failedAsError = status.runtimeStatus === 'Failed' && flag(query, 'returnInternalServerErrorOnFailure', false);
   return jsonResponse(failedAsError ? 500 : 200, payload);
@@ -96,30 +116,48 @@ function getStatus(engine: Engine, request: PlainRequest, instanceId: string, qu
 
 function list(engine: Engine, query: URLSearchParams): PlainResponse {
   const filter = filterOf(query);
-  if ('error' in filter) return jsonResponse(400, { message: filter.error });
   const top = Number(query.get('top') ?? Infinity);
   const showInput = flag(query, 'showInput', false);
   const instances = engine.listInstances(filter).slice(0, Number.isFinite(top) && top > 0 ? top : undefined);
   return jsonResponse(200, instances.map((status) => statusPayload(status, { showHistory: false, showHistoryOutput: false, showInput })));
 }
 
+/** HandleDeleteHistoryByIdRequestAsync (3.19.0): only an instance in a terminal state; 412 otherwise. */
 function purge(engine: Engine, instanceId: string): PlainResponse {
-  return engine.purge(instanceId) ? jsonResponse(200, { instancesDeleted: 1 }) : jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
+  const status = engine.getStatus(instanceId);
+  if (!status) return jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
+  if (!TERMINAL_STATUSES.includes(status.runtimeStatus)) {
+    return jsonResponse(412, `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status.runtimeStatus}`);
+  }
+  return jsonResponse(200, { instancesDeleted: engine.purge(instanceId) ? 1 : 0 });
 }
 
+/**
+ * HandleDeleteHistoryWithFiltersRequestAsync: createdTimeFrom is required, createdTimeTo defaults
+ * to now. The provider keeps only the finished statuses of the runtimeStatus filter; when none is
+ * left, it filters by time alone (so it purges running instances too).
+ */
 function purgeMany(engine: Engine, query: URLSearchParams): PlainResponse {
   const filter = filterOf(query);
-  if ('error' in filter) return jsonResponse(400, { message: filter.error });
-  const deleted = engine.listInstances(filter).filter((status) => engine.purge(status.instanceId)).length;
+  if (!filter.createdTimeFrom) return jsonResponse(400, "Please provide value for 'createdTimeFrom' parameter.");
+  const finished = filter.runtimeStatus.filter((status) => TERMINAL_STATUSES.includes(status));
+  const chosen = engine.listInstances({ createdTimeFrom: filter.createdTimeFrom, createdTimeTo: filter.createdTimeTo ?? new Date(engine.clock.now()), runtimeStatus: finished });
+  const deleted = chosen.filter((status) => engine.purge(status.instanceId)).length;
   return deleted > 0 ? jsonResponse(200, { instancesDeleted: deleted }) : jsonResponse(404, { message: 'No instance matched' });
 }
 
+/** HandleRaiseEventRequestAsync: 404, then 410 for a finished instance, then the body must be application/json. */
 function raiseEvent(engine: Engine, request: PlainRequest, instanceId: string, eventName: string): PlainResponse {
+  const status = engine.getStatus(instanceId);
+  if (!status) return answer('notFound', instanceId);
+  if (TERMINAL_STATUSES.includes(status.runtimeStatus)) return answer('notRunning', instanceId);
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') return jsonResponse(400, { Message: 'Only application/json request content is supported' });
   let data: unknown;
   try {
     data = parseJsonBody(request.body);
   } catch {
-    return jsonResponse(400, { message: 'The event data is not valid JSON' });
+    return jsonResponse(400, { Message: 'Invalid JSON content' });
   }
   return answer(engine.raiseEvent(instanceId, eventName, data), instanceId);
 }
@@ -130,17 +168,17 @@ function answer(result: InstanceOperationResult, instanceId: string): PlainRespo
   return jsonResponse(410, { message: `Instance '${instanceId}' is not running` });
 }
 
-function filterOf(query: URLSearchParams): { runtimeStatus?: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } | { error: string } {
-  const statuses = (query.get('runtimeStatus') ?? '').split(',').map((status) => status.trim()).filter(Boolean);
-  const unknown = statuses.find((status) => !ALL_STATUSES.includes(status as RuntimeStatus));
-  if (unknown) return { error: `Unknown runtimeStatus '${unknown}'` };
+/** The query's filters; like the extension's TryGet…QueryParameterValue, what it cannot read is left out. */
+function filterOf(query: URLSearchParams): { runtimeStatus: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } {
+  const statuses = query
+    .getAll('runtimeStatus')
+    .flatMap((value) => value.split(','))
+    .filter((status): status is RuntimeStatus => ALL_STATUSES.includes(status as RuntimeStatus));
   const date = (key: string) => {
-    const text = query.get(key);
-    return text ? new Date(text) : undefined;
+    const value = new Date(query.get(key) ?? '');
+    return Number.isNaN(value.getTime()) ? undefined : value;
   };
-  const [createdTimeFrom, createdTimeTo] = [date('createdTimeFrom'), date('createdTimeTo')];
-  if ([createdTimeFrom, createdTimeTo].some((value) => value && Number.isNaN(value.getTime()))) return { error: 'createdTimeFrom/createdTimeTo must be ISO dates' };
-  return { runtimeStatus: statuses as RuntimeStatus[], createdTimeFrom, createdTimeTo };
+  return { runtimeStatus: statuses, createdTimeFrom: date('createdTimeFrom'), createdTimeTo: date('createdTimeTo') };
 }
 
 function flag(query: URLSearchParams, name: string, fallback: boolean): boolean {

@@ -22,11 +22,16 @@ export function statusPayload(status: InstanceStatus, query: StatusQuery): Recor
     input: query.showInput ? status.input : null,
     customStatus: status.customStatus,
     output: status.output,
-    createdTime: status.createdTime,
-    lastUpdatedTime: status.lastUpdatedTime,
+    createdTime: wholeSeconds(status.createdTime),
+    lastUpdatedTime: wholeSeconds(status.lastUpdatedTime),
   };
   if (query.showHistory && status.history) payload.historyEvents = historyEvents(status.history, query.showHistoryOutput);
   return payload;
+}
+
+/** HttpApiHandler.ConvertFrom writes times as `ToString("s") + "Z"`: whole seconds, UTC. */
+export function wholeSeconds(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}Z`;
 }
 
 const HIDDEN = new Set([EventType.OrchestratorStarted, EventType.OrchestratorCompleted, EventType.TaskScheduled]);

@@ -33,6 +33,14 @@ export interface RetryChain {
   waitingOn: { kind: 'attempt' | 'timer'; id: number };
 }
 
+/** A timer longer than the provider's maximum: the chain's final time and its action. */
+export interface TimerChain {
+  finalFireAt: string;
+  actionIndex: number;
+  /** Set by `timer.cancel()`: the timer in flight still fires, no further one is created. */
+  cancelled?: boolean;
+}
+
 export interface PendingActivity {
   taskId: number;
   activityName: string;
@@ -63,7 +71,7 @@ export interface InstanceRecord {
   createdTime: string;
   lastUpdatedTime: string;
   history: HistoryEvent[];
-  /** Events waiting for an episode; the engine delivers one per episode. */
+  /** Events waiting for an episode; an episode delivers all of them (see nextBatch). */
   inbox: HistoryEvent[];
   /** Mirrors the SDK's task id counter (`sequenceNumber`). */
   nextTaskId: number;
@@ -77,6 +85,8 @@ export interface InstanceRecord {
   pendingActivities: Record<number, PendingActivity>;
   pendingTimers: Record<number, PendingTimer>;
   retryChains: Record<number, RetryChain>;
+  /** Long timers, keyed by the id of the chain's timer in flight (absent in older records). */
+  timerChains?: Record<number, TimerChain>;
 }
 
 /** What a store knows of an instance without parsing its record: enough to filter a list. */

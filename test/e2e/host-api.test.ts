@@ -195,17 +195,19 @@ describe('the durable management API over HTTP', () => {
     expect((await call('GET', `${base}/durabletask/instances/never-started`)).status).toBe(404);
   });
 
-  it('answers 400 for malformed calls and 405 for wrong methods', async () => {
+  it('answers 400 for malformed calls, skips filters it cannot read, and 404 for wrong methods (as the extension)', async () => {
     const id = newId('bad');
     expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, '{not json')).status).toBe(400);
-    expect((await call('POST', `${webhooks()}/orchestrators/noSuchOrchestrator/${id}`, {})).status).toBe(400);
+    // The extension's HTTP start path does not check the name: 202, and the instance fails.
+    expect((await call('POST', `${webhooks()}/orchestrators/noSuchOrchestrator/${id}-unknown`, {})).status).toBe(202);
     expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/bad%01id`, {})).status).toBe(400);
-    expect((await call('GET', `${webhooks()}/instances?runtimeStatus=Sleeping`)).status).toBe(400);
-    expect((await call('GET', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(400);
+    expect((await call('GET', `${webhooks()}/instances?runtimeStatus=Sleeping`)).status).toBe(200);
+    expect((await call('GET', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(200);
+    expect((await call('DELETE', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(400);
     const started = await call<Record<string, string>>('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, largeOrderInput(id));
     expect((await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), '{oops')).status).toBe(400);
     const wrongMethod = await call('GET', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}`);
-    expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
+    expect(wrongMethod.status).toBe(404);
     expect((await call('POST', started.json.terminatePostUri.replace('{text}', 'cleanup'))).status).toBe(202);
   });
 });
@@ -239,7 +241,8 @@ describe("the SDK's own DurableClient against the host", () => {
     await client.raiseEvent(id, APPROVAL_EVENT, { approved: false, approver: 'sdk', decidedAt: new Date().toISOString() });
     const done = await until(() => client.getStatus(id, { showHistory: true }), (status) => status.runtimeStatus === df.OrchestrationRuntimeStatus.Completed);
     expect((done.output as OrderView).status).toBe('Rejected');
-    expect(done.history?.length).toBeGreaterThan(3);
+    // The extension's payload names the events historyEvents; the SDK's status object reads `history`.
+    expect(done.history).toBeUndefined();
   });
 
   it('terminates and purges, and its check-status response links work over plain HTTP', async () => {

@@ -88,7 +88,8 @@ describe('fault injection', () => {
     const id = app.engine.startNew('life_plain_effect', { input: 'failAfter' });
     await app.settle();
     expect(sideEffects.get('failAfter')).toBe(1);
-    expect(app.engine.getStatus(id)!.output).toEqual({ caught: "Injected fault after activity 'life_effect' ran" });
+    // As the extension words it: the activity's name in front of the worker's message.
+    expect(app.engine.getStatus(id)!.output).toEqual({ caught: "Activity function 'life_effect' failed: Injected fault after activity 'life_effect' ran" });
   });
 
   it('a delay holds the activity for that long on the engine clock', async () => {

@@ -58,9 +58,9 @@ describe('Task.all', () => {
     const status = app.engine.getStatus(id)!;
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({
-      firstError: 'x failed',
+      firstError: "Activity function 'par_work' failed: x failed",
       unfinishedAfterFailFast: 2,
-      outcomes: [{ failed: 'x failed' }, { ok: 'y' }, { failed: 'z failed' }],
+      outcomes: [{ failed: "Activity function 'par_work' failed: x failed" }, { ok: 'y' }, { failed: "Activity function 'par_work' failed: z failed" }],
     });
   });
 

@@ -69,7 +69,7 @@ describe('one episode from a handmade history', () => {
     expect(actions).toEqual([[callA, whenAll, whenAny(true)]]);
   });
 
-  it('is what the engine writes: same events, ids and payloads (concurrent results may land in either order)', async () => {
+  it('is what the engine writes: same events, ids and payloads (concurrent results may land in either order, in one episode or two)', async () => {
     const id = app.engine.startNew('replay_all_kinds', { input: 'x' });
     await app.advanceTime(1000); // the retry timer
     app.engine.raiseEvent(id, 'Decision', { approved: true });
@@ -82,7 +82,9 @@ describe('one episode from a handmade history', () => {
     const expected = shape([...all.slice(0, -1).flat(), ...all.at(-1)!.slice(0, 2), events.executionCompleted(t0, 'Completed', undefined), all.at(-1)!.at(-1)!]);
     // ExecutionCompleted's result is checked through the status output instead.
     written.find((event) => event.type === 'ExecutionCompleted')!.Result = undefined;
-    const sort = (list: typeof written) => [...list].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+    // b and c may also land in one episode (a batch), so the episode boundaries are left out here.
+    const bookkeeping = new Set(['OrchestratorStarted', 'OrchestratorCompleted']);
+    const sort = (list: typeof written) => list.filter((event) => !bookkeeping.has(event.type)).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
     expect(sort(written)).toEqual(sort(expected));
     expect(written.filter((event) => event.type === 'TaskScheduled' || event.type === 'TimerCreated').map((event) => event.EventId)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(app.engine.getStatus(id)!.output).toEqual({ a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } });

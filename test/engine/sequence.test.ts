@@ -65,8 +65,17 @@ describe('a sequence of activities', () => {
     expect(status.history!.at(-2)).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: 'Failed', FailureDetails: { ErrorMessage: 'orchestrator gave up' } });
   });
 
-  it('refuses an unknown orchestrator and a malformed instance id', () => {
-    expect(() => app.engine.startNew('no_such_orchestrator')).toThrow(/No orchestrator function named 'no_such_orchestrator'/);
+  it('refuses a malformed instance id', () => {
     expect(() => app.engine.startNew('seq_hello', { instanceId: 'a/b' })).toThrow(/Invalid instance id/);
+    expect(() => app.engine.startNew('seq_hello', { instanceId: '@entity' })).toThrow(/Invalid instance id/);
+  });
+
+  it('starts an unknown orchestrator and fails it, as the extension does (GetInvalidOrchestratorFunctionMessage)', async () => {
+    const id = app.engine.startNew('no_such_orchestrator');
+    await app.settle();
+    expect(app.engine.getStatus(id)).toMatchObject({
+      runtimeStatus: 'Failed',
+      output: expect.stringMatching(/^Orchestrator function 'no_such_orchestrator' failed: The function 'no_such_orchestrator' doesn't exist, is disabled, or is not an orchestrator function\. Additional info: The following are the known orchestrator functions: '.*seq_hello.*'\.$/),
+    });
   });
 });

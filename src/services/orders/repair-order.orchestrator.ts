@@ -5,6 +5,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import { failureText } from '../../libs/errors';
 import { OrdersActivities, REPAIR_ORDER_ORCHESTRATION } from './contract';
 import type { FailedCompensation } from './dead-letters';
 import type { CompensationEntry } from './order-view';
@@ -25,7 +26,7 @@ export function* repairOrder(context: OrchestrationContext): Durable<{ repaired:
       yield context.df.callActivityWithRetry(compensation.activity, RetryPolicies.compensation, compensation.input);
       outcomes.push({ name: compensation.name, status: 'succeeded', at: context.df.currentUtcDateTime.toISOString() });
     } catch (error) {
-      const detail = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      const detail = failureText(error);
       outcomes.push({ name: compensation.name, status: 'failed', at: context.df.currentUtcDateTime.toISOString(), detail });
     }
   }

@@ -7,6 +7,7 @@
  */
 import type * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
+import { failureText } from '../../libs/errors';
 import { OrdersActivities } from './contract';
 import type { DeadLetter, FailedCompensation } from './dead-letters';
 import { isTimeout, type CompensationEntry, type CompensationName, type FinalStatus, type OrderStatus, type OrderView, type StandingDecision, type StepEntry, type StepName } from './order-view';
@@ -76,9 +77,9 @@ export class OrderSaga {
       this.mark(entry, 'succeeded');
       return result;
     } catch (error) {
-      this.mark(entry, 'failed', firstLine(error));
+      this.mark(entry, 'failed', failureText(error));
       if (options.undo) this.onUndo(options.undo);
-      throw new StepFault(name, firstLine(error));
+      throw new StepFault(name, failureText(error));
     }
   }
 
@@ -129,7 +130,7 @@ export class OrderSaga {
         this.mark(entries[index], 'succeeded');
         return { ok: true, value: task.result };
       }
-      const error = firstLine(task.result);
+      const error = failureText(task.result);
       this.mark(entries[index], 'failed', error);
       return { ok: false, error };
     }) as { [K in keyof T]: Outcome<T[K]> };
@@ -197,7 +198,7 @@ export class OrderSaga {
   *complete(alongside: { name: string; task: Task }[] = []): Durable<OrderView> {
     yield* this.moveTo('Completed');
     yield* this.settleAll(alongside.map(({ task }) => task));
-    for (const { name, task } of alongside) if (task.isFaulted) this.view.warnings.push(`${name}: ${firstLine(task.result)}`);
+    for (const { name, task } of alongside) if (task.isFaulted) this.view.warnings.push(`${name}: ${failureText(task.result)}`);
     if (alongside.some(({ task }) => task.isFaulted)) this.publish();
     return this.view;
   }
@@ -208,7 +209,7 @@ export class OrderSaga {
    * CompensationFailed. When no compensation found anything to undo, the order simply failed.
    */
   *abort(failure: unknown): Durable<OrderView> {
-    this.view.reason = firstLine(failure);
+    this.view.reason = failureText(failure);
     const failed: FailedCompensation[] = [];
     // While it undoes, the order says so, not the step that failed.
     if (this.compensations.length > 0) yield* this.moveTo('Compensating');
@@ -220,8 +221,8 @@ export class OrderSaga {
         const result: unknown = yield* this.settle(compensation.start());
         Object.assign(entry, compensation.undid(result) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
       } catch (error) {
-        Object.assign(entry, { status: 'failed', at: this.now(), detail: firstLine(error) });
-        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: firstLine(error) });
+        Object.assign(entry, { status: 'failed', at: this.now(), detail: failureText(error) });
+        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: failureText(error) });
       }
     }
     let status: FinalStatus;
@@ -246,7 +247,7 @@ export class OrderSaga {
     try {
       yield this.call(OrdersActivities.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
     } catch (error) {
-      this.view.warnings.push(`order outcome not published: ${firstLine(error)}`);
+      this.view.warnings.push(`order outcome not published: ${failureText(error)}`);
       this.publish();
     }
   }
@@ -258,7 +259,7 @@ export class OrderSaga {
     try {
       yield* this.settle(this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter));
     } catch (error) {
-      this.view.warnings.push(`dead letter not sent: ${firstLine(error)}`);
+      this.view.warnings.push(`dead letter not sent: ${failureText(error)}`);
       this.publish();
     }
   }
@@ -295,7 +296,7 @@ export class OrderSaga {
       }
     }
     const failedWrites = writes.filter(({ task }) => task.isFaulted);
-    for (const { status, task } of failedWrites) this.view.warnings.push(`order document not updated to ${status}: ${firstLine(task.result)}`);
+    for (const { status, task } of failedWrites) this.view.warnings.push(`order document not updated to ${status}: ${failureText(task.result)}`);
     if (failedWrites.length > 0) this.publish();
   }
 
@@ -322,10 +323,4 @@ export class OrderSaga {
   private publish(): void {
     this.context.df.setCustomStatus(this.view);
   }
-}
-
-/** Activity failures arrive as "message \n stack"; the first line is what a person needs. */
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].trim();
 }
