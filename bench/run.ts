@@ -197,7 +197,14 @@ function collectMetrics(
         metric(`${backend}.e2eOverFloorSingle`, other && other.single.e2eMs.p50 / other.floorMs, 'ratio'),
       );
     }
-    metrics.push(metric('storageTransactionsPerOrder', null, '', undefined, 'extension backend only, counted at Azurite: not measured yet (docs/performance.md)'));
+    const storage = hosts.extension?.storage;
+    metrics.push(
+      metric('storageTransactionsPerOrder', storage?.defaultLatency.total, '', undefined, `extension backend, counted at Azurite: default latencies, ${config.concurrency} in flight, status polls included`),
+      metric('extension.storageTransactionsPerOrderSingle', storage?.single.total, '', undefined, 'the same, 1 in flight (more idle polling per order)'),
+      metric('extension.idleStorageTransactionsPerSecond', storage?.idleTransactionsPerSecond, '/s', undefined, 'no order in flight (local polling tuning: 100 ms ceiling)'),
+      metric('extension.historyEventsPerOrder', storage?.historyEventsPerOrder, '', undefined, 'rows in the task hub History table'),
+      metric('extension.activityExecutionsPerOrder', storage?.activityExecutionsPerOrder, '', undefined, 'TaskScheduled rows'),
+    );
   }
   if (ran('saga')) {
     metrics.push(
@@ -282,7 +289,15 @@ function printHostDetails(hosts: Partial<Record<string, HostRunResult>>, stock: 
       const cpu = load.hostCpuMsPerOrder === null ? 'n/a' : `${load.hostCpuMsPerOrder.toFixed(1)} ms`;
       console.log(`  ${label.padEnd(16)} ${load.completed}/${load.orders} completed, ${load.ordersPerSecond.toFixed(1)} orders/s, e2e p50 ${load.e2eMs.p50} p95 ${load.e2eMs.p95} ms, accept p50 ${load.acceptMs.p50} ms, ${load.pollsPerOrder.toFixed(1)} polls/order, host CPU ${cpu}/order`);
       console.log(`  ${''.padEnd(16)} step log gaps (p50): ${Object.entries(load.stepGapsMs).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+      if (load.storagePerOrder) {
+        const ops = Object.entries(load.storagePerOrder.byOperation).map(([name, value]) => `${name} ${value}`).join(', ');
+        console.log(`  ${''.padEnd(16)} storage transactions/order ${load.storagePerOrder.total}: ${ops}`);
+      }
       for (const failure of load.failed.slice(0, 3)) console.log(`    FAILED ${failure.orderId}: ${failure.reason}`);
+    }
+    if (host.storage) {
+      const types = Object.entries(host.storage.historyEventsByType).map(([type, value]) => `${type} ${value}`).join(', ');
+      console.log(`  task hub: idle ${host.storage.idleTransactionsPerSecond} transactions/s; History rows/order ${host.storage.historyEventsPerOrder} (${types}) over ${host.storage.historySample} orders`);
     }
   }
   if (stock) {
