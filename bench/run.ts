@@ -249,6 +249,7 @@ function printDetails(saga: SagaRunResult | undefined, pkg: PackageResult | unde
     console.log(breakdown('  step means (activity handler time):', a.stepMeansMs));
     console.log(breakdown(`  engine time between steps (means; total overhead ${a.overheadMeanMs} ms):`, a.gapMeansMs));
     console.log(breakdown('  Cosmos requests per order, by activity:', saga.cosmosRequestsByActivityPerOrder, ''));
+    console.log(breakdown('  Cosmos requests per order, by context (database):', saga.cosmosRequestsByContextPerOrder, ''));
   }
   if (pkg) {
     console.log(`package: build ${(pkg.buildMs / 1000).toFixed(1)} s; zip ${formatValue(pkg.zipBytes, 'bytes')}, without source maps ${formatValue(pkg.zipBytesWithoutSourceMaps, 'bytes')}`);
