@@ -96,6 +96,8 @@ export interface HostRunResult {
   single: LoadResult;
   coldStartFirstRequestMs: number;
   coldStartReadyMs: number;
+  /** GET /api/orders/{id} of a completed order, one after the other: the host's CPU and the wall time per read. */
+  statusRead: { reads: number; cpuMsPerRead: number | null; wallMsPerRead: number };
   storage?: StorageCost;
 }
 
@@ -133,8 +135,10 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
     await runLoad(host, config, 'warmup2', Math.min(config.warmup, 10), config.concurrency, config.orderTimeoutMs);
     const defaultLatency = await runLoad(host, config, 'default', config.orders, config.concurrency, config.orderTimeoutMs);
     const single = await runLoad(host, config, 'single', Math.max(10, Math.round(config.orders / 10)), 1, config.orderTimeoutMs);
+    const statusRead = await measureStatusReads(host, single.completedSample[0], STATUS_READS);
+    log(`${backend}: a status GET costs the host ${statusRead.cpuMsPerRead?.toFixed(2) ?? 'n/a'} ms CPU, ${statusRead.wallMsPerRead.toFixed(2)} ms wall (${STATUS_READS} one after the other)`);
     const storage = spec.taskHub && idle ? await storageCost(dataDir, spec.taskHub, idle, zeroLatency, defaultLatency, single) : undefined;
-    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs, ...(storage ? { storage } : {}) };
+    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs, statusRead, ...(storage ? { storage } : {}) };
   } finally {
     await host?.stop();
     await stopDependencies(dataDir).catch(() => []);
@@ -143,6 +147,24 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
 }
 
 const IDLE_SAMPLE_MS = 5_000;
+const STATUS_READS = 300;
+
+/** What one status read costs the host: the function, the durable client, the management API. */
+async function measureStatusReads(host: RunningHostProcess, orderId: string | undefined, reads: number): Promise<HostRunResult['statusRead']> {
+  if (!orderId) return { reads: 0, cpuMsPerRead: null, wallMsPerRead: NaN };
+  const read = async () => {
+    const response = await fetch(`${host.baseUrl}/api/orders/${orderId}`, { headers: { accept: 'application/json' } });
+    if (response.status !== 200) throw new Error(`status GET answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  for (let index = 0; index < 20; index += 1) await read();
+  const cpuBefore = processCpuMs(host.child.pid!);
+  const start = performance.now();
+  for (let index = 0; index < reads; index += 1) await read();
+  const wallMs = performance.now() - start;
+  const cpuAfter = processCpuMs(host.child.pid!);
+  return { reads, cpuMsPerRead: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / reads, wallMsPerRead: wallMs / reads };
+}
 
 async function measureIdle(dataDir: string, ms: number): Promise<{ perSecond: number; seconds: number }> {
   const file = azuriteLogFile(dataDir);

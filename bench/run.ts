@@ -188,6 +188,7 @@ function collectMetrics(
       metric('hostP50Ms', host?.defaultLatency.e2eMs.p50, 'ms', undefined, `default latencies, ${config.concurrency} in flight`),
       metric('hostCpuMsPerOrder', host?.zeroLatency.hostCpuMsPerOrder, 'ms', undefined, 'host process CPU, zero latency, polls included'),
       metric('coldStartFirstRequestMs', host?.coldStartFirstRequestMs, 'ms', undefined, 'host process start → first order answered 202 (dependencies already up)'),
+      metric('hostCpuMsPerStatusRead', host?.statusRead.cpuMsPerRead, 'ms', undefined, 'GET /api/orders/{id}, one after the other: function → durable client → management API'),
     );
     for (const backend of config.backends.slice(1)) {
       const other = hosts[backend];
@@ -195,6 +196,7 @@ function collectMetrics(
         metric(`${backend}.hostOrdersPerSecond`, other?.zeroLatency.ordersPerSecond, 'orders/s'),
         metric(`${backend}.e2eOverFloor`, other && other.defaultLatency.e2eMs.p50 / other.floorMs, 'ratio'),
         metric(`${backend}.e2eOverFloorSingle`, other && other.single.e2eMs.p50 / other.floorMs, 'ratio'),
+        metric(`${backend}.hostCpuMsPerStatusRead`, other?.statusRead.cpuMsPerRead, 'ms'),
       );
     }
     const storage = hosts.extension?.storage;
