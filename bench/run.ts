@@ -112,6 +112,8 @@ async function main(): Promise<number> {
           log('npm run build (dist/main.js is missing)');
           await runCommand('npm', ['run', 'build', '--silent'], ROOT);
         }
+        // The .NET host, built here rather than inside the host's start (which has a time limit); skipped when up to date.
+        if (backend === 'extension') await runCommand('npm', ['run', 'build:extension', '--silent'], ROOT);
         hosts[backend] = await runHostPhase(ROOT, config, backend, log);
       } catch (error) {
         errors[`host:${backend}`] = message(error);
