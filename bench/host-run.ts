@@ -24,18 +24,48 @@ import { resetCosmosClients } from '../src/libs/cosmos';
 import type { OrderView } from '../src/services/orders/order-view';
 import { parseLatency, type BackendName, type BenchConfig } from './config';
 import { median, summarize, type Summary } from './stats';
+import { azuriteLogFile, countSince, countStorageRequests, logOffset, perOrder, storedHistory, type StorageCount } from './storage-count';
 
 export type Backend = BackendName;
 
+interface BackendSpec {
+  args: string[];
+  env: Record<string, string>;
+  /** The task hub's name, where the backend keeps one in Azure Storage (Azurite): its transactions are counted. */
+  taskHub?: string;
+}
+
 /**
- * How to start each backend's host. The extension backend (the real Durable extension in a .NET
- * host) is not on this branch yet: once `DURABLE_BACKEND=extension npm start` works, its entry
- * here is the same command with that variable set.
+ * How to start each backend's host: the same `npm start` process, DURABLE_BACKEND chooses the
+ * engine (local/engine) or the real Durable extension (its .NET host, built on first use by
+ * `npm run build:extension`, against the embedded Azurite). For the extension, Azurite logs every
+ * request (AZURITE_ACCESS_LOG) so that its storage transactions can be counted per order.
  */
-const BACKENDS: Record<Backend, { args: string[]; env: Record<string, string> } | undefined> = {
+const BACKENDS: Record<Backend, BackendSpec> = {
   engine: { args: ['--import', 'tsx', 'local/host/main.ts'], env: { DURABLE_BACKEND: 'engine' } },
-  extension: undefined,
+  extension: {
+    args: ['--import', 'tsx', 'local/host/main.ts'],
+    env: { DURABLE_BACKEND: 'extension', AZURITE_ACCESS_LOG: '1', TASK_HUB_NAME: 'BenchHub' },
+    taskHub: 'BenchHub',
+  },
 };
+
+/** Azure Storage work per order on a backend that keeps its task hub there (the extension's Azure Storage provider). */
+export interface StorageCost {
+  /** Transactions per order at default latencies and `concurrency` in flight: status polls, idle polling and leases included. */
+  defaultLatency: StorageCount;
+  zeroLatency: StorageCount;
+  single: StorageCount;
+  /** What the task hub costs with no order in flight (queue polling, lease renewals), per second. */
+  idleTransactionsPerSecond: number;
+  idleSeconds: number;
+  /** Rows per order in the task hub's History table (a sample of completed orders), by event type. */
+  historyEventsPerOrder: number;
+  historyEventsByType: Record<string, number>;
+  /** TaskScheduled rows per order: activity executions (retries would add TaskScheduled rows). */
+  activityExecutionsPerOrder: number;
+  historySample: number;
+}
 
 export interface LoadResult {
   concurrency: number;
@@ -52,6 +82,10 @@ export interface LoadResult {
   hostCpuMsPerOrder: number | null;
   /** Medians of the step log's gaps (orchestration time): what the steps took as the saga saw them. */
   stepGapsMs: Record<string, number>;
+  /** Storage requests during the run, per order (only where the backend keeps a task hub in Azurite). */
+  storagePerOrder?: StorageCount;
+  /** A few completed orders' ids. */
+  completedSample: string[];
 }
 
 export interface HostRunResult {
@@ -62,6 +96,9 @@ export interface HostRunResult {
   single: LoadResult;
   coldStartFirstRequestMs: number;
   coldStartReadyMs: number;
+  /** GET /api/orders/{id} of a completed order, one after the other: the host's CPU and the wall time per read. */
+  statusRead: { reads: number; cpuMsPerRead: number | null; wallMsPerRead: number };
+  storage?: StorageCost;
 }
 
 const ZERO_LATENCY = 'gateway=0,carrier=0,mailer=0,analytics=0';
@@ -74,7 +111,6 @@ export function floorMs(latency: string): number {
 
 export async function runHostPhase(root: string, config: BenchConfig, backend: Backend, log: (line: string) => void): Promise<HostRunResult> {
   const spec = BACKENDS[backend];
-  if (!spec) throw new Error(`backend "${backend}" cannot be started from the bench yet (see BACKENDS in bench/host-run.ts)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-host-${backend}-`));
   let host: RunningHostProcess | undefined;
   try {
@@ -82,6 +118,7 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
     log(`${backend}: host pid ${host.child.pid} at ${host.baseUrl} (zero latency)`);
     await seedBenchStock(dataDir, config);
     await runLoad(host, config, 'warmup', config.warmup, config.concurrency, config.orderTimeoutMs);
+    const idle = spec.taskHub ? await measureIdle(dataDir, IDLE_SAMPLE_MS) : undefined;
     const zeroLatency = await runLoad(host, config, 'zero', config.orders, config.concurrency, config.orderTimeoutMs);
     log(`${backend}: zero latency ${zeroLatency.ordersPerSecond.toFixed(1)} orders/s, p50 ${zeroLatency.e2eMs.p50} ms`);
     await host.stop();
@@ -98,7 +135,10 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
     await runLoad(host, config, 'warmup2', Math.min(config.warmup, 10), config.concurrency, config.orderTimeoutMs);
     const defaultLatency = await runLoad(host, config, 'default', config.orders, config.concurrency, config.orderTimeoutMs);
     const single = await runLoad(host, config, 'single', Math.max(10, Math.round(config.orders / 10)), 1, config.orderTimeoutMs);
-    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs };
+    const statusRead = await measureStatusReads(host, single.completedSample[0], STATUS_READS);
+    log(`${backend}: a status GET costs the host ${statusRead.cpuMsPerRead?.toFixed(2) ?? 'n/a'} ms CPU, ${statusRead.wallMsPerRead.toFixed(2)} ms wall (${STATUS_READS} one after the other)`);
+    const storage = spec.taskHub && idle ? await storageCost(dataDir, spec.taskHub, idle, zeroLatency, defaultLatency, single) : undefined;
+    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs, statusRead, ...(storage ? { storage } : {}) };
   } finally {
     await host?.stop();
     await stopDependencies(dataDir).catch(() => []);
@@ -106,13 +146,62 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
   }
 }
 
+const IDLE_SAMPLE_MS = 5_000;
+const STATUS_READS = 300;
+
+/** What one status read costs the host: the function, the durable client, the management API. */
+async function measureStatusReads(host: RunningHostProcess, orderId: string | undefined, reads: number): Promise<HostRunResult['statusRead']> {
+  if (!orderId) return { reads: 0, cpuMsPerRead: null, wallMsPerRead: NaN };
+  const read = async () => {
+    const response = await fetch(`${host.baseUrl}/api/orders/${orderId}`, { headers: { accept: 'application/json' } });
+    if (response.status !== 200) throw new Error(`status GET answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  for (let index = 0; index < 20; index += 1) await read();
+  const cpuBefore = processCpuMs(host.child.pid!);
+  const start = performance.now();
+  for (let index = 0; index < reads; index += 1) await read();
+  const wallMs = performance.now() - start;
+  const cpuAfter = processCpuMs(host.child.pid!);
+  return { reads, cpuMsPerRead: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / reads, wallMsPerRead: wallMs / reads };
+}
+
+async function measureIdle(dataDir: string, ms: number): Promise<{ perSecond: number; seconds: number }> {
+  const file = azuriteLogFile(dataDir);
+  const offset = logOffset(file);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return { perSecond: countSince(file, offset).total / (ms / 1000), seconds: ms / 1000 };
+}
+
+async function storageCost(dataDir: string, hub: string, idle: { perSecond: number; seconds: number }, zero: LoadResult, normal: LoadResult, single: LoadResult): Promise<StorageCost> {
+  const sample = normal.completedSample;
+  const byType: Record<string, number> = {};
+  for (const instanceId of sample) for (const type of await storedHistory(dataDir, hub, instanceId)) byType[type] = (byType[type] ?? 0) + 1;
+  const perOrderOf = (value: number) => Number((value / Math.max(1, sample.length)).toFixed(2));
+  const total = Object.values(byType).reduce((sum, value) => sum + value, 0);
+  const empty = perOrder(countStorageRequests(''), 1);
+  return {
+    defaultLatency: normal.storagePerOrder ?? empty,
+    zeroLatency: zero.storagePerOrder ?? empty,
+    single: single.storagePerOrder ?? empty,
+    idleTransactionsPerSecond: Number(idle.perSecond.toFixed(1)),
+    idleSeconds: idle.seconds,
+    historyEventsPerOrder: perOrderOf(total),
+    historyEventsByType: Object.fromEntries(Object.entries(byType).sort((a, b) => b[1] - a[1]).map(([type, count]) => [type, perOrderOf(count)])),
+    activityExecutionsPerOrder: perOrderOf(byType.TaskScheduled ?? 0),
+    historySample: sample.length,
+  };
+}
+
 interface RunningHostProcess {
   child: ChildProcess;
   baseUrl: string;
+  /** Azurite's access log, where the backend's task hub is counted. */
+  storageLog?: string;
   stop(): Promise<void>;
 }
 
-async function startHostProcess(root: string, spec: { args: string[]; env: Record<string, string> }, dataDir: string, latency: string): Promise<RunningHostProcess> {
+async function startHostProcess(root: string, spec: BackendSpec, dataDir: string, latency: string): Promise<RunningHostProcess> {
   // The host's own embedded dependencies, whatever this shell points at.
   const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PORT: '0', DATA_DIR: dataDir, SIMULATED_LATENCY_MS: latency, LOG_LEVEL: 'info' };
   for (const name of Object.keys(env)) if (name.startsWith('COSMOS_') || name.startsWith('AzureWebJobsStorage')) delete env[name];
@@ -146,6 +235,7 @@ async function startHostProcess(root: string, spec: { args: string[]; env: Recor
   return {
     child,
     baseUrl,
+    ...(spec.taskHub ? { storageLog: azuriteLogFile(dataDir) } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -205,6 +295,7 @@ async function runLoad(host: RunningHostProcess, config: BenchConfig, label: str
   let polls = 0;
   let next = 0;
   const cpuBefore = processCpuMs(host.child.pid!);
+  const storageBefore = host.storageLog ? logOffset(host.storageLog) : 0;
   const start = performance.now();
   const client = async () => {
     while (next < count) {
@@ -240,6 +331,7 @@ async function runLoad(host: RunningHostProcess, config: BenchConfig, label: str
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, client));
   const wallMs = performance.now() - start;
   const cpuAfter = processCpuMs(host.child.pid!);
+  const storage = host.storageLog ? countSince(host.storageLog, storageBefore) : undefined;
   return {
     concurrency,
     orders: count,
@@ -252,6 +344,8 @@ async function runLoad(host: RunningHostProcess, config: BenchConfig, label: str
     pollsPerOrder: polls / Math.max(1, count),
     hostCpuMsPerOrder: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, count),
     stepGapsMs: stepGaps(views),
+    ...(storage ? { storagePerOrder: perOrder(storage, count) } : {}),
+    completedSample: views.slice(0, 5).map((view) => view.orderId),
   };
 }
 

@@ -34,6 +34,7 @@ export class Instruments {
   private readonly scope = new AsyncLocalStorage<string>();
   private requestCounts = new Map<string, number>();
   private requestKinds = new Map<string, number>();
+  private requestDatabases = new Map<string, number>();
   private cosmosHost: string | undefined;
   private subscribed = false;
 
@@ -92,6 +93,7 @@ export class Instruments {
   resetCounts(): void {
     this.requestCounts = new Map();
     this.requestKinds = new Map();
+    this.requestDatabases = new Map();
     this.calls.length = 0;
     this.episodes.clear();
   }
@@ -104,6 +106,11 @@ export class Instruments {
   /** Requests by method and resource kind, e.g. `GET docs`, `POST docs (query)`. */
   requestsByKind(): Record<string, number> {
     return Object.fromEntries([...this.requestKinds].sort((a, b) => b[1] - a[1]));
+  }
+
+  /** Requests by database: each bounded context owns one (`/dbs/<name>/...`). */
+  requestsByDatabase(): Record<string, number> {
+    return Object.fromEntries([...this.requestDatabases].sort((a, b) => b[1] - a[1]));
   }
 
   totalRequests(): number {
@@ -121,6 +128,8 @@ export class Instruments {
     this.requestCounts.set(activity, (this.requestCounts.get(activity) ?? 0) + 1);
     const kind = `${request.method} ${resourceKind(request.path)}${request.getHeader('x-ms-documentdb-isquery') ? ' (query)' : ''}`;
     this.requestKinds.set(kind, (this.requestKinds.get(kind) ?? 0) + 1);
+    const database = `${/\/dbs\/([^/?]+)/.exec(request.path)?.[1] ?? '(account)'}${provider}`;
+    this.requestDatabases.set(database, (this.requestDatabases.get(database) ?? 0) + 1);
   }
 }
 

@@ -112,6 +112,8 @@ async function main(): Promise<number> {
           log('npm run build (dist/main.js is missing)');
           await runCommand('npm', ['run', 'build', '--silent'], ROOT);
         }
+        // The .NET host, built here rather than inside the host's start (which has a time limit); skipped when up to date.
+        if (backend === 'extension') await runCommand('npm', ['run', 'build:extension', '--silent'], ROOT);
         hosts[backend] = await runHostPhase(ROOT, config, backend, log);
       } catch (error) {
         errors[`host:${backend}`] = message(error);
@@ -188,6 +190,7 @@ function collectMetrics(
       metric('hostP50Ms', host?.defaultLatency.e2eMs.p50, 'ms', undefined, `default latencies, ${config.concurrency} in flight`),
       metric('hostCpuMsPerOrder', host?.zeroLatency.hostCpuMsPerOrder, 'ms', undefined, 'host process CPU, zero latency, polls included'),
       metric('coldStartFirstRequestMs', host?.coldStartFirstRequestMs, 'ms', undefined, 'host process start → first order answered 202 (dependencies already up)'),
+      metric('hostCpuMsPerStatusRead', host?.statusRead.cpuMsPerRead, 'ms', undefined, 'GET /api/orders/{id}, one after the other: function → durable client → management API'),
     );
     for (const backend of config.backends.slice(1)) {
       const other = hosts[backend];
@@ -195,9 +198,17 @@ function collectMetrics(
         metric(`${backend}.hostOrdersPerSecond`, other?.zeroLatency.ordersPerSecond, 'orders/s'),
         metric(`${backend}.e2eOverFloor`, other && other.defaultLatency.e2eMs.p50 / other.floorMs, 'ratio'),
         metric(`${backend}.e2eOverFloorSingle`, other && other.single.e2eMs.p50 / other.floorMs, 'ratio'),
+        metric(`${backend}.hostCpuMsPerStatusRead`, other?.statusRead.cpuMsPerRead, 'ms'),
       );
     }
-    metrics.push(metric('storageTransactionsPerOrder', null, '', undefined, 'extension backend only, counted at Azurite: not measured yet (docs/performance.md)'));
+    const storage = hosts.extension?.storage;
+    metrics.push(
+      metric('storageTransactionsPerOrder', storage?.defaultLatency.total, '', undefined, `extension backend, counted at Azurite: default latencies, ${config.concurrency} in flight, status polls included`),
+      metric('extension.storageTransactionsPerOrderSingle', storage?.single.total, '', undefined, 'the same, 1 in flight (more idle polling per order)'),
+      metric('extension.idleStorageTransactionsPerSecond', storage?.idleTransactionsPerSecond, '/s', undefined, 'no order in flight (local polling tuning: 100 ms ceiling)'),
+      metric('extension.historyEventsPerOrder', storage?.historyEventsPerOrder, '', undefined, 'rows in the task hub History table'),
+      metric('extension.activityExecutionsPerOrder', storage?.activityExecutionsPerOrder, '', undefined, 'TaskScheduled rows'),
+    );
   }
   if (ran('saga')) {
     metrics.push(
@@ -242,6 +253,7 @@ function printDetails(saga: SagaRunResult | undefined, pkg: PackageResult | unde
     console.log(breakdown('  step means (activity handler time):', a.stepMeansMs));
     console.log(breakdown(`  engine time between steps (means; total overhead ${a.overheadMeanMs} ms):`, a.gapMeansMs));
     console.log(breakdown('  Cosmos requests per order, by activity:', saga.cosmosRequestsByActivityPerOrder, ''));
+    console.log(breakdown('  Cosmos requests per order, by context (database):', saga.cosmosRequestsByContextPerOrder, ''));
   }
   if (pkg) {
     console.log(`package: build ${(pkg.buildMs / 1000).toFixed(1)} s; zip ${formatValue(pkg.zipBytes, 'bytes')}, without source maps ${formatValue(pkg.zipBytesWithoutSourceMaps, 'bytes')}`);
@@ -282,7 +294,15 @@ function printHostDetails(hosts: Partial<Record<string, HostRunResult>>, stock: 
       const cpu = load.hostCpuMsPerOrder === null ? 'n/a' : `${load.hostCpuMsPerOrder.toFixed(1)} ms`;
       console.log(`  ${label.padEnd(16)} ${load.completed}/${load.orders} completed, ${load.ordersPerSecond.toFixed(1)} orders/s, e2e p50 ${load.e2eMs.p50} p95 ${load.e2eMs.p95} ms, accept p50 ${load.acceptMs.p50} ms, ${load.pollsPerOrder.toFixed(1)} polls/order, host CPU ${cpu}/order`);
       console.log(`  ${''.padEnd(16)} step log gaps (p50): ${Object.entries(load.stepGapsMs).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+      if (load.storagePerOrder) {
+        const ops = Object.entries(load.storagePerOrder.byOperation).map(([name, value]) => `${name} ${value}`).join(', ');
+        console.log(`  ${''.padEnd(16)} storage transactions/order ${load.storagePerOrder.total}: ${ops}`);
+      }
       for (const failure of load.failed.slice(0, 3)) console.log(`    FAILED ${failure.orderId}: ${failure.reason}`);
+    }
+    if (host.storage) {
+      const types = Object.entries(host.storage.historyEventsByType).map(([type, value]) => `${type} ${value}`).join(', ');
+      console.log(`  task hub: idle ${host.storage.idleTransactionsPerSecond} transactions/s; History rows/order ${host.storage.historyEventsPerOrder} (${types}) over ${host.storage.historySample} orders`);
     }
   }
   if (stock) {

@@ -39,6 +39,8 @@ export interface SagaRunResult {
   cosmosRequestsPerOrder: number;
   cosmosRequestsByActivityPerOrder: Record<string, number>;
   cosmosRequestsByKind: Record<string, number>;
+  /** Per order, by database: one database per bounded context. */
+  cosmosRequestsByContextPerOrder: Record<string, number>;
   /** Activity handler runs per completed order (retries included), and by activity. */
   activityExecutionsPerOrder: number;
   activityExecutionsByNamePerOrder: Record<string, number>;
@@ -216,6 +218,7 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
       cosmosRequestsPerOrder: instruments.totalRequests() / timings.length,
       cosmosRequestsByActivityPerOrder: Object.fromEntries(Object.entries(byActivity).map(([name, count]) => [name, count / timings.length])),
       cosmosRequestsByKind: instruments.requestsByKind(),
+      cosmosRequestsByContextPerOrder: Object.fromEntries(Object.entries(instruments.requestsByDatabase()).map(([name, count]) => [name, Number((count / timings.length).toFixed(2))])),
       activityExecutionsPerOrder: perOrder(executions.length),
       activityExecutionsByNamePerOrder: Object.fromEntries(Object.entries(executionsByName).map(([name, count]) => [name, perOrder(count)])),
       cosmosServerPid: cosmos.pid,

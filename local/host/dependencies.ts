@@ -89,7 +89,7 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
   if (!configuredStorage && !(azuriteAlive && !freshCosmos)) {
     if (state.azurite && !freshCosmos) options.log.warn(`the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: starting it again on its data in ${azuriteLocation(options.dataDir)}`);
     if (state.azurite && isOurProcess(state.azurite.pid, AZURITE.marker)) await stopGroup(state.azurite.pid);
-    state.azurite = await startAzurite(options.dataDir);
+    state.azurite = await startAzurite(options.dataDir, env.AZURITE_ACCESS_LOG === '1');
     writeState(options.dataDir, state);
     options.log.info(`started the embedded ${AZURITE.name} at ${state.azurite.endpoint} (pid ${state.azurite.pid})`);
   } else if (!configuredStorage) {
@@ -141,14 +141,18 @@ async function startCosmos(dataDir: string): Promise<DependencyRecord> {
   return { pid, endpoint: `http://${ready[1]}:${ready[2]}`, startedAt: new Date().toISOString() };
 }
 
-async function startAzurite(dataDir: string): Promise<DependencyRecord & { connectionString: string }> {
+/**
+ * With `accessLog` (AZURITE_ACCESS_LOG=1, what the bench sets to count storage transactions),
+ * Azurite writes one line per request of its three services to logs/azurite.log.
+ */
+async function startAzurite(dataDir: string, accessLog = false): Promise<DependencyRecord & { connectionString: string }> {
   const cli = require.resolve('azurite/dist/src/azurite.js');
   const location = azuriteLocation(dataDir);
   mkdirSync(location, { recursive: true });
   const { pid, ready } = await startDetached({
     name: AZURITE.name,
     // On disk: dead letters (and the extension backend's task hub) survive Azurite's restart.
-    args: [cli, '--location', location, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--blobPort', '0', '--queueHost', '127.0.0.1', '--queuePort', '0', '--tableHost', '127.0.0.1', '--tablePort', '0'],
+    args: [cli, '--location', location, ...(accessLog ? [] : ['--silent']), '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--blobPort', '0', '--queueHost', '127.0.0.1', '--queuePort', '0', '--tableHost', '127.0.0.1', '--tablePort', '0'],
     cwd: dataDir,
     logFile: join(dataDir, 'logs', 'azurite.log'),
     readyPattern: /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/,
