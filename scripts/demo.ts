@@ -1,5 +1,5 @@
 /**
- * `npm run demo [URL] [-- --key KEY] [--with-timeout]`: runs every knob scenario against a running
+ * `npm run demo [URL] [-- --key KEY] [--admin-key KEY] [--with-timeout]`: runs every knob scenario against a running
  * app (the offline host by default, `func start`, or a deployed app with its function key) and
  * prints what became of each order. Exits 1 if any scenario ends other than expected.
  */
@@ -10,13 +10,16 @@ import { formatResults } from '../local/demo/table';
 const USAGE = `usage: npm run demo -- [URL] [--key KEY] [--with-timeout] [--timeout-s N]
   URL             the app, default http://127.0.0.1:7071
   --key KEY       function key, sent as x-functions-key (or set FUNCTION_KEY)
+  --admin-key KEY the key for the approval and operator routes, which take the master key in
+                  Azure without App Service Authentication (or set ADMIN_KEY; default: --key)
   --with-timeout  also let a large order wait out APPROVAL_TIMEOUT (24 h of saga time: use
                   DURABLE_TIME_SCALE=3600 or more on the offline host, or a short APPROVAL_TIMEOUT)
   --timeout-s N   give up on a scenario after N seconds (default 600)`;
 
-function parseArgs(argv: string[]): { baseUrl: string; key?: string; withTimeout: boolean; timeoutMs: number } {
+function parseArgs(argv: string[]): { baseUrl: string; key?: string; adminKey?: string; withTimeout: boolean; timeoutMs: number } {
   let baseUrl = 'http://127.0.0.1:7071';
   let key = process.env.FUNCTION_KEY || undefined;
+  let adminKey = process.env.ADMIN_KEY || undefined;
   let withTimeout = false;
   let timeoutMs = 600_000;
   for (let index = 0; index < argv.length; index += 1) {
@@ -25,13 +28,14 @@ function parseArgs(argv: string[]): { baseUrl: string; key?: string; withTimeout
       console.log(USAGE);
       process.exit(0);
     } else if (arg === '--key') key = argv[++index];
+    else if (arg === '--admin-key') adminKey = argv[++index];
     else if (arg === '--with-timeout') withTimeout = true;
     else if (arg === '--timeout-s') timeoutMs = Number(argv[++index]) * 1000;
     else if (/^https?:\/\//.test(arg)) baseUrl = arg;
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!(timeoutMs > 0)) throw new Error(`--timeout-s must be a positive number\n${USAGE}`);
-  return { baseUrl, key, withTimeout, timeoutMs };
+  return { baseUrl, key, adminKey, withTimeout, timeoutMs };
 }
 
 const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'];
@@ -68,16 +72,16 @@ function progressPrinter(total: number): { update(statuses: ReadonlyMap<string, 
 }
 
 async function main(): Promise<void> {
-  const { baseUrl, key, withTimeout, timeoutMs } = parseArgs(process.argv.slice(2));
+  const { baseUrl, key, adminKey, withTimeout, timeoutMs } = parseArgs(process.argv.slice(2));
   const scenarios = DEMO_SCENARIOS.filter((scenario) => withTimeout || !scenario.slow);
   console.log(`running ${scenarios.length} scenarios against ${baseUrl}${withTimeout ? '' : ' (add --with-timeout for the approval timeout)'}`);
   const progress = progressPrinter(scenarios.length);
-  const results = await runScenarios(scenarios, { baseUrl, key, timeoutMs, onProgress: (statuses) => progress.update(statuses) });
+  const results = await runScenarios(scenarios, { baseUrl, key, adminKey, timeoutMs, onProgress: (statuses) => progress.update(statuses) });
   progress.done();
   console.log(`\n${formatResults(results)}\n`);
   const unexpected = results.filter((result) => !result.ok);
   console.log(unexpected.length === 0 ? `all ${results.length} scenarios ended as expected` : `${unexpected.length} of ${results.length} scenarios did not end as expected`);
-  console.log(`timeline: ${new URL('/api/timeline', baseUrl).href}${key ? '?code=<your key>' : ''}`);
+  console.log(`timeline: ${new URL('/api/timeline', baseUrl).href}${key ? '#key=<your key>' : ''}`);
   process.exitCode = unexpected.length === 0 ? 0 : 1;
 }
 

@@ -34,7 +34,7 @@ export class AppClient {
 
   private async send<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
-    if (this.key) headers['x-functions-key'] = this.key;
+    if (this.key && !headers['x-functions-key']) headers['x-functions-key'] = this.key;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`), {
       method,

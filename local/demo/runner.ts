@@ -50,6 +50,8 @@ export interface ScenarioResult {
 export interface RunOptions {
   baseUrl: string;
   key?: string;
+  /** For the approval and operator routes (the master key in Azure without App Service Authentication); default `key`. */
+  adminKey?: string;
   /** Appended to every order id, so runs never collide. */
   runId?: string;
   pollMs?: number;
@@ -58,6 +60,9 @@ export interface RunOptions {
   /** Called whenever an order's status changes. */
   onProgress?: (statuses: ReadonlyMap<string, string>) => void;
 }
+
+/** The key the approval and operator routes take, when one was given apart from the customer's. */
+const privileged = (options: RunOptions): Record<string, string> => (options.adminKey ? { 'x-functions-key': options.adminKey } : {});
 
 export async function runScenarios(scenarios: readonly DemoScenario[], options: RunOptions): Promise<ScenarioResult[]> {
   const client = new AppClient(options.baseUrl, options.key);
@@ -101,7 +106,7 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
         // then wait for the repair to make the order Compensated. The saga reports
         // CompensationFailed a moment before its dead letter is written: 404 until then.
         if (!repaired) {
-          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {}, { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR });
+          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {}, { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR, ...privileged(options) });
           if (retry.status === 202) {
             repaired = true;
             report('repairing');
@@ -111,7 +116,7 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
       const decidedNow = view.status === 'AwaitingApproval' && !decided && scenario.decision !== undefined && scenario.decision !== 'none';
       if (decidedNow) {
         // Who decides is the caller's client principal, as App Service Authentication would set it.
-        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve' }, { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER });
+        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve' }, { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER, ...privileged(options) });
         if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
         decided = true;
       }

@@ -114,11 +114,14 @@ export async function seedDeployment(items: readonly SeedItem[] = SEED_CATALOG, 
 export function demoInstructions(outputs: AzdOutputs): string[] {
   const url = outputs.SERVICE_API_URI;
   if (!url) throw new Error('SERVICE_API_URI is not set: run after `azd provision`');
-  const key = `"$(az functionapp keys list --resource-group ${outputs.AZURE_RESOURCE_GROUP} --name ${outputs.AZURE_FUNCTION_APP_NAME} --query functionKeys.default --output tsv)"`;
+  const keys = (query: string) =>
+    `"$(az functionapp keys list --resource-group ${outputs.AZURE_RESOURCE_GROUP} --name ${outputs.AZURE_FUNCTION_APP_NAME} --query ${query} --output tsv)"`;
+  // Without App Service Authentication the approval and operator routes take the master key.
+  const adminKey = outputs.AUTHENTICATION_MODE === 'appService' ? '' : ` --admin-key ${keys('masterKey')}`;
   const lines = [
     `App: ${url}`,
     'Once the code is deployed (`azd up` deploys right after this hook; otherwise `azd deploy`), run the demo against it:',
-    `  npm run demo -- ${url} --key ${key}`,
+    `  npm run demo -- ${url} --key ${keys('functionKeys.default')}${adminKey}`,
   ];
   if (outputs.AUTHENTICATION_MODE === 'appService') {
     lines.push('App Service Authentication is on: approval and operator routes need an Entra token with Orders.Approver / Orders.Operator (docs/infra.md).');

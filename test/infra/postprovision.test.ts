@@ -157,9 +157,13 @@ describe('the hook’s decisions', () => {
     const lines = demoInstructions(outputs());
     expect(lines[0]).toBe('App: https://func-abc123.azurewebsites.net');
     expect(lines).toContain(
-      '  npm run demo -- https://func-abc123.azurewebsites.net --key "$(az functionapp keys list --resource-group rg-saga-dev --name func-abc123 --query functionKeys.default --output tsv)"',
+      '  npm run demo -- https://func-abc123.azurewebsites.net --key "$(az functionapp keys list --resource-group rg-saga-dev --name func-abc123 --query functionKeys.default --output tsv)"' +
+        ' --admin-key "$(az functionapp keys list --resource-group rg-saga-dev --name func-abc123 --query masterKey --output tsv)"',
     );
-    expect(demoInstructions(outputs({ AUTHENTICATION_MODE: 'appService' })).join('\n')).toMatch(/Orders\.Approver/);
+    // With App Service Authentication the approval and operator routes take a principal, not the master key.
+    const signedIn = demoInstructions(outputs({ AUTHENTICATION_MODE: 'appService' })).join('\n');
+    expect(signedIn).toMatch(/Orders\.Approver/);
+    expect(signedIn).not.toContain('--admin-key');
   });
 
   it('`npm run seed -- --reset` is refused for a deployed account, allowed locally', () => {
