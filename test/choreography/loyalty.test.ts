@@ -10,6 +10,7 @@ import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storag
 import { poisonQueueOf } from '../../src/services/loyalty/contract';
 import { customerLedger } from '../../src/services/loyalty/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
+import { asCustomer, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
@@ -89,7 +90,10 @@ it('a poison message is tried maxDequeueCount times, then waits on order-events-
   await events().sendMessage(encodeMessage({ type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' }));
   const run = await app.queues.drain();
   expect(run).toMatchObject({ failed: 5, poisoned: 1 });
-  const seen = await app.http('GET', '/api/operations/loyalty/poison');
+  // An operator's route: no principal is a 401, a principal without the role a 403.
+  expect((await app.http('GET', '/api/operations/loyalty/poison')).status).toBe(401);
+  expect((await app.http('GET', '/api/operations/loyalty/poison', { headers: asCustomer() })).status).toBe(403);
+  const seen = await app.http('GET', '/api/operations/loyalty/poison', { headers: asOperator() });
   expect(seen.status).toBe(200);
   expect(seen.json).toMatchObject({ queue: poisonQueueOf(ORDER_EVENTS_QUEUE), messages: [{ body: { type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' } }] });
   expect((await events().getProperties()).approximateMessagesCount).toBe(0);

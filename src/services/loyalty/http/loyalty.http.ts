@@ -1,9 +1,10 @@
 /**
- *   GET /api/loyalty/{customerId}            a customer's points and the orders that earned them
- *   GET /api/operations/loyalty/poison       (function key) messages the reaction gave up on
+ *   GET /api/loyalty/{customerId}            (function key) a customer's points and the orders that earned them
+ *   GET /api/operations/loyalty/poison       (role Orders.Operator) messages the reaction gave up on
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { ORDER_EVENTS_QUEUE } from '../../../libs/events';
+import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { json } from '../../../libs/http';
 import { decodeMessage, queueClient } from '../../../libs/storage-queues';
 import { poisonQueueOf } from '../contract';
@@ -19,7 +20,10 @@ export async function getLoyaltyHttp(request: HttpRequest): Promise<HttpResponse
 }
 
 /** Peeks (never takes) the poison queue: what is there, how often it was tried, and its text. */
-export async function listLoyaltyPoisonHttp(): Promise<HttpResponseInit> {
+export async function listLoyaltyPoisonHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  // An operator's route, like the dead letters: what failed may carry a customer's data.
+  const caller = authorize(request, Roles.operator);
+  if (!caller.ok) return caller.response;
   const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
   if (!(await poison.exists())) return json(200, { queue: poison.name, approximateCount: 0, messages: [] });
   const [{ approximateMessagesCount }, { peekedMessageItems }] = await Promise.all([poison.getProperties(), poison.peekMessages({ numberOfMessages: PEEK_LIMIT })]);
@@ -38,5 +42,5 @@ function readable(text: string): unknown {
   }
 }
 
-app.http('getLoyalty', { route: 'loyalty/{customerId}', methods: ['GET'], authLevel: 'anonymous', handler: getLoyaltyHttp });
-app.http('listLoyaltyPoison', { route: 'operations/loyalty/poison', methods: ['GET'], authLevel: 'function', handler: listLoyaltyPoisonHttp });
+app.http('getLoyalty', { route: 'loyalty/{customerId}', methods: ['GET'], authLevel: 'function', handler: getLoyaltyHttp });
+app.http('listLoyaltyPoison', { route: 'operations/loyalty/poison', methods: ['GET'], authLevel: personRouteAuthLevel(), handler: listLoyaltyPoisonHttp });
