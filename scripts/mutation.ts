@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const cosmos = await startCosmosServer();
   try {
-    const stryker = spawn(process.execPath, [require.resolve('@stryker-mutator/core/bin/stryker.js'), 'run', ...process.argv.slice(2)], {
+    const stryker = spawn(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...process.argv.slice(2)], {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, COSMOS_ENDPOINT: cosmos.endpoint },

@@ -3,6 +3,7 @@
  * person. Each such order gets exactly one message, even though the activity that sends it may
  * run more than once: the order document records the claim before the send and the message id
  * after it, and a run that finds a claim without a message id looks in the queue before sending.
+ * Two runs at once may both send; the one whose id is not recorded deletes its own message.
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import type { CompensationName } from './order-view';
@@ -56,11 +57,15 @@ export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageI
 
   // A claim without a message id: an earlier run may have sent and then died before recording it.
   const earlier = claimedBefore ? await findMessage(letter.orderId) : undefined;
-  const messageId = earlier?.messageId ?? (await deadLetters().sendMessage(encodeMessage(record.letter))).messageId;
-  await updateOrder(letter.orderId, (order) =>
+  const sent = earlier ? undefined : await deadLetters().sendMessage(encodeMessage(record.letter));
+  const messageId = earlier?.messageId ?? sent!.messageId;
+  const recorded = await updateOrder(letter.orderId, (order) =>
     order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...order.deadLetter!, state: 'sent', messageId } },
   );
-  return { messageId, repeated: Boolean(earlier) };
+  const kept = recorded.deadLetter!.messageId!;
+  // A concurrent run recorded its message first (this one looked before that one had sent): take ours back.
+  if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);
+  return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId };
 }
 
 export async function listDeadLetters(): Promise<{ approximateCount: number; deadLetters: DeadLetter[] }> {
