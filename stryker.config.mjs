@@ -9,10 +9,15 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   concurrency: 1,
-  timeoutMS: 20000,
+  timeoutMS: 5000,
+  // A static mutant (module-level code) would need every test again for each one: left out.
+  ignoreStatic: true,
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/index.html' },
+  // Later runs test again only the mutants whose code or tests changed (`-- --force` for all).
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
 };

@@ -36,6 +36,9 @@ async function main(): Promise<number> {
       stdio: 'inherit',
       env: { ...process.env, COSMOS_ENDPOINT: cosmos.endpoint },
     });
+    // Stopped from outside (Ctrl-C, `timeout`): stop Stryker, then the finally block stops Cosmos.
+    const forward = (signal: NodeJS.Signals) => stryker.kill(signal);
+    process.once('SIGINT', forward).once('SIGTERM', forward);
     const code = await new Promise<number>((done) => stryker.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0))));
     if (existsSync(REPORT)) {
       const { killed, valid, survivors, noCoverage, score } = summarize(JSON.parse(readFileSync(REPORT, 'utf8')) as MutationReport);
