@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const LOCAL_TOOLING = { group: ['**/local/**'], message: 'src/ ships; local/ is developer tooling and is not deployed.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.bicep-out/**', 'coverage/**', 'test-artifacts/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.bicep-out/**', 'coverage/**', 'test-artifacts/**', '.stryker-tmp/**', 'reports/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

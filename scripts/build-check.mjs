@@ -9,10 +9,13 @@
 //   identity       the same with a cloud endpoint: vendor/identity.js loads for the credential
 //   storage-queue  vendor/storage-queue.js builds a queue client from a connection string and
 //                  fails to connect
+//   isolated       a copy of dist/ in a folder with no node_modules anywhere above it loads, and its
+//                  vendor files load lazily, as in Azure: nothing the bundle needs resolves from
+//                  this repository's node_modules by accident
 //   fallbacks      a corrupt cache, a cache for another app.js, no cache, source maps enabled and
 //                  NODE_DISABLE_COMPILE_CACHE all still load the app, without that cache
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -69,6 +72,7 @@ require(entry);
 function probe(entry, scenario, { env = {}, args = [] } = {}) {
   const childEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
+  delete childEnv.NODE_PATH;
   for (const name of ['COSMOS_ENDPOINT', 'COSMOS_KEY', 'AzureWebJobsStorage']) if (!(name in env)) delete childEnv[name];
   const result = spawnSync(process.execPath, [...args, '-e', PROBE, entry, scenario], { cwd: path.dirname(entry), env: childEnv, encoding: 'utf8', timeout: 30_000 });
   const line = (result.stdout ?? '').trim().split('\n').pop();
@@ -76,6 +80,14 @@ function probe(entry, scenario, { env = {}, args = [] } = {}) {
     return JSON.parse(line);
   } catch {
     throw new Error(`${scenario}: the probe failed (exit ${result.status}):\n${result.stderr || result.stdout}`);
+  }
+}
+
+/** The nearest node_modules folder in `dir` or above it, if any. */
+function nodeModulesAbove(dir) {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (existsSync(path.join(current, 'node_modules'))) return path.join(current, 'node_modules');
+    if (path.dirname(current) === current) return undefined;
   }
 }
 
@@ -104,6 +116,18 @@ const copy = mkdtempSync(path.join(os.tmpdir(), 'build-check-'));
 try {
   cpSync(DIST, copy, { recursive: true });
   const copyEntry = path.join(copy, 'main.js');
+
+  const above = nodeModulesAbove(copy);
+  check('isolated: no node_modules above the copy', above === undefined, { copy, nodeModules: above });
+  const isolated = probe(copyEntry, 'load');
+  check('isolated: load', isolated.functions === base.functions && isolated.codeCache === 'used', isolated);
+  const isolatedCosmos = probe(copyEntry, 'cosmos', { env: { COSMOS_ENDPOINT: CLOSED } });
+  check('isolated: cosmos', isolatedCosmos.cosmos && isolatedCosmos.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(isolatedCosmos.error ?? ''), isolatedCosmos);
+  const isolatedIdentity = probe(copyEntry, 'identity', { env: { COSMOS_ENDPOINT: 'https://build-check.documents.azure.com:443/', ORDERS_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000000' } });
+  check('isolated: identity', isolatedIdentity.identity && !/MODULE_NOT_FOUND/.test(isolatedIdentity.error ?? ''), isolatedIdentity);
+  const isolatedQueue = probe(copyEntry, 'storage-queue', { env: { AzureWebJobsStorage: connection } });
+  check('isolated: storage-queue', isolatedQueue.queue && isolatedQueue.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(isolatedQueue.error ?? ''), isolatedQueue);
+
   const cacheFile = path.join(copy, 'app.js.cache');
   const appFile = path.join(copy, 'app.js');
   const cache = readFileSync(cacheFile);

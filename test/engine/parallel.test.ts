@@ -23,17 +23,14 @@ const branches: Branch[] = [
 ];
 
 describe('Task.all', () => {
-  it('runs its activities at the same time: wall time is about the slowest branch', async () => {
-    const began = performance.now();
+  it('runs its activities at the same time: every branch starts before any ends', async () => {
     const id = app.engine.startNew('par_all', { input: branches });
     await app.settle();
-    const elapsed = performance.now() - began;
 
     expect(app.engine.getStatus(id)!.output).toEqual(['a', 'b', 'c']);
     const latestStart = Math.max(...spans.map((span) => span.start));
     const earliestEnd = Math.min(...spans.map((span) => span.end));
     expect(latestStart).toBeLessThan(earliestEnd);
-    expect(elapsed).toBeLessThan(350); // the sum of the branches is 450 ms
   });
 
   it('runs them one at a time with maxConcurrentActivities = 1', async () => {

@@ -4,10 +4,10 @@
  * successful retry makes the order Compensated and takes it off the queue.
  */
 import { InvocationContext } from '@azure/functions';
-import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
-import { readOrder, updateOrder } from '../../src/services/orders/repository';
+import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
 import { gatewayTotals, readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
@@ -26,6 +26,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
 });
+
+const quiet = () => new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined });
 
 async function lettersFor(id: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
@@ -109,4 +111,39 @@ it('tok_refund_recovers: the refund outlasts the saga’s retries, and the opera
   const { charged, refunded } = await gatewayTotals(recovering);
   expect(refunded).toBe(charged);
   expect(await lettersFor(recovering)).toEqual([]);
+});
+
+it('leaves out of the list a letter whose order a repair resolved, even while its message lingers on the queue', async () => {
+  // removeDeadLetter is best effort: put the resolved order's message back, as a missed removal would leave it.
+  const letter: DeadLetter = (await readOrder(orderId))!.deadLetter!.letter;
+  expect((await readOrder(orderId))?.deadLetter?.state).toBe('resolved');
+  await queueClient('order-dead-letters').sendMessage(encodeMessage(letter));
+  expect(await lettersFor(orderId)).toHaveLength(1);
+
+  const body = (await app.http('GET', '/api/operations/dead-letters')).json as { deadLetters: { orderId: string }[] };
+  expect(body.deadLetters.map((entry) => entry.orderId)).not.toContain(orderId);
+});
+
+it('sends exactly one message when two runs of the activity race for the same order', async () => {
+  const orders = [1, 2, 3].map(() => uniqueOrderId('race'));
+  for (const id of orders) {
+    const view = { orderId: id, correlationId: `corr-${id}`, status: 'CompensationFailed' as const, total: 10, currency: 'EUR' as const, steps: [], compensations: [], warnings: [] };
+    expect(await saveOrderProgress(1, view, new Date())).toBe('written');
+  }
+  const letterOf = (id: string): DeadLetter => ({
+    orderId: id,
+    correlationId: `corr-${id}`,
+    reason: 'refund failed',
+    failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
+    deadLetteredAt: new Date().toISOString(),
+  });
+  const runs = await Promise.all(orders.flatMap((id) => [deadLetterOrder(letterOf(id), quiet()), deadLetterOrder(letterOf(id), quiet())]));
+  for (const [index, id] of orders.entries()) {
+    const letters = await lettersFor(id);
+    expect(letters).toHaveLength(1);
+    const stored = (await readOrder(id))!.deadLetter!;
+    expect(stored.state).toBe('sent');
+    // Both runs answer with the one message that stayed.
+    expect([runs[2 * index].messageId, runs[2 * index + 1].messageId]).toEqual([stored.messageId, stored.messageId]);
+  }
 });

@@ -132,6 +132,15 @@ class Script {
     return this.deliver(events.timerFired(this.now(), this.take('timer'), this.now().toISOString()));
   }
 
+  /** The approval timer and the approval event arrive in one episode, in the order given. */
+  timerAndEvent(first: 'timer' | 'event', name: string, data: unknown): this {
+    this.clock += 1000;
+    const fired = { ...events.timerFired(this.now(), this.take('timer'), this.now().toISOString()), Timestamp: this.now().toISOString() };
+    const raised = { ...events.eventRaised(this.now(), name, JSON.stringify(data)), Timestamp: this.now().toISOString() };
+    this.history.push(events.orchestratorStarted(this.now()), ...(first === 'timer' ? [fired, raised] : [raised, fired]));
+    return this;
+  }
+
   advance(ms: number): this {
     this.clock += ms;
     return this;
@@ -240,6 +249,29 @@ test('a decision the order document took before the timer fired stands over the 
     { name: 'pay', status: 'running', detail: undefined },
   ]);
 });
+
+{
+  // The approval timer and the decision in the same episode.
+  const untilApproval = async () => {
+    const script = new Script();
+    await script.episode();
+    await script.complete('validateOrder', facts.validated).episode();
+    await script.complete('recordOrderProgress', facts.progress).episode();
+    return script.advance(24 * 3600_000);
+  };
+
+  test('the timer and the decision in one episode: the timer recorded first wins, and a late approval does not revive the order', async () => {
+    const script = await untilApproval();
+    expect(await script.timerAndEvent('timer', 'ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Rejected')]);
+    await script.complete('recordOrderProgress', facts.progress).episode();
+    expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
+  });
+
+  test('the timer and the decision in one episode: the decision recorded first wins, and the order is paid', async () => {
+    const script = await untilApproval();
+    expect(await script.timerAndEvent('event', 'ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Paying')]);
+  });
+}
 
 test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
   const script = new Script();

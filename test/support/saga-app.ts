@@ -5,8 +5,8 @@
  */
 import { QueueTriggers } from '../../local/engine/queue-triggers';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
-import { startAzuriteQueues } from '../../local/dependencies/azurite';
-import { startCosmosServer } from '../../local/dependencies/cosmos-server';
+import { startAzuriteQueues, type RunningAzurite } from '../../local/dependencies/azurite';
+import { startCosmosServer, type RunningCosmos } from '../../local/dependencies/cosmos-server';
 import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/dependencies/provision';
 import { resetCosmosClients } from '../../src/libs/cosmos';
 import type { OrderStatus, OrderView } from '../../src/services/orders/order-view';
@@ -23,14 +23,33 @@ export interface SagaApp extends TestApp {
   waitForOrderStatus(orderId: string, status: OrderStatus): Promise<void>;
 }
 
-export async function startSagaApp(): Promise<SagaApp> {
-  const [cosmos, azurite] = await Promise.all([startCosmosServer(), startAzuriteQueues()]);
-  process.env.COSMOS_ENDPOINT = cosmos.endpoint;
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  resetCosmosClients();
-  await Promise.all([provisionLocalDatabases(), provisionLocalQueues()]);
-  await seedDemoCatalog();
-  const app = await startTestApp({ entry: require.resolve('../../src/index') });
+/**
+ * Whatever fails while starting (a dependency, provisioning, or the app failing to load), what
+ * was already started is stopped again before the error is passed on: a test whose app does not
+ * load fails, it does not leave Cosmos and Azurite running and jest waiting on them.
+ */
+export async function startSagaApp(options: { entry?: string | string[] } = {}): Promise<SagaApp> {
+  const started: (() => Promise<void>)[] = [];
+  const stopStarted = async () => {
+    resetCosmosClients();
+    await Promise.allSettled(started.splice(0).reverse().map((stop) => stop()));
+  };
+  let app: TestApp;
+  try {
+    const [cosmos, azurite] = await Promise.allSettled([startCosmosServer(), startAzuriteQueues()]);
+    for (const dependency of [cosmos, azurite]) if (dependency.status === 'fulfilled') started.push(() => dependency.value.stop());
+    for (const dependency of [cosmos, azurite]) if (dependency.status === 'rejected') throw dependency.reason;
+    const endpoints = { cosmos: (cosmos as PromiseFulfilledResult<RunningCosmos>).value, azurite: (azurite as PromiseFulfilledResult<RunningAzurite>).value };
+    process.env.COSMOS_ENDPOINT = endpoints.cosmos.endpoint;
+    process.env.AzureWebJobsStorage = endpoints.azurite.connectionString;
+    resetCosmosClients();
+    await Promise.all([provisionLocalDatabases(), provisionLocalQueues()]);
+    await seedDemoCatalog();
+    app = await startTestApp({ entry: options.entry ?? require.resolve('../../src/index') });
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
 
   const readOrder = async (orderId: string): Promise<OrderResponse> => {
     const response = await app.http('GET', `/api/orders/${orderId}`);
@@ -51,9 +70,11 @@ export async function startSagaApp(): Promise<SagaApp> {
       await app.waitFor(orderId, (instance) => (instance.customStatus as OrderView | undefined)?.status === status);
     },
     async stop() {
-      await app.stop();
-      resetCosmosClients();
-      await Promise.all([cosmos.stop(), azurite.stop()]);
+      try {
+        await app.stop();
+      } finally {
+        await stopStarted();
+      }
     },
   };
 }

@@ -3,6 +3,7 @@
  * person. Each such order gets exactly one message, even though the activity that sends it may
  * run more than once: the order document records the claim before the send and the message id
  * after it, and a run that finds a claim without a message id looks in the queue before sending.
+ * Two runs at once may both send; the one whose id is not recorded deletes its own message.
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import type { CompensationName } from './order-view';
@@ -62,15 +63,20 @@ export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageI
   }
 
   const earlier = await findMessage(letter.orderId);
-  const messageId = earlier?.messageId ?? (await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter))).messageId;
+  const sent = earlier ? undefined : await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter));
+  const messageId = earlier?.messageId ?? sent!.messageId;
+  let kept = messageId;
   try {
-    await updateOrder(letter.orderId, (order) =>
+    const recorded = await updateOrder(letter.orderId, (order) =>
       order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
     );
+    kept = recorded.deadLetter?.messageId ?? messageId;
   } catch (error) {
     if (!isUnavailable(error)) throw error;
   }
-  return { messageId, repeated: Boolean(earlier) };
+  // A concurrent run recorded its message first (both looked before either had sent): take ours back.
+  if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);
+  return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId };
 }
 
 export async function listDeadLetters(): Promise<{ approximateCount: number; deadLetters: DeadLetter[] }> {
