@@ -193,7 +193,7 @@ describe('shipping and the compensations' + "' answers", () => {
     const view = await app.run();
     expect(view.compensations).toEqual(
       ['cancelShipment', 'releaseStock', 'retractAnalytics', 'sendCancellation', 'refundPayment'].map(
-        (name): CompensationEntry => ({ name: name as CompensationEntry['name'], status: 'skipped', detail: 'nothing to undo', at: expect.any(String) }),
+        (name): CompensationEntry => ({ name: name as CompensationEntry['name'], status: 'skipped', detail: 'nothing to undo', at: expect.any(String), startedAt: expect.any(String) }),
       ),
     );
     // Nothing was undone, so the order simply failed.

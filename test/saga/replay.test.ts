@@ -262,14 +262,22 @@ test('a decision the order document took before the timer fired stands over the 
 
   test('the timer and the decision in one episode: the timer recorded first wins, and a late approval does not revive the order', async () => {
     const script = await untilApproval();
-    expect(await script.timerAndEvent('timer', 'ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Rejected')]);
+    const late = { approved: true, approver: 'grace', decidedAt: '2026-01-02T00:00:01.000Z' };
+    // The saga proposes the timeout; the order document says which decision stands (here: the timeout).
+    expect(await script.timerAndEvent('timer', 'ApprovalDecision', late).episode()).toEqual([call('settleApproval')]);
+    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({ proposed: { timedOut: true } });
+    expect(await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode()).toEqual([progress('Rejected')]);
     await script.complete('recordOrderProgress', facts.progress).episode();
+    await script.complete('publishOrderOutcome', facts.published).episode();
     expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
   });
 
   test('the timer and the decision in one episode: the decision recorded first wins, and the order is paid', async () => {
     const script = await untilApproval();
-    expect(await script.timerAndEvent('event', 'ApprovalDecision', { approved: true, approver: 'grace' }).episode()).toEqual([progress('Paying')]);
+    const decision = { approved: true, approver: 'grace', decidedAt: '2026-01-01T23:59:59.000Z' };
+    expect(await script.timerAndEvent('event', 'ApprovalDecision', decision).episode()).toEqual([call('settleApproval')]);
+    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({ proposed: decision });
+    expect(await script.complete('settleApproval', decision).episode()).toEqual([call('chargePayment'), progress('Paying')]);
   });
 }
 

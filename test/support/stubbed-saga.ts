@@ -48,6 +48,10 @@ export const happyActivities = (): Record<string, ActivityStub> => ({
   cancelShipment: () => fact('shipping', 'ShipmentCancelled', { wasCreated: true }),
   deadLetterOrder: () => ({ messageId: 'dl-1' }),
   recordRepairOutcome: () => ({ repaired: true }),
+  commitStock: () => fact('inventory', 'StockCommitted', { committed: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  publishOrderOutcome: () => ({ messageId: 'evt-1', type: factType('orders', 'OrderCompleted') }),
+  // The order document takes the first decision proposed: here, whatever the saga proposes.
+  settleApproval: (input) => (input as { proposed: unknown }).proposed,
 });
 
 /** An activity that always fails, as a dependency that stays down past every retry. */
@@ -74,7 +78,8 @@ export interface StubbedSaga extends TestApp {
   /** `start`, then the orchestration's output; fails when it did not complete. */
   run(input?: PlaceOrderInput): Promise<OrderView>;
   output(): OrderView;
-  approve(decision: { approved: boolean; approver: string }): Promise<void>;
+  /** Raises a well-formed decision (decidedAt: the orchestration's clock, unless given). */
+  approve(decision: { approved: boolean; approver: string; decidedAt?: string }): Promise<void>;
 }
 
 export async function startStubbedSaga(overrides: Record<string, ActivityStub> = {}): Promise<StubbedSaga> {
@@ -112,7 +117,8 @@ export async function startStubbedSaga(overrides: Record<string, ActivityStub> =
     },
     output,
     async approve(decision) {
-      expect(app.engine.raiseEvent(ids.orderId, APPROVAL_EVENT, decision)).toBe('accepted');
+      const decidedAt = decision.decidedAt ?? new Date(app.clock.now()).toISOString();
+      expect(app.engine.raiseEvent(ids.orderId, APPROVAL_EVENT, { ...decision, decidedAt })).toBe('accepted');
       await app.settle({ fastForward: true });
     },
   };
