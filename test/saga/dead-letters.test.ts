@@ -120,7 +120,7 @@ it('leaves out of the list a letter whose order a repair resolved, even while it
   await queueClient('order-dead-letters').sendMessage(encodeMessage(letter));
   expect(await lettersFor(orderId)).toHaveLength(1);
 
-  const body = (await app.http('GET', '/api/operations/dead-letters')).json as { deadLetters: { orderId: string }[] };
+  const body = (await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() })).json as { deadLetters: { orderId: string }[] };
   expect(body.deadLetters.map((entry) => entry.orderId)).not.toContain(orderId);
 });
 
