@@ -6,6 +6,7 @@ import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, uniqueOrderId } from '../support/orders';
+import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
@@ -49,7 +50,7 @@ it('a large order shows its approval deadline while it waits, then who decided',
   expect(Date.parse(waiting.approval!.deadline!) - Date.parse(approval.start)).toBe(24 * 3600_000);
   expect(Date.parse(waiting.now)).toBeGreaterThanOrEqual(Date.parse(approval.start));
 
-  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true, approver: 'grace' } })).status).toBe(202);
+  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover('grace') })).status).toBe(202);
   await app.settleOrder(orderId);
   const decided = await timelineOf(orderId);
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
@@ -65,7 +66,7 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
   expect(stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts).toHaveLength(6);
 
-  await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
   await app.settle({ fastForward: true });
   const repaired = await timelineOf(orderId);
   expect(repaired.status).toBe('Compensated');
