@@ -30,7 +30,7 @@ it('a flaky charge shows each attempt, the error and the retry wait between them
   const timeline = await timelineOf(orderId);
   const pay = timeline.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
   expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
-  expect(pay.attempts[0].error).toMatch(/timed out/);
+  expect(pay.attempts[0].error).toMatch(/^payment gateway timed out/);
   // RetryPolicies.pay: 2 s first, then doubled.
   expect(pay.attempts.slice(0, 2).map((attempt) => attempt.retryAfterMs)).toEqual([2000, 4000]);
   expect(Date.parse(pay.end!) - Date.parse(pay.start)).toBeGreaterThanOrEqual(6000);
@@ -88,4 +88,9 @@ it('attemptsOf reads attempts in history order and only for the activity asked',
     { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:01.000Z', outcome: 'failed', error: 'boom', retryAfterMs: 3000 },
     { start: '2026-01-01T00:00:04.000Z', end: '2026-01-01T00:00:05.000Z', outcome: 'succeeded' },
   ]);
+});
+
+it("attemptsOf shows a failure's own message, without the extension's `Activity function '<name>' failed:`", () => {
+  const history = [{ EventType: 'TaskFailed', FunctionName: 'chargePayment', Timestamp: '2026-01-01T00:00:01.000Z', Reason: "Activity function 'chargePayment' failed: payment gateway timed out (key o-1:charge)" }];
+  expect(attemptsOf(history, 'chargePayment').map((attempt) => attempt.error)).toEqual(['payment gateway timed out (key o-1:charge)']);
 });
