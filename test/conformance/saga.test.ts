@@ -25,6 +25,7 @@ import { listMessages } from '../../src/services/notifications/repository';
 import { readOrder } from '../../src/services/orders/repository';
 import { readShipment } from '../../src/services/shipping/repository';
 import type { OrderView } from '../../src/services/orders/order-view';
+import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerOf, useHostCosmos } from '../e2e/support/app-data';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostFixture, type HostFixture, type HostProcess } from '../e2e/support/host-process';
@@ -293,6 +294,15 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
 
   it.each(Object.keys(EXPECTED))('%s: steps, compensations, dead letter and the data in every context', (key) => {
     expect(observed.get(key)).toEqual(EXPECTED[key]);
+  });
+
+  it('the timeline reads every attempt out of the history, with the failure texts clean', async () => {
+    const flaky = results.find((result) => result.scenario.key === 'flaky')!.orderId;
+    const timeline = await call<OrderTimeline>('GET', `${base()}/api/orders/${flaky}/timeline`);
+    expect(timeline.status).toBe(200);
+    const pay = timeline.json.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
+    expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
+    expect(pay.attempts.slice(0, 2).map((attempt) => placeholders(attempt.error ?? '', flaky))).toEqual(['payment gateway timed out (key <order>:charge)', 'payment gateway timed out (key <order>:charge)']);
   });
 
   it('SIGKILL mid-saga, restart on the same data: both orders complete, each charged once', async () => {
