@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hostFixture, ROOT, type HostFixture, type HostProcess } from './support/host-process';
 import { call, until } from './support/http';
+import { CLIENT_PRINCIPAL_HEADER, readClientPrincipal, type ClientPrincipal } from '../../src/libs/client-principal';
 
 jest.setTimeout(120_000);
 
@@ -23,6 +24,15 @@ let fixture: HostFixture | undefined;
 let host: HostProcess | undefined;
 let browser: Browser | undefined;
 let page: Page;
+
+/** The client principal the page sends with each POST whose path ends with `suffix`, as the app reads it. */
+function principalsSentTo(suffix: string): (ClientPrincipal | undefined)[] {
+  const sent: (ClientPrincipal | undefined)[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith(suffix)) sent.push(readClientPrincipal(request.headers()[CLIENT_PRINCIPAL_HEADER]));
+  });
+  return sent;
+}
 const problems: string[] = [];
 const run = Date.now().toString(36);
 
@@ -180,10 +190,13 @@ it('a large order shows its deadline and a now-line while it waits; Approve (fro
   expect(await text('[data-testid="items"]')).toContain('LAPTOP-PRO-16');
   await page.screenshot({ path: join(ARTIFACTS, 'timeline-awaiting-approval.png'), fullPage: true });
 
+  const decisions = principalsSentTo(`/orders/${orderId}/approval`);
   await page.locator('[data-testid="approval"] input').fill('grace');
   await page.locator('button[data-decision="approve"]').focus();
   await page.keyboard.press('Enter');
   await page.waitForSelector(`[data-testid="timeline"][data-order-status="Completed"]`, { timeout: 60_000 });
+  // The name typed in the box, as an approver; the app takes it from the principal, not a body.
+  expect(decisions).toEqual([{ name: 'grace', roles: ['Orders.Approver'] }]);
   expect(await text('[data-testid="approval"]')).toContain('Approved by grace');
   expect(await text('[data-testid="tracking"]')).toMatch(/\S+[\s\S]*carrier \S+/);
   expect(await page.locator('button[data-decision]').count()).toBe(0);
@@ -193,8 +206,11 @@ it('Reject ends a large order as Rejected, and says who rejected it', async () =
   const orderId = `timeline-reject-${run}`;
   await place(orderId, laptop);
   await open(orderId, 'AwaitingApproval');
+  const decisions = principalsSentTo(`/orders/${orderId}/approval`);
   await page.locator('button[data-decision="reject"]').click({ timeout: 30_000 });
   await page.waitForSelector(`[data-testid="timeline"][data-order-status="Rejected"]`, { timeout: 60_000 });
+  // Nothing typed: the box's own default name.
+  expect(decisions).toEqual([{ name: 'operator', roles: ['Orders.Approver'] }]);
   expect(await text('[data-testid="approval"]')).toContain('Rejected by operator');
 });
 
@@ -208,9 +224,11 @@ it('a dead-lettered order shows its dead letter; the retry action repairs it, an
   expect(await page.locator('[data-entry="compensation:refundPayment"]').getAttribute('data-attempts')).toBe('6');
   await page.screenshot({ path: join(ARTIFACTS, 'timeline-dead-letter.png'), fullPage: true });
 
+  const retries = principalsSentTo(`/dead-letters/${orderId}/retry`);
   await page.locator('button[data-action="retry"]').click();
   await page.waitForSelector(`[data-testid="timeline"][data-order-status="Compensated"]`, { timeout: 60_000 });
   await page.waitForSelector('[data-testid="dead-letter"][data-state="resolved"]', { timeout: 30_000 });
+  expect(retries).toEqual([{ name: 'timeline operator', roles: ['Orders.Operator'] }]);
   expect(await text('[data-testid="repair-state"]')).toContain('repair completed · 1 repair(s) run');
   expect((await snapshot()).entries).toContain('repair:refundPayment=succeeded');
   expect(await page.locator('button[data-action="retry"]').count()).toBe(0);

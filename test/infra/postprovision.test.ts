@@ -78,7 +78,7 @@ describe('seeding a deployed environment', () => {
     await seedDeployment(items);
     const { catalog, stock } = await snapshot();
     expect(catalog).toEqual(items.map(({ sku, name, prices }) => ({ id: sku, sku, name, prices })));
-    expect(stock).toEqual(items.map(({ sku, stock: available }) => ({ id: sku, sku, available, holds: {} })));
+    expect(stock).toEqual(items.map(({ sku, stock: available }) => ({ id: sku, sku, available, committed: 0, holds: {}, released: {} })));
   });
 
   it('running it twice leaves the same data', async () => {
@@ -91,14 +91,14 @@ describe('seeding a deployed environment', () => {
   it('a re-provision does not reset stock already sold or held, nor a price changed in Azure, and restores a missing item', async () => {
     await seedDeployment(items);
     const [a, b] = items;
-    await stockContainer().items.upsert({ id: a!.sku, sku: a!.sku, available: 3, holds: { 'order-1': 2 } });
+    await stockContainer().items.upsert({ id: a!.sku, sku: a!.sku, available: 3, committed: 4, holds: { 'order-1': 2 }, released: {} });
     await ordersData.container('catalog').items.upsert({ id: b!.sku, sku: b!.sku, name: b!.name, prices: { EUR: 999, USD: 1099, GBP: 899 } });
     await stockContainer().item(b!.sku, b!.sku).delete();
     await seedDeployment(items);
     const { catalog, stock } = await snapshot();
-    expect(stock[0]).toEqual({ id: a!.sku, sku: a!.sku, available: 3, holds: { 'order-1': 2 } });
+    expect(stock[0]).toEqual({ id: a!.sku, sku: a!.sku, available: 3, committed: 4, holds: { 'order-1': 2 }, released: {} });
     expect(catalog[1]).toMatchObject({ prices: { EUR: 999, USD: 1099, GBP: 899 } });
-    expect(stock[1]).toEqual({ id: b!.sku, sku: b!.sku, available: b!.stock, holds: {} });
+    expect(stock[1]).toEqual({ id: b!.sku, sku: b!.sku, available: b!.stock, committed: 0, holds: {}, released: {} });
   });
 });
 

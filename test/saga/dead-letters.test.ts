@@ -105,7 +105,7 @@ it('tok_refund_recovers: the refund outlasts the saga’s retries, and the opera
   expect(await lettersFor(recovering)).toHaveLength(1);
 
   // Nothing changed by hand: the provider recovered, and the retry goes through.
-  expect((await app.http('POST', `/api/operations/dead-letters/${recovering}/retry`)).status).toBe(202);
+  expect((await app.http('POST', `/api/operations/dead-letters/${recovering}/retry`, { headers: asOperator() })).status).toBe(202);
   await app.settle({ fastForward: true });
   expect((await app.http('GET', `/api/orders/${recovering}`)).json).toMatchObject({ status: 'Compensated' });
   const { charged, refunded } = await gatewayTotals(recovering);

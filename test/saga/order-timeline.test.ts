@@ -6,6 +6,7 @@ import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, uniqueOrderId } from '../support/orders';
+import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
@@ -29,7 +30,7 @@ it('a flaky charge shows each attempt, the error and the retry wait between them
   const timeline = await timelineOf(orderId);
   const pay = timeline.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
   expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
-  expect(pay.attempts[0].error).toMatch(/timed out/);
+  expect(pay.attempts[0].error).toMatch(/^payment gateway timed out/);
   // RetryPolicies.pay: 2 s first, then doubled.
   expect(pay.attempts.slice(0, 2).map((attempt) => attempt.retryAfterMs)).toEqual([2000, 4000]);
   expect(Date.parse(pay.end!) - Date.parse(pay.start)).toBeGreaterThanOrEqual(6000);
@@ -49,7 +50,7 @@ it('a large order shows its approval deadline while it waits, then who decided',
   expect(Date.parse(waiting.approval!.deadline!) - Date.parse(approval.start)).toBe(24 * 3600_000);
   expect(Date.parse(waiting.now)).toBeGreaterThanOrEqual(Date.parse(approval.start));
 
-  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true, approver: 'grace' } })).status).toBe(202);
+  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover('grace') })).status).toBe(202);
   await app.settleOrder(orderId);
   const decided = await timelineOf(orderId);
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
@@ -65,7 +66,7 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
   expect(stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts).toHaveLength(6);
 
-  await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`);
+  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
   await app.settle({ fastForward: true });
   const repaired = await timelineOf(orderId);
   expect(repaired.status).toBe('Compensated');
@@ -87,4 +88,9 @@ it('attemptsOf reads attempts in history order and only for the activity asked',
     { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:01.000Z', outcome: 'failed', error: 'boom', retryAfterMs: 3000 },
     { start: '2026-01-01T00:00:04.000Z', end: '2026-01-01T00:00:05.000Z', outcome: 'succeeded' },
   ]);
+});
+
+it("attemptsOf shows a failure's own message, without the extension's `Activity function '<name>' failed:`", () => {
+  const history = [{ EventType: 'TaskFailed', FunctionName: 'chargePayment', Timestamp: '2026-01-01T00:00:01.000Z', Reason: "Activity function 'chargePayment' failed: payment gateway timed out (key o-1:charge)" }];
+  expect(attemptsOf(history, 'chargePayment').map((attempt) => attempt.error)).toEqual(['payment gateway timed out (key o-1:charge)']);
 });

@@ -232,8 +232,10 @@ export class OrderSaga {
     } else if (this.view.compensations.some((entry) => entry.status === 'succeeded')) status = 'Compensated';
     else status = failure instanceof BusinessRejection ? 'Rejected' : 'Failed';
     yield* this.moveTo(status);
+    // The document says CompensationFailed before a person is asked to repair the order: the
+    // retry route and the repair's record go by that status, so it must not lag the dead letter.
+    yield* this.settleAll([]);
     if (failed.length > 0) yield* this.deadLetter(failed);
-    else yield* this.settleAll([]);
     return this.view;
   }
 

@@ -9,6 +9,7 @@ import { InventoryActivities } from '../inventory/contract';
 import { NotificationsActivities } from '../notifications/contract';
 import { PaymentsActivities } from '../payments/contract';
 import { ShippingActivities } from '../shipping/contract';
+import { failureText } from '../../libs/errors';
 import { APPROVAL_EVENT, OrdersActivities } from './contract';
 import type { DeadLetterRecord } from './dead-letters';
 import type { CompensationName, OrderView, PlaceOrderInput, StepName } from './order-view';
@@ -99,7 +100,7 @@ export function attemptsOf(history: readonly HistoryEventJson[], activity: strin
       start: event.ScheduledTime ?? event.Timestamp,
       end: event.Timestamp,
       outcome: event.EventType === 'TaskCompleted' ? 'succeeded' : 'failed',
-      ...(event.EventType === 'TaskFailed' && event.Reason ? { error: event.Reason.split('\n')[0].trim() } : {}),
+      ...(event.EventType === 'TaskFailed' && event.Reason ? { error: failureText(event.Reason) } : {}),
     }));
   for (let index = 0; index + 1 < attempts.length; index += 1) {
     if (attempts[index].outcome !== 'failed') continue;

@@ -11,26 +11,26 @@ import { repairInstanceId } from '../contract';
 import type { OrderView, PlaceOrderInput } from '../order-view';
 import { readOrder } from '../repository';
 import { buildTimeline, type HistoryEventJson } from '../timeline';
-import { findInstance } from './instance';
+import { findInstanceWithHistory } from './instance';
 import { ORDER_ID } from './request-schemas';
 
+/** The durable client binding, kept to read its data (findInstanceWithHistory). */
+const durableClient = df.input.durableClient();
 const notFound = (orderId: string) => json(404, { orderId, message: 'no such order' });
-const WITH_HISTORY = { showHistory: true, showHistoryOutput: true, showInput: true };
 
 export async function getOrderTimelineHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
-  const client = df.getClient(context);
   const [instance, document, repair] = await Promise.all([
-    findInstance(client, orderId, WITH_HISTORY),
+    findInstanceWithHistory(context, durableClient, orderId),
     readOrder(orderId),
-    findInstance(client, repairInstanceId(orderId), WITH_HISTORY),
+    findInstanceWithHistory(context, durableClient, repairInstanceId(orderId)),
   ]);
   // As GET /api/orders/{id}: the live view, unless a repair moved the document ahead of it.
   let view = (instance?.customStatus as OrderView | null | undefined) ?? document;
   if (view?.status === 'CompensationFailed' && document) view = document;
   if (!view) return notFound(orderId);
-  const history = (instance?.history ?? []) as HistoryEventJson[];
+  const history = (instance?.historyEvents ?? []) as HistoryEventJson[];
   // The now-line, on the saga's clock, and never before the latest thing the saga recorded.
   const latest = Math.max(config.durableNow(), ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite));
   const timeline = buildTimeline({
@@ -38,7 +38,7 @@ export async function getOrderTimelineHttp(request: HttpRequest, context: Invoca
     input: instance?.input as PlaceOrderInput | undefined,
     history,
     deadLetter: document?.deadLetter,
-    repair: repair ? { runtimeStatus: repair.runtimeStatus, lastUpdatedTime: repair.lastUpdatedTime?.toISOString?.(), history: (repair.history ?? []) as HistoryEventJson[] } : undefined,
+    repair: repair ? { runtimeStatus: repair.runtimeStatus, lastUpdatedTime: repair.lastUpdatedTime, history: repair.historyEvents as HistoryEventJson[] } : undefined,
     now: new Date(latest),
   });
   return json(200, timeline);
@@ -48,6 +48,6 @@ app.http('getOrderTimelineHttp', {
   route: 'orders/{orderId}/timeline',
   methods: ['GET'],
   authLevel: 'function',
-  extraInputs: [df.input.durableClient()],
+  extraInputs: [durableClient],
   handler: getOrderTimelineHttp,
 });
