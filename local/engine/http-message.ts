@@ -35,22 +35,38 @@ export function emptyResponse(status: number, headers: Record<string, string> = 
 
 export class BodyTooLargeError extends Error {}
 
-/** Reads a node request into a PlainRequest; rejects with BodyTooLargeError past `maxBytes`. */
-export async function readNodeRequest(req: IncomingMessage, maxBytes: number): Promise<PlainRequest> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > maxBytes) throw new BodyTooLargeError(`Request body is larger than ${maxBytes} bytes`);
-    chunks.push(buffer);
-  }
+/**
+ * Reads a node request into a PlainRequest; rejects with BodyTooLargeError past `maxBytes`. Past
+ * the limit the rest of the body is read and dropped, not left unread: a socket closed with
+ * unread data is reset by the kernel, and the client may never see the 413 it was sent.
+ */
+export function readNodeRequest(req: IncomingMessage, maxBytes: number): Promise<PlainRequest> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size <= maxBytes) return void chunks.push(buffer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      reject(new BodyTooLargeError(`Request body is larger than ${maxBytes} bytes`));
+    };
+    const onEnd = () => resolve(plainRequest(req, Buffer.concat(chunks)));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
+}
+
+function plainRequest(req: IncomingMessage, body: Buffer): PlainRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   const host = headers.host ?? 'localhost';
-  return { method: (req.method ?? 'GET').toUpperCase(), url: req.url ?? '/', headers, body: Buffer.concat(chunks), origin: `http://${host}` };
+  return { method: (req.method ?? 'GET').toUpperCase(), url: req.url ?? '/', headers, body, origin: `http://${host}` };
 }
 
 export function writeNodeResponse(res: ServerResponse, response: PlainResponse): void {

@@ -28,6 +28,9 @@ export interface HostServer {
   whenIdle(): Promise<void>;
 }
 
+/** How long a refused body may go on arriving before the connection is closed under it. */
+const LINGER_MS = 2000;
+
 /** Host names and IP literals with an optional port; anything else is not put into a URL. */
 const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
@@ -36,6 +39,19 @@ export function createHostServer(options: HostServerOptions): HostServer {
   const idleWaiters: (() => void)[] = [];
   const tooLarge = () => jsonResponse(413, { message: `The request body is larger than ${options.maxBodyBytes} bytes` }, { connection: 'close' });
   const declaredTooLarge = (req: IncomingMessage) => Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes;
+  /**
+   * The body grew past the limit while it was read (chunked, or longer than declared): answer 413
+   * now, and close only once the rest has been read and dropped, or after a moment. Closing with
+   * data still arriving makes the kernel reset the connection, and the client can lose the answer.
+   */
+  const refuseStreamedBody = (req: IncomingMessage, res: ServerResponse) => {
+    const { connection: _close, ...headers } = tooLarge().headers;
+    send(res, { ...tooLarge(), headers });
+    const close = () => req.socket.end();
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+    if (req.readableEnded) close();
+    else req.once('end', () => (clearTimeout(timer), close()));
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     active += 1;
@@ -51,7 +67,7 @@ export function createHostServer(options: HostServerOptions): HostServer {
       request.origin = HOST_HEADER.test(request.headers.host ?? '') ? `http://${request.headers.host}` : options.fallbackOrigin();
       send(res, await options.route(request));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return send(res, tooLarge());
+      if (error instanceof BodyTooLargeError) return refuseStreamedBody(req, res);
       // The client went away mid-body, or a bug: either way this request ends here, the host does not.
       if (req.destroyed) return;
       options.log.error(`${req.method} ${req.url} failed`, error);
