@@ -344,16 +344,25 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     });
   });
 
-  // Suspend and resume come with the extension; local/engine answers 501 for them (documented).
-  (backend === 'extension' ? it : it.skip)('suspend and resume an order waiting for approval', async () => {
+  // Suspend and resume come with the extension; local/engine refuses them with 501 (documented),
+  // and the order waits on as it was.
+  const suspendTitle = backend === 'extension' ? 'suspend and resume an order waiting for approval' : 'suspend is refused with 501, and the order waits on';
+  it(suspendTitle, async () => {
     const orderId = `conf-${backend}-suspend-${run}`;
     expect((await call('POST', `${base()}/api/orders`, demoOrder(orderId, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }))).status).toBe(202);
     await until(() => view(orderId), (response) => response.json?.status === 'AwaitingApproval', 30_000, 100);
     const management = `${base()}/runtime/webhooks/durabletask/instances/${orderId}`;
-    expect((await call('POST', `${management}/suspend?reason=audit`)).status).toBe(202);
-    await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Suspended', 30_000, 100);
-    expect((await call('POST', `${management}/resume?reason=done`)).status).toBe(202);
-    await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Running', 30_000, 100);
+    if (backend === 'engine') {
+      const refused = await call<{ message: string }>('POST', `${management}/suspend?reason=audit`);
+      expect(refused.status).toBe(501);
+      expect(refused.json.message).toMatch(/not supported by the local engine/);
+      expect((await instance(orderId)).json?.runtimeStatus).toBe('Running');
+    } else {
+      expect((await call('POST', `${management}/suspend?reason=audit`)).status).toBe(202);
+      await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Suspended', 30_000, 100);
+      expect((await call('POST', `${management}/resume?reason=done`)).status).toBe(202);
+      await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Running', 30_000, 100);
+    }
     expect((await call('POST', `${management}/terminate?reason=cleanup`)).status).toBe(202);
     await settled(orderId, 30_000);
   });
