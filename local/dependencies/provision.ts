@@ -5,7 +5,6 @@
 import { declaredDatabases } from '../../src/libs/cosmos';
 import { seedStock } from '../../src/services/inventory/repository';
 import { ensureDeadLetterQueue } from '../../src/services/orders/dead-letters';
-import { ensureOrderEventsQueue } from '../../src/services/orders/publish-order-outcome';
 import { ORDER_EVENTS_QUEUE } from '../../src/libs/events';
 import { queueClient } from '../../src/libs/storage-queues';
 import { poisonQueueOf } from '../../src/services/loyalty/contract';
@@ -27,7 +26,9 @@ export async function provisionLocalDatabases(): Promise<void> {
  */
 export async function provisionLocalQueues(): Promise<void> {
   await ensureDeadLetterQueue();
-  await ensureOrderEventsQueue();
+  // Created here, not through the module that registers the publishing activity: loading that
+  // outside a Functions host would register functions in @azure/functions' test mode.
+  await queueClient(ORDER_EVENTS_QUEUE).createIfNotExists();
   await queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE)).createIfNotExists();
 }
 

@@ -50,9 +50,4 @@ export async function publishOrderOutcome(input: unknown, context: InvocationCon
   return { messageId, type: fact.type };
 }
 
-/** Local development and tests only: in Azure the queue is declared in infra/. */
-export async function ensureOrderEventsQueue(): Promise<void> {
-  await queueClient(ORDER_EVENTS_QUEUE).createIfNotExists();
-}
-
 df.app.activity(OrdersActivities.publishOutcome, { handler: publishOrderOutcome });
