@@ -4,26 +4,26 @@
  * identity-based settings (`AzureWebJobsStorage__queueServiceUri` + `__clientId`), no key.
  */
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { config } from './config';
 
 let cached: { source: string; service: QueueServiceClient } | undefined;
 
 function serviceClient(): QueueServiceClient {
-  const connection = process.env.AzureWebJobsStorage?.trim();
-  const serviceUri = process.env.AzureWebJobsStorage__queueServiceUri?.trim();
-  const source = connection || serviceUri;
-  if (!source) throw new Error('No queue storage: set AzureWebJobsStorage (local) or AzureWebJobsStorage__queueServiceUri (Azure)');
+  const storage = config.queueStorage();
+  if (!storage) throw new Error('No queue storage: set AzureWebJobsStorage (local) or AzureWebJobsStorage__queueServiceUri (Azure)');
+  const source = 'connectionString' in storage ? storage.connectionString : storage.serviceUri;
   if (cached?.source === source) return cached.service;
   // Loaded on first use: most functions never touch a queue.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const queues = require('@azure/storage-queue') as typeof import('@azure/storage-queue');
   let service: QueueServiceClient;
-  if (connection) {
-    service = queues.QueueServiceClient.fromConnectionString(connection);
+  if ('connectionString' in storage) {
+    service = queues.QueueServiceClient.fromConnectionString(storage.connectionString);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const identity = require('@azure/identity') as typeof import('@azure/identity');
-    const clientId = process.env.AzureWebJobsStorage__clientId?.trim();
-    service = new queues.QueueServiceClient(serviceUri!, clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential());
+    const { clientId } = storage;
+    service = new queues.QueueServiceClient(storage.serviceUri, clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential());
   }
   cached = { source, service };
   return service;

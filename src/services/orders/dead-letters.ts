@@ -7,6 +7,7 @@
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import type { CompensationName } from './order-view';
+import { config } from '../../libs/config';
 import { isUnavailable } from '../../libs/cosmos';
 import { updateOrder } from './repository';
 
@@ -34,8 +35,7 @@ export interface DeadLetterRecord {
   repairs?: number;
 }
 
-const queueName = () => process.env.DEAD_LETTER_QUEUE?.trim() || 'order-dead-letters';
-const deadLetters = () => queueClient(queueName());
+const deadLetters = () => queueClient(config.deadLetterQueue());
 /** How many messages one look at the queue can see; a dead-letter queue is meant to stay short. */
 const PEEK_LIMIT = 32;
 
