@@ -9,6 +9,7 @@
 const UNIT = [
   '<rootDir>/test/engine/**/*.test.ts',
   '<rootDir>/test/libs/**/*.test.ts',
+  '<rootDir>/test/docs/**/*.test.ts',
   '<rootDir>/test/orders/pricing.test.ts',
   '<rootDir>/test/orders/request-schemas.test.ts',
   '<rootDir>/test/saga/replay.test.ts',
