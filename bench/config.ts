@@ -125,7 +125,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   return config;
 }
 
-/** `gateway=120,carrier=200` → { gateway: 120, carrier: 200 } (the format src/libs/simulation.ts reads). */
+/** `gateway=120,carrier=200` → { gateway: 120, carrier: 200 } (the format src/libs/config.ts reads). */
 export function parseLatency(text: string): Record<string, number> {
   const entries = text
     .split(',')

@@ -65,6 +65,8 @@ function clientIdSetting(name: SettingName): string | undefined {
 const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const HOST = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?$/i;
 
+/** `[provider, ms]` with ms a number of milliseconds, as bench/config.ts's parseLatency accepts. */
+const isLatencyPair = ([name, ms, ...rest]: string[]) => Boolean(name) && Boolean(ms) && rest.length === 0 && Number.isFinite(Number(ms)) && Number(ms) >= 0;
 let latenciesFrom: string | undefined;
 let latencies: Partial<Record<string, number>> = {};
 
@@ -115,7 +117,7 @@ export const config = {
     const raw = setting('SIMULATED_LATENCY_MS') ?? '';
     if (raw !== latenciesFrom) {
       const pairs = raw.split(',').filter((pair) => pair.trim() !== '').map((pair) => pair.split('=').map((part) => part.trim()));
-      if (!pairs.every((pair) => pair.length === 2 && /^[a-z][a-z0-9-]*$/i.test(pair[0]!) && /^\d+(?:\.\d+)?$/.test(pair[1]!))) {
+      if (!pairs.every(isLatencyPair)) {
         throw invalid('SIMULATED_LATENCY_MS', 'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)', raw);
       }
       latencies = Object.fromEntries(pairs.map(([name, ms]) => [name, Number(ms)]));
