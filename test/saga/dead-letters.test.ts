@@ -144,6 +144,6 @@ it('sends exactly one message when two runs of the activity race for the same or
     const stored = (await readOrder(id))!.deadLetter!;
     expect(stored.state).toBe('sent');
     // Both runs answer with the one message that stayed.
-    expect([runs[2 * index].messageId, runs[2 * index + 1].messageId]).toEqual([stored.messageId, stored.messageId]);
+    expect([runs[2 * index], runs[2 * index + 1]]).toEqual([{ messageId: stored.messageId }, { messageId: stored.messageId }]);
   }
 });

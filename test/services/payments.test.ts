@@ -137,7 +137,7 @@ describe('the simulated gateway', () => {
     const command = chargeCommand('tok_visa');
     const charged = await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
     const fact = await charge(command);
-    expect(fact).toMatchObject({ paymentId: charged.outcome === 'charged' ? charged.chargeId : 'unexpected' });
+    expect(fact).toMatchObject({ paymentId: charged.kind === 'charged' ? charged.chargeId : 'unexpected' });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
   });
 

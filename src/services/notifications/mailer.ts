@@ -15,14 +15,14 @@ export interface Email {
   body: string;
 }
 
-export type SendResult = { accepted: true; messageId: string } | { accepted: false; reason: string };
+export type SendResult = { kind: 'accepted'; messageId: string } | { kind: 'bounced'; reason: string };
 
 async function send(email: Email): Promise<SendResult> {
   await simulatedLatency('mailer');
   const domain = email.to.slice(email.to.lastIndexOf('@') + 1).toLowerCase();
-  if (domain === BOUNCING_DOMAIN) return { accepted: false, reason: `mailbox ${email.to} does not exist` };
+  if (domain === BOUNCING_DOMAIN) return { kind: 'bounced', reason: `mailbox ${email.to} does not exist` };
   const digest = createHash('sha256').update(email.idempotencyKey).digest('hex').slice(0, 24);
-  return { accepted: true, messageId: `msg_${digest}` };
+  return { kind: 'accepted', messageId: `msg_${digest}` };
 }
 
 export const mailer = { send };

@@ -1,8 +1,5 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { ChargePayment, parseCommand, type PaymentCharged, type PaymentDeclined } from '../../libs/events';
-import { PaymentsActivities } from './contract';
+import { registerActivity } from '../../libs/activity';
+import { PaymentsContract } from './contract';
 import { gateway } from './gateway';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
@@ -13,10 +10,8 @@ import { readPayment, recordPayment, type PaymentDocument } from './repository';
  * when a run crashed between the gateway's answer and that document, the idempotency key makes
  * the gateway repeat its first answer instead of charging again.
  */
-export async function chargePayment(input: unknown, context: InvocationContext): Promise<PaymentCharged | PaymentDeclined> {
-  const command = parseCommand(ChargePayment, input);
+export const chargePayment = registerActivity(PaymentsContract.charge, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   const existing = await readPayment(command.orderId);
   if (existing) {
@@ -33,10 +28,8 @@ export async function chargePayment(input: unknown, context: InvocationContext):
   });
   const base = { id: command.orderId, orderId: command.orderId, amount: command.amount, currency: command.currency, recordedAt: new Date().toISOString() };
   const payment: PaymentDocument =
-    result.outcome === 'charged' ? { ...base, status: 'charged', paymentId: result.chargeId } : { ...base, status: 'declined', reason: result.reason };
+    result.kind === 'charged' ? { ...base, status: 'charged', paymentId: result.chargeId } : { ...base, status: 'declined', reason: result.reason };
   const recorded = await recordPayment(payment);
   log.info(recorded.status === 'declined' ? 'payment declined' : 'payment charged', { amount: command.amount, currency: command.currency });
   return chargeFactOf(recorded, ids);
-}
-
-df.app.activity(PaymentsActivities.charge, { handler: chargePayment });
+});

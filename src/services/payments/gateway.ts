@@ -50,7 +50,7 @@ export interface ChargeRequest {
   currency: Currency;
 }
 
-export type ChargeResult = { outcome: 'charged'; chargeId: string; amount: number; currency: Currency } | { outcome: 'declined'; reason: string };
+export type ChargeResult = { kind: 'charged'; chargeId: string; amount: number; currency: Currency } | { kind: 'declined'; reason: string };
 
 export interface RefundRequest {
   idempotencyKey: string;
@@ -85,8 +85,8 @@ async function underKey<A>(key: string, decide: (entry: LedgerEntry | undefined)
 }
 
 function chargeAnswer(entry: LedgerEntry): ChargeResult | undefined {
-  if (entry.status === 'charged') return { outcome: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
-  if (entry.status === 'declined') return { outcome: 'declined', reason: entry.reason! };
+  if (entry.status === 'charged') return { kind: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
+  if (entry.status === 'declined') return { kind: 'declined', reason: entry.reason! };
   return undefined;
 }
 
@@ -111,12 +111,12 @@ async function charge(request: ChargeRequest): Promise<ChargeResult> {
     if (card.timeoutsBeforeAnswer === Infinity) return { answer: 'timeout' };
     if (attempts <= card.timeoutsBeforeAnswer) return { write: base, answer: 'timeout' };
     if (card.declineReason) {
-      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { outcome: 'declined', reason: card.declineReason } };
+      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { kind: 'declined', reason: card.declineReason } };
     }
     const chargeId = `ch_${randomUUID()}`;
     return {
       write: { ...base, status: 'charged', reference: chargeId },
-      answer: { outcome: 'charged', chargeId, amount: request.amount, currency: request.currency },
+      answer: { kind: 'charged', chargeId, amount: request.amount, currency: request.currency },
     };
   });
 }

@@ -1,8 +1,6 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { factType, parseCommand, RefundPayment, type PaymentRefunded, type RefundNotNeeded } from '../../libs/events';
-import { PaymentsActivities } from './contract';
+import { registerActivity } from '../../libs/activity';
+import { factType } from '../../libs/events';
+import { PaymentsContract } from './contract';
 import { gateway } from './gateway';
 import { chargeKey, refundKey } from './idempotency-keys';
 import { markRefunded, readPayment, recordPayment, type PaymentDocument } from './repository';
@@ -11,10 +9,8 @@ import { markRefunded, readPayment, recordPayment, type PaymentDocument } from '
  * Compensation for chargePayment: gives the whole amount back, once. Refunding an order that
  * paid nothing is not an error; it says so, so the saga's log shows why nothing moved.
  */
-export async function refundPayment(input: unknown, context: InvocationContext): Promise<PaymentRefunded | RefundNotNeeded> {
-  const command = parseCommand(RefundPayment, input);
+export const refundPayment = registerActivity(PaymentsContract.refund, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(command.orderId));
   if (!payment || payment.status === 'declined') {
@@ -31,7 +27,7 @@ export async function refundPayment(input: unknown, context: InvocationContext):
   const refunded = await markRefunded(command.orderId, { refundId: refund.refundId, refundedAt: new Date().toISOString() });
   log.info('payment refunded', { amount: refunded.amount });
   return { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: refunded.refundId, amount: refunded.amount };
-}
+});
 
 /**
  * A charge can succeed at the gateway while its result never reaches the payment document (the
@@ -51,5 +47,3 @@ async function adoptUnrecordedCharge(orderId: string): Promise<PaymentDocument |
     recordedAt: new Date().toISOString(),
   });
 }
-
-df.app.activity(PaymentsActivities.refund, { handler: refundPayment });

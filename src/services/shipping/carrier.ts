@@ -16,15 +16,15 @@ export interface BookingRequest {
   lines: OrderLine[];
 }
 
-export type BookingResult = { accepted: true; trackingNumber: string; carrier: string } | { accepted: false; reason: string };
+export type BookingResult = { kind: 'booked'; trackingNumber: string; carrier: string } | { kind: 'rejected'; reason: string };
 
 async function book(request: BookingRequest): Promise<BookingResult> {
   await simulatedLatency('carrier');
   if (request.address.postalCode.trim() === UNDELIVERABLE_POSTAL_CODE) {
-    return { accepted: false, reason: `postal code ${UNDELIVERABLE_POSTAL_CODE} does not exist` };
+    return { kind: 'rejected', reason: `postal code ${UNDELIVERABLE_POSTAL_CODE} does not exist` };
   }
   const digest = createHash('sha256').update(request.idempotencyKey).digest('hex');
-  return { accepted: true, trackingNumber: `SP${digest.slice(0, 16).toUpperCase()}`, carrier: CARRIER_NAME };
+  return { kind: 'booked', trackingNumber: `SP${digest.slice(0, 16).toUpperCase()}`, carrier: CARRIER_NAME };
 }
 
 /** Calls the parcel back. Cancelling twice, or cancelling an unknown parcel, is harmless. */
