@@ -37,10 +37,17 @@ describe('payments context', () => {
     }
   });
 
-  it('rejects a malformed command as a bug, not as a transient fault', async () => {
-    const attempt = chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
-    await expect(attempt).rejects.toThrow(/Malformed command/);
-    await expect(attempt).rejects.not.toBeInstanceOf(TransientError);
+  it('answers a malformed command with a defect (a bug, not a transient fault: nothing to retry)', async () => {
+    const answer = await chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
+    expect(answer).toEqual({
+      type: factType('activities', 'ActivityDefect'),
+      activity: 'chargePayment',
+      errorType: 'MalformedCommand',
+      reason: expect.stringMatching(/^Malformed command: .*amount/s),
+      orderId: 'x',
+      correlationId: 'c',
+    });
+    expect(await readPayment('x')).toBeUndefined();
   });
 });
 
@@ -128,7 +135,7 @@ describe('the simulated gateway', () => {
     const request = { idempotencyKey: `${orderId}:charge`, orderId, token: 'tok_visa', amount: 20, currency: 'EUR' as const };
     const first = await gateway.charge(request);
     const second = await gateway.charge({ ...request, amount: 999 });
-    expect(first).toMatchObject({ outcome: 'charged', amount: 20 });
+    expect(first).toMatchObject({ kind: 'charged', amount: 20 });
     expect(second).toEqual(first);
     expect(await gatewayTotals(orderId)).toEqual({ charged: 20, refunded: 0 });
   });
