@@ -50,6 +50,9 @@ export interface ActivityTools {
 
 export type ActivityHandler<Command, Result> = (command: Command, tools: ActivityTools) => Promise<Result>;
 
+/** The handler a contract calls for: `HandlerOf<typeof PaymentsContract.charge>`. */
+export type HandlerOf<C> = ActivityHandler<CommandOf<C>, ResultOf<C>>;
+
 /** The function the host invokes: any input, the contract's result or a defect. */
 export type RegisteredActivity<Result> = (input: unknown, context: InvocationContext) => Promise<Result | ActivityDefect>;
 

@@ -17,6 +17,10 @@ function numberSetting(name: string, fallback: number): number {
   return value;
 }
 
+/** The provider implementations there are (PROVIDERS). */
+export const PROVIDERS = ['simulated'] as const;
+export type Providers = (typeof PROVIDERS)[number];
+
 export const config = {
   /** Orders with a total at or above this wait for a human decision. */
   approvalThreshold: (): number => numberSetting('APPROVAL_THRESHOLD', 1000),
@@ -47,6 +51,16 @@ export const config = {
     if (!site) return undefined;
     // Core Tools sets it too (localhost:7071), and serves plain HTTP.
     return /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i.test(site) ? `http://${site}` : `https://${site}`;
+  },
+  /**
+   * Which implementation stands behind each provider interface (payment gateway, mailer, carrier,
+   * analytics sink). `simulated`, the default, is the only one; any other value fails the app's
+   * start (each context's index.ts reads it as it registers its functions).
+   */
+  providers: (): Providers => {
+    const value = setting('PROVIDERS') ?? 'simulated';
+    if (!(PROVIDERS as readonly string[]).includes(value)) throw new Error(`Setting PROVIDERS must be one of ${PROVIDERS.join(', ')}; got "${value}"`);
+    return value as Providers;
   },
   /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */
   authenticationMode: (): 'appService' | 'keys' => (setting('AUTHENTICATION_MODE') === 'appService' ? 'appService' : 'keys'),

@@ -8,7 +8,8 @@ import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storag
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
-import { gatewayTotals, readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';

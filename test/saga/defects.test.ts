@@ -5,11 +5,15 @@
  */
 import { InvocationContext } from '@azure/functions';
 import { factType } from '../../src/libs/events';
+import type { OrderTimeline } from '../../src/services/orders/timeline';
+import { paymentsActivities } from '../../src/services/payments';
 import { recordPayment } from '../../src/services/payments/repository';
-import { refundPayment } from '../../src/services/payments/refund-payment';
-import { cancelShipment } from '../../src/services/shipping/cancel-shipment';
+import { shippingActivities } from '../../src/services/shipping';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
+
+const { refundPayment } = paymentsActivities;
+const { cancelShipment } = shippingActivities;
 
 let app: SagaApp;
 beforeAll(async () => {
@@ -33,6 +37,11 @@ it('a shipment already cancelled is a defect: createShipment runs once and the o
   expect(view.status).toBe('Compensated');
   expect(view.steps.find((step) => step.name === 'ship')).toMatchObject({ status: 'failed', detail: `shipment for order ${orderId} was cancelled; it will not be created again` });
   expect(scheduled(orderId).filter((name) => name === 'createShipment')).toHaveLength(1);
+  // The timeline reads the defect out of the completed task: one failed attempt, with its reason.
+  const timeline = (await app.http('GET', `/api/orders/${orderId}/timeline`)).json as OrderTimeline;
+  expect(timeline.spans.find((span) => span.kind === 'step' && span.name === 'ship')?.attempts).toEqual([
+    expect.objectContaining({ outcome: 'failed', error: `shipment for order ${orderId} was cancelled; it will not be created again` }),
+  ]);
   expect(view.compensations.map(({ name, status }) => `${name}:${status}`)).toEqual([
     'cancelShipment:skipped',
     'releaseStock:succeeded',

@@ -2,13 +2,14 @@
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
-import '../../src/services/payments';
-import { chargePayment } from '../../src/services/payments/charge-payment';
+import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
-import { gateway } from '../../src/services/payments/gateway';
-import { gatewayTotals, paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
-import { refundPayment } from '../../src/services/payments/refund-payment';
+import { paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
+import { simulatedGateway as gateway } from '../../src/services/payments/simulated-gateway';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { invocation, newOrder } from './helpers';
+
+const { chargePayment, refundPayment } = paymentsActivities;
 
 beforeAll(async () => {
   await paymentsData.ensureCreated();

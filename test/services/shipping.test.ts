@@ -2,13 +2,14 @@
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type CreateShipment } from '../../src/libs/events';
-import '../../src/services/shipping';
-import { cancelShipment } from '../../src/services/shipping/cancel-shipment';
-import { carrier } from '../../src/services/shipping/carrier';
+import { shippingActivities } from '../../src/services/shipping';
 import { ShippingActivities } from '../../src/services/shipping/contract';
-import { createShipment, ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
+import { ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
 import { readShipment, shippingData } from '../../src/services/shipping/repository';
+import { simulatedCarrier as carrier } from '../../src/services/shipping/simulated-carrier';
 import { invocation, newOrder } from './helpers';
+
+const { createShipment, cancelShipment } = shippingActivities;
 
 beforeAll(async () => {
   await shippingData.ensureCreated();

@@ -1,13 +1,15 @@
-import { registerActivity } from '../../libs/activity';
+import type { HandlerOf } from '../../libs/activity';
 import { factType } from '../../libs/events';
-import { AnalyticsContract } from './contract';
-import { analyticsSink } from './sink';
+import type { AnalyticsContract } from './contract';
+import type { AnalyticsProviders } from './providers';
 
 /** Compensation for recordOrderFact: marks the order's fact retracted, recorded or not. */
-export const retractOrderFact = registerActivity(AnalyticsContract.retract, async (command, { log }) => {
+export const retractOrderFact =
+  ({ sink }: AnalyticsProviders): HandlerOf<typeof AnalyticsContract.retract> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  const { wasRecorded } = await analyticsSink.retract(command.orderId);
+  const { wasRecorded } = await sink.retract(command.orderId);
   log.info(wasRecorded ? 'order fact retracted' : 'no order fact recorded; tombstone left', { wasRecorded });
   return { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded };
-});
+  };

@@ -1,6 +1,7 @@
-import { registerActivity } from '../../libs/activity';
+import type { HandlerOf } from '../../libs/activity';
 import { factType } from '../../libs/events';
-import { NotificationsContract } from './contract';
+import type { NotificationsContract } from './contract';
+import type { NotificationsProviders } from './providers';
 import { readMessage } from './repository';
 import { sendOnce } from './send-once';
 
@@ -10,7 +11,9 @@ import { sendOnce } from './send-once';
  * beyond a retry's reach: it fails the compensation (and the order shows it) rather than
  * pretending the customer was told.
  */
-export const sendCancellation = registerActivity(NotificationsContract.sendCancellation, async (command, { log }) => {
+export const sendCancellation =
+  ({ mailer }: NotificationsProviders): HandlerOf<typeof NotificationsContract.sendCancellation> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
   // The saga also calls this when the confirmation step failed midway: the customer is told of a
@@ -20,7 +23,7 @@ export const sendCancellation = registerActivity(NotificationsContract.sendCance
     return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
   }
 
-  const result = await sendOnce(command.orderId, 'cancellation', {
+  const result = await sendOnce(mailer, command.orderId, 'cancellation', {
     to: command.customerEmail,
     subject: `Your order ${command.orderId} was cancelled`,
     body: `We are sorry: your order ${command.orderId} was cancelled (${command.reason}).`,
@@ -31,4 +34,4 @@ export const sendCancellation = registerActivity(NotificationsContract.sendCance
   }
   log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
   return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
-});
+  };

@@ -1,4 +1,4 @@
-import { mailer } from './mailer';
+import type { Mailer } from './mailer';
 import { messageDocumentId, readMessage, recordMessage, type MessageKind } from './repository';
 
 export type SendOnceResult = { kind: 'sent'; messageId: string; repeated: boolean } | { kind: 'bounced'; reason: string };
@@ -9,6 +9,7 @@ export type SendOnceResult = { kind: 'sent'; messageId: string; repeated: boolea
  * after sending but before recording resends under the same key and gets the same message id.
  */
 export async function sendOnce(
+  mailer: Mailer,
   orderId: string,
   kind: MessageKind,
   email: { to: string; subject: string; body: string },

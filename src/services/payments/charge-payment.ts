@@ -1,8 +1,8 @@
-import { registerActivity } from '../../libs/activity';
-import { PaymentsContract } from './contract';
-import { gateway } from './gateway';
+import type { HandlerOf } from '../../libs/activity';
+import type { PaymentsContract } from './contract';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
+import type { PaymentsProviders } from './providers';
 import { readPayment, recordPayment, type PaymentDocument } from './repository';
 
 /**
@@ -10,7 +10,9 @@ import { readPayment, recordPayment, type PaymentDocument } from './repository';
  * when a run crashed between the gateway's answer and that document, the idempotency key makes
  * the gateway repeat its first answer instead of charging again.
  */
-export const chargePayment = registerActivity(PaymentsContract.charge, async (command, { log }) => {
+export const chargePayment =
+  ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.charge> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
   const existing = await readPayment(command.orderId);
@@ -32,4 +34,4 @@ export const chargePayment = registerActivity(PaymentsContract.charge, async (co
   const recorded = await recordPayment(payment);
   log.info(recorded.status === 'declined' ? 'payment declined' : 'payment charged', { amount: command.amount, currency: command.currency });
   return chargeFactOf(recorded, ids);
-});
+  };

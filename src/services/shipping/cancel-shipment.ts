@@ -1,7 +1,7 @@
-import { registerActivity } from '../../libs/activity';
+import type { HandlerOf } from '../../libs/activity';
 import { factType } from '../../libs/events';
-import { carrier } from './carrier';
-import { ShippingContract } from './contract';
+import type { ShippingContract } from './contract';
+import type { ShippingProviders } from './providers';
 import { markCancelled } from './repository';
 
 /**
@@ -9,7 +9,9 @@ import { markCancelled } from './repository';
  * every run: if telling the carrier fails, the retry finds the document already cancelled and
  * still tells the carrier (which shrugs off repeats) instead of skipping it.
  */
-export const cancelShipment = registerActivity(ShippingContract.cancel, async (command, { log }) => {
+export const cancelShipment =
+  ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.cancel> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
   const cancelled = await markCancelled(command.orderId, new Date());
@@ -17,4 +19,4 @@ export const cancelShipment = registerActivity(ShippingContract.cancel, async (c
   if (cancelled.trackingNumber !== undefined) await carrier.cancel(cancelled.trackingNumber);
   log.info(wasCreated ? 'shipment cancelled' : 'no shipment existed; tombstone left', { wasCreated });
   return { type: factType('shipping', 'ShipmentCancelled'), ...ids, wasCreated };
-});
+  };

@@ -1,7 +1,7 @@
-import { registerActivity } from '../../libs/activity';
+import type { HandlerOf } from '../../libs/activity';
 import { factType, type ShipmentCreated } from '../../libs/events';
-import { carrier } from './carrier';
-import { ShippingContract } from './contract';
+import type { ShippingContract } from './contract';
+import type { ShippingProviders } from './providers';
 import { readShipment, recordShipment, type ShipmentDocument } from './repository';
 
 /**
@@ -17,7 +17,9 @@ export class ShipmentAlreadyCancelled extends Error {
 }
 
 /** Books one parcel per order: the carrier's idempotency key is the order's, so repeats rebook the same one. */
-export const createShipment = registerActivity(ShippingContract.create, async (command, { log }) => {
+export const createShipment =
+  ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.create> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
   const created = (shipment: ShipmentDocument): ShipmentCreated => {
     if (shipment.status === 'cancelled') throw new ShipmentAlreadyCancelled(command.orderId);
@@ -44,4 +46,4 @@ export const createShipment = registerActivity(ShippingContract.create, async (c
   });
   log.info('shipment created', { trackingNumber: booking.trackingNumber });
   return created(stored);
-});
+  };
