@@ -196,7 +196,10 @@ export type ActivityDefect = z.infer<typeof ActivityDefect>;
 export const isDefect = (value: unknown): value is ActivityDefect =>
   typeof value === 'object' && value !== null && (value as { type?: unknown }).type === factType('activities', 'ActivityDefect');
 
-/** Parses a command at an activity's door: a malformed message is a bug, not a transient fault. */
+/**
+ * Parses a message at a trigger's door: a malformed message is a bug, not a transient fault.
+ * (Activities parse their commands through their contracts: see libs/activity.ts.)
+ */
 export function parseCommand<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new Error(`Malformed command: ${z.prettifyError(result.error)}`);

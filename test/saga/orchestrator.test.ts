@@ -43,6 +43,20 @@ describe('the happy path', () => {
     expect(app.callsTo('createShipment')).toEqual([{ ...ids, address: placeOrderInput().order.shippingAddress, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }]);
   });
 
+  it('publishes what it would owe, in the order the undos were owed: the parallel block owes its critical branch last, so it is undone first', async () => {
+    const view = await (await begin()).run();
+    expect(view.undoable).toEqual(['refundPayment', 'sendCancellation', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
+  });
+
+  it('owes no undo for a step whose result says it did nothing: a bounced confirmation, a declined card', async () => {
+    const bounced = await (await begin({ sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'no mailbox' }) })).run();
+    expect(bounced.undoable).toEqual(['refundPayment', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
+    await saga?.stop();
+    const declined = await (await begin({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) })).run();
+    expect(declined.undoable).toBeUndefined();
+    expect(declined.status).toBe('Rejected');
+  });
+
   it('keeps going when the non-critical branches fail or bounce, and shows why', async () => {
     const app = await begin({
       sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'mailbox unknown' }),
