@@ -20,6 +20,7 @@ export const SETTING_NAMES = [
   'COSMOS_KEY',
   'DEAD_LETTER_QUEUE',
   'DURABLE_CLOCK',
+  'PROVIDERS',
   'PUBLIC_BASE_URL',
   'SIMULATED_LATENCY_MS',
   'WEBSITE_HOSTNAME',
@@ -72,6 +73,10 @@ let latencies: Partial<Record<string, number>> = {};
 
 /** Where the app's own queues (dead letters, order events) are, as the Functions host finds its storage. */
 export type QueueStorage = { connectionString: string } | { serviceUri: string; clientId: string | undefined };
+
+/** The provider implementations there are (PROVIDERS). */
+export const PROVIDERS = ['simulated'] as const;
+export type Providers = (typeof PROVIDERS)[number];
 
 export const config = {
   /** Orders with a total at or above this wait for a human decision. */
@@ -149,6 +154,16 @@ export const config = {
     if (!HOST.test(site)) throw invalid('WEBSITE_HOSTNAME', 'a host name, with an optional port', site);
     // Core Tools sets it too (localhost:7071), and serves plain HTTP.
     return /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i.test(site) ? `http://${site}` : `https://${site}`;
+  },
+  /**
+   * Which implementation stands behind each provider interface (payment gateway, mailer, carrier,
+   * analytics sink). `simulated`, the default, is the only one; any other value fails the app's
+   * start (each context's index.ts reads it as it registers its functions).
+   */
+  providers: (): Providers => {
+    const value = setting('PROVIDERS') ?? 'simulated';
+    if (!(PROVIDERS as readonly string[]).includes(value)) throw invalid('PROVIDERS', `one of ${PROVIDERS.join(', ')}`, value);
+    return value as Providers;
   },
   /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */
   authenticationMode: (): 'appService' | 'keys' => {

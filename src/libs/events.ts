@@ -175,7 +175,31 @@ export type OrderCancelled = z.infer<typeof OrderCancelled>;
 export const OrderOutcome = z.discriminatedUnion('type', [OrderCompleted, OrderCancelled]);
 export type OrderOutcome = z.infer<typeof OrderOutcome>;
 
-/** Parses a command at an activity's door: a malformed message is a bug, not a transient fault. */
+// ── any activity ───────────────────────────────────────────────────────────────────────
+/**
+ * An activity failed for a reason no retry can change: a malformed command, a bug, a state the
+ * caller should never have asked about (refunding money never taken). The activity wrapper
+ * (libs/activity.ts) returns it instead of throwing, so the host does not retry it, and the saga
+ * ends the step on it at once. The ids are there when the command carried them.
+ */
+export const ActivityDefect = z.object({
+  type: z.literal(factType('activities', 'ActivityDefect')),
+  activity: z.string(),
+  reason: z.string(),
+  /** The name of what was thrown (`Error`, `ShipmentAlreadyCancelled`, `MalformedCommand`…). */
+  errorType: z.string(),
+  orderId: z.string().optional(),
+  correlationId: z.string().optional(),
+});
+export type ActivityDefect = z.infer<typeof ActivityDefect>;
+
+export const isDefect = (value: unknown): value is ActivityDefect =>
+  typeof value === 'object' && value !== null && (value as { type?: unknown }).type === factType('activities', 'ActivityDefect');
+
+/**
+ * Parses a message at a trigger's door: a malformed message is a bug, not a transient fault.
+ * (Activities parse their commands through their contracts: see libs/activity.ts.)
+ */
 export function parseCommand<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new Error(`Malformed command: ${z.prettifyError(result.error)}`);

@@ -12,7 +12,7 @@ const guide = read('docs/architecture.md');
 const section = (heading: string) => guide.slice(guide.indexOf(heading), guide.indexOf('\n## ', guide.indexOf(heading) + 1));
 
 const stepNames = (): string[] => {
-  const union = /export type StepName = ([^;]+);/.exec(read('src/services/orders/order-view.ts'))![1];
+  const union = /export const STEP_NAMES = \[([^\]]+)\]/.exec(read('src/services/orders/order-view.ts'))![1];
   return [...union.matchAll(/'([a-z]+)'/g)].map((match) => match[1]);
 };
 

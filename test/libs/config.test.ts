@@ -39,6 +39,7 @@ describe('defaults, when a setting is unset or blank', () => {
     ['SIMULATED_LATENCY_MS', () => config.simulatedLatencyMs('gateway'), 0],
     ['PUBLIC_BASE_URL', () => config.publicBaseUrl(), undefined],
     ['AUTHENTICATION_MODE', () => config.authenticationMode(), 'keys'],
+    ['PROVIDERS', () => config.providers(), 'simulated'],
   ];
 
   it.each(defaults)('%s', (name, read, expected) => {
@@ -151,6 +152,7 @@ describe('a malformed value is an error that names the setting and the value', (
     ['PUBLIC_BASE_URL', 'shop.contoso.example', () => config.publicBaseUrl(), 'an http(s) URL'],
     ['WEBSITE_HOSTNAME', 'https://orders-app.azurewebsites.net', () => config.publicBaseUrl(), 'a host name, with an optional port'],
     ['AUTHENTICATION_MODE', 'AppService', () => config.authenticationMode(), 'appService or keys'],
+    ['PROVIDERS', 'stripe', () => config.providers(), 'one of simulated'],
   ];
 
   it.each(bad)('%s=%s', (name, value, read, expected, others = {}) => {

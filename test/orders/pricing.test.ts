@@ -11,7 +11,7 @@ describe('priceOrder', () => {
   it('prices lines from the catalog in the order currency and totals them without float drift', () => {
     const pricing = priceOrder([{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 3 }], 'EUR', catalog, address);
     expect(pricing).toEqual({
-      ok: true,
+      kind: 'priced',
       lines: [
         { sku: 'A', quantity: 3, name: 'Alpha', unitPrice: 19.99, lineTotal: 59.97 },
         { sku: 'B', quantity: 3, name: 'Beta', unitPrice: 0.1, lineTotal: 0.3 },
@@ -22,11 +22,11 @@ describe('priceOrder', () => {
 
   it('uses the price of the order currency', () => {
     const pricing = priceOrder([{ sku: 'A', quantity: 2 }], 'USD', catalog, address);
-    expect(pricing.ok && pricing.total).toBe(43);
+    expect(pricing.kind === 'priced' && pricing.total).toBe(43);
   });
 
   it('names every reason an order cannot be sold', () => {
     const pricing = priceOrder([{ sku: 'NOPE', quantity: 1 }, { sku: 'A', quantity: 1 }], 'EUR', catalog, { ...address, country: 'AQ', city: ' ' });
-    expect(pricing).toEqual({ ok: false, reasons: ['unknown sku NOPE', 'we do not ship to AQ', 'shipping address city is empty'] });
+    expect(pricing).toEqual({ kind: 'invalid', reasons: ['unknown sku NOPE', 'we do not ship to AQ', 'shipping address city is empty'] });
   });
 });

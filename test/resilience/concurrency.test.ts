@@ -4,7 +4,7 @@
  * against the whole app (real function registrations, durable engine, local Cosmos server).
  */
 import fc from 'fast-check';
-import { gatewayTotals } from '../../src/services/payments/repository';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { PLACE_ORDER_ORCHESTRATION } from '../../src/services/orders/contract';
 import { startSagaApp, type OrderResponse, type SagaApp } from '../support/saga-app';
 import { instanceCount, ledgerEntries, order, seedDedicatedSku, shuffled, stockOf, sumMoney, uniqueName } from './helpers';

@@ -8,7 +8,8 @@ import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storag
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
-import { gatewayTotals, readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
@@ -144,6 +145,6 @@ it('sends exactly one message when two runs of the activity race for the same or
     const stored = (await readOrder(id))!.deadLetter!;
     expect(stored.state).toBe('sent');
     // Both runs answer with the one message that stayed.
-    expect([runs[2 * index].messageId, runs[2 * index + 1].messageId]).toEqual([stored.messageId, stored.messageId]);
+    expect([runs[2 * index], runs[2 * index + 1]]).toEqual([{ messageId: stored.messageId }, { messageId: stored.messageId }]);
   }
 });

@@ -6,7 +6,7 @@
 import { MemoryInstanceStore } from '../../local/engine/store';
 import { startTestApp } from '../../local/engine/testing';
 import type { CompensationEntry, OrderView } from '../../src/services/orders/order-view';
-import { fact, failing, happyActivities, ids, placeOrderInput, startStubbedSaga, type StubbedSaga } from '../support/stubbed-saga';
+import { defective, fact, failing, happyActivities, ids, placeOrderInput, startStubbedSaga, type StubbedSaga } from '../support/stubbed-saga';
 
 let saga: StubbedSaga | undefined;
 afterEach(async () => {
@@ -41,6 +41,20 @@ describe('the happy path', () => {
     expect(progressStatuses(app)).toEqual(['Paying', 'Fulfilling', 'Shipping', 'Completed']);
     expect(app.callsTo('recordOrderProgress').map((input) => (input as { revision: number }).revision)).toEqual([1, 2, 3, 4]);
     expect(app.callsTo('createShipment')).toEqual([{ ...ids, address: placeOrderInput().order.shippingAddress, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }]);
+  });
+
+  it('publishes what it would owe, in the order the undos were owed: the parallel block owes its critical branch last, so it is undone first', async () => {
+    const view = await (await begin()).run();
+    expect(view.undoable).toEqual(['refundPayment', 'sendCancellation', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
+  });
+
+  it('owes no undo for a step whose result says it did nothing: a bounced confirmation, a declined card', async () => {
+    const bounced = await (await begin({ sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'no mailbox' }) })).run();
+    expect(bounced.undoable).toEqual(['refundPayment', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
+    await saga?.stop();
+    const declined = await (await begin({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) })).run();
+    expect(declined.undoable).toBeUndefined();
+    expect(declined.status).toBe('Rejected');
   });
 
   it('keeps going when the non-critical branches fail or bounce, and shows why', async () => {
@@ -316,5 +330,88 @@ describe('a restart inside abort()', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('defects: an activity that answers with a defect is not retried', () => {
+  it('a defect in a critical step ends it after one attempt and undoes the order, like a fault past its retries', async () => {
+    const app = await begin({ createShipment: defective('shipment for order order-1 was cancelled') });
+    const view = await app.run();
+    expect(app.callsTo('createShipment')).toHaveLength(1);
+    expect(view.status).toBe('Compensated');
+    expect(view.reason).toBe('shipment for order order-1 was cancelled');
+    expect(view.steps.find((entry) => entry.name === 'ship')).toMatchObject({ status: 'failed', detail: 'shipment for order order-1 was cancelled' });
+    // The step may have acted before its defect, so its undo runs too, newest first.
+    expect(compensations(view)).toEqual([
+      'cancelShipment:succeeded',
+      'releaseStock:succeeded',
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:succeeded',
+    ]);
+  });
+
+  it('whereas a thrown error (a transient fault) is retried as its policy says', async () => {
+    const app = await begin({ createShipment: failing('carrier 503') });
+    await app.run();
+    expect(app.callsTo('createShipment')).toHaveLength(4);
+  });
+
+  it('a defect in a non-critical branch is a warning after one attempt; the order completes', async () => {
+    const app = await begin({ sendConfirmation: defective('template missing') });
+    const view = await app.run();
+    expect(app.callsTo('sendConfirmation')).toHaveLength(1);
+    expect(view.status).toBe('Completed');
+    expect(view.warnings).toEqual(['confirm: template missing']);
+    expect(steps(view)).toContain('confirm:warning');
+  });
+
+  it('a defect in the critical branch of the parallel block undoes every branch, the critical one first', async () => {
+    const app = await begin({ reserveStock: defective('stock document corrupt') });
+    const view = await app.run();
+    expect(app.callsTo('reserveStock')).toHaveLength(1);
+    expect(view.status).toBe('Compensated');
+    expect(compensations(view)).toEqual(['releaseStock:succeeded', 'retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:succeeded']);
+  });
+
+  it('a defect in a compensation fails it at once and sends it to the dead-letter queue', async () => {
+    const app = await begin({
+      createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }),
+      refundPayment: defective('payment gateway: no charge under key order-1:charge to refund'),
+    });
+    const view = await app.run();
+    expect(app.callsTo('refundPayment')).toHaveLength(1);
+    expect(view.status).toBe('CompensationFailed');
+    expect(compensations(view).at(-1)).toBe('refundPayment:failed');
+    expect(app.callsTo('deadLetterOrder')).toEqual([
+      expect.objectContaining({ failed: [{ name: 'refundPayment', activity: 'refundPayment', input: ids, error: 'payment gateway: no charge under key order-1:charge to refund' }] }),
+    ]);
+  });
+
+  it('a defect in a progress write or the outcome publish is a warning, never an undo', async () => {
+    const app = await begin({ recordOrderProgress: defective('view rejected'), publishOrderOutcome: defective('fact rejected') });
+    const view = await app.run();
+    expect(view.status).toBe('Completed');
+    expect(app.callsTo('recordOrderProgress')).toHaveLength(4);
+    expect(view.warnings).toEqual([
+      'order document not updated to Paying: view rejected',
+      'order document not updated to Fulfilling: view rejected',
+      'order document not updated to Shipping: view rejected',
+      'order document not updated to Completed: view rejected',
+      'order outcome not published: fact rejected',
+    ]);
+    expect(app.callsTo('publishOrderOutcome')).toHaveLength(1);
+  });
+});
+
+describe('the orchestration input', () => {
+  it('is parsed once on entry: a malformed input fails the instance with a clear message before any step runs', async () => {
+    const app = await begin();
+    const input = placeOrderInput();
+    await app.start({ ...input, order: { ...input.order, items: 'two laptops' } } as unknown as typeof input);
+    const status = app.engine.getStatus(ids.orderId)!;
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(JSON.stringify(status.output)).toMatch(/placeOrder: malformed input: .*items/);
+    expect(app.calls).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
+import { factType } from '../../src/libs/events';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -87,6 +88,20 @@ it('attemptsOf reads attempts in history order and only for the activity asked',
   expect(attemptsOf(history, 'a')).toEqual([
     { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:01.000Z', outcome: 'failed', error: 'boom', retryAfterMs: 3000 },
     { start: '2026-01-01T00:00:04.000Z', end: '2026-01-01T00:00:05.000Z', outcome: 'succeeded' },
+  ]);
+});
+
+it('attemptsOf shows an attempt answered with a defect as failed, with its reason', () => {
+  const defect = { type: factType('activities', 'ActivityDefect'), activity: 'a', reason: 'shipment was cancelled', errorType: 'ShipmentAlreadyCancelled' };
+  const history = [
+    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:01.000Z', Result: defect },
+    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:02.000Z', Timestamp: '2026-01-01T00:00:03.000Z', Result: JSON.stringify(defect) },
+    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:04.000Z', Timestamp: '2026-01-01T00:00:05.000Z', Result: { type: 'x' } },
+  ];
+  expect(attemptsOf(history, 'a').map(({ outcome, error }) => ({ outcome, error }))).toEqual([
+    { outcome: 'failed', error: 'shipment was cancelled' },
+    { outcome: 'failed', error: 'shipment was cancelled' },
+    { outcome: 'succeeded', error: undefined },
   ]);
 });
 

@@ -6,7 +6,7 @@
 import { readFact } from '../../src/services/analytics/repository';
 import { readStock } from '../../src/services/inventory/repository';
 import { listMessages } from '../../src/services/notifications/repository';
-import { gatewayTotals } from '../../src/services/payments/repository';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { readOrder } from '../../src/services/orders/repository';
 import { readShipment } from '../../src/services/shipping/repository';
 import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';

@@ -2,12 +2,12 @@
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type RecordOrder } from '../../src/libs/events';
-import '../../src/services/analytics';
+import { analyticsActivities } from '../../src/services/analytics';
 import { AnalyticsActivities } from '../../src/services/analytics/contract';
 import { analyticsData, readFact } from '../../src/services/analytics/repository';
-import { recordOrderFact } from '../../src/services/analytics/record-order-fact';
-import { retractOrderFact } from '../../src/services/analytics/retract-order-fact';
 import { invocation, newOrder } from './helpers';
+
+const { recordOrderFact, retractOrderFact } = analyticsActivities;
 
 beforeAll(async () => {
   await analyticsData.ensureCreated();

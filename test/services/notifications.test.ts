@@ -1,13 +1,13 @@
 /** The notifications context against the real local Cosmos server: one message per order and kind, bounces. */
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { factType, type SendCancellation, type SendConfirmation } from '../../src/libs/events';
-import '../../src/services/notifications';
+import { notificationsActivities } from '../../src/services/notifications';
 import { NotificationsActivities } from '../../src/services/notifications/contract';
-import { mailer } from '../../src/services/notifications/mailer';
 import { listMessages, notificationsData } from '../../src/services/notifications/repository';
-import { sendCancellation } from '../../src/services/notifications/send-cancellation';
-import { sendConfirmation } from '../../src/services/notifications/send-confirmation';
+import { simulatedMailer as mailer } from '../../src/services/notifications/simulated-mailer';
 import { invocation, newOrder } from './helpers';
+
+const { sendConfirmation, sendCancellation } = notificationsActivities;
 
 beforeAll(async () => {
   await notificationsData.ensureCreated();

@@ -2,13 +2,14 @@
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
-import '../../src/services/payments';
-import { chargePayment } from '../../src/services/payments/charge-payment';
+import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
-import { gateway } from '../../src/services/payments/gateway';
-import { gatewayTotals, paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
-import { refundPayment } from '../../src/services/payments/refund-payment';
+import { paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
+import { simulatedGateway as gateway } from '../../src/services/payments/simulated-gateway';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { invocation, newOrder } from './helpers';
+
+const { chargePayment, refundPayment } = paymentsActivities;
 
 beforeAll(async () => {
   await paymentsData.ensureCreated();
@@ -37,10 +38,17 @@ describe('payments context', () => {
     }
   });
 
-  it('rejects a malformed command as a bug, not as a transient fault', async () => {
-    const attempt = chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
-    await expect(attempt).rejects.toThrow(/Malformed command/);
-    await expect(attempt).rejects.not.toBeInstanceOf(TransientError);
+  it('answers a malformed command with a defect (a bug, not a transient fault: nothing to retry)', async () => {
+    const answer = await chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
+    expect(answer).toEqual({
+      type: factType('activities', 'ActivityDefect'),
+      activity: 'chargePayment',
+      errorType: 'MalformedCommand',
+      reason: expect.stringMatching(/^Malformed command: .*amount/s),
+      orderId: 'x',
+      correlationId: 'c',
+    });
+    expect(await readPayment('x')).toBeUndefined();
   });
 });
 
@@ -128,7 +136,7 @@ describe('the simulated gateway', () => {
     const request = { idempotencyKey: `${orderId}:charge`, orderId, token: 'tok_visa', amount: 20, currency: 'EUR' as const };
     const first = await gateway.charge(request);
     const second = await gateway.charge({ ...request, amount: 999 });
-    expect(first).toMatchObject({ outcome: 'charged', amount: 20 });
+    expect(first).toMatchObject({ kind: 'charged', amount: 20 });
     expect(second).toEqual(first);
     expect(await gatewayTotals(orderId)).toEqual({ charged: 20, refunded: 0 });
   });
@@ -137,7 +145,7 @@ describe('the simulated gateway', () => {
     const command = chargeCommand('tok_visa');
     const charged = await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
     const fact = await charge(command);
-    expect(fact).toMatchObject({ paymentId: charged.outcome === 'charged' ? charged.chargeId : 'unexpected' });
+    expect(fact).toMatchObject({ paymentId: charged.kind === 'charged' ? charged.chargeId : 'unexpected' });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
   });
 

@@ -7,6 +7,7 @@
  *   const view = await saga.run();
  */
 import { startTestApp, type ActivityStub, type TestApp } from '../../local/engine/testing';
+import { defect } from '../../src/libs/activity';
 import { factType } from '../../src/libs/events';
 import { APPROVAL_EVENT, PLACE_ORDER_ORCHESTRATION } from '../../src/services/orders/contract';
 import type { OrderView, PlaceOrderInput } from '../../src/services/orders/order-view';
@@ -60,6 +61,15 @@ export const failing =
   () => {
     throw new Error(message);
   };
+
+/**
+ * An activity that answers with a defect, as the activity wrapper does for anything but a
+ * transient fault (a malformed command, a bug): a value after one attempt, never retried.
+ */
+export const defective =
+  (reason = 'a bug'): ActivityStub =>
+  (_input, call) =>
+    defect(call.name, reason, 'Error', ids);
 
 export interface Call {
   name: string;

@@ -1,5 +1,14 @@
-/** The analytics context's activities, as the orchestrator calls them. */
+/** The analytics context's activities: each registered name with its command and the facts it answers. */
+import { activity } from '../../libs/activity';
+import { OrderRecorded, OrderRetracted, RecordOrder, RetractOrder } from '../../libs/events';
+
+export const AnalyticsContract = {
+  record: activity('recordOrderFact', RecordOrder, [OrderRecorded]),
+  retract: activity('retractOrderFact', RetractOrder, [OrderRetracted]),
+} as const;
+
+/** The registered names alone. */
 export const AnalyticsActivities = {
-  record: 'recordOrderFact',
-  retract: 'retractOrderFact',
+  record: AnalyticsContract.record.name,
+  retract: AnalyticsContract.retract.name,
 } as const;

@@ -1,23 +1,14 @@
 /**
- * The simulated analytics sink: where order facts go for reporting. It is not critical to
- * selling, and it can be down: customer id `analytics-down` stands for an order arriving while
- * it is, so every attempt to record that order fails transiently.
+ * Where the analytics context sends order facts for reporting. Not critical to selling: a sink
+ * that cannot be reached throws TransientError, and the saga goes on with a warning. The
+ * implementation is chosen by the PROVIDERS setting (analytics/index.ts); the only one today is
+ * simulated-sink.ts.
  */
-import { TransientError } from '../../libs/errors';
-import { simulatedLatency } from '../../libs/simulation';
-import { recordFact, retractFact, type FactDocument, type OrderSale } from './repository';
+import type { FactDocument, OrderSale } from './repository';
 
-const SINK_DOWN_FOR_CUSTOMER = 'analytics-down';
-
-async function record(sale: OrderSale): Promise<FactDocument> {
-  await simulatedLatency('analytics');
-  if (sale.customerId === SINK_DOWN_FOR_CUSTOMER) throw new TransientError('analytics sink unavailable');
-  return recordFact(sale, new Date());
+export interface AnalyticsSink {
+  /** Records the order's fact; one already retracted stays retracted. */
+  record(sale: OrderSale): Promise<FactDocument>;
+  /** Marks the order's fact retracted, recorded or not (a tombstone stops a late record). */
+  retract(orderId: string): Promise<{ wasRecorded: boolean }>;
 }
-
-async function retract(orderId: string): Promise<{ wasRecorded: boolean }> {
-  await simulatedLatency('analytics');
-  return retractFact(orderId, new Date());
-}
-
-export const analyticsSink = { record, retract };

@@ -12,7 +12,7 @@
  */
 import { changeStock, type StockDocument } from './repository';
 
-export type HoldOutcome = { held: true } | { held: false; available: number };
+export type HoldOutcome = { kind: 'held' } | { kind: 'short'; available: number };
 
 /** How long a released hold keeps refusing a late reserve of its order. */
 export const TOMBSTONE_RETENTION_MS = 7 * 24 * 3600_000;
@@ -30,14 +30,14 @@ function without(holds: Record<string, number>, orderId: string): Record<string,
 
 export function takeHold(sku: string, orderId: string, quantity: number, now = new Date()): Promise<HoldOutcome> {
   return changeStock<HoldOutcome>(sku, (stock) => {
-    if (!stock) return { result: { held: false, available: 0 } };
-    if (Object.hasOwn(stock.holds, orderId)) return { result: { held: true } };
+    if (!stock) return { result: { kind: 'short', available: 0 } };
+    if (Object.hasOwn(stock.holds, orderId)) return { result: { kind: 'held' } };
     // The order's hold was given back: this is a late repeat of a reserve the saga is done with.
-    if (stock.released && Object.hasOwn(stock.released, orderId)) return { result: { held: false, available: stock.available } };
-    if (stock.available < quantity) return { result: { held: false, available: stock.available } };
+    if (stock.released && Object.hasOwn(stock.released, orderId)) return { result: { kind: 'short', available: stock.available } };
+    if (stock.available < quantity) return { result: { kind: 'short', available: stock.available } };
     return {
       write: stockWith(stock, now, { available: stock.available - quantity, holds: { ...stock.holds, [orderId]: quantity } }),
-      result: { held: true },
+      result: { kind: 'held' },
     };
   });
 }

@@ -1,8 +1,6 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { factType, parseCommand, ReleaseStock, type OrderLine, type StockReleased } from '../../libs/events';
-import { InventoryActivities } from './contract';
+import { registerActivity } from '../../libs/activity';
+import { factType, type OrderLine } from '../../libs/events';
+import { InventoryContract } from './contract';
 import { giveBackHold } from './holds';
 import { linesBySku } from './order-lines';
 
@@ -10,10 +8,8 @@ import { linesBySku } from './order-lines';
  * Compensation for reserveStock: gives the order's holds back to the shelf. The fact lists what
  * this run gave back, with the quantities that were held, so a repeat truthfully reports nothing.
  */
-export async function releaseStock(input: unknown, context: InvocationContext): Promise<StockReleased> {
-  const command = parseCommand(ReleaseStock, input);
+export const releaseStock = registerActivity(InventoryContract.release, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   const released: OrderLine[] = [];
   for (const { sku } of linesBySku(command.lines)) {
@@ -22,6 +18,4 @@ export async function releaseStock(input: unknown, context: InvocationContext): 
   }
   log.info(released.length > 0 ? 'stock released' : 'no stock held; nothing to release', { released });
   return { type: factType('inventory', 'StockReleased'), ...ids, released };
-}
-
-df.app.activity(InventoryActivities.release, { handler: releaseStock });
+});

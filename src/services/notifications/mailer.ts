@@ -1,13 +1,10 @@
 /**
- * The simulated mail provider. Deterministic: the message id derives from the idempotency key,
- * so a resend after a crash is recognisable as the same message. Any address at `bounce.test`
- * has no mailbox: the provider refuses it permanently, which no retry can change.
+ * What the notifications context needs from a mail provider. Each message carries an idempotency
+ * key, so a resend after a crash is recognisable as the same message; a mailbox that does not
+ * exist is an answer (bounced), a provider that cannot be reached throws TransientError. The
+ * implementation is chosen by the PROVIDERS setting (notifications/index.ts); the only one today
+ * is simulated-mailer.ts.
  */
-import { createHash } from 'node:crypto';
-import { simulatedLatency } from '../../libs/simulation';
-
-const BOUNCING_DOMAIN = 'bounce.test';
-
 export interface Email {
   idempotencyKey: string;
   to: string;
@@ -15,14 +12,8 @@ export interface Email {
   body: string;
 }
 
-export type SendResult = { accepted: true; messageId: string } | { accepted: false; reason: string };
+export type SendResult = { kind: 'accepted'; messageId: string } | { kind: 'bounced'; reason: string };
 
-async function send(email: Email): Promise<SendResult> {
-  await simulatedLatency('mailer');
-  const domain = email.to.slice(email.to.lastIndexOf('@') + 1).toLowerCase();
-  if (domain === BOUNCING_DOMAIN) return { accepted: false, reason: `mailbox ${email.to} does not exist` };
-  const digest = createHash('sha256').update(email.idempotencyKey).digest('hex').slice(0, 24);
-  return { accepted: true, messageId: `msg_${digest}` };
+export interface Mailer {
+  send(email: Email): Promise<SendResult>;
 }
-
-export const mailer = { send };

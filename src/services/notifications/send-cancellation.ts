@@ -1,8 +1,7 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { factType, parseCommand, SendCancellation, type CancellationNotNeeded, type CancellationSent } from '../../libs/events';
-import { NotificationsActivities } from './contract';
+import type { HandlerOf } from '../../libs/activity';
+import { factType } from '../../libs/events';
+import type { NotificationsContract } from './contract';
+import type { NotificationsProviders } from './providers';
 import { readMessage } from './repository';
 import { sendOnce } from './send-once';
 
@@ -12,10 +11,10 @@ import { sendOnce } from './send-once';
  * beyond a retry's reach: it fails the compensation (and the order shows it) rather than
  * pretending the customer was told.
  */
-export async function sendCancellation(input: unknown, context: InvocationContext): Promise<CancellationSent | CancellationNotNeeded> {
-  const command = parseCommand(SendCancellation, input);
+export const sendCancellation =
+  ({ mailer }: NotificationsProviders): HandlerOf<typeof NotificationsContract.sendCancellation> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   // The saga also calls this when the confirmation step failed midway: the customer is told of a
   // cancellation only if they were told of the order.
@@ -24,17 +23,15 @@ export async function sendCancellation(input: unknown, context: InvocationContex
     return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
   }
 
-  const result = await sendOnce(command.orderId, 'cancellation', {
+  const result = await sendOnce(mailer, command.orderId, 'cancellation', {
     to: command.customerEmail,
     subject: `Your order ${command.orderId} was cancelled`,
     body: `We are sorry: your order ${command.orderId} was cancelled (${command.reason}).`,
   });
-  if (!result.sent) {
+  if (result.kind === 'bounced') {
     log.error('cancellation bounced', { reason: result.reason });
     throw new Error(`cancellation for order ${command.orderId} bounced: ${result.reason}`);
   }
   log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
   return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
-}
-
-df.app.activity(NotificationsActivities.sendCancellation, { handler: sendCancellation });
+  };

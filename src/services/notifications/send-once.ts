@@ -1,7 +1,7 @@
-import { mailer } from './mailer';
+import type { Mailer } from './mailer';
 import { messageDocumentId, readMessage, recordMessage, type MessageKind } from './repository';
 
-export type SendOnceResult = { sent: true; messageId: string; repeated: boolean } | { sent: false; reason: string };
+export type SendOnceResult = { kind: 'sent'; messageId: string; repeated: boolean } | { kind: 'bounced'; reason: string };
 
 /**
  * Sends the order's message of one kind at most once. The stored message answers a repeat
@@ -9,16 +9,17 @@ export type SendOnceResult = { sent: true; messageId: string; repeated: boolean 
  * after sending but before recording resends under the same key and gets the same message id.
  */
 export async function sendOnce(
+  mailer: Mailer,
   orderId: string,
   kind: MessageKind,
   email: { to: string; subject: string; body: string },
 ): Promise<SendOnceResult> {
   const existing = await readMessage(orderId, kind);
-  if (existing) return { sent: true, messageId: existing.messageId, repeated: true };
+  if (existing) return { kind: 'sent', messageId: existing.messageId, repeated: true };
 
   const id = messageDocumentId(orderId, kind);
   const result = await mailer.send({ idempotencyKey: id, ...email });
-  if (!result.accepted) return { sent: false, reason: result.reason };
+  if (result.kind === 'bounced') return { kind: 'bounced', reason: result.reason };
   const recorded = await recordMessage({
     id,
     orderId,
@@ -28,5 +29,5 @@ export async function sendOnce(
     messageId: result.messageId,
     sentAt: new Date().toISOString(),
   });
-  return { sent: true, messageId: recorded.messageId, repeated: false };
+  return { kind: 'sent', messageId: recorded.messageId, repeated: false };
 }

@@ -6,26 +6,12 @@
  * Two runs at once may both send; the one whose id is not recorded deletes its own message.
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
-import type { CompensationName } from './order-view';
 import { config } from '../../libs/config';
+import type { DeadLetter } from './contract';
 import { isUnavailable } from '../../libs/cosmos';
 import { updateOrder } from './repository';
 
-/** Enough to run a failed compensation again: which activity, with which input. */
-export interface FailedCompensation {
-  name: CompensationName;
-  activity: string;
-  input: unknown;
-  error: string;
-}
-
-export interface DeadLetter {
-  orderId: string;
-  correlationId: string;
-  reason: string;
-  failed: FailedCompensation[];
-  deadLetteredAt: string;
-}
+export type { DeadLetter, FailedCompensation } from './contract';
 
 /** What the order document keeps of its dead letter. */
 export interface DeadLetterRecord {

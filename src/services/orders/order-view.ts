@@ -3,7 +3,8 @@
  * The orchestrator publishes it as custom status on every change, and writes it to the order
  * document at every status transition.
  */
-import type { Currency } from '../../libs/events';
+import * as z from 'zod';
+import { Currency, OrderPlaced } from '../../libs/events';
 
 /**
  * `Accepted`: the order document exists and the saga is being started. `Compensating`: a step
@@ -18,64 +19,72 @@ export type OrderStatus = InFlightStatus | FinalStatus;
 
 export const isFinal = (status: OrderStatus): status is FinalStatus => (FINAL as readonly string[]).includes(status);
 
-export type StepName = 'validate' | 'approval' | 'pay' | 'reserve' | 'confirm' | 'analytics' | 'ship';
-export type CompensationName = 'refundPayment' | 'releaseStock' | 'sendCancellation' | 'retractAnalytics' | 'cancelShipment';
+export const STEP_NAMES = ['validate', 'approval', 'pay', 'reserve', 'confirm', 'analytics', 'ship'] as const;
+export const COMPENSATION_NAMES = ['refundPayment', 'releaseStock', 'sendCancellation', 'retractAnalytics', 'cancelShipment'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export type CompensationName = (typeof COMPENSATION_NAMES)[number];
 
-export interface StepEntry {
-  name: StepName;
-  status: 'running' | 'succeeded' | 'failed' | 'warning';
+export const StepEntry = z.object({
+  name: z.enum(STEP_NAMES),
+  status: z.enum(['running', 'succeeded', 'failed', 'warning']),
   /** When the entry last changed (its end, once it ended). */
-  at: string;
+  at: z.string(),
   /** When the step began: with `at`, the span the timeline draws. */
-  startedAt?: string;
-  detail?: string;
-}
+  startedAt: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type StepEntry = z.infer<typeof StepEntry>;
 
-export interface CompensationEntry {
-  name: CompensationName;
+export const CompensationEntry = z.object({
+  name: z.enum(COMPENSATION_NAMES),
   /** `skipped`: the compensation ran and found nothing to undo (the step had failed before acting). */
-  status: 'running' | 'succeeded' | 'failed' | 'skipped';
-  at: string;
-  startedAt?: string;
-  detail?: string;
-}
-
-export interface OrderView {
-  orderId: string;
-  correlationId: string;
-  status: OrderStatus;
-  total: number | null;
-  currency: Currency;
-  steps: StepEntry[];
-  compensations: CompensationEntry[];
-  warnings: string[];
-  /** Why the order ended where it did, for the final statuses other than Completed. */
-  reason?: string;
-  /** The steps that did (or may have done) their work, by the compensation that undoes each, oldest first. */
-  undoable?: CompensationName[];
-  /** For an order that waits for a person: until when, and the decision that stands once there is one. */
-  approval?: ApprovalState;
-}
-
-export interface ApprovalState {
-  deadline: string;
-  decision?: ApprovalDecision | { timedOut: true; decidedAt: string };
-}
-
-/** The orchestration's input: the order as placed, and the policy in force when it was placed. */
-export interface PlaceOrderInput {
-  order: import('../../libs/events').OrderPlaced;
-  policy: { approvalThreshold: number; approvalTimeoutMs: number };
-}
+  status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
+  at: z.string(),
+  startedAt: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type CompensationEntry = z.infer<typeof CompensationEntry>;
 
 /** A person's decision, as the approval route records it and raises it on the saga. */
-export interface ApprovalDecision {
-  approved: boolean;
+export const ApprovalDecision = z.object({
+  approved: z.boolean(),
   /** The approver's name from their client principal, never from a request body. */
-  approver: string;
-  decidedAt: string;
-}
+  approver: z.string().min(1),
+  decidedAt: z.string(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** The decision that stands: a person's, or the timeout's. */
-export type StandingDecision = NonNullable<ApprovalState['decision']>;
+export const StandingDecision = z.union([ApprovalDecision, z.object({ timedOut: z.literal(true), decidedAt: z.string() })]);
+export type StandingDecision = z.infer<typeof StandingDecision>;
+
+export const ApprovalState = z.object({ deadline: z.string(), decision: StandingDecision.optional() });
+export type ApprovalState = z.infer<typeof ApprovalState>;
+
+/** Checked where the order view crosses a wire (the progress write). */
+export const OrderView = z.object({
+  orderId: z.string(),
+  correlationId: z.string(),
+  status: z.enum([...IN_FLIGHT, ...FINAL]),
+  total: z.number().nullable(),
+  currency: Currency,
+  steps: z.array(StepEntry),
+  compensations: z.array(CompensationEntry),
+  warnings: z.array(z.string()),
+  /** Why the order ended where it did, for the final statuses other than Completed. */
+  reason: z.string().optional(),
+  /** The steps that did (or may have done) their work, by the compensation that undoes each, oldest first. */
+  undoable: z.array(z.enum(COMPENSATION_NAMES)).optional(),
+  /** For an order that waits for a person: until when, and the decision that stands once there is one. */
+  approval: ApprovalState.optional(),
+});
+export type OrderView = z.infer<typeof OrderView>;
+
+/** The orchestration's input: the order as placed, and the policy in force when it was placed. Parsed once on entry. */
+export const PlaceOrderInput = z.object({
+  order: OrderPlaced,
+  policy: z.object({ approvalThreshold: z.number(), approvalTimeoutMs: z.number().nonnegative() }),
+});
+export type PlaceOrderInput = z.infer<typeof PlaceOrderInput>;
+
 export const isTimeout = (decision: StandingDecision): decision is { timedOut: true; decidedAt: string } => 'timedOut' in decision;

@@ -3,7 +3,8 @@
  *
  *   validate ─► [large order] approval ⟷ timeout ─► pay ─► { reserve* | confirm | analytics } ─► ship ─► commit stock
  *                                                                 * critical
- * When a critical step fails, every step that succeeded is undone, newest first.
+ * When a critical step fails, every step that did (or may have done) its work is undone, newest
+ * first. Each step's undo is declared beside it in `orderSteps`; the orchestrator below runs them.
  *
  * The orchestrator decides; the activities act. It does no I/O, reads no clock and draws no
  * random numbers of its own, so that it replays to the same decisions every time.
@@ -13,46 +14,99 @@ import type { OrchestrationContext } from 'durable-functions';
 import * as z from 'zod';
 import {
   AddressRejected,
-  CancellationNotNeeded,
   CancellationSent,
   ConfirmationBounced,
   ConfirmationSent,
   isFact,
-  OrderInvalid,
-  OrderPlaced,
-  OrderRecorded,
-  OrderRetracted,
   OrderValidated,
   PaymentCharged,
   PaymentDeclined,
   PaymentRefunded,
-  RefundNotNeeded,
-  ShipmentCancelled,
   ShipmentCreated,
-  StockReleased,
   StockReserved,
   StockUnavailable,
+  type OrderPlaced,
 } from '../../libs/events';
-import { AnalyticsActivities } from '../analytics/contract';
-import { InventoryActivities } from '../inventory/contract';
-import { NotificationsActivities } from '../notifications/contract';
-import { PaymentsActivities } from '../payments/contract';
-import { ShippingActivities } from '../shipping/contract';
-import { APPROVAL_EVENT, OrdersActivities, PLACE_ORDER_ORCHESTRATION } from './contract';
-import { isTimeout, type ApprovalDecision, type CompensationName, type OrderView, type PlaceOrderInput, type StandingDecision } from './order-view';
+import { AnalyticsContract } from '../analytics/contract';
+import { InventoryContract } from '../inventory/contract';
+import { NotificationsContract } from '../notifications/contract';
+import { PaymentsContract } from '../payments/contract';
+import { ShippingContract } from '../shipping/contract';
+import { APPROVAL_EVENT, OrdersContract, PLACE_ORDER_ORCHESTRATION } from './contract';
+import { isTimeout, PlaceOrderInput, type ApprovalDecision, type OrderView, type StandingDecision, type StepName } from './order-view';
 import { RetryPolicies as retry } from './retry-policies';
-import { type Compensation, type Durable, OrderSaga } from './saga';
+import { type Durable, OrderSaga, step, undo, type Undo } from './saga';
+
+/**
+ * The saga's steps, each with its undo beside it. An undo's command comes from the order alone,
+ * so what a terminated saga still owes is named from these same declarations (`undosOf`).
+ * A step owes its undo once it acted (`acted`; every result, unless said) or failed and may have.
+ */
+export function orderSteps(order: OrderPlaced) {
+  const ids = { orderId: order.orderId, correlationId: order.correlationId };
+  return {
+    validate: step({ name: 'validate', activity: OrdersContract.validate, retry: retry.validate, critical: true }),
+    pay: step({
+      name: 'pay',
+      activity: PaymentsContract.charge,
+      retry: retry.pay,
+      critical: true,
+      acted: (charge) => isFact(PaymentCharged, charge),
+      undo: undo('refundPayment', PaymentsContract.refund, ids, (refund) => isFact(PaymentRefunded, refund)),
+    }),
+    reserve: step({
+      name: 'reserve',
+      activity: InventoryContract.reserve,
+      retry: retry.reserve,
+      critical: true,
+      acted: (stock) => isFact(StockReserved, stock),
+      undo: undo('releaseStock', InventoryContract.release, { ...ids, lines: order.items }, (release) => release.released.length > 0),
+    }),
+    confirm: step({
+      name: 'confirm',
+      activity: NotificationsContract.sendConfirmation,
+      retry: retry.notification,
+      critical: false,
+      acted: (email) => isFact(ConfirmationSent, email),
+      warning: (email) => (isFact(ConfirmationBounced, email) ? email.reason : undefined),
+      undo: undo(
+        'sendCancellation',
+        NotificationsContract.sendCancellation,
+        { ...ids, customerEmail: order.customerEmail, reason: 'order cancelled' },
+        (email) => isFact(CancellationSent, email),
+      ),
+    }),
+    analytics: step({
+      name: 'analytics',
+      activity: AnalyticsContract.record,
+      retry: retry.analytics,
+      critical: false,
+      undo: undo('retractAnalytics', AnalyticsContract.retract, ids, (retraction) => retraction.wasRecorded),
+    }),
+    ship: step({
+      name: 'ship',
+      activity: ShippingContract.create,
+      retry: retry.ship,
+      critical: true,
+      acted: (shipment) => isFact(ShipmentCreated, shipment),
+      undo: undo('cancelShipment', ShippingContract.cancel, ids, (cancellation) => cancellation.wasCreated),
+    }),
+  };
+}
 
 export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
-  const { order, policy } = context.df.getInput<PlaceOrderInput>();
+  // Parsed once on entry: a malformed input fails the instance here, before any step ran.
+  const input = PlaceOrderInput.safeParse(context.df.getInput());
+  if (!input.success) throw new Error(`placeOrder: malformed input: ${z.prettifyError(input.error)}`);
+  const { order, policy } = input.data;
   const ids = { orderId: order.orderId, correlationId: order.correlationId };
+  const steps = orderSteps(order);
   // Typed explicitly so that `saga.reject(...)` (which never returns) narrows the results below.
   const saga: OrderSaga = new OrderSaga(context, ids, order.currency);
-  const undo = compensationsFor(saga, order);
 
   try {
     // 1. Validate: prices and totals come from the catalog, never from the client.
-    const validation = yield* saga.step<OrderValidated | OrderInvalid>('validate', saga.call(OrdersActivities.validate, retry.validate, order));
+    const validation = yield* saga.run(steps.validate, order);
     if (!isFact(OrderValidated, validation)) saga.reject('validate', validation.reasons.join('; '));
     const { lines, total, currency } = validation;
     saga.priced(total);
@@ -62,13 +116,10 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     if (total >= policy.approvalThreshold) {
       const waited = yield* saga.awaitDecision('approval', APPROVAL_EVENT, policy.approvalTimeoutMs, wellFormedDecision);
       const proposed: StandingDecision = 'decision' in waited ? waited.decision : { timedOut: true, decidedAt: waited.deadline };
-      let decision = proposed;
-      try {
-        decision = (yield saga.call(OrdersActivities.settleApproval, retry.progress, { ...ids, proposed, deadline: saga.view.approval?.deadline })) as StandingDecision;
-      } catch (error) {
-        // The document cannot be reached: the saga's own view is all there is to go on.
-        saga.warn('approval', `decision not recorded on the order: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-      }
+      const settled = yield* saga.ask(OrdersContract.settleApproval, retry.progress, { ...ids, proposed, deadline: saga.view.approval?.deadline });
+      // The document cannot be reached: the saga's own view is all there is to go on.
+      if (settled.kind === 'failed') saga.warn('approval', `decision not recorded on the order: ${settled.failure.message}`);
+      const decision = settled.kind === 'succeeded' ? settled.value : proposed;
       saga.decided('approval', decision);
       if (isTimeout(decision)) saga.reject('approval', 'no approval decision before the timeout');
       if (!decision.approved) saga.reject('approval', `rejected by ${decision.approver}`);
@@ -76,41 +127,28 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
 
     // 3. Take the money.
     yield* saga.moveTo('Paying');
-    const charge = saga.call(PaymentsActivities.charge, retry.pay, { ...ids, amount: total, currency, paymentToken: order.paymentToken });
-    const payment = yield* saga.step<PaymentCharged | PaymentDeclined>('pay', charge, { undo: undo.refundPayment });
+    const payment = yield* saga.run(steps.pay, { ...ids, amount: total, currency, paymentToken: order.paymentToken });
     if (isFact(PaymentDeclined, payment)) saga.reject('pay', `payment declined: ${payment.reason}`);
-    saga.onUndo(undo.refundPayment);
 
     // 4. Fulfil in parallel. Stock is critical; the email and the analytics fact are not.
     yield* saga.moveTo('Fulfilling');
     const items = lines.map(({ sku, quantity }) => ({ sku, quantity }));
-    const [stock, confirmation, analytics] = yield* saga.parallel<[StockReserved | StockUnavailable, ConfirmationSent | ConfirmationBounced, OrderRecorded]>([
-      ['reserve', saga.call(InventoryActivities.reserve, retry.reserve, { ...ids, lines: items })],
-      ['confirm', saga.call(NotificationsActivities.sendConfirmation, retry.notification, { ...ids, customerEmail: order.customerEmail, total, currency, lines })],
-      ['analytics', saga.call(AnalyticsActivities.record, retry.analytics, { ...ids, customerId: order.customerId, total, currency, lines })],
+    const [stock] = yield* saga.parallel([
+      saga.branch(steps.reserve, { ...ids, lines: items }),
+      saga.branch(steps.confirm, { ...ids, customerEmail: order.customerEmail, total, currency, lines }),
+      saga.branch(steps.analytics, { ...ids, customerId: order.customerId, total, currency, lines }),
     ]);
-    // A branch that did its work, or faulted partway and may have, is undone if the order fails.
-    if (!confirmation.ok || isFact(ConfirmationSent, confirmation.value)) saga.onUndo(undo.sendCancellation);
-    if (!analytics.ok || isFact(OrderRecorded, analytics.value)) saga.onUndo(undo.retractAnalytics);
-    if (!stock.ok || isFact(StockReserved, stock.value)) saga.onUndo(undo.releaseStock);
-
-    if (!confirmation.ok) saga.warn('confirm', confirmation.error);
-    else if (isFact(ConfirmationBounced, confirmation.value)) saga.warn('confirm', confirmation.value.reason);
-    if (!analytics.ok) saga.warn('analytics', analytics.error);
-    if (!stock.ok) saga.fault('reserve', stock.error);
-    if (isFact(StockUnavailable, stock.value)) {
-      const { sku, requested, available } = stock.value;
-      saga.reject('reserve', `out of stock: ${sku} (requested ${requested}, available ${available})`);
+    if (isFact(StockUnavailable, stock)) {
+      saga.reject('reserve', `out of stock: ${stock.sku} (requested ${stock.requested}, available ${stock.available})`);
     }
 
     // 5. Ship.
     yield* saga.moveTo('Shipping');
-    const create = saga.call(ShippingActivities.create, retry.ship, { ...ids, address: order.shippingAddress, lines: items });
-    const shipment = yield* saga.step<ShipmentCreated | AddressRejected>('ship', create, { undo: undo.cancelShipment });
+    const shipment = yield* saga.run(steps.ship, { ...ids, address: order.shippingAddress, lines: items });
     if (isFact(AddressRejected, shipment)) saga.reject('ship', `address rejected: ${shipment.reason}`);
 
     // 6. The sale is final: the order's holds become sold units, beside the Completed write.
-    const commit = saga.call(InventoryActivities.commit, retry.commit, { ...ids, lines: items });
+    const commit = saga.call(InventoryContract.commit, retry.commit, { ...ids, lines: items });
     yield* saga.complete([{ name: 'commit stock', task: commit }]);
   } catch (failure) {
     yield* saga.abort(failure);
@@ -133,36 +171,13 @@ function wellFormedDecision(event: unknown): ApprovalDecision | undefined {
 }
 
 /**
- * Which activity undoes each step, with which input. Also what an operator's terminate hands to
- * the dead-letter queue for a step the saga can no longer undo itself.
+ * The undo each step declares, by step: what an operator's terminate (terminate-order.http.ts)
+ * hands to the dead-letter queue for a step the saga can no longer undo itself.
  */
-export function undoCommands(order: OrderPlaced): Record<CompensationName, { activity: string; input: unknown }> {
-  const ids = { orderId: order.orderId, correlationId: order.correlationId };
-  return {
-    refundPayment: { activity: PaymentsActivities.refund, input: ids },
-    releaseStock: { activity: InventoryActivities.release, input: { ...ids, lines: order.items } },
-    sendCancellation: { activity: NotificationsActivities.sendCancellation, input: { ...ids, customerEmail: order.customerEmail, reason: 'order cancelled' } },
-    retractAnalytics: { activity: AnalyticsActivities.retract, input: ids },
-    cancelShipment: { activity: ShippingActivities.cancel, input: ids },
-  };
-}
-
-/** How to undo each step; each answer says whether there was anything to undo. */
-function compensationsFor(saga: OrderSaga, order: OrderPlaced): Record<CompensationName, Compensation> {
-  const commands = undoCommands(order);
-  const compensation = (name: CompensationName, undid: (result: never) => boolean): Compensation => ({
-    name,
-    ...commands[name],
-    start: () => saga.call(commands[name].activity, retry.compensation, commands[name].input),
-    undid: undid as (result: unknown) => boolean,
-  });
-  return {
-    refundPayment: compensation('refundPayment', (result: PaymentRefunded | RefundNotNeeded) => isFact(PaymentRefunded, result)),
-    releaseStock: compensation('releaseStock', (result: StockReleased) => result.released.length > 0),
-    sendCancellation: compensation('sendCancellation', (result: CancellationSent | CancellationNotNeeded) => isFact(CancellationSent, result)),
-    retractAnalytics: compensation('retractAnalytics', (result: OrderRetracted) => result.wasRecorded),
-    cancelShipment: compensation('cancelShipment', (result: ShipmentCancelled) => result.wasCreated),
-  };
+export function undosOf(order: OrderPlaced): Map<StepName, Undo> {
+  const undos = new Map<StepName, Undo>();
+  for (const declared of Object.values(orderSteps(order))) if (declared.undo) undos.set(declared.name, declared.undo);
+  return undos;
 }
 
 df.app.orchestration(PLACE_ORDER_ORCHESTRATION, placeOrder);

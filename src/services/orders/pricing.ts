@@ -6,7 +6,7 @@ import type { CatalogItem } from './repository';
 /** Where the shop ships to. */
 export const SHIPPING_COUNTRIES = new Set(['AT', 'BE', 'CH', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'IE', 'IT', 'NL', 'NO', 'PL', 'PT', 'SE', 'US']);
 
-export type Pricing = { ok: true; lines: PricedLine[]; total: number } | { ok: false; reasons: string[] };
+export type Pricing = { kind: 'priced'; lines: PricedLine[]; total: number } | { kind: 'invalid'; reasons: string[] };
 
 export function priceOrder(items: readonly OrderLine[], currency: Currency, catalog: readonly CatalogItem[], address: Address): Pricing {
   const bySku = new Map(catalog.map((item) => [item.sku, item]));
@@ -23,5 +23,5 @@ export function priceOrder(items: readonly OrderLine[], currency: Currency, cata
   for (const field of ['line1', 'city', 'postalCode'] as const) {
     if (address[field].trim() === '') reasons.push(`shipping address ${field} is empty`);
   }
-  return reasons.length > 0 ? { ok: false, reasons } : { ok: true, lines, total: sumAmounts(lines.map((line) => line.lineTotal)) };
+  return reasons.length > 0 ? { kind: 'invalid', reasons } : { kind: 'priced', lines, total: sumAmounts(lines.map((line) => line.lineTotal)) };
 }

@@ -1,23 +1,9 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import * as z from 'zod';
-import { correlatedLogger } from '../../libs/correlation';
-import { Currency, factType, ORDER_EVENTS_QUEUE, type OrderOutcome, parseCommand } from '../../libs/events';
+import { registerActivity } from '../../libs/activity';
+import { factType, ORDER_EVENTS_QUEUE, type OrderOutcome } from '../../libs/events';
 import { encodeMessage, queueClient } from '../../libs/storage-queues';
-import { OrdersActivities } from './contract';
-import { FINAL } from './order-view';
+import { OrdersContract, type PublishOrderOutcome } from './contract';
 
-const PublishOrderOutcome = z.object({
-  orderId: z.string().min(1),
-  correlationId: z.string().min(1),
-  customerId: z.string(),
-  status: z.enum(FINAL),
-  reason: z.string().optional(),
-  total: z.number().nullable(),
-  currency: Currency,
-  at: z.string(),
-});
-export type PublishOrderOutcome = z.infer<typeof PublishOrderOutcome>;
+export type { PublishOrderOutcome } from './contract';
 
 /** The fact for an order's ending: completed, or cancelled with the status it ended in. */
 export function outcomeFact(command: PublishOrderOutcome): OrderOutcome {
@@ -43,11 +29,9 @@ export function outcomeFact(command: PublishOrderOutcome): OrderOutcome {
  * a consumer reacts on its own. A repeated run sends the same fact again, which consumers
  * must (and do) take in their stride: queues deliver at least once anyway.
  */
-export async function publishOrderOutcome(input: unknown, context: InvocationContext): Promise<{ messageId: string; type: string }> {
-  const fact = outcomeFact(parseCommand(PublishOrderOutcome, input));
+export const publishOrderOutcome = registerActivity(OrdersContract.publishOutcome, async (command, { log }) => {
+  const fact = outcomeFact(command);
   const { messageId } = await queueClient(ORDER_EVENTS_QUEUE).sendMessage(encodeMessage(fact));
-  correlatedLogger(context, fact).info('order outcome published', { type: fact.type, messageId });
+  log.info('order outcome published', { type: fact.type, messageId });
   return { messageId, type: fact.type };
-}
-
-df.app.activity(OrdersActivities.publishOutcome, { handler: publishOrderOutcome });
+});

@@ -5,34 +5,39 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { failureText } from '../../libs/errors';
-import { OrdersActivities, REPAIR_ORDER_ORCHESTRATION } from './contract';
-import type { FailedCompensation } from './dead-letters';
+import * as z from 'zod';
+import { FailedCompensation, OrdersContract, REPAIR_ORDER_ORCHESTRATION } from './contract';
 import type { CompensationEntry } from './order-view';
 import { RetryPolicies } from './retry-policies';
-import type { Durable } from './saga';
+import { callActivity, outcomeOf, type ActivityTask, type Durable } from './saga';
 
-export interface RepairInput {
-  orderId: string;
-  correlationId: string;
-  failed: FailedCompensation[];
-}
+export const RepairInput = z.object({ orderId: z.string().min(1), correlationId: z.string().min(1), failed: z.array(FailedCompensation) });
+export type RepairInput = z.infer<typeof RepairInput>;
 
 export function* repairOrder(context: OrchestrationContext): Durable<{ repaired: boolean }> {
-  const { orderId, correlationId, failed } = context.df.getInput<RepairInput>();
-  const outcomes: CompensationEntry[] = [];
+  const input = RepairInput.safeParse(context.df.getInput());
+  if (!input.success) throw new Error(`repairOrder: malformed input: ${z.prettifyError(input.error)}`);
+  const { orderId, correlationId, failed } = input.data;
+  const outcomes: RepairOutcome[] = [];
   for (const compensation of failed) {
+    // The dead letter names the activity as data; what it answers is read only as failed or not.
+    const task: ActivityTask<unknown> = context.df.callActivityWithRetry(compensation.activity, RetryPolicies.compensation, compensation.input);
     try {
-      yield context.df.callActivityWithRetry(compensation.activity, RetryPolicies.compensation, compensation.input);
-      outcomes.push({ name: compensation.name, status: 'succeeded', at: context.df.currentUtcDateTime.toISOString() });
-    } catch (error) {
-      const detail = failureText(error);
-      outcomes.push({ name: compensation.name, status: 'failed', at: context.df.currentUtcDateTime.toISOString(), detail });
+      yield task;
+    } catch {
+      // Read from the task below.
     }
+    const outcome = outcomeOf(task);
+    const at = context.df.currentUtcDateTime.toISOString();
+    outcomes.push(outcome.kind === 'failed' ? { name: compensation.name, status: 'failed', at, detail: outcome.failure.message } : { name: compensation.name, status: 'succeeded', at });
   }
-  return (yield context.df.callActivityWithRetry(OrdersActivities.recordRepair, RetryPolicies.progress, { orderId, correlationId, outcomes })) as {
-    repaired: boolean;
-  };
+  const recorded = callActivity(context, OrdersContract.recordRepair, RetryPolicies.progress, { orderId, correlationId, outcomes });
+  yield recorded;
+  const outcome = outcomeOf(recorded);
+  if (outcome.kind === 'failed') throw new Error(`repair of ${orderId} not recorded: ${outcome.failure.message}`);
+  return outcome.value;
 }
+
+type RepairOutcome = CompensationEntry & { status: 'succeeded' | 'failed' };
 
 df.app.orchestration(REPAIR_ORDER_ORCHESTRATION, repairOrder);

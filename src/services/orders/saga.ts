@@ -1,16 +1,22 @@
 /**
  * The saga helper behind the placeOrder orchestration: it keeps the step log, remembers how to
- * undo each step once that step has succeeded, and on failure undoes them in reverse order.
+ * undo each step once that step has (or may have) done its work, and on failure undoes them in
+ * reverse order.
+ *
+ * Steps are declared with their undo beside them (`step({ name, activity, undo, … })`), and
+ * activities are called through their contracts, so the orchestrator restates no types: a call's
+ * command is checked against the contract and its result is the contract's union of facts.
  *
  * Everything here runs inside the orchestrator, so it obeys the orchestrator's rules: time comes
  * from `currentUtcDateTime`, and every effect is a durable task.
  */
 import type * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { failureText } from '../../libs/errors';
-import { OrdersActivities } from './contract';
-import type { DeadLetter, FailedCompensation } from './dead-letters';
-import { isTimeout, type CompensationEntry, type CompensationName, type FinalStatus, type OrderStatus, type OrderView, type StandingDecision, type StepEntry, type StepName } from './order-view';
+import type { ActivityContract } from '../../libs/activity';
+import { failureOf, type Failure } from '../../libs/errors';
+import { isDefect } from '../../libs/events';
+import { OrdersContract, type DeadLetter, type FailedCompensation } from './contract';
+import { isFinal, isTimeout, type CompensationEntry, type CompensationName, type FinalStatus, type OrderStatus, type OrderView, type StandingDecision, type StepEntry, type StepName } from './order-view';
 import { RetryPolicies } from './retry-policies';
 
 /** What a generator step yields to the durable runtime and gets back. */
@@ -23,33 +29,110 @@ export class BusinessRejection extends Error {
   }
 }
 
-/** A step's transient fault outlasted its retry policy. */
+/** A step failed for good: a transient fault outlasted its retry policy, or the activity answered with a defect. */
 export class StepFault extends Error {
   constructor(readonly step: StepName, reason: string) {
     super(reason);
   }
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
+declare const resultType: unique symbol;
+/** A scheduled activity whose result is its contract's `Result` (or a defect, which the saga reads as a failure). */
+export type ActivityTask<Result> = Task & { readonly [resultType]?: Result };
 
-/** How to undo one step. */
-export interface Compensation {
+/** How a settled activity ended: its result, or why it failed (a fault after its retries, or a defect at once). */
+export type Outcome<T> = { kind: 'succeeded'; value: T } | { kind: 'failed'; failure: Failure };
+
+/** Schedules an activity through its contract, with its retry policy. Retries happen in the host, between replays. */
+export function callActivity<Command, Result>(
+  context: OrchestrationContext,
+  contract: ActivityContract<string, Command, Result>,
+  policy: df.RetryOptions,
+  command: NoInfer<Command>,
+): ActivityTask<Result> {
+  return context.df.callActivityWithRetry(contract.name, policy, command);
+}
+
+/**
+ * Reads a settled task. A defect (the activity wrapper's answer to anything but a transient fault)
+ * is a failure like a fault that outlasted its retries, only it arrived after one attempt.
+ */
+export function outcomeOf<Result>(task: ActivityTask<Result>): Outcome<Result> {
+  if (task.isFaulted) return { kind: 'failed', failure: failureOf(task.result) };
+  const result: unknown = task.result;
+  if (isDefect(result)) return { kind: 'failed', failure: { message: result.reason, type: result.errorType } };
+  return { kind: 'succeeded', value: result as Result };
+}
+
+/** How to undo one step: the compensation, its command, and how to read its answer. */
+export interface Undo {
   name: CompensationName;
   /** The activity and its input, kept so that a person can run it again from the dead-letter queue. */
   activity: string;
   input: unknown;
-  start: () => Task;
+  start: (context: OrchestrationContext) => Task;
   /** Reads the compensation's answer: false when there turned out to be nothing to undo. */
   undid: (result: unknown) => boolean;
 }
 
+/** Declares an undo: `undo('refundPayment', PaymentsContract.refund, ids, (refund) => isFact(PaymentRefunded, refund))`. */
+export function undo<Command, Result>(
+  name: CompensationName,
+  contract: ActivityContract<string, Command, Result>,
+  command: NoInfer<Command>,
+  undid: (result: Result) => boolean,
+): Undo {
+  return {
+    name,
+    activity: contract.name,
+    input: command,
+    start: (context) => callActivity(context, contract, RetryPolicies.compensation, command),
+    undid: (result) => undid(result as Result),
+  };
+}
+
+/** One step of the saga, declared in one place: what it calls, how it is undone, whether the order needs it. */
+export interface Step<Command, Result, Critical extends boolean = boolean> {
+  name: StepName;
+  activity: ActivityContract<string, Command, Result>;
+  retry: df.RetryOptions;
+  /** Owed once the step did its work, or failed and may have done part of it. */
+  undo?: Undo;
+  /** Whether a result means the step acted, so that its undo is owed. Every result does unless said. */
+  acted?: (result: Result) => boolean;
+  /** A critical step's failure undoes the order; a non-critical one's is a warning on it. */
+  critical: Critical;
+  /** For a non-critical step: a result that is itself worth a warning (a bounced email). */
+  warning?: (result: Result) => string | undefined;
+}
+
+export function step<Command, Result, Critical extends boolean>(declaration: Step<Command, Result, Critical>): Step<Command, Result, Critical> {
+  return declaration;
+}
+
+/** A step and the command it runs with, as one branch of a parallel block (see `OrderSaga.branch`). */
+export interface Branch<Result, Critical extends boolean> {
+  name: StepName;
+  critical: Critical;
+  undo?: Undo;
+  start: (context: OrchestrationContext) => ActivityTask<Result>;
+  /** Given the result of `start`'s task. */
+  acted: (result: unknown) => boolean;
+  warning: (result: unknown) => string | undefined;
+}
+
+/** What a parallel block gives back per branch: a critical branch's result; a non-critical one's when it did not fail. */
+export type BranchResults<T extends readonly Branch<unknown, boolean>[]> = {
+  [K in keyof T]: T[K] extends Branch<infer Result, infer Critical> ? (Critical extends true ? Result : Result | undefined) : never;
+};
+
 export class OrderSaga {
   readonly view: OrderView;
-  private readonly compensations: Compensation[] = [];
+  private readonly undos: Undo[] = [];
   /** Orders the order document's writes, so a stale duplicate can never overwrite a newer state. */
   private revision = 0;
   /** Progress writes scheduled by `moveTo`, not yet waited for. */
-  private readonly progressWrites: { status: OrderStatus; task: Task }[] = [];
+  private readonly progressWrites: { status: OrderStatus; task: ActivityTask<unknown> }[] = [];
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -60,27 +143,80 @@ export class OrderSaga {
     this.publish();
   }
 
-  /** Schedules an activity with its retry policy. Retries happen in the host, between replays. */
-  call(activity: string, policy: df.RetryOptions, input: unknown): Task {
-    return this.context.df.callActivityWithRetry(activity, policy, input);
+  /** Schedules an activity through its contract with its retry policy. */
+  call<Command, Result>(contract: ActivityContract<string, Command, Result>, policy: df.RetryOptions, command: NoInfer<Command>): ActivityTask<Result> {
+    return callActivity(this.context, contract, policy, command);
+  }
+
+  /** Calls an activity and waits for it (and the progress writes before it); never throws: a failure is an outcome. */
+  *ask<Command, Result>(contract: ActivityContract<string, Command, Result>, policy: df.RetryOptions, command: NoInfer<Command>): Durable<Outcome<Result>> {
+    const task = this.call(contract, policy, command);
+    yield* this.settleAll([task]);
+    return outcomeOf(task);
+  }
+
+  /** Pairs a step with its command, for `parallel`. */
+  branch<Command, Result, Critical extends boolean>(declared: Step<Command, Result, Critical>, command: NoInfer<Command>): Branch<Result, Critical> {
+    return {
+      name: declared.name,
+      critical: declared.critical,
+      ...(declared.undo ? { undo: declared.undo } : {}),
+      start: (context) => callActivity(context, declared.activity, declared.retry, command),
+      acted: (result) => declared.acted?.(result as Result) ?? true,
+      warning: (result) => declared.warning?.(result as Result),
+    };
   }
 
   /**
-   * Runs one step to its result. An activity that exhausted its retries becomes a StepFault; since
-   * it may have done part of its work before failing, its `undo` is registered all the same
-   * (every compensation is idempotent and says when there was nothing to undo).
+   * Runs one critical step to its result. A step that failed (its fault outlasted its retries, or
+   * it answered with a defect) becomes a StepFault; since it may have done part of its work before
+   * failing, its undo is owed all the same (every compensation is idempotent and says when there
+   * was nothing to undo).
    */
-  *step<T>(name: StepName, task: Task, options: { undo?: Compensation } = {}): Durable<T> {
-    const entry = this.begin(name);
-    try {
-      const result = (yield* this.settle(task)) as T;
-      this.mark(entry, 'succeeded');
-      return result;
-    } catch (error) {
-      this.mark(entry, 'failed', failureText(error));
-      if (options.undo) this.onUndo(options.undo);
-      throw new StepFault(name, failureText(error));
+  *run<Command, Result>(declared: Step<Command, Result, true>, command: NoInfer<Command>): Durable<Result> {
+    const task = this.call(declared.activity, declared.retry, command);
+    const entry = this.begin(declared.name);
+    yield* this.settleAll([task]);
+    const outcome = outcomeOf(task);
+    if (outcome.kind === 'failed') {
+      this.mark(entry, 'failed', outcome.failure.message);
+      if (declared.undo) this.owe(declared.undo);
+      throw new StepFault(declared.name, outcome.failure.message);
     }
+    this.mark(entry, 'succeeded');
+    if (declared.undo && (declared.acted?.(outcome.value) ?? true)) this.owe(declared.undo);
+    return outcome.value;
+  }
+
+  /**
+   * Starts the given branches together and waits for every one of them to settle. `Task.all`
+   * alone would fail fast on the first failure and hide which other branches succeeded - and those
+   * are exactly the ones that must be undone. A branch that acted, or failed and may have, owes its
+   * undo: the non-critical branches' undos are owed first, so the critical branch is undone first.
+   * A non-critical branch's failure is a warning; a critical one's is a StepFault.
+   */
+  *parallel<const T extends readonly Branch<unknown, boolean>[]>(branches: T): Durable<BranchResults<T>> {
+    const all: readonly Branch<unknown, boolean>[] = branches;
+    const tasks = all.map((branch) => branch.start(this.context));
+    const entries = all.map((branch) => this.begin(branch.name));
+    yield* this.settleAll(tasks);
+    const settled = all.map((branch, index) => {
+      const outcome = outcomeOf(tasks[index]);
+      if (outcome.kind === 'failed') this.mark(entries[index], 'failed', outcome.failure.message);
+      else this.mark(entries[index], 'succeeded');
+      return { branch, outcome };
+    });
+    const nonCritical = settled.filter(({ branch }) => !branch.critical);
+    const critical = settled.filter(({ branch }) => branch.critical);
+    for (const { branch, outcome } of [...nonCritical, ...critical]) {
+      if (branch.undo && (outcome.kind === 'failed' || branch.acted(outcome.value))) this.owe(branch.undo);
+    }
+    for (const { branch, outcome } of nonCritical) {
+      const warning = outcome.kind === 'failed' ? outcome.failure.message : branch.warning(outcome.value);
+      if (warning !== undefined) this.warn(branch.name, warning);
+    }
+    for (const { branch, outcome } of critical) if (outcome.kind === 'failed') throw new StepFault(branch.name, outcome.failure.message);
+    return settled.map(({ outcome }) => (outcome.kind === 'succeeded' ? outcome.value : undefined)) as BranchResults<T>;
   }
 
   /** Ends the saga for a business reason given by a step that ran. */
@@ -90,16 +226,11 @@ export class OrderSaga {
     throw new BusinessRejection(name, reason);
   }
 
-  /** Ends the saga for a transient fault that outlasted its retries. */
-  fault(name: StepName, reason: string): never {
-    throw new StepFault(name, reason);
-  }
-
   /** Records how to undo a step that did (or may have done) its work, should a later step fail. */
-  onUndo(compensation: Compensation): void {
-    this.compensations.push(compensation);
+  private owe(undoing: Undo): void {
+    this.undos.push(undoing);
     // Published, so that an operator who terminates the saga knows what it leaves to undo.
-    this.view.undoable = this.compensations.map((entry) => entry.name);
+    this.view.undoable = this.undos.map((entry) => entry.name);
     this.publish();
   }
 
@@ -114,26 +245,6 @@ export class OrderSaga {
   priced(total: number): void {
     this.view.total = total;
     this.publish();
-  }
-
-  /**
-   * Starts the given branches together and waits for every one of them to settle.
-   * `Task.all` alone would fail fast on the first failure and hide which other branches
-   * succeeded - and those are exactly the ones that must be undone.
-   */
-  *parallel<T extends unknown[]>(branches: { [K in keyof T]: [StepName, Task] }): Durable<{ [K in keyof T]: Outcome<T[K]> }> {
-    const entries = branches.map(([name]) => this.begin(name));
-    const tasks = branches.map(([, task]) => task);
-    yield* this.settleAll(tasks);
-    return tasks.map((task, index) => {
-      if (task.isCompleted) {
-        this.mark(entries[index], 'succeeded');
-        return { ok: true, value: task.result };
-      }
-      const error = failureText(task.result);
-      this.mark(entries[index], 'failed', error);
-      return { ok: false, error };
-    }) as { [K in keyof T]: Outcome<T[K]> };
   }
 
   /**
@@ -184,7 +295,7 @@ export class OrderSaga {
     this.view.status = status;
     this.publish();
     this.revision += 1;
-    const task = this.call(OrdersActivities.recordProgress, RetryPolicies.progress, {
+    const task = this.call(OrdersContract.recordProgress, RetryPolicies.progress, {
       orderId: this.view.orderId,
       correlationId: this.view.correlationId,
       revision: this.revision,
@@ -195,34 +306,42 @@ export class OrderSaga {
   }
 
   /** The happy ending; `alongside` runs beside the last progress write (a failure there is a warning). */
-  *complete(alongside: { name: string; task: Task }[] = []): Durable<OrderView> {
+  *complete(alongside: { name: string; task: ActivityTask<unknown> }[] = []): Durable<OrderView> {
     yield* this.moveTo('Completed');
     yield* this.settleAll(alongside.map(({ task }) => task));
-    for (const { name, task } of alongside) if (task.isFaulted) this.view.warnings.push(`${name}: ${failureText(task.result)}`);
-    if (alongside.some(({ task }) => task.isFaulted)) this.publish();
+    let warned = false;
+    for (const { name, task } of alongside) {
+      const outcome = outcomeOf(task);
+      if (outcome.kind === 'failed') this.view.warnings.push(`${name}: ${outcome.failure.message}`);
+      warned ||= outcome.kind === 'failed';
+    }
+    if (warned) this.publish();
     return this.view;
   }
 
   /**
    * The unhappy ending: undo every step that did or may have done its work, newest first. A
-   * compensation that still fails after its retries does not stop the others; it leaves the order
-   * CompensationFailed. When no compensation found anything to undo, the order simply failed.
+   * compensation that still fails (after its retries, or with a defect at once) does not stop the
+   * others; it leaves the order CompensationFailed. When no compensation found anything to undo,
+   * the order simply failed.
    */
   *abort(failure: unknown): Durable<OrderView> {
-    this.view.reason = failureText(failure);
+    this.view.reason = failureOf(failure).message;
     const failed: FailedCompensation[] = [];
     // While it undoes, the order says so, not the step that failed.
-    if (this.compensations.length > 0) yield* this.moveTo('Compensating');
-    for (const compensation of [...this.compensations].reverse()) {
-      const entry: CompensationEntry = { name: compensation.name, status: 'running', at: this.now(), startedAt: this.now() };
+    if (this.undos.length > 0) yield* this.moveTo('Compensating');
+    for (const undoing of [...this.undos].reverse()) {
+      const entry: CompensationEntry = { name: undoing.name, status: 'running', at: this.now(), startedAt: this.now() };
       this.view.compensations.push(entry);
       this.publish();
-      try {
-        const result: unknown = yield* this.settle(compensation.start());
-        Object.assign(entry, compensation.undid(result) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
-      } catch (error) {
-        Object.assign(entry, { status: 'failed', at: this.now(), detail: failureText(error) });
-        failed.push({ name: compensation.name, activity: compensation.activity, input: compensation.input, error: failureText(error) });
+      const task = undoing.start(this.context);
+      yield* this.settleAll([task]);
+      const outcome = outcomeOf(task);
+      if (outcome.kind === 'failed') {
+        Object.assign(entry, { status: 'failed', at: this.now(), detail: outcome.failure.message });
+        failed.push({ name: undoing.name, activity: undoing.activity, input: undoing.input, error: outcome.failure.message });
+      } else {
+        Object.assign(entry, undoing.undid(outcome.value) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
       }
     }
     let status: FinalStatus;
@@ -246,10 +365,10 @@ export class OrderSaga {
    */
   *announce(customerId: string): Durable<void> {
     const { orderId, correlationId, status, reason, total, currency } = this.view;
-    try {
-      yield this.call(OrdersActivities.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
-    } catch (error) {
-      this.view.warnings.push(`order outcome not published: ${failureText(error)}`);
+    if (!isFinal(status)) throw new Error(`order ${orderId} announced while ${status}`);
+    const published = yield* this.ask(OrdersContract.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
+    if (published.kind === 'failed') {
+      this.view.warnings.push(`order outcome not published: ${published.failure.message}`);
       this.publish();
     }
   }
@@ -258,19 +377,11 @@ export class OrderSaga {
   private *deadLetter(failed: FailedCompensation[]): Durable<void> {
     const { orderId, correlationId } = this.view;
     const letter: DeadLetter = { orderId, correlationId, reason: this.view.reason ?? '', failed, deadLetteredAt: this.now() };
-    try {
-      yield* this.settle(this.call(OrdersActivities.deadLetter, RetryPolicies.compensation, letter));
-    } catch (error) {
-      this.view.warnings.push(`dead letter not sent: ${failureText(error)}`);
+    const sent = yield* this.ask(OrdersContract.deadLetter, RetryPolicies.compensation, letter);
+    if (sent.kind === 'failed') {
+      this.view.warnings.push(`dead letter not sent: ${sent.failure.message}`);
       this.publish();
     }
-  }
-
-  /** Waits for `task` and for the progress writes scheduled before it; returns its result or throws its error. */
-  private *settle(task: Task): Durable<unknown> {
-    yield* this.settleAll([task]);
-    if (task.isFaulted) throw task.result;
-    return task.result;
   }
 
   /**
@@ -297,9 +408,13 @@ export class OrderSaga {
         }
       }
     }
-    const failedWrites = writes.filter(({ task }) => task.isFaulted);
-    for (const { status, task } of failedWrites) this.view.warnings.push(`order document not updated to ${status}: ${failureText(task.result)}`);
-    if (failedWrites.length > 0) this.publish();
+    let warned = false;
+    for (const { status, task } of writes) {
+      const outcome = outcomeOf(task);
+      if (outcome.kind === 'failed') this.view.warnings.push(`order document not updated to ${status}: ${outcome.failure.message}`);
+      warned ||= outcome.kind === 'failed';
+    }
+    if (warned) this.publish();
   }
 
   private begin(name: StepName): StepEntry {

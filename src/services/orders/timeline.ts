@@ -10,6 +10,7 @@ import { NotificationsActivities } from '../notifications/contract';
 import { PaymentsActivities } from '../payments/contract';
 import { ShippingActivities } from '../shipping/contract';
 import { failureText } from '../../libs/errors';
+import { isDefect, type ActivityDefect } from '../../libs/events';
 import { APPROVAL_EVENT, OrdersActivities } from './contract';
 import type { DeadLetterRecord } from './dead-letters';
 import type { CompensationName, OrderView, PlaceOrderInput, StepName } from './order-view';
@@ -92,16 +93,29 @@ export interface TimelineSources {
 
 const isTask = (event: HistoryEventJson) => event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed';
 
+/** The defect a completed task answered with, if it did (the activity wrapper's answer to a non-transient error). */
+function defectOf(event: HistoryEventJson): ActivityDefect | undefined {
+  let result = event.Result;
+  if (typeof result === 'string') {
+    try {
+      result = JSON.parse(result);
+    } catch {
+      return undefined;
+    }
+  }
+  return isDefect(result) ? result : undefined;
+}
+
 /** Every attempt of one activity in a history, oldest first, with the retry wait after each failure. */
 export function attemptsOf(history: readonly HistoryEventJson[], activity: string): Attempt[] {
   const attempts: Attempt[] = history
     .filter((event) => isTask(event) && event.FunctionName === activity)
-    .map((event) => ({
-      start: event.ScheduledTime ?? event.Timestamp,
-      end: event.Timestamp,
-      outcome: event.EventType === 'TaskCompleted' ? 'succeeded' : 'failed',
-      ...(event.EventType === 'TaskFailed' && event.Reason ? { error: failureText(event.Reason) } : {}),
-    }));
+    .map((event): Attempt => {
+      const span = { start: event.ScheduledTime ?? event.Timestamp, end: event.Timestamp };
+      if (event.EventType === 'TaskFailed') return { ...span, outcome: 'failed', ...(event.Reason ? { error: failureText(event.Reason) } : {}) };
+      const defect = defectOf(event);
+      return defect ? { ...span, outcome: 'failed', error: defect.reason } : { ...span, outcome: 'succeeded' };
+    });
   for (let index = 0; index + 1 < attempts.length; index += 1) {
     if (attempts[index].outcome !== 'failed') continue;
     const wait = Date.parse(attempts[index + 1].start) - Date.parse(attempts[index].end);

@@ -1,11 +1,8 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { ChargePayment, parseCommand, type PaymentCharged, type PaymentDeclined } from '../../libs/events';
-import { PaymentsActivities } from './contract';
-import { gateway } from './gateway';
+import type { HandlerOf } from '../../libs/activity';
+import type { PaymentsContract } from './contract';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
+import type { PaymentsProviders } from './providers';
 import { readPayment, recordPayment, type PaymentDocument } from './repository';
 
 /**
@@ -13,10 +10,10 @@ import { readPayment, recordPayment, type PaymentDocument } from './repository';
  * when a run crashed between the gateway's answer and that document, the idempotency key makes
  * the gateway repeat its first answer instead of charging again.
  */
-export async function chargePayment(input: unknown, context: InvocationContext): Promise<PaymentCharged | PaymentDeclined> {
-  const command = parseCommand(ChargePayment, input);
+export const chargePayment =
+  ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.charge> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   const existing = await readPayment(command.orderId);
   if (existing) {
@@ -33,10 +30,8 @@ export async function chargePayment(input: unknown, context: InvocationContext):
   });
   const base = { id: command.orderId, orderId: command.orderId, amount: command.amount, currency: command.currency, recordedAt: new Date().toISOString() };
   const payment: PaymentDocument =
-    result.outcome === 'charged' ? { ...base, status: 'charged', paymentId: result.chargeId } : { ...base, status: 'declined', reason: result.reason };
+    result.kind === 'charged' ? { ...base, status: 'charged', paymentId: result.chargeId } : { ...base, status: 'declined', reason: result.reason };
   const recorded = await recordPayment(payment);
   log.info(recorded.status === 'declined' ? 'payment declined' : 'payment charged', { amount: command.amount, currency: command.currency });
   return chargeFactOf(recorded, ids);
-}
-
-df.app.activity(PaymentsActivities.charge, { handler: chargePayment });
+  };

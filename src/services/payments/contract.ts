@@ -1,5 +1,14 @@
-/** The payments context's activities, as the orchestrator calls them. */
+/** The payments context's activities: each registered name with its command and the facts it answers. */
+import { activity } from '../../libs/activity';
+import { ChargePayment, PaymentCharged, PaymentDeclined, PaymentRefunded, RefundNotNeeded, RefundPayment } from '../../libs/events';
+
+export const PaymentsContract = {
+  charge: activity('chargePayment', ChargePayment, [PaymentCharged, PaymentDeclined]),
+  refund: activity('refundPayment', RefundPayment, [PaymentRefunded, RefundNotNeeded]),
+} as const;
+
+/** The registered names alone. */
 export const PaymentsActivities = {
-  charge: 'chargePayment',
-  refund: 'refundPayment',
+  charge: PaymentsContract.charge.name,
+  refund: PaymentsContract.refund.name,
 } as const;

@@ -1,9 +1,8 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { factType, parseCommand, RefundPayment, type PaymentRefunded, type RefundNotNeeded } from '../../libs/events';
-import { PaymentsActivities } from './contract';
-import { gateway } from './gateway';
+import type { HandlerOf } from '../../libs/activity';
+import { factType } from '../../libs/events';
+import type { PaymentsContract } from './contract';
+import type { PaymentGateway } from './payment-gateway';
+import type { PaymentsProviders } from './providers';
 import { chargeKey, refundKey } from './idempotency-keys';
 import { markRefunded, readPayment, recordPayment, type PaymentDocument } from './repository';
 
@@ -11,12 +10,12 @@ import { markRefunded, readPayment, recordPayment, type PaymentDocument } from '
  * Compensation for chargePayment: gives the whole amount back, once. Refunding an order that
  * paid nothing is not an error; it says so, so the saga's log shows why nothing moved.
  */
-export async function refundPayment(input: unknown, context: InvocationContext): Promise<PaymentRefunded | RefundNotNeeded> {
-  const command = parseCommand(RefundPayment, input);
+export const refundPayment =
+  ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.refund> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
-  const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(command.orderId));
+  const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(gateway, command.orderId));
   if (!payment || payment.status === 'declined') {
     const reason = payment ? 'no payment was made: the card was declined' : 'no payment was made';
     log.info('refund not needed', { reason });
@@ -31,14 +30,14 @@ export async function refundPayment(input: unknown, context: InvocationContext):
   const refunded = await markRefunded(command.orderId, { refundId: refund.refundId, refundedAt: new Date().toISOString() });
   log.info('payment refunded', { amount: refunded.amount });
   return { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: refunded.refundId, amount: refunded.amount };
-}
+  };
 
 /**
  * A charge can succeed at the gateway while its result never reaches the payment document (the
  * step ran out of retries in between). The saga then undoes the step anyway, and the gateway,
  * asked by the charge's idempotency key, still knows the money was taken: record it, then refund it.
  */
-async function adoptUnrecordedCharge(orderId: string): Promise<PaymentDocument | undefined> {
+async function adoptUnrecordedCharge(gateway: PaymentGateway, orderId: string): Promise<PaymentDocument | undefined> {
   const charge = await gateway.findCharge(chargeKey(orderId));
   if (!charge) return undefined;
   return recordPayment({
@@ -51,5 +50,3 @@ async function adoptUnrecordedCharge(orderId: string): Promise<PaymentDocument |
     recordedAt: new Date().toISOString(),
   });
 }
-
-df.app.activity(PaymentsActivities.refund, { handler: refundPayment });

@@ -5,7 +5,6 @@
  */
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
-import { sumAmounts } from '../../libs/money';
 
 export const paymentsData = contextDatabase('payments', { payments: '/orderId', gatewayLedger: '/id' });
 
@@ -102,17 +101,4 @@ export async function writeLedgerEntry(entry: LedgerEntry, expectedEtag: string 
     if (status === 409 || status === 412) return false;
     throw error;
   }
-}
-
-/**
- * What the gateway actually moved for an order, in major units: the ground truth for
- * "charged at most once" and "refunded what was charged", whatever the payments document says.
- */
-export async function gatewayTotals(orderId: string): Promise<{ charged: number; refunded: number }> {
-  const { resources } = await ledger()
-    .items.query<LedgerEntry>({ query: 'SELECT * FROM c WHERE c.orderId = @orderId', parameters: [{ name: '@orderId', value: orderId }] })
-    .fetchAll();
-  const settled = (operation: LedgerEntry['operation'], status: LedgerStatus) =>
-    resources.filter((entry) => entry.operation === operation && entry.status === status).map((entry) => entry.amount);
-  return { charged: sumAmounts(settled('charge', 'charged')), refunded: sumAmounts(settled('refund', 'refunded')) };
 }

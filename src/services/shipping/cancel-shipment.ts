@@ -1,9 +1,7 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { CancelShipment, factType, parseCommand, type ShipmentCancelled } from '../../libs/events';
-import { carrier } from './carrier';
-import { ShippingActivities } from './contract';
+import type { HandlerOf } from '../../libs/activity';
+import { factType } from '../../libs/events';
+import type { ShippingContract } from './contract';
+import type { ShippingProviders } from './providers';
 import { markCancelled } from './repository';
 
 /**
@@ -11,16 +9,14 @@ import { markCancelled } from './repository';
  * every run: if telling the carrier fails, the retry finds the document already cancelled and
  * still tells the carrier (which shrugs off repeats) instead of skipping it.
  */
-export async function cancelShipment(input: unknown, context: InvocationContext): Promise<ShipmentCancelled> {
-  const command = parseCommand(CancelShipment, input);
+export const cancelShipment =
+  ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.cancel> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
 
   const cancelled = await markCancelled(command.orderId, new Date());
   const wasCreated = cancelled.trackingNumber !== undefined;
   if (cancelled.trackingNumber !== undefined) await carrier.cancel(cancelled.trackingNumber);
   log.info(wasCreated ? 'shipment cancelled' : 'no shipment existed; tombstone left', { wasCreated });
   return { type: factType('shipping', 'ShipmentCancelled'), ...ids, wasCreated };
-}
-
-df.app.activity(ShippingActivities.cancel, { handler: cancelShipment });
+  };

@@ -1,14 +1,10 @@
 /**
- * The simulated carrier. Deterministic: the tracking number derives from the idempotency key,
- * so booking again after a crash yields the same parcel, never a second one. Postal code
- * `00000` does not exist: the carrier rejects the address, which no retry can change.
+ * What the shipping context needs from a parcel carrier. A booking carries an idempotency key,
+ * so booking again after a crash yields the same parcel; an address the carrier cannot deliver to
+ * is an answer, a carrier that cannot be reached throws TransientError. The implementation is
+ * chosen by the PROVIDERS setting (shipping/index.ts); the only one today is simulated-carrier.ts.
  */
-import { createHash } from 'node:crypto';
 import type { Address, OrderLine } from '../../libs/events';
-import { simulatedLatency } from '../../libs/simulation';
-
-export const CARRIER_NAME = 'SimPost';
-const UNDELIVERABLE_POSTAL_CODE = '00000';
 
 export interface BookingRequest {
   idempotencyKey: string;
@@ -16,20 +12,10 @@ export interface BookingRequest {
   lines: OrderLine[];
 }
 
-export type BookingResult = { accepted: true; trackingNumber: string; carrier: string } | { accepted: false; reason: string };
+export type BookingResult = { kind: 'booked'; trackingNumber: string; carrier: string } | { kind: 'rejected'; reason: string };
 
-async function book(request: BookingRequest): Promise<BookingResult> {
-  await simulatedLatency('carrier');
-  if (request.address.postalCode.trim() === UNDELIVERABLE_POSTAL_CODE) {
-    return { accepted: false, reason: `postal code ${UNDELIVERABLE_POSTAL_CODE} does not exist` };
-  }
-  const digest = createHash('sha256').update(request.idempotencyKey).digest('hex');
-  return { accepted: true, trackingNumber: `SP${digest.slice(0, 16).toUpperCase()}`, carrier: CARRIER_NAME };
+export interface Carrier {
+  book(request: BookingRequest): Promise<BookingResult>;
+  /** Calls the parcel back. Cancelling twice, or cancelling an unknown parcel, is harmless. */
+  cancel(trackingNumber: string): Promise<void>;
 }
-
-/** Calls the parcel back. Cancelling twice, or cancelling an unknown parcel, is harmless. */
-async function cancel(_trackingNumber: string): Promise<void> {
-  await simulatedLatency('carrier');
-}
-
-export const carrier = { book, cancel };

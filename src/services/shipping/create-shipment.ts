@@ -1,9 +1,7 @@
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import { correlatedLogger } from '../../libs/correlation';
-import { CreateShipment, factType, parseCommand, type AddressRejected, type ShipmentCreated } from '../../libs/events';
-import { carrier } from './carrier';
-import { ShippingActivities } from './contract';
+import type { HandlerOf } from '../../libs/activity';
+import { factType, type ShipmentCreated } from '../../libs/events';
+import type { ShippingContract } from './contract';
+import type { ShippingProviders } from './providers';
 import { readShipment, recordShipment, type ShipmentDocument } from './repository';
 
 /**
@@ -19,10 +17,10 @@ export class ShipmentAlreadyCancelled extends Error {
 }
 
 /** Books one parcel per order: the carrier's idempotency key is the order's, so repeats rebook the same one. */
-export async function createShipment(input: unknown, context: InvocationContext): Promise<ShipmentCreated | AddressRejected> {
-  const command = parseCommand(CreateShipment, input);
+export const createShipment =
+  ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.create> =>
+  async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const log = correlatedLogger(context, ids);
   const created = (shipment: ShipmentDocument): ShipmentCreated => {
     if (shipment.status === 'cancelled') throw new ShipmentAlreadyCancelled(command.orderId);
     return { type: factType('shipping', 'ShipmentCreated'), ...ids, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier };
@@ -35,7 +33,7 @@ export async function createShipment(input: unknown, context: InvocationContext)
   }
 
   const booking = await carrier.book({ idempotencyKey: `${command.orderId}:shipment`, address: command.address, lines: command.lines });
-  if (!booking.accepted) {
+  if (booking.kind === 'rejected') {
     log.info('address rejected', { reason: booking.reason });
     return { type: factType('shipping', 'AddressRejected'), ...ids, reason: booking.reason };
   }
@@ -48,6 +46,4 @@ export async function createShipment(input: unknown, context: InvocationContext)
   });
   log.info('shipment created', { trackingNumber: booking.trackingNumber });
   return created(stored);
-}
-
-df.app.activity(ShippingActivities.create, { handler: createShipment });
+  };

@@ -15,20 +15,12 @@ import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-pri
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
 import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
-import type { CompensationEntry, CompensationName, OrderView, PlaceOrderInput, StepName } from '../order-view';
-import { undoCommands } from '../place-order.orchestrator';
+import type { CompensationEntry, CompensationName, OrderView, PlaceOrderInput } from '../order-view';
+import { undosOf } from '../place-order.orchestrator';
 import { readOrder, updateOrder } from '../repository';
 import { findInstance } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
 
-/** The compensation of each step that can leave something behind (for a view without `undoable`). */
-const UNDO_OF: Partial<Record<StepName, CompensationName>> = {
-  pay: 'refundPayment',
-  reserve: 'releaseStock',
-  confirm: 'sendCancellation',
-  analytics: 'retractAnalytics',
-  ship: 'cancelShipment',
-};
 /** How long the route waits for a terminate to take effect before asking to be called again. */
 const TERMINATE_WAIT_MS = 10_000;
 
@@ -59,13 +51,21 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // Stopped: its last custom status is all it did. Each step that began may have acted.
   const view = (instance.customStatus as OrderView | null) ?? order;
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
-  const commands = undoCommands(placed);
+  // The undos the saga's steps declare, so what is owed here is what the saga would have run.
+  const undos = undosOf(placed);
+  const byName = new Map([...undos.values()].map((undoing) => [undoing.name, undoing]));
   const undone = new Set(view.compensations.filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped').map((entry) => entry.name));
   // What the saga registered to undo; for a view without that list, every step that began.
-  const undoable = view.undoable ?? view.steps.map((step) => UNDO_OF[step.name]).filter((name): name is CompensationName => name !== undefined);
+  const undoable = view.undoable ?? view.steps.flatMap((step): CompensationName[] => {
+      const undoing = undos.get(step.name);
+      return undoing ? [undoing.name] : [];
+    });
   const held = [...new Set(undoable)].filter((name) => !undone.has(name));
   // Newest first, as the saga would have undone them.
-  const pending: FailedCompensation[] = held.reverse().map((name) => ({ name, ...commands[name], error: 'not run: the saga was terminated' }));
+  const pending: FailedCompensation[] = held.reverse().flatMap((name) => {
+    const undoing = byName.get(name);
+    return undoing ? [{ name, activity: undoing.activity, input: undoing.input, error: 'not run: the saga was terminated' }] : [];
+  });
   const at = new Date().toISOString();
   await updateOrder(orderId, (stored) =>
     stored.status === 'Terminated'

@@ -1,9 +1,11 @@
 /**
- * The simulated payment gateway (PSP). Its records live in the `gatewayLedger` container, one
- * entry per idempotency key, so it behaves like a real provider across restarts: asked twice
- * under the same key, it answers with the first result and moves the money once.
+ * The simulated payment gateway (PSP), the PaymentGateway behind `PROVIDERS=simulated`. Its
+ * records live in the `gatewayLedger` container, one entry per idempotency key, so it behaves
+ * like a real provider across restarts: asked twice under the same key, it answers with the first
+ * result and moves the money once.
  *
- * Test cards:
+ * Test cards: the deployed demo's steering (the demo CLI and the scenarios pick a behaviour by
+ * the card token they send), so they live here, in the simulated provider, and nowhere else.
  * | token              | behaviour |
  * |--------------------|-----------|
  * | `tok_visa`         | charges |
@@ -18,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { TransientError } from '../../libs/errors';
 import type { Currency } from '../../libs/events';
 import { simulatedLatency } from '../../libs/simulation';
+import type { ChargeRequest, ChargeResult, PaymentGateway, RefundRequest, RefundResult } from './payment-gateway';
 import { readLedgerEntry, writeLedgerEntry, type LedgerEntry } from './repository';
 
 interface TestCard {
@@ -42,27 +45,6 @@ const TEST_CARDS: Record<string, TestCard> = {
 const UNKNOWN_CARD: TestCard = { timeoutsBeforeAnswer: 0, declineReason: 'unknown card token' };
 const cardFor = (token: string): TestCard => (Object.hasOwn(TEST_CARDS, token) ? TEST_CARDS[token] : UNKNOWN_CARD);
 
-export interface ChargeRequest {
-  idempotencyKey: string;
-  orderId: string;
-  token: string;
-  amount: number;
-  currency: Currency;
-}
-
-export type ChargeResult = { outcome: 'charged'; chargeId: string; amount: number; currency: Currency } | { outcome: 'declined'; reason: string };
-
-export interface RefundRequest {
-  idempotencyKey: string;
-  /** The key the refunded charge was made under: how the shop names the charge to the gateway. */
-  chargeKey: string;
-}
-
-export interface RefundResult {
-  refundId: string;
-  amount: number;
-}
-
 /** What one look at the ledger decided: an entry to write (if any) and the answer once written. */
 type Decision<A> = { write?: LedgerEntry; answer: A | 'timeout' };
 
@@ -85,8 +67,8 @@ async function underKey<A>(key: string, decide: (entry: LedgerEntry | undefined)
 }
 
 function chargeAnswer(entry: LedgerEntry): ChargeResult | undefined {
-  if (entry.status === 'charged') return { outcome: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
-  if (entry.status === 'declined') return { outcome: 'declined', reason: entry.reason! };
+  if (entry.status === 'charged') return { kind: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
+  if (entry.status === 'declined') return { kind: 'declined', reason: entry.reason! };
   return undefined;
 }
 
@@ -111,12 +93,12 @@ async function charge(request: ChargeRequest): Promise<ChargeResult> {
     if (card.timeoutsBeforeAnswer === Infinity) return { answer: 'timeout' };
     if (attempts <= card.timeoutsBeforeAnswer) return { write: base, answer: 'timeout' };
     if (card.declineReason) {
-      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { outcome: 'declined', reason: card.declineReason } };
+      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { kind: 'declined', reason: card.declineReason } };
     }
     const chargeId = `ch_${randomUUID()}`;
     return {
       write: { ...base, status: 'charged', reference: chargeId },
-      answer: { outcome: 'charged', chargeId, amount: request.amount, currency: request.currency },
+      answer: { kind: 'charged', chargeId, amount: request.amount, currency: request.currency },
     };
   });
 }
@@ -152,4 +134,4 @@ async function findCharge(chargeKey: string): Promise<{ chargeId: string; amount
   return entry?.status === 'charged' ? { chargeId: entry.reference!, amount: entry.amount, currency: entry.currency } : undefined;
 }
 
-export const gateway = { charge, refund, findCharge };
+export const simulatedGateway: PaymentGateway = { charge, refund, findCharge };
