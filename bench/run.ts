@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const hosts: Partial<Record<string, HostRunResult>> = {};
   let stock: StockRunResult | undefined;
 
-  // Whatever happens, the Cosmos server child goes: on Ctrl-C, on a kill, on a crash.
+  // Whatever happens, the saga phase's Cosmos server and Azurite children go: on Ctrl-C, on a kill, on a crash.
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
@@ -77,12 +77,12 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', () => {
-    const pid = sagaRun?.cosmosPid();
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
+    for (const pid of sagaRun?.dependencyPids() ?? []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   });
 

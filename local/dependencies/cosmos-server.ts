@@ -4,6 +4,10 @@
  * A child process, not in-process, so it can be stopped by PID whatever state the tests leave.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** The server with keep-alive (its own CLI closes every connection after one request): see the script. */
+export const COSMOS_SERVER_SCRIPT = join(__dirname, 'cosmosdb-server.js');
 
 export interface RunningCosmos {
   endpoint: string;
@@ -12,8 +16,7 @@ export interface RunningCosmos {
 }
 
 export async function startCosmosServer(options: { port?: number; timeoutMs?: number } = {}): Promise<RunningCosmos> {
-  const cli = require.resolve('@vercel/cosmosdb-server/lib/cli.js');
-  const child = spawn(process.execPath, [cli, '--no-ssl', '--host', '127.0.0.1', '--port', String(options.port ?? 0)], {
+  const child = spawn(process.execPath, [COSMOS_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', String(options.port ?? 0)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const endpoint = await new Promise<string>((resolve, reject) => {

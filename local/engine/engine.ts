@@ -73,6 +73,14 @@ export class Engine {
   private readonly timers: ArmedTimers;
   private readonly listeners = new Set<(instanceId: string) => void>();
   private readonly episodeSlots?: ConcurrencyLimit;
+  /**
+   * The records of running instances as this engine last stored them, parsed: the engine is its
+   * store's only writer, and stores every change the moment it makes it, so these equal the
+   * store's copies. Its own reads (an activity result, an episode) then cost no parse of the
+   * whole record, history included. Reads for callers (status, lists) still get the store's
+   * copies. Dropped when an instance ends, when a change fails, and when the engine stops.
+   */
+  private readonly live = new Map<string, InstanceRecord>();
   private stopped = false;
   /** Set by shutdown(): nothing new starts, what runs may finish and is stored. */
   private closing = false;
@@ -107,7 +115,7 @@ export class Engine {
       throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`);
     }
     // No await between this check and the put: two concurrent starts cannot both pass it.
-    const existing = this.store.get(instanceId);
+    const existing = this.load(instanceId);
     if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An Orchestration instance with the status ${existing.status} already exists.`);
     const now = this.now();
     const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
@@ -131,7 +139,7 @@ export class Engine {
       retryChains: {},
       timerChains: {},
     };
-    this.store.put(record);
+    this.save(record);
     this.changed(instanceId);
     this.kick(instanceId);
     return instanceId;
@@ -139,11 +147,11 @@ export class Engine {
 
   /** Queues an external event. Events raised before the orchestrator waits are kept by the SDK. */
   raiseEvent(instanceId: string, eventName: string, data?: unknown): InstanceOperationResult {
-    const record = this.store.get(instanceId);
+    const record = this.load(instanceId);
     if (!record) return 'notFound';
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
     record.inbox.push(events.eventRaised(this.now(), eventName, data === undefined ? undefined : toJsonText(data)));
-    this.store.put(record);
+    this.save(record);
     this.changed(instanceId);
     this.kick(instanceId);
     return 'accepted';
@@ -151,7 +159,7 @@ export class Engine {
 
   /** Ends an instance now: pending work is dropped and late results are ignored. */
   terminate(instanceId: string, reason = ''): InstanceOperationResult {
-    const record = this.store.get(instanceId);
+    const record = this.load(instanceId);
     if (!record) return 'notFound';
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
     const now = this.now();
@@ -159,7 +167,7 @@ export class Engine {
     Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {} });
     record.history.push(events.executionTerminated(now, reason));
     record.lastUpdatedTime = now.toISOString();
-    this.store.put(record);
+    this.save(record);
     this.changed(instanceId);
     return 'accepted';
   }
@@ -167,6 +175,7 @@ export class Engine {
   /** Deletes an instance and its history, whatever its state. */
   purge(instanceId: string): boolean {
     this.timers.disarm(instanceId);
+    this.live.delete(instanceId);
     const deleted = this.store.delete(instanceId);
     if (deleted) this.changed(instanceId);
     return deleted;
@@ -274,6 +283,7 @@ export class Engine {
   stop(): void {
     this.stopped = true;
     this.timers.disarmAll();
+    this.live.clear();
   }
 
   // ---- episodes --------------------------------------------------------------------------
@@ -293,11 +303,13 @@ export class Engine {
         const release = this.episodeSlots ? await this.episodeSlots.acquire() : undefined;
         try {
           // Read after getting the slot: the wait may have changed the instance.
-          const record = this.store.get(instanceId);
+          const record = this.load(instanceId);
           if (this.stopped || this.closing || !record || isTerminal(record.status) || record.inbox.length === 0) return;
           try {
             await this.runNextEpisode(record);
           } catch (error) {
+            // The episode may have changed the record before it failed: start again from the stored one.
+            this.live.delete(instanceId);
             this.log?.('error', record.name, `engine error in instance ${instanceId}`, error);
             this.failInstance(instanceId, record.executionId, `Engine error: ${error instanceof Error ? error.message : String(error)}`);
           }
@@ -329,11 +341,11 @@ export class Engine {
       : { ok: false, message: this.unknownOrchestratorMessage(record.name) };
 
     // Re-read: the instance may have been terminated, purged or restarted meanwhile.
-    const fresh = this.store.get(record.instanceId);
+    const fresh = this.load(record.instanceId);
     if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
     fresh.inbox.splice(0, delivered.length);
     const effects = applyEpisode(fresh, delivered, startedAt, outcome);
-    this.store.put(fresh);
+    this.save(fresh);
     this.changed(fresh.instanceId);
     // Shutting down: the work is stored as pending, the next host's recover() starts it.
     if (this.closing) return;
@@ -351,12 +363,12 @@ export class Engine {
   }
 
   private failInstance(instanceId: string, executionId: string, message: string): void {
-    const record = this.store.get(instanceId);
+    const record = this.load(instanceId);
     if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
     const delivered = record.inbox.splice(0, nextBatch(record).length);
     applyEpisode(record, delivered, this.now(), { ok: false, message });
     this.timers.disarm(instanceId);
-    this.store.put(record);
+    this.save(record);
     this.changed(instanceId);
   }
 
@@ -380,11 +392,11 @@ export class Engine {
     const taskId = pending.taskId;
     if (outcome.kind === 'lost') {
       // As after a host crash: nothing was recorded, so the same task is handed out again.
-      const record = this.stopped || this.closing ? undefined : this.store.get(instanceId);
+      const record = this.stopped || this.closing ? undefined : this.load(instanceId);
       const current = record?.pendingActivities[taskId];
       if (!record || !current || record.executionId !== executionId || isTerminal(record.status)) return;
       current.deliveries = delivery;
-      this.store.put(record);
+      this.save(record);
       this.dispatch(record, current);
       return;
     }
@@ -408,16 +420,37 @@ export class Engine {
    */
   private deliver(instanceId: string, executionId: string, event: HistoryEvent, claim: (record: InstanceRecord) => boolean): void {
     if (this.stopped) return;
-    const record = this.store.get(instanceId);
+    const record = this.load(instanceId);
     if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
     if (!claim(record)) return;
     record.inbox.push(event);
-    this.store.put(record);
+    this.save(record);
     this.changed(instanceId);
     this.kick(instanceId);
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /** The instance's record for a change by this engine: the live one, else the store's. */
+  private load(instanceId: string): InstanceRecord | undefined {
+    const live = this.live.get(instanceId);
+    if (live) return live;
+    const stored = this.store.get(instanceId);
+    if (stored && !isTerminal(stored.status) && !this.stopped) this.live.set(instanceId, stored);
+    return stored;
+  }
+
+  /** Stores a change; the record stays live while its instance runs. */
+  private save(record: InstanceRecord): void {
+    try {
+      this.store.put(record);
+    } catch (error) {
+      this.live.delete(record.instanceId);
+      throw error;
+    }
+    if (isTerminal(record.status) || this.stopped) this.live.delete(record.instanceId);
+    else this.live.set(record.instanceId, record);
+  }
 
   private now(): Date {
     return new Date(this.clock.now());

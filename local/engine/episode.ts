@@ -5,7 +5,7 @@
  */
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { EventType, type HistoryEvent } from './history';
+import { EventType, historyJson, type HistoryEvent } from './history';
 import type { ContextOptions, OrchestratorHandler } from './registry';
 
 /**
@@ -63,7 +63,7 @@ const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
 export async function runEpisode(request: EpisodeRequest): Promise<EpisodeOutcome> {
   const lastStarted = request.history.map((event) => event.EventType).lastIndexOf(EventType.OrchestratorStarted);
   // The SDK rewrites Timestamps into Dates in place, and may keep references: give it copies.
-  const history = (JSON.parse(JSON.stringify(request.history)) as HistoryEvent[]).map((event, index) => ({
+  const history = (JSON.parse(historyJson(request.history)) as HistoryEvent[]).map((event, index) => ({
     ...event,
     IsPlayed: index < lastStarted,
   }));

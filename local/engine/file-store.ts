@@ -22,6 +22,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { historyJson } from './history';
 import type { InstanceRecord, InstanceStore, InstanceSummary } from './store';
 
 export interface FileInstanceStoreOptions {
@@ -79,7 +80,7 @@ export class FileInstanceStore implements InstanceStore {
   }
 
   put(record: InstanceRecord): void {
-    const text = JSON.stringify(record);
+    const text = recordText(record);
     this.remember(record.instanceId, text, summaryOf(record));
     this.enqueue(record.instanceId, `P${text}\n`);
   }
@@ -311,6 +312,14 @@ export class FileInstanceStore implements InstanceStore {
       if (fd !== undefined) closeSync(fd);
     }
   }
+}
+
+/** `JSON.stringify(record)` with `history` last, its events' texts serialized once (history.ts eventJson). */
+export function recordText(record: InstanceRecord): string {
+  const { history, ...rest } = record;
+  const head = JSON.stringify(rest);
+  if (!Array.isArray(history)) return head;
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"history":${historyJson(history)}}`;
 }
 
 function summaryOf(record: InstanceRecord): InstanceSummary {

@@ -73,6 +73,28 @@ export const events = {
   eventRaised: (at: Date, name: string, input: string | undefined) => event(EventType.EventRaised, at, { Name: name, Input: input }),
 };
 
+/**
+ * The JSON text of events serialized before. An event never changes once created (histories and
+ * inboxes only ever gain events), and the engine keeps running instances' records parsed, so the
+ * same event objects are written with every change of their record and copied for every episode:
+ * each is serialized once.
+ */
+const eventTexts = new WeakMap<HistoryEvent, string>();
+
+export function eventJson(event: HistoryEvent): string {
+  let text = eventTexts.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(event);
+    eventTexts.set(event, text);
+  }
+  return text;
+}
+
+/** `JSON.stringify(history)`, each event's text serialized once (see eventJson). */
+export function historyJson(history: readonly HistoryEvent[]): string {
+  return `[${history.map(eventJson).join(',')}]`;
+}
+
 /** `JSON.stringify` that never yields undefined: the SDK `JSON.parse`s results unconditionally. */
 export function toJsonText(value: unknown): string {
   return JSON.stringify(value) ?? 'null';

@@ -11,12 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COSMOS_SERVER_SCRIPT } from '../dependencies/cosmos-server';
 import { answers, isOurProcess, startDetached, stopGroup } from './processes';
 
 /** Azurite's documented development account (public; it only opens a local emulator). */
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** The marker is in both launchers' command lines: cosmosdb-server.js, and the package's own CLI of older data folders. */
 const COSMOS = { name: 'local Cosmos server', marker: 'cosmosdb-server' };
 const AZURITE = { name: 'Azurite', marker: 'azurite' };
 
@@ -130,10 +132,9 @@ async function isAlive(record: DependencyRecord, marker: string): Promise<boolea
 }
 
 async function startCosmos(dataDir: string): Promise<DependencyRecord> {
-  const cli = require.resolve('@vercel/cosmosdb-server/lib/cli.js');
   const { pid, ready } = await startDetached({
     name: COSMOS.name,
-    args: [cli, '--no-ssl', '--host', '127.0.0.1', '--port', '0'],
+    args: [COSMOS_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', '0'],
     cwd: dataDir,
     logFile: join(dataDir, 'logs', 'cosmos.log'),
     readyPattern: /connections at ([\d.]+):(\d+)/,

@@ -101,6 +101,20 @@ describe('FileInstanceStore', () => {
     await store.close();
   });
 
+  it('writes a growing history whole: the same event objects put again, and new ones, read back as put', async () => {
+    const store = new FileInstanceStore(folder);
+    const growing = record('growing');
+    const at = new Date(1000).toISOString();
+    growing.history.push({ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: at });
+    store.put(growing);
+    growing.history.push({ EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: at, TaskScheduledId: 0, Result: '{"ok":true}' });
+    growing.status = 'Completed';
+    store.put(growing);
+    expect(store.get('growing')).toEqual(growing);
+    await store.close();
+    expect(new FileInstanceStore(folder).get('growing')).toEqual(growing);
+  });
+
   it('cuts off a torn last line (a crash mid-append), and sets aside what follows a corrupt line', async () => {
     const store = new FileInstanceStore(folder);
     store.put(record('kept'));
