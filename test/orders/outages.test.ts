@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
+import * as ordersRepository from '../../src/services/orders/repository';
 import { readOrder } from '../../src/services/orders/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
@@ -75,6 +76,24 @@ it('GET answers from the saga while the document cannot be read, and 503 JSON wh
     expect(list.json).toEqual({ message: expect.any(String) });
   } finally {
     ordersDatabaseBack();
+  }
+});
+
+it('a poll of a running saga costs no read of the order document; once the saga has ended, GET reads it', async () => {
+  const orderId = uniqueOrderId('poll');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+  const reads = jest.spyOn(ordersRepository, 'readOrder');
+  try {
+    const running = await app.http('GET', `/api/orders/${orderId}`);
+    expect(running.json).toMatchObject({ orderId, status: 'AwaitingApproval' });
+    expect(reads).not.toHaveBeenCalled();
+    await app.settle({ fastForward: true });
+    const ended = await app.http('GET', `/api/orders/${orderId}`);
+    expect(ended.json).toMatchObject({ orderId, status: 'Rejected' });
+    expect(reads).toHaveBeenCalledWith(orderId);
+  } finally {
+    reads.mockRestore();
   }
 });
 

@@ -3,7 +3,9 @@
  *
  * Two sources: the saga's custom status (live while it runs) and the order document (written at
  * every status change, the only source once the instance is purged, and ahead of the saga after
- * an operator's repair or terminate). Either one down, the other answers; both down, a 503.
+ * an operator's repair or terminate). While the saga runs its view answers alone, so a client's
+ * polls cost no Cosmos request; once it has ended, or when it cannot be asked, the document is
+ * read too. Either one down, the other answers; both down, a 503.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -20,8 +22,11 @@ const notFound = (orderId: string) => json(404, { orderId, message: 'no such ord
 export async function getOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
-  const [instance, document] = await Promise.all([settled(findInstance(df.getClient(context), orderId)), settled(readOrder(orderId))]);
+  const instance = await settled(findInstance(df.getClient(context), orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU).
+  if (live && !isFinal(live.status)) return answer(orderId, live);
+  const document = await settled(readOrder(orderId));
   // Without the saga's view, only the document can tell whether the order exists.
   if (!live && 'error' in document) {
     if (isUnavailable(document.error)) return unavailable('the order cannot be read right now: retry later');
@@ -30,7 +35,10 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
   const view = pick(live, stored);
-  if (!view) return notFound(orderId);
+  return view ? answer(orderId, view) : notFound(orderId);
+}
+
+function answer(orderId: string, view: OrderView): HttpResponseInit {
   const { status, total, currency, steps, compensations, warnings, reason, approval } = view;
   const retryAfter = retryAfterSeconds(status);
   return json(
