@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FINAL, IN_FLIGHT } from '../../src/services/orders/order-view';
 import { GiveUpAfterMs, RetryPolicies } from '../../src/services/orders/retry-policies';
 
 const ROOT = join(__dirname, '..', '..');
@@ -86,6 +87,15 @@ describe('the code names the guide quotes', () => {
     const names = quoted(sectionOf(read('README.md'), heading));
     expect(names.length).toBeGreaterThanOrEqual(3);
     expect(names.filter((name) => !declared(name) && !registeredNames.has(name) && !literals.has(name))).toEqual([]);
+  });
+
+  it('the statuses it lists are every final and in-flight status of the order view', () => {
+    const sentence = section('## 2. The orchestrator');
+    const listed = sentence.slice(sentence.indexOf("The order's status is the saga's answer"), sentence.indexOf('`IN_FLIGHT` in'));
+    const [final, inFlight] = listed.split('(final)');
+    const names = (text: string) => [...text.matchAll(/`([A-Za-z]+)`/g)].map((match) => match[1]);
+    expect(names(final)).toEqual([...FINAL]);
+    expect(names(inFlight).filter((name) => name !== 'FINAL')).toEqual([...IN_FLIGHT]);
   });
 
   it('every saga.<method> it quotes is a method of OrderSaga', () => {
