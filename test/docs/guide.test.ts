@@ -2,7 +2,8 @@
  * docs/architecture.md is a guide people follow: the files its "How to add a step" names exist,
  * every step of the saga appears in each place that list says a step must be, the code names it
  * quotes are declared in the code (so a rename fails here, not on a reader), its retries table is
- * the retry policies', and the pictures it shows are there.
+ * the retry policies', the pictures it shows are there, and the tests it, the README and the
+ * patterns page cite by name exist.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,5 +129,36 @@ describe('the retries table', () => {
       expect([policy, usedFor.filter((name) => !registeredNames.has(name))]).toEqual([policy, []]);
       expect([policy, new RegExp(`(?:retry|RetryPolicies)\\.${policy}\\b`).test(orchestrators)]).toEqual([policy, true]);
     }
+  });
+});
+
+describe('the tests the docs cite', () => {
+  /** `test/x.test.ts` "a test name" (or several, or a glob of files): the file exists and holds each name. */
+  const citations = (doc: string) =>
+    read(doc)
+      .split('\n')
+      .flatMap((line) => [...line.matchAll(/`(test\/[^`]+?\.test\.ts)`((?:\s*(?:\(|,|;|and|or)?\s*"[^"]+")*)/g)])
+      .map((match) => ({ doc, file: match[1], names: [...match[2].matchAll(/"([^"]+)"/g)].map((name) => name[1]) }));
+  const filesOf = (pattern: string) => {
+    if (!pattern.includes('*')) return existsSync(join(ROOT, pattern)) ? [pattern] : [];
+    const folder = pattern.slice(0, pattern.lastIndexOf('/'));
+    const name = new RegExp(`^${pattern.slice(folder.length + 1).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
+    return readdirSync(join(ROOT, folder)).filter((file) => name.test(file)).map((file) => `${folder}/${file}`);
+  };
+
+  it.each(['README.md', 'docs/patterns.md', 'docs/architecture.md'])('%s: every cited test file exists and holds the tests it names', (doc) => {
+    const cited = citations(doc);
+    const missing = cited.flatMap(({ file, names }) => {
+      const files = filesOf(file);
+      if (files.length === 0) return [`${file} (no such file)`];
+      const text = files.map(read).join('\n');
+      // "… " stands for words left out of a long test name.
+      return names.filter((name) => !name.split('…').map((part) => part.trim()).filter(Boolean).every((part) => text.includes(part))).map((name) => `${file} "${name}"`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('finds the citations it checks', () => {
+    expect(citations('docs/patterns.md').filter(({ names }) => names.length > 0).length).toBeGreaterThanOrEqual(15);
   });
 });
