@@ -16,6 +16,16 @@ const guide = read('docs/architecture.md');
 const sectionOf = (text: string, heading: string) => text.slice(text.indexOf(heading), text.indexOf('\n## ', text.indexOf(heading) + 1));
 const section = (heading: string) => sectionOf(guide, heading);
 
+/** Every file of a folder, recursively. */
+const filesUnder = (folder: string): string[] =>
+  readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(`${folder}/${entry.name}`) : entry.name.endsWith('.ts') ? [`${folder}/${entry.name}`] : [],
+  );
+const code = [...filesUnder('src'), 'test/support/stubbed-saga.ts'].map(read).join('\n');
+const registeredNames = new Set([...code.matchAll(/\bactivity\('([A-Za-z]+)'/g)].map((match) => match[1]));
+/** Statuses and setting names are string literals; local/ reads the host's own settings. */
+const literals = new Set([...[code, ...filesUnder('local').map(read)].join('\n').matchAll(/'([A-Za-z_]+)'/g)].map((match) => match[1]));
+
 const stepNames = (): string[] => {
   const union = /export const STEP_NAMES = \[([^\]]+)\]/.exec(read('src/services/orders/order-view.ts'))![1];
   return [...union.matchAll(/'([a-z]+)'/g)].map((match) => match[1]);
@@ -47,22 +57,20 @@ describe('how to add a step', () => {
 });
 
 describe('the pictures', () => {
+  it('the contexts picture names every registered activity and orchestration', () => {
+    // Labels break lines with a literal \n, which would hide a word boundary.
+    const picture = read('docs/diagrams/contexts.dot').replaceAll('\\n', ' ');
+    const orchestrations = [...code.matchAll(/export const [A-Z_]+_ORCHESTRATION = '(\w+)'/g)].map((match) => match[1]);
+    expect(orchestrations).toEqual(expect.arrayContaining(['placeOrder', 'repairOrder']));
+    expect([...registeredNames, ...orchestrations].filter((name) => !new RegExp(`\\b${name}\\b`).test(picture))).toEqual([]);
+  });
+
   it.each(['saga', 'contexts', 'deployment'])('%s.svg is shown, and rendered from its .dot source', (name) => {
     expect(guide).toContain(`(diagrams/${name}.svg)`);
     expect(existsSync(join(ROOT, 'docs', 'diagrams', `${name}.dot`))).toBe(true);
     expect(read(`docs/diagrams/${name}.svg`)).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*<\/svg>\s*$/);
   });
 });
-
-/** Every file of a folder, recursively. */
-const filesUnder = (folder: string): string[] =>
-  readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(`${folder}/${entry.name}`) : entry.name.endsWith('.ts') ? [`${folder}/${entry.name}`] : [],
-  );
-const code = [...filesUnder('src'), 'test/support/stubbed-saga.ts'].map(read).join('\n');
-const registeredNames = new Set([...code.matchAll(/\bactivity\('([A-Za-z]+)'/g)].map((match) => match[1]));
-/** Statuses and setting names are string literals; local/ reads the host's own settings. */
-const literals = new Set([...[code, ...filesUnder('local').map(read)].join('\n').matchAll(/'([A-Za-z_]+)'/g)].map((match) => match[1]));
 
 describe('the code names the guide quotes', () => {
   // The worked example's own names (a fraud check that does not exist) and the SDK's.
