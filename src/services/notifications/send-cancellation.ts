@@ -8,8 +8,9 @@ import { sendOnce } from './send-once';
 /**
  * Compensation for sendConfirmation: tells the customer the order is off, once. It runs only
  * where a confirmation reached the same address, so a bounce here means something is wrong
- * beyond a retry's reach: it fails the compensation (and the order shows it) rather than
- * pretending the customer was told.
+ * beyond a retry's reach: it throws, the activity wrapper answers with a defect at once, and the
+ * compensation fails (the order shows it, and the dead letter) rather than pretending the
+ * customer was told.
  */
 export const sendCancellation =
   ({ mailer }: NotificationsProviders): HandlerOf<typeof NotificationsContract.sendCancellation> =>

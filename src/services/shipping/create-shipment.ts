@@ -7,7 +7,8 @@ import { readShipment, recordShipment, type ShipmentDocument } from './repositor
 /**
  * Raised when asked to ship an order whose shipment was cancelled. Neither fact would be true
  * (nothing is shipped; the address is fine), and shipping would undo a compensation, so this is
- * an error, not an outcome. The saga never asks for it: seeing it means a stale, duplicated call.
+ * an error, not an outcome: the activity wrapper answers it with a defect after one attempt (no
+ * retry can cure it). The saga never asks for it: seeing it means a stale, duplicated call.
  */
 export class ShipmentAlreadyCancelled extends Error {
   override readonly name = 'ShipmentAlreadyCancelled';
