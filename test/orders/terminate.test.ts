@@ -33,6 +33,8 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
   expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
   // The refund fails and waits for its retry (virtual time does not move): the saga is undoing.
   await app.waitForOrderStatus(orderId, 'Compensating');
+  // The document's Compensating write runs beside the refund's first attempt: let what is running finish.
+  await app.settle();
   expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Compensating');
   const list = (await app.http('GET', '/api/orders?limit=100')).json as { orders: { orderId: string; status: string }[] };
   expect(list.orders.find((entry) => entry.orderId === orderId)?.status).toBe('Compensating');
