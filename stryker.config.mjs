@@ -18,6 +18,8 @@ export default {
   // Later runs test again only the mutants whose code or tests changed (`-- --force` for all).
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
+  // Not copied into the sandbox: caches and build output the tests do not read (.cache alone is ~0.5 GB).
+  ignorePatterns: ['/.cache', '/dist', '/coverage', '/test-artifacts', '/.data', '/.bicep-out'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
 };
