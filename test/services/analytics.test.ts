@@ -130,7 +130,7 @@ describe('the analytics repository', () => {
     expect(await readFact(first.orderId)).toBeUndefined();
     await recordFact(first, at);
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored()).mockResolvedValueOnce(nothingStored());
-    await expect(recordFact(first, at)).rejects.toThrow(`fact ${first.orderId} conflicted on create but cannot be read`);
+    await expect(recordFact(first, at)).rejects.toMatchObject({ message: `fact ${first.orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 
   it('retractFact keeps the sale on the retracted fact and answers wasRecorded from what is stored', async () => {

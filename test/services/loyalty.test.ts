@@ -74,7 +74,7 @@ describe('recordOnce', () => {
     const first = entry(customerId);
     await recordOnce(first);
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordOnce(first)).rejects.toThrow(`ledger entry ${first.id} conflicted on create but cannot be read`);
+    await expect(recordOnce(first)).rejects.toMatchObject({ message: `ledger entry ${first.id} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 });
 

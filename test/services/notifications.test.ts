@@ -151,6 +151,6 @@ describe('the notifications repository', () => {
     expect(await listMessages(orderId)).toEqual([]);
     await recordMessage(message(orderId, 'confirmation', 'm-1'));
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toThrow(`message ${orderId}:confirmation conflicted on create but cannot be read`);
+    await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toMatchObject({ message: `message ${orderId}:confirmation conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 });

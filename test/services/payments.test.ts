@@ -262,7 +262,7 @@ describe('the payments repository', () => {
     expect(await readPayment(orderId)).toBeUndefined();
     await recordPayment(charged(orderId));
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordPayment(charged(orderId))).rejects.toThrow(`payment ${orderId} conflicted on create but cannot be read`);
+    await expect(recordPayment(charged(orderId))).rejects.toMatchObject({ message: `payment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 
   it('markRefunded marks a charged payment once; the first refund stands', async () => {

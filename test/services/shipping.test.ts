@@ -159,7 +159,7 @@ describe('the shipping repository', () => {
     expect(await readShipment(orderId)).toBeUndefined();
     await recordShipment(orderId, booked('T-1'));
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordShipment(orderId, booked('T-2'))).rejects.toThrow(`shipment ${orderId} conflicted on create but cannot be read`);
+    await expect(recordShipment(orderId, booked('T-2'))).rejects.toMatchObject({ message: `shipment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 
   it('markCancelled keeps the booking on the cancelled document, and a repeat changes nothing', async () => {
