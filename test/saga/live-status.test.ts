@@ -132,3 +132,20 @@ describe('the live status of a large order', () => {
     expect(done.steps.find(({ name }) => name === 'approval')).toMatchObject({ status: 'succeeded', detail: 'approved by grace' });
   });
 });
+
+describe('warnings on the live status', () => {
+  it('shows a stock commit that failed for good as a warning on a Completed order', async () => {
+    const seen = await runWatching({ commitStock: failing('inventory down') });
+    expect(seen.publishOrderOutcome).toMatchObject({ status: 'Completed', warnings: [expect.stringMatching(/^commit stock: .*inventory down/)] });
+  });
+
+  it('shows an approval the order document could not record as a warning, and goes on with the decision raised', async () => {
+    saga = await startStubbedSaga({ settleApproval: failing('orders database down') });
+    await saga.start(placeOrderInput({ approvalThreshold: 100 }), { fastForward: false });
+    await saga.approve({ approved: true, approver: 'grace' });
+    const view = await liveView();
+    expect(view.warnings).toEqual([expect.stringMatching(/^approval: decision not recorded on the order: .*orders database down/)]);
+    expect(view.approval?.decision).toMatchObject({ approved: true, approver: 'grace' });
+    expect(view.status).toBe('Completed');
+  });
+});
