@@ -55,6 +55,8 @@ it('sends each step a well-formed command for the order', async () => {
   expectCommands(['chargePayment', 'reserveStock', 'sendConfirmation', 'recordOrderFact', 'createShipment', 'commitStock']);
   expect(saga.callsTo('sendConfirmation')[0]).toMatchObject({ customerEmail: 'ada@example.com', total: 400, currency: 'EUR' });
   expect(saga.callsTo('recordOrderFact')[0]).toMatchObject({ customerId: 'ada', total: 400, currency: 'EUR' });
+  // How the order ended, for whoever listens: enough to build the OrderCompleted fact.
+  expect(saga.callsTo('publishOrderOutcome')).toEqual([expect.objectContaining({ ...ids, customerId: 'ada', status: 'Completed', total: 400, currency: 'EUR', at: expect.any(String) })]);
 });
 
 it('sends each compensation a well-formed command for the order', async () => {

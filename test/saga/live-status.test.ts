@@ -139,6 +139,13 @@ describe('warnings on the live status', () => {
     expect(seen.publishOrderOutcome).toMatchObject({ status: 'Completed', warnings: [expect.stringMatching(/^commit stock: .*inventory down/)] });
   });
 
+  it('shows an outcome that could not be published as a warning on the order, which still ends Completed', async () => {
+    saga = await startStubbedSaga({ publishOrderOutcome: failing('queue down') });
+    await saga.start();
+    expect(saga.output()).toMatchObject({ status: 'Completed', warnings: [expect.stringMatching(/^order outcome not published: .*queue down/)] });
+    expect((await liveView()).warnings).toEqual(saga.output().warnings);
+  });
+
   it('shows an approval the order document could not record as a warning, and goes on with the decision raised', async () => {
     saga = await startStubbedSaga({ settleApproval: failing('orders database down') });
     await saga.start(placeOrderInput({ approvalThreshold: 100 }), { fastForward: false });
