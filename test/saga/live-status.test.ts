@@ -108,6 +108,20 @@ describe('the live status of an order being undone', () => {
     expect(step(seen.deadLetterOrder, 'ship')).toEqual(['failed']);
   });
 
+  it('stamps a compensation with when it ended: after its retries, not when it started', async () => {
+    saga = await startStubbedSaga({
+      createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }),
+      refundPayment: (_input, { count }) => {
+        if (count < 3) throw new Error('gateway busy');
+        return fact('payments', 'PaymentRefunded', { refundId: 'ref-1', amount: 400 });
+      },
+    });
+    await saga.start();
+    const refund = saga.output().compensations.find(({ name }) => name === 'refundPayment');
+    expect(refund).toMatchObject({ status: 'succeeded' });
+    expect(Date.parse(refund!.at)).toBeGreaterThan(Date.parse(refund!.startedAt!));
+  });
+
   it('shows a rejected payment as Rejected with nothing to undo', async () => {
     const seen = await runWatching({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) });
     expect(seen.publishOrderOutcome).toMatchObject({ status: 'Rejected', reason: 'payment declined: no funds', compensations: [] });
