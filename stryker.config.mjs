@@ -7,6 +7,9 @@
 //   it when the episode ends, and every episode publishes at least once, so one call fewer or more
 //   shows the same status. Emptying publish() itself is killed (test/saga/live-status.test.ts).
 // - saga.ts complete(): `alongside.some(…)` → `every(…)`: there is one alongside task (commit stock).
+// - saga.ts settleAll(): `if (all.length === 0) return` dropped (Task.all of nothing completes at
+//   once, scheduling nothing), and yielding a task that already settled (it answers at once).
+// - saga.ts lastEntry(): first instead of last entry of a name: no step name is begun twice in one run.
 // - place-order.orchestrator.ts `!analytics.ok || isFact(OrderRecorded, …)` → true: recordOrderFact
 //   answers nothing but OrderRecorded, so the fact test is true whenever the branch succeeded.
 // - orders/repository.ts recordDecision `let recorded = false` → true: decide always runs and resets
