@@ -15,6 +15,9 @@ const UNIT = [
   '<rootDir>/test/saga/replay.test.ts',
   '<rootDir>/test/saga/orchestrator.test.ts',
   '<rootDir>/test/saga/repair.test.ts',
+  '<rootDir>/test/saga/live-status.test.ts',
+  '<rootDir>/test/saga/commands.test.ts',
+  '<rootDir>/test/saga/approval-events.test.ts',
   '<rootDir>/test/faults/invariants.test.ts',
   '<rootDir>/test/infra/{azd,contexts,options,template}.test.ts',
 ];

@@ -8,7 +8,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: [
-    '<rootDir>/test/saga/{orchestrator,replay,repair}.test.ts',
+    '<rootDir>/test/saga/{orchestrator,replay,repair,live-status,commands,approval-events}.test.ts',
     '<rootDir>/test/services/*.test.ts',
     '<rootDir>/test/orders/repository.test.ts',
   ],

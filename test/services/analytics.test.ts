@@ -1,16 +1,21 @@
 /** The analytics context against the real local Cosmos server: record, retract, tombstones, the sink being down. */
+import { Item, Items } from '@azure/cosmos';
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type RecordOrder } from '../../src/libs/events';
 import { analyticsActivities } from '../../src/services/analytics';
 import { AnalyticsActivities } from '../../src/services/analytics/contract';
-import { analyticsData, readFact } from '../../src/services/analytics/repository';
+import { analyticsData, readFact, recordFact, retractFact, type OrderSale } from '../../src/services/analytics/repository';
 import { invocation, newOrder } from './helpers';
 
 const { recordOrderFact, retractOrderFact } = analyticsActivities;
 
 beforeAll(async () => {
   await analyticsData.ensureCreated();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
 });
 
 const recordFor = (customerId = 'ada'): RecordOrder => ({
@@ -102,5 +107,43 @@ describe('retractOrderFact', () => {
     const stored = await readFact(command.orderId);
     expect(stored?.status).toBe('retracted');
     expect(retracted).toMatchObject({ wasRecorded: stored?.recordedAt !== undefined });
+  });
+});
+
+describe('the analytics repository', () => {
+  const sale = (): OrderSale => ({ orderId: newOrder().orderId, customerId: 'ada', total: 20, currency: 'EUR', lines: [] });
+  const at = new Date('2026-01-01T00:00:00.000Z');
+  const nothingStored = () => ({ resource: undefined }) as Awaited<ReturnType<Item['read']>>;
+
+  it('recordFact answers the fact stored by a rival that created it between its read and its create', async () => {
+    const first = sale();
+    await recordFact(first, at);
+    // As if this run read before the rival's create landed: its own create then conflicts.
+    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored());
+    expect(await recordFact({ ...first, total: 999 }, new Date())).toMatchObject({ status: 'recorded', total: 20, recordedAt: at.toISOString() });
+  });
+
+  it('recordFact lets a fault other than a conflict through, and fails when the conflicting fact cannot be read', async () => {
+    const first = sale();
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(recordFact(first, at)).rejects.toMatchObject({ code: 503 });
+    expect(await readFact(first.orderId)).toBeUndefined();
+    await recordFact(first, at);
+    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored()).mockResolvedValueOnce(nothingStored());
+    await expect(recordFact(first, at)).rejects.toMatchObject({ message: `fact ${first.orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+  });
+
+  it('retractFact keeps the sale on the retracted fact and answers wasRecorded from what is stored', async () => {
+    const first = sale();
+    await recordFact(first, at);
+    const later = new Date('2026-01-02T00:00:00.000Z');
+    expect(await retractFact(first.orderId, later)).toEqual({ wasRecorded: true });
+    expect(await readFact(first.orderId)).toMatchObject({ ...first, id: first.orderId, status: 'retracted', recordedAt: at.toISOString(), retractedAt: later.toISOString() });
+    expect(await retractFact(first.orderId, new Date())).toEqual({ wasRecorded: true });
+    expect((await readFact(first.orderId))?.retractedAt).toBe(later.toISOString());
+
+    const never = sale().orderId;
+    expect(await retractFact(never, later)).toEqual({ wasRecorded: false });
+    expect(await readFact(never)).toMatchObject({ id: never, orderId: never, status: 'retracted', retractedAt: later.toISOString() });
   });
 });

@@ -1,12 +1,12 @@
 /** The inventory context against the real local Cosmos server: holds, ETag races, no overselling. */
-import { Item } from '@azure/cosmos';
+import { Item, Items } from '@azure/cosmos';
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { cosmosStatus } from '../../src/libs/cosmos';
 import { factType, type OrderLine } from '../../src/libs/events';
 import '../../src/services/inventory';
 import { InventoryActivities } from '../../src/services/inventory/contract';
 import { availableStock } from '../../src/services/inventory/queries';
-import { inventoryData, readStock, seedStock, stockContainer, type StockDocument } from '../../src/services/inventory/repository';
+import { changeStock, inventoryData, readStock, seedStock, stockContainer, type StockDocument } from '../../src/services/inventory/repository';
 import { commitStock } from '../../src/services/inventory/commit-stock';
 import { TOMBSTONE_RETENTION_MS, giveBackHold } from '../../src/services/inventory/holds';
 import { releaseStock } from '../../src/services/inventory/release-stock';
@@ -324,5 +324,33 @@ describe('stock for the catalog and the seed script', () => {
     expect((await readStock(sku))?.available).toBe(4);
     await seedStock([{ sku, available: 50 }], { reset: true });
     expect(await levels(sku)).toEqual([{ available: 50, holds: {} }]);
+  });
+});
+
+describe('the inventory repository', () => {
+  it('seedStock creates a sku with nothing sold, held or released', async () => {
+    const sku = uniqueId('SKU');
+    await seedStock([{ sku, available: 3 }]);
+    expect(await readStock(sku)).toMatchObject({ id: sku, sku, available: 3, committed: 0, holds: {}, released: {} });
+  });
+
+  it('seedStock lets a fault other than a conflict through', async () => {
+    const sku = uniqueId('SKU');
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(seedStock([{ sku, available: 3 }])).rejects.toMatchObject({ code: 503 });
+    expect(await readStock(sku)).toBeUndefined();
+  });
+
+  it('changeStock answers what decide decided, writes what it asked, and never creates a sku', async () => {
+    const sku = await newSku(5);
+    expect(await changeStock(sku, (stock) => ({ write: { ...stock!, available: stock!.available - 1 }, result: 'took one' }))).toBe('took one');
+    expect((await readStock(sku))?.available).toBe(4);
+    expect(await changeStock(sku, (stock) => ({ result: stock?.available }))).toBe(4);
+
+    const unknown = uniqueId('NO-SUCH-SKU');
+    expect(await changeStock(unknown, (stock) => ({ result: stock }))).toBeUndefined();
+    const create = () => changeStock(unknown, () => ({ write: { id: unknown, sku: unknown, available: 1, holds: {} }, result: 'created' }));
+    await expect(create()).rejects.toThrow(`stock ${unknown}: cannot change a sku that does not exist`);
+    expect(await readStock(unknown)).toBeUndefined();
   });
 });

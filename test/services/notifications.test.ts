@@ -1,9 +1,10 @@
 /** The notifications context against the real local Cosmos server: one message per order and kind, bounces. */
+import { Item, Items } from '@azure/cosmos';
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { factType, type SendCancellation, type SendConfirmation } from '../../src/libs/events';
 import { notificationsActivities } from '../../src/services/notifications';
 import { NotificationsActivities } from '../../src/services/notifications/contract';
-import { listMessages, notificationsData } from '../../src/services/notifications/repository';
+import { listMessages, messageDocumentId, notificationsData, readMessage, recordMessage, type MessageDocument, type MessageKind } from '../../src/services/notifications/repository';
 import { simulatedMailer as mailer } from '../../src/services/notifications/simulated-mailer';
 import { invocation, newOrder } from './helpers';
 
@@ -117,5 +118,39 @@ describe('sendCancellation', () => {
     expect(first).toMatchObject({ type: 'contoso.notifications.CancellationNotNeeded.v1', reason: 'no confirmation was sent' });
     expect(second).toEqual(first);
     expect(await listMessages(command.orderId)).toEqual([]);
+  });
+});
+
+describe('the notifications repository', () => {
+  const message = (orderId: string, kind: MessageKind, messageId: string): MessageDocument => ({
+    id: messageDocumentId(orderId, kind),
+    orderId,
+    kind,
+    to: 'ada@example.com',
+    subject: `${kind} ${orderId}`,
+    messageId,
+    sentAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('records one message per order and kind: a second of the same kind answers the first', async () => {
+    const { orderId } = newOrder();
+    expect(messageDocumentId(orderId, 'confirmation')).toBe(`${orderId}:confirmation`);
+    expect(await recordMessage(message(orderId, 'confirmation', 'm-1'))).toEqual(message(orderId, 'confirmation', 'm-1'));
+    expect(await recordMessage(message(orderId, 'confirmation', 'm-2'))).toMatchObject({ messageId: 'm-1' });
+    expect(await recordMessage(message(orderId, 'cancellation', 'm-3'))).toEqual(message(orderId, 'cancellation', 'm-3'));
+    expect(await readMessage(orderId, 'confirmation')).toMatchObject({ messageId: 'm-1' });
+    const other = newOrder().orderId;
+    await recordMessage(message(other, 'confirmation', 'm-4'));
+    expect((await listMessages(orderId)).map(({ messageId }) => messageId).sort()).toEqual(['m-1', 'm-3']);
+  });
+
+  it('lets a fault other than a conflict through, and fails when the conflicting message cannot be read', async () => {
+    const { orderId } = newOrder();
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(recordMessage(message(orderId, 'confirmation', 'm-1'))).rejects.toMatchObject({ code: 503 });
+    expect(await listMessages(orderId)).toEqual([]);
+    await recordMessage(message(orderId, 'confirmation', 'm-1'));
+    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toMatchObject({ message: `message ${orderId}:confirmation conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
   });
 });

@@ -1,10 +1,11 @@
-/** The payments context against the real local Cosmos server: the test cards, idempotency, refunds. */
+/** The payments context against the real local Cosmos server: the test cards, idempotency, refunds, the ledger's ETag guard. */
+import { Item, Items } from '@azure/cosmos';
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
 import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
-import { paymentsData, readLedgerEntry, readPayment } from '../../src/services/payments/repository';
+import { markRefunded, paymentsData, readLedgerEntry, readPayment, recordPayment, writeLedgerEntry, type LedgerEntry, type PaymentDocument } from '../../src/services/payments/repository';
 import { simulatedGateway as gateway } from '../../src/services/payments/simulated-gateway';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { invocation, newOrder } from './helpers';
@@ -13,6 +14,10 @@ const { chargePayment, refundPayment } = paymentsActivities;
 
 beforeAll(async () => {
   await paymentsData.ensureCreated();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
 });
 
 const chargeCommand = (paymentToken: string, amount = 159): ChargePayment => ({ ...newOrder(), amount, currency: 'EUR', paymentToken });
@@ -222,5 +227,98 @@ describe('refundPayment', () => {
     await expect(refund(command)).rejects.toBeInstanceOf(TransientError);
     expect(await readPayment(command.orderId)).toMatchObject({ status: 'charged' });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+});
+
+describe('the payments repository', () => {
+  const charged = (orderId: string, amount = 10): PaymentDocument => ({ id: orderId, orderId, amount, currency: 'EUR', recordedAt: '2026-01-01T00:00:00.000Z', status: 'charged', paymentId: `ch_${orderId}` });
+  const declined = (orderId: string): PaymentDocument => ({ id: orderId, orderId, amount: 10, currency: 'EUR', recordedAt: '2026-01-01T00:00:00.000Z', status: 'declined', reason: 'no funds' });
+  const entry = (orderId: string, fields: Partial<LedgerEntry> = {}): LedgerEntry => ({
+    id: `${orderId}:charge`,
+    orderId,
+    operation: 'charge',
+    status: 'charged',
+    attempts: 1,
+    amount: 10,
+    currency: 'EUR',
+    token: 'tok_visa',
+    ...fields,
+  });
+  const busy = () => Object.assign(new Error('busy'), { code: 503 });
+
+  it('recordPayment keeps the first outcome stored: a later, different one answers the first', async () => {
+    const { orderId } = newOrder();
+    expect(await recordPayment(charged(orderId))).toMatchObject(charged(orderId));
+    expect(await recordPayment(declined(orderId))).toMatchObject(charged(orderId));
+    expect(await readPayment(orderId)).toMatchObject(charged(orderId));
+  });
+
+  it('recordPayment lets a fault other than a conflict through, and fails when the conflicting payment cannot be read', async () => {
+    const { orderId } = newOrder();
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(busy());
+    await expect(recordPayment(charged(orderId))).rejects.toMatchObject({ code: 503 });
+    expect(await readPayment(orderId)).toBeUndefined();
+    await recordPayment(charged(orderId));
+    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordPayment(charged(orderId))).rejects.toMatchObject({ message: `payment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+  });
+
+  it('markRefunded marks a charged payment once; the first refund stands', async () => {
+    const { orderId } = newOrder();
+    await recordPayment(charged(orderId, 25));
+    const first = await markRefunded(orderId, { refundId: 're_1', refundedAt: '2026-01-02T00:00:00.000Z' });
+    expect(first).toMatchObject({ ...charged(orderId, 25), status: 'refunded', refundId: 're_1', refundedAt: '2026-01-02T00:00:00.000Z' });
+    expect(await markRefunded(orderId, { refundId: 're_2', refundedAt: '2026-01-03T00:00:00.000Z' })).toMatchObject({ refundId: 're_1' });
+    expect(await readPayment(orderId)).toMatchObject({ status: 'refunded', refundId: 're_1', paymentId: `ch_${orderId}`, amount: 25 });
+  });
+
+  it('markRefunded refuses a payment that does not exist or was declined, and changes nothing', async () => {
+    const missing = newOrder().orderId;
+    await expect(markRefunded(missing, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(`payment ${missing}: nothing to mark refunded`);
+    expect(await readPayment(missing)).toBeUndefined();
+    const { orderId } = newOrder();
+    await recordPayment(declined(orderId));
+    await expect(markRefunded(orderId, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(`payment ${orderId} was declined: nothing to refund`);
+    expect(await readPayment(orderId)).toMatchObject({ status: 'declined' });
+  });
+
+  it('writeLedgerEntry writes only over the version the caller read: false on a lost create (409) or a stale ETag (412)', async () => {
+    const { orderId } = newOrder();
+    const key = `${orderId}:charge`;
+    expect(await readLedgerEntry(key)).toBeUndefined();
+    expect(await writeLedgerEntry(entry(orderId, { status: 'pending' }), undefined)).toBe(true);
+    expect(await writeLedgerEntry(entry(orderId, { status: 'declined' }), undefined)).toBe(false);
+    const read = await readLedgerEntry(key);
+    expect(read).toEqual({ value: expect.objectContaining({ id: key, status: 'pending' }), etag: expect.any(String) });
+    expect(await writeLedgerEntry(entry(orderId, { status: 'charged', attempts: 2 }), read!.etag)).toBe(true);
+    expect(await writeLedgerEntry(entry(orderId, { status: 'declined' }), read!.etag)).toBe(false);
+    const after = await readLedgerEntry(key);
+    expect(after?.value).toMatchObject({ status: 'charged', attempts: 2 });
+    expect(after?.etag).not.toBe(read!.etag);
+  });
+
+  it('writeLedgerEntry lets any other fault through', async () => {
+    const { orderId } = newOrder();
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(busy());
+    await expect(writeLedgerEntry(entry(orderId), undefined)).rejects.toMatchObject({ code: 503 });
+    await writeLedgerEntry(entry(orderId), undefined);
+    const { etag } = (await readLedgerEntry(`${orderId}:charge`))!;
+    jest.spyOn(Item.prototype, 'replace').mockRejectedValueOnce(busy());
+    await expect(writeLedgerEntry(entry(orderId), etag)).rejects.toMatchObject({ code: 503 });
+  });
+
+  it('gatewayTotals counts settled charges and refunds of the order only', async () => {
+    const { orderId } = newOrder();
+    const other = newOrder().orderId;
+    const write = (value: LedgerEntry) => writeLedgerEntry(value, undefined);
+    await write(entry(orderId, { id: `${orderId}:a`, amount: 10.1 }));
+    await write(entry(orderId, { id: `${orderId}:b`, amount: 0.2 }));
+    await write(entry(orderId, { id: `${orderId}:c`, amount: 100, status: 'pending' }));
+    await write(entry(orderId, { id: `${orderId}:d`, amount: 100, status: 'declined' }));
+    await write(entry(orderId, { id: `${orderId}:e`, operation: 'refund', status: 'refunded', amount: 3 }));
+    await write(entry(orderId, { id: `${orderId}:f`, operation: 'refund', status: 'pending', amount: 100 }));
+    await write(entry(orderId, { id: `${orderId}:g`, operation: 'refund', status: 'charged', amount: 100 }));
+    await write(entry(other, { id: `${other}:a`, amount: 1000 }));
+    expect(await gatewayTotals(orderId)).toEqual({ charged: 10.3, refunded: 3 });
   });
 });

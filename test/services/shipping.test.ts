@@ -1,11 +1,12 @@
 /** The shipping context against the real local Cosmos server: one parcel per order, rejected addresses, cancellation. */
+import { Item, Items } from '@azure/cosmos';
 import { capturedFunctions } from '../../local/engine/functions-core';
 import { TransientError } from '../../src/libs/errors';
 import { factType, type CreateShipment } from '../../src/libs/events';
 import { shippingActivities } from '../../src/services/shipping';
 import { ShippingActivities } from '../../src/services/shipping/contract';
 import { ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
-import { readShipment, shippingData } from '../../src/services/shipping/repository';
+import { markCancelled, readShipment, recordShipment, shippingData, type BookedShipment } from '../../src/services/shipping/repository';
 import { simulatedCarrier as carrier } from '../../src/services/shipping/simulated-carrier';
 import { invocation, newOrder } from './helpers';
 
@@ -131,5 +132,50 @@ describe('cancelShipment', () => {
     expect(await cancel(command)).toEqual(first);
     expect(await readShipment(command.orderId)).toEqual(tombstone);
     expect(await create(command)).toMatchObject({ type: factType('activities', 'ActivityDefect'), errorType: 'ShipmentAlreadyCancelled' });
+  });
+});
+
+describe('the shipping repository', () => {
+  const booked = (trackingNumber: string): BookedShipment => ({
+    trackingNumber,
+    carrier: 'sim',
+    address: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    lines: [{ sku: 'MOUSE-ERGO', quantity: 2 }],
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('recordShipment stores the booking once; a second booking answers the first', async () => {
+    const { orderId } = newOrder();
+    const first = await recordShipment(orderId, booked('T-1'));
+    expect(first).toEqual({ id: orderId, orderId, status: 'created', ...booked('T-1') });
+    expect(await recordShipment(orderId, booked('T-2'))).toMatchObject({ status: 'created', trackingNumber: 'T-1' });
+    expect(await readShipment(orderId)).toMatchObject(first);
+  });
+
+  it('recordShipment lets a fault other than a conflict through, and fails when the conflicting shipment cannot be read', async () => {
+    const { orderId } = newOrder();
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(recordShipment(orderId, booked('T-1'))).rejects.toMatchObject({ code: 503 });
+    expect(await readShipment(orderId)).toBeUndefined();
+    await recordShipment(orderId, booked('T-1'));
+    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordShipment(orderId, booked('T-2'))).rejects.toMatchObject({ message: `shipment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+  });
+
+  it('markCancelled keeps the booking on the cancelled document, and a repeat changes nothing', async () => {
+    const { orderId } = newOrder();
+    await recordShipment(orderId, booked('T-1'));
+    const at = new Date('2026-01-02T00:00:00.000Z');
+    const expected = { id: orderId, orderId, status: 'cancelled', cancelledAt: at.toISOString(), ...booked('T-1') };
+    expect(await markCancelled(orderId, at)).toEqual(expected);
+    expect(await markCancelled(orderId, new Date('2026-01-03T00:00:00.000Z'))).toMatchObject(expected);
+    expect(await readShipment(orderId)).toMatchObject(expected);
+  });
+
+  it('markCancelled leaves a tombstone, with no booking, for an order never shipped', async () => {
+    const { orderId } = newOrder();
+    const at = new Date('2026-01-02T00:00:00.000Z');
+    expect(await markCancelled(orderId, at)).toEqual({ id: orderId, orderId, status: 'cancelled', cancelledAt: at.toISOString() });
+    expect(await recordShipment(orderId, booked('T-1'))).toMatchObject({ status: 'cancelled', cancelledAt: at.toISOString() });
   });
 });
