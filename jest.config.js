@@ -42,8 +42,19 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...base, displayName: 'unit', testMatch: UNIT },
-    { ...base, ...withCosmos, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/e2e/', '/test/conformance/', ...UNIT.map(globToPattern)] },
-    { ...base, ...withCosmos, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/conformance/**/*.test.ts'] },
+    {
+      ...base,
+      ...withCosmos,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/test/e2e/', '/test/conformance/', ...UNIT.map(globToPattern)],
+    },
+    {
+      ...base,
+      ...withCosmos,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/conformance/**/*.test.ts'],
+    },
   ],
 };
 

@@ -29,18 +29,28 @@ interface Host {
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1 || value > 200) throw new Error(`--${name} must be an integer from 1 to 200`);
+  if (!Number.isInteger(value) || value < 1 || value > 200)
+    throw new Error(`--${name} must be an integer from 1 to 200`);
   return value;
 }
 
 async function startHost(backend: string): Promise<Host> {
   const dataDir = mkdtempSync(join(tmpdir(), `bench-${backend}-`));
   const logFile = join(dataDir, 'host.log');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(COSMOS_|AzureWebJobsStorage|WEBSITE_HOSTNAME)/.test(name)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(COSMOS_|AzureWebJobsStorage|WEBSITE_HOSTNAME)/.test(name)),
+  );
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts'], {
     cwd: ROOT,
-    env: { ...env, PORT: '0', DATA_DIR: join(dataDir, 'data'), DURABLE_BACKEND: backend, DURABLE_FSYNC: '1', LOG_LEVEL: 'information' },
+    env: {
+      ...env,
+      PORT: '0',
+      DATA_DIR: join(dataDir, 'data'),
+      DURABLE_BACKEND: backend,
+      DURABLE_FSYNC: '1',
+      LOG_LEVEL: 'information',
+    },
     stdio: ['ignore', out, out],
   });
   closeSync(out);
@@ -60,13 +70,18 @@ async function startHost(backend: string): Promise<Host> {
             child.kill('SIGTERM');
             await new Promise((done) => child.once('exit', done));
           }
-          const stopper = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts', '--stop-deps'], { cwd: ROOT, env: { ...env, DATA_DIR: join(dataDir, 'data') }, stdio: 'ignore' });
+          const stopper = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts', '--stop-deps'], {
+            cwd: ROOT,
+            env: { ...env, DATA_DIR: join(dataDir, 'data') },
+            stdio: 'ignore',
+          });
           await new Promise((done) => stopper.once('exit', done));
           rmSync(dataDir, { recursive: true, force: true });
         },
       };
     }
-    if (exited || performance.now() - started > 120_000) throw new Error(`the ${backend} host did not start:\n${readFileSync(logFile, 'utf8')}`);
+    if (exited || performance.now() - started > 120_000)
+      throw new Error(`the ${backend} host did not start:\n${readFileSync(logFile, 'utf8')}`);
     await sleep(100);
   }
 }
@@ -85,14 +100,22 @@ async function placeAndWait(host: Host, label: string): Promise<number> {
     shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
   };
   const started = performance.now();
-  const placed = await fetch(`${host.baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const placed = await fetch(`${host.baseUrl}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   await placed.arrayBuffer();
   if (placed.status !== 202) throw new Error(`POST answered ${placed.status}`);
   while (performance.now() - started < ORDER_DEADLINE_MS) {
     const response = await fetch(`${host.baseUrl}/api/orders/${orderId}`);
-    const view = response.status === 200 ? ((await response.json()) as { status: string }) : (await response.arrayBuffer(), undefined);
+    const view =
+      response.status === 200
+        ? ((await response.json()) as { status: string })
+        : (await response.arrayBuffer(), undefined);
     if (view?.status === 'Completed') return performance.now() - started;
-    if (view && ['Rejected', 'Failed', 'Compensated', 'CompensationFailed'].includes(view.status)) throw new Error(`${orderId} ended ${view.status}`);
+    if (view && ['Rejected', 'Failed', 'Compensated', 'CompensationFailed'].includes(view.status))
+      throw new Error(`${orderId} ended ${view.status}`);
     await sleep(25);
   }
   throw new Error(`${orderId} did not complete within ${ORDER_DEADLINE_MS} ms`);
@@ -130,10 +153,14 @@ async function main(): Promise<void> {
   const concurrent = argument('concurrent', 50);
   const rows = [];
   for (const backend of ['engine', 'extension']) rows.push(await measure(backend, sequential, concurrent));
-  console.log(`\none happy-path order (tok_visa, 6 steps), ${sequential} one after the other; then ${concurrent} at once`);
+  console.log(
+    `\none happy-path order (tok_visa, 6 steps), ${sequential} one after the other; then ${concurrent} at once`,
+  );
   console.log('backend     latency p50   p95     mean    throughput (orders/s)   concurrent run');
   for (const row of rows) {
-    console.log(`${row.backend.padEnd(11)} ${`${row.p50} ms`.padEnd(13)} ${`${row.p95} ms`.padEnd(7)} ${`${row.mean} ms`.padEnd(7)} ${String(row.throughput).padEnd(23)} ${row.concurrentSeconds} s`);
+    console.log(
+      `${row.backend.padEnd(11)} ${`${row.p50} ms`.padEnd(13)} ${`${row.p95} ms`.padEnd(7)} ${`${row.mean} ms`.padEnd(7)} ${String(row.throughput).padEnd(23)} ${row.concurrentSeconds} s`,
+    );
   }
 }
 

@@ -53,7 +53,11 @@ export interface ColdLoadResult {
 
 const PRELOAD = path.join(__dirname, 'cold-load', 'preload.js');
 
-export async function measureColdLoad(root: string, runs: number, log: (line: string) => void): Promise<ColdLoadResult> {
+export async function measureColdLoad(
+  root: string,
+  runs: number,
+  log: (line: string) => void,
+): Promise<ColdLoadResult> {
   const bundleEntry = path.join(root, 'dist', 'main.js');
   const out = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-unbundled-'));
   try {
@@ -96,7 +100,8 @@ export async function measureColdLoad(root: string, runs: number, log: (line: st
       appLoadRatio: unbundledSummary.medianAppLoadMs / bundledSummary.medianAppLoadMs,
       nodeBootMs: median([...bundled, ...unbundled].map((result) => result.preloadAtMs)),
       compileMs,
-      sameFunctions: JSON.stringify(bundled[0].names) === JSON.stringify(unbundled[0].names) && bundled[0].functions > 0,
+      sameFunctions:
+        JSON.stringify(bundled[0].names) === JSON.stringify(unbundled[0].names) && bundled[0].functions > 0,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -111,13 +116,24 @@ export async function measureColdLoad(root: string, runs: number, log: (line: st
 function compileUnbundled(root: string, out: string): void {
   const configPath = path.join(root, 'tsconfig.json');
   const { config } = ts.readConfigFile(configPath, ts.sys.readFile);
-  const { options } = ts.convertCompilerOptionsFromJson((config as { compilerOptions?: unknown }).compilerOptions ?? {}, root, configPath);
+  const { options } = ts.convertCompilerOptionsFromJson(
+    (config as { compilerOptions?: unknown }).compilerOptions ?? {},
+    root,
+    configPath,
+  );
   const compilerOptions: ts.CompilerOptions = { ...options, sourceMap: false, declaration: false, noEmit: false };
   const srcRoot = path.join(root, 'src');
   for (const file of listTypeScript(srcRoot)) {
     const relative = path.relative(root, file);
-    const { outputText, diagnostics } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions, fileName: file, reportDiagnostics: true });
-    if (diagnostics?.length) throw new Error(`cannot compile ${relative}: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`);
+    const { outputText, diagnostics } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions,
+      fileName: file,
+      reportDiagnostics: true,
+    });
+    if (diagnostics?.length)
+      throw new Error(
+        `cannot compile ${relative}: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`,
+      );
     const target = path.join(out, relative.replace(/\.ts$/, '.js'));
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, outputText);
@@ -139,7 +155,11 @@ function probe(entry: string): Promise<ProbeResult> {
   delete env.NODE_OPTIONS;
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, ['-r', PRELOAD, entry], { cwd: path.dirname(entry), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', PRELOAD, entry], {
+      cwd: path.dirname(entry),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -150,10 +170,15 @@ function probe(entry: string): Promise<ProbeResult> {
       const line = stdout.trim().split('\n').pop() ?? '';
       try {
         const parsed = JSON.parse(line) as Omit<ProbeResult, 'processMs'>;
-        if (code !== 0 || parsed.functions === 0 || parsed.registeredAtMs === null) throw new Error(`exit ${code}, ${parsed.functions} functions`);
+        if (code !== 0 || parsed.functions === 0 || parsed.registeredAtMs === null)
+          throw new Error(`exit ${code}, ${parsed.functions} functions`);
         resolve({ ...parsed, processMs });
       } catch (error) {
-        reject(new Error(`cold-load probe of ${entry} failed (${error instanceof Error ? error.message : String(error)}):\n${stderr.trim() || stdout.trim()}`));
+        reject(
+          new Error(
+            `cold-load probe of ${entry} failed (${error instanceof Error ? error.message : String(error)}):\n${stderr.trim() || stdout.trim()}`,
+          ),
+        );
       }
     });
   });

@@ -53,21 +53,55 @@ const DEFAULTS: BenchConfig = {
 
 const FLAGS: Record<string, { env: string; key: keyof BenchConfig; help: string }> = {
   orders: { env: 'BENCH_ORDERS', key: 'orders', help: `measured orders (default ${DEFAULTS.orders})` },
-  concurrency: { env: 'BENCH_CONCURRENCY', key: 'concurrency', help: `orders in flight at once (default ${DEFAULTS.concurrency})` },
+  concurrency: {
+    env: 'BENCH_CONCURRENCY',
+    key: 'concurrency',
+    help: `orders in flight at once (default ${DEFAULTS.concurrency})`,
+  },
   warmup: { env: 'BENCH_WARMUP', key: 'warmup', help: `unmeasured warm-up orders (default ${DEFAULTS.warmup})` },
-  latency: { env: 'SIMULATED_LATENCY_MS', key: 'latency', help: `provider latencies in ms (default "${DEFAULT_LATENCY}")` },
+  latency: {
+    env: 'SIMULATED_LATENCY_MS',
+    key: 'latency',
+    help: `provider latencies in ms (default "${DEFAULT_LATENCY}")`,
+  },
   skus: { env: 'BENCH_SKUS', key: 'skus', help: 'distinct skus the orders use (default 2 × concurrency)' },
-  'cold-runs': { env: 'BENCH_COLD_RUNS', key: 'coldRuns', help: `fresh processes per variant for the cold load (default ${DEFAULTS.coldRuns})` },
-  'order-timeout-ms': { env: 'BENCH_ORDER_TIMEOUT_MS', key: 'orderTimeoutMs', help: `per-order time limit (default ${DEFAULTS.orderTimeoutMs})` },
-  phases: { env: 'BENCH_PHASES', key: 'phases', help: `comma-separated subset of ${ALL_PHASES.join(',')} (default all)` },
-  backends: { env: 'BENCH_BACKENDS', key: 'backends', help: `durable backends for the host phase, of ${ALL_BACKENDS.join(',')} (default engine,extension: the first one's numbers meet the goals)` },
-  'poll-ms': { env: 'BENCH_POLL_MS', key: 'pollMs', help: `host phase: the clients' poll interval (default ${DEFAULTS.pollMs})` },
-  'stock-orders': { env: 'BENCH_STOCK_ORDERS', key: 'stockOrders', help: `stock phase: orders run for real on one sku (default ${DEFAULTS.stockOrders})` },
+  'cold-runs': {
+    env: 'BENCH_COLD_RUNS',
+    key: 'coldRuns',
+    help: `fresh processes per variant for the cold load (default ${DEFAULTS.coldRuns})`,
+  },
+  'order-timeout-ms': {
+    env: 'BENCH_ORDER_TIMEOUT_MS',
+    key: 'orderTimeoutMs',
+    help: `per-order time limit (default ${DEFAULTS.orderTimeoutMs})`,
+  },
+  phases: {
+    env: 'BENCH_PHASES',
+    key: 'phases',
+    help: `comma-separated subset of ${ALL_PHASES.join(',')} (default all)`,
+  },
+  backends: {
+    env: 'BENCH_BACKENDS',
+    key: 'backends',
+    help: `durable backends for the host phase, of ${ALL_BACKENDS.join(',')} (default engine,extension: the first one's numbers meet the goals)`,
+  },
+  'poll-ms': {
+    env: 'BENCH_POLL_MS',
+    key: 'pollMs',
+    help: `host phase: the clients' poll interval (default ${DEFAULTS.pollMs})`,
+  },
+  'stock-orders': {
+    env: 'BENCH_STOCK_ORDERS',
+    key: 'stockOrders',
+    help: `stock phase: orders run for real on one sku (default ${DEFAULTS.stockOrders})`,
+  },
   out: { env: 'BENCH_OUT', key: 'out', help: `results file (default ${DEFAULTS.out})` },
 };
 
 export function usage(): string {
-  const lines = Object.entries(FLAGS).map(([flag, { env, help }]) => `  --${flag.padEnd(18)} ${env.padEnd(24)} ${help}`);
+  const lines = Object.entries(FLAGS).map(
+    ([flag, { env, help }]) => `  --${flag.padEnd(18)} ${env.padEnd(24)} ${help}`,
+  );
   return ['usage: npm run bench -- [flags]   (or the environment variables)', ...lines, '  --help'].join('\n');
 }
 
@@ -98,14 +132,21 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         config[key] = value;
         break;
       case 'phases': {
-        const phases = value.split(',').map((phase) => phase.trim()).filter(Boolean);
+        const phases = value
+          .split(',')
+          .map((phase) => phase.trim())
+          .filter(Boolean);
         const unknown = phases.filter((phase) => !ALL_PHASES.includes(phase as Phase));
-        if (unknown.length > 0 || phases.length === 0) throw new UsageError(`--phases: expected some of ${ALL_PHASES.join(',')}, got "${value}"`);
+        if (unknown.length > 0 || phases.length === 0)
+          throw new UsageError(`--phases: expected some of ${ALL_PHASES.join(',')}, got "${value}"`);
         config.phases = ALL_PHASES.filter((phase) => phases.includes(phase));
         break;
       }
       case 'backends': {
-        const backends = value.split(',').map((backend) => backend.trim()).filter(Boolean);
+        const backends = value
+          .split(',')
+          .map((backend) => backend.trim())
+          .filter(Boolean);
         if (backends.length === 0 || backends.some((backend) => !ALL_BACKENDS.includes(backend as BackendName))) {
           throw new UsageError(`--backends: expected some of ${ALL_BACKENDS.join(',')}, got "${value}"`);
         }
@@ -115,7 +156,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       default: {
         const number = Number(value);
         const minimum = key === 'warmup' || key === 'skus' ? 0 : 1;
-        if (!Number.isInteger(number) || number < minimum) throw new UsageError(`${key}: expected an integer ≥ ${minimum}, got "${value}"`);
+        if (!Number.isInteger(number) || number < minimum)
+          throw new UsageError(`${key}: expected an integer ≥ ${minimum}, got "${value}"`);
         config[key] = number;
       }
     }
@@ -134,7 +176,8 @@ export function parseLatency(text: string): Record<string, number> {
     .map((pair) => {
       const [name, ms] = pair.split('=').map((part) => part.trim());
       const value = Number(ms);
-      if (!name || ms === undefined || !Number.isFinite(value) || value < 0) throw new UsageError(`latency: expected name=ms pairs, got "${pair}"`);
+      if (!name || ms === undefined || !Number.isFinite(value) || value < 0)
+        throw new UsageError(`latency: expected name=ms pairs, got "${pair}"`);
       return [name, value] as const;
     });
   return Object.fromEntries(entries);

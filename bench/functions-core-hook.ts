@@ -12,7 +12,11 @@ type ResolveFilename = (request: string, ...rest: unknown[]) => string;
 const moduleInternals = Module as unknown as { _resolveFilename: ResolveFilename };
 const original = moduleInternals._resolveFilename;
 
-moduleInternals._resolveFilename = function resolveFilename(this: unknown, request: string, ...rest: unknown[]): string {
+moduleInternals._resolveFilename = function resolveFilename(
+  this: unknown,
+  request: string,
+  ...rest: unknown[]
+): string {
   if (request === '@azure/functions-core') return FUNCTIONS_CORE;
   return original.call(this, request, ...rest);
 };

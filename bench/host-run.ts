@@ -24,7 +24,15 @@ import { resetCosmosClients } from '../src/libs/cosmos';
 import type { OrderView } from '../src/services/orders/order-view';
 import { parseLatency, type BackendName, type BenchConfig } from './config';
 import { median, summarize, type Summary } from './stats';
-import { azuriteLogFile, countSince, countStorageRequests, logOffset, perOrder, storedHistory, type StorageCount } from './storage-count';
+import {
+  azuriteLogFile,
+  countSince,
+  countStorageRequests,
+  logOffset,
+  perOrder,
+  storedHistory,
+  type StorageCount,
+} from './storage-count';
 
 export type Backend = BackendName;
 
@@ -109,7 +117,12 @@ export function floorMs(latency: string): number {
   return (ms.gateway ?? 0) + Math.max(ms.mailer ?? 0, ms.analytics ?? 0) + (ms.carrier ?? 0);
 }
 
-export async function runHostPhase(root: string, config: BenchConfig, backend: Backend, log: (line: string) => void): Promise<HostRunResult> {
+export async function runHostPhase(
+  root: string,
+  config: BenchConfig,
+  backend: Backend,
+  log: (line: string) => void,
+): Promise<HostRunResult> {
   const spec = BACKENDS[backend];
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-host-${backend}-`));
   let host: RunningHostProcess | undefined;
@@ -130,15 +143,46 @@ export async function runHostPhase(root: string, config: BenchConfig, backend: B
     const first = await placeOrder(host, 'cold', 0, config);
     if (first.status !== 202) throw new Error(`the first order after a cold start answered ${first.status}`);
     const coldStartFirstRequestMs = performance.now() - spawnedAt;
-    log(`${backend}: cold start ${coldStartFirstRequestMs.toFixed(0)} ms to the first 202 (host ready after ${coldStartReadyMs.toFixed(0)} ms)`);
+    log(
+      `${backend}: cold start ${coldStartFirstRequestMs.toFixed(0)} ms to the first 202 (host ready after ${coldStartReadyMs.toFixed(0)} ms)`,
+    );
 
     await runLoad(host, config, 'warmup2', Math.min(config.warmup, 10), config.concurrency, config.orderTimeoutMs);
-    const defaultLatency = await runLoad(host, config, 'default', config.orders, config.concurrency, config.orderTimeoutMs);
-    const single = await runLoad(host, config, 'single', Math.max(10, Math.round(config.orders / 10)), 1, config.orderTimeoutMs);
+    const defaultLatency = await runLoad(
+      host,
+      config,
+      'default',
+      config.orders,
+      config.concurrency,
+      config.orderTimeoutMs,
+    );
+    const single = await runLoad(
+      host,
+      config,
+      'single',
+      Math.max(10, Math.round(config.orders / 10)),
+      1,
+      config.orderTimeoutMs,
+    );
     const statusRead = await measureStatusReads(host, single.completedSample[0], STATUS_READS);
-    log(`${backend}: a status GET costs the host ${statusRead.cpuMsPerRead?.toFixed(2) ?? 'n/a'} ms CPU, ${statusRead.wallMsPerRead.toFixed(2)} ms wall (${STATUS_READS} one after the other)`);
-    const storage = spec.taskHub && idle ? await storageCost(dataDir, spec.taskHub, idle, zeroLatency, defaultLatency, single) : undefined;
-    return { backend, floorMs: floorMs(config.latency), zeroLatency, defaultLatency, single, coldStartFirstRequestMs, coldStartReadyMs, statusRead, ...(storage ? { storage } : {}) };
+    log(
+      `${backend}: a status GET costs the host ${statusRead.cpuMsPerRead?.toFixed(2) ?? 'n/a'} ms CPU, ${statusRead.wallMsPerRead.toFixed(2)} ms wall (${STATUS_READS} one after the other)`,
+    );
+    const storage =
+      spec.taskHub && idle
+        ? await storageCost(dataDir, spec.taskHub, idle, zeroLatency, defaultLatency, single)
+        : undefined;
+    return {
+      backend,
+      floorMs: floorMs(config.latency),
+      zeroLatency,
+      defaultLatency,
+      single,
+      coldStartFirstRequestMs,
+      coldStartReadyMs,
+      statusRead,
+      ...(storage ? { storage } : {}),
+    };
   } finally {
     await host?.stop();
     await stopDependencies(dataDir).catch(() => []);
@@ -150,7 +194,11 @@ const IDLE_SAMPLE_MS = 5_000;
 const STATUS_READS = 300;
 
 /** What one status read costs the host: the function, the durable client, the management API. */
-async function measureStatusReads(host: RunningHostProcess, orderId: string | undefined, reads: number): Promise<HostRunResult['statusRead']> {
+async function measureStatusReads(
+  host: RunningHostProcess,
+  orderId: string | undefined,
+  reads: number,
+): Promise<HostRunResult['statusRead']> {
   if (!orderId) return { reads: 0, cpuMsPerRead: null, wallMsPerRead: NaN };
   const read = async () => {
     const response = await fetch(`${host.baseUrl}/api/orders/${orderId}`, { headers: { accept: 'application/json' } });
@@ -163,7 +211,11 @@ async function measureStatusReads(host: RunningHostProcess, orderId: string | un
   for (let index = 0; index < reads; index += 1) await read();
   const wallMs = performance.now() - start;
   const cpuAfter = processCpuMs(host.child.pid!);
-  return { reads, cpuMsPerRead: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / reads, wallMsPerRead: wallMs / reads };
+  return {
+    reads,
+    cpuMsPerRead: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / reads,
+    wallMsPerRead: wallMs / reads,
+  };
 }
 
 async function measureIdle(dataDir: string, ms: number): Promise<{ perSecond: number; seconds: number }> {
@@ -173,10 +225,18 @@ async function measureIdle(dataDir: string, ms: number): Promise<{ perSecond: nu
   return { perSecond: countSince(file, offset).total / (ms / 1000), seconds: ms / 1000 };
 }
 
-async function storageCost(dataDir: string, hub: string, idle: { perSecond: number; seconds: number }, zero: LoadResult, normal: LoadResult, single: LoadResult): Promise<StorageCost> {
+async function storageCost(
+  dataDir: string,
+  hub: string,
+  idle: { perSecond: number; seconds: number },
+  zero: LoadResult,
+  normal: LoadResult,
+  single: LoadResult,
+): Promise<StorageCost> {
   const sample = normal.completedSample;
   const byType: Record<string, number> = {};
-  for (const instanceId of sample) for (const type of await storedHistory(dataDir, hub, instanceId)) byType[type] = (byType[type] ?? 0) + 1;
+  for (const instanceId of sample)
+    for (const type of await storedHistory(dataDir, hub, instanceId)) byType[type] = (byType[type] ?? 0) + 1;
   const perOrderOf = (value: number) => Number((value / Math.max(1, sample.length)).toFixed(2));
   const total = Object.values(byType).reduce((sum, value) => sum + value, 0);
   const empty = perOrder(countStorageRequests(''), 1);
@@ -187,7 +247,11 @@ async function storageCost(dataDir: string, hub: string, idle: { perSecond: numb
     idleTransactionsPerSecond: Number(idle.perSecond.toFixed(1)),
     idleSeconds: idle.seconds,
     historyEventsPerOrder: perOrderOf(total),
-    historyEventsByType: Object.fromEntries(Object.entries(byType).sort((a, b) => b[1] - a[1]).map(([type, count]) => [type, perOrderOf(count)])),
+    historyEventsByType: Object.fromEntries(
+      Object.entries(byType)
+        .sort((a, b) => b[1] - a[1])
+        .map(([type, count]) => [type, perOrderOf(count)]),
+    ),
     activityExecutionsPerOrder: perOrderOf(byType.TaskScheduled ?? 0),
     historySample: sample.length,
   };
@@ -201,10 +265,23 @@ interface RunningHostProcess {
   stop(): Promise<void>;
 }
 
-async function startHostProcess(root: string, spec: BackendSpec, dataDir: string, latency: string): Promise<RunningHostProcess> {
+async function startHostProcess(
+  root: string,
+  spec: BackendSpec,
+  dataDir: string,
+  latency: string,
+): Promise<RunningHostProcess> {
   // The host's own embedded dependencies, whatever this shell points at.
-  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PORT: '0', DATA_DIR: dataDir, SIMULATED_LATENCY_MS: latency, LOG_LEVEL: 'info' };
-  for (const name of Object.keys(env)) if (name.startsWith('COSMOS_') || name.startsWith('AzureWebJobsStorage')) delete env[name];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...spec.env,
+    PORT: '0',
+    DATA_DIR: dataDir,
+    SIMULATED_LATENCY_MS: latency,
+    LOG_LEVEL: 'info',
+  };
+  for (const name of Object.keys(env))
+    if (name.startsWith('COSMOS_') || name.startsWith('AzureWebJobsStorage')) delete env[name];
   const child = spawn(process.execPath, spec.args, {
     cwd: root,
     env,
@@ -246,7 +323,9 @@ async function startHostProcess(root: string, spec: BackendSpec, dataDir: string
 
 /** Bench skus in the host's embedded Cosmos server, plenty of stock, spread so orders rarely contend. */
 async function seedBenchStock(dataDir: string, config: BenchConfig): Promise<void> {
-  const state = JSON.parse(readFileSync(path.join(dataDir, 'dependencies.json'), 'utf8')) as { cosmos: { endpoint: string } };
+  const state = JSON.parse(readFileSync(path.join(dataDir, 'dependencies.json'), 'utf8')) as {
+    cosmos: { endpoint: string };
+  };
   const previous = process.env.COSMOS_ENDPOINT;
   process.env.COSMOS_ENDPOINT = state.cosmos.endpoint;
   resetCosmosClients();
@@ -267,7 +346,12 @@ async function seedBenchStock(dataDir: string, config: BenchConfig): Promise<voi
 
 let sequence = 0;
 
-function placeOrder(host: RunningHostProcess, label: string, index: number, config: BenchConfig): Promise<{ orderId: string; status: number; text: string }> {
+function placeOrder(
+  host: RunningHostProcess,
+  label: string,
+  index: number,
+  config: BenchConfig,
+): Promise<{ orderId: string; status: number; text: string }> {
   const orderId = `bench-${label}-${process.pid}-${sequence++}`;
   const body = {
     orderId,
@@ -278,7 +362,11 @@ function placeOrder(host: RunningHostProcess, label: string, index: number, conf
     payment: { token: 'tok_visa' },
     shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
   };
-  return fetch(`${host.baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (response) => ({
+  return fetch(`${host.baseUrl}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(async (response) => ({
     orderId,
     status: response.status,
     text: await response.text(),
@@ -287,7 +375,14 @@ function placeOrder(host: RunningHostProcess, label: string, index: number, conf
 
 const FINAL = new Set(['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed']);
 
-async function runLoad(host: RunningHostProcess, config: BenchConfig, label: string, count: number, concurrency: number, timeoutMs: number): Promise<LoadResult> {
+async function runLoad(
+  host: RunningHostProcess,
+  config: BenchConfig,
+  label: string,
+  count: number,
+  concurrency: number,
+  timeoutMs: number,
+): Promise<LoadResult> {
   const e2e: number[] = [];
   const accept: number[] = [];
   const failed: { orderId: string; reason: string }[] = [];
@@ -304,7 +399,10 @@ async function runLoad(host: RunningHostProcess, config: BenchConfig, label: str
       const placed = await placeOrder(host, label, index, config);
       accept.push(performance.now() - placedAt);
       if (placed.status !== 202) {
-        failed.push({ orderId: placed.orderId, reason: `POST answered ${placed.status}: ${placed.text.slice(0, 200)}` });
+        failed.push({
+          orderId: placed.orderId,
+          reason: `POST answered ${placed.status}: ${placed.text.slice(0, 200)}`,
+        });
         continue;
       }
       for (;;) {
@@ -312,7 +410,9 @@ async function runLoad(host: RunningHostProcess, config: BenchConfig, label: str
         // (1 s): the polls' cost lands on the host, as a real client's would.
         await new Promise((resolve) => setTimeout(resolve, config.pollMs));
         polls += 1;
-        const response = await fetch(`${host.baseUrl}/api/orders/${placed.orderId}`, { headers: { accept: 'application/json' } });
+        const response = await fetch(`${host.baseUrl}/api/orders/${placed.orderId}`, {
+          headers: { accept: 'application/json' },
+        });
         const view = (await response.json()) as OrderView;
         if (FINAL.has(view.status)) {
           if (view.status === 'Completed') {
@@ -359,7 +459,9 @@ function stepGaps(views: OrderView[]): Record<string, number> {
     gaps.parallel.push(branches - at('pay'));
     gaps.ship.push(at('ship') - branches);
   }
-  return Object.fromEntries(Object.entries(gaps).map(([name, values]) => [name, median(values.filter(Number.isFinite))]));
+  return Object.fromEntries(
+    Object.entries(gaps).map(([name, values]) => [name, median(values.filter(Number.isFinite))]),
+  );
 }
 
 /** User + system CPU ms of a process, from /proc (Linux); null where that cannot be read. */

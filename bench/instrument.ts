@@ -10,7 +10,12 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FunctionRegistry } from '../local/engine/registry';
-import { MemoryInstanceStore, type InstanceRecord, type InstanceStore, type InstanceSummary } from '../local/engine/store';
+import {
+  MemoryInstanceStore,
+  type InstanceRecord,
+  type InstanceStore,
+  type InstanceSummary,
+} from '../local/engine/store';
 
 export interface ActivityCall {
   activity: string;
@@ -86,7 +91,9 @@ export class Instruments {
     this.cosmosHost = new URL(endpoint).host;
     if (this.subscribed) return;
     this.subscribed = true;
-    diagnosticsChannel.subscribe('http.client.request.start', (message) => this.onRequest((message as { request: ClientRequest }).request));
+    diagnosticsChannel.subscribe('http.client.request.start', (message) =>
+      this.onRequest((message as { request: ClientRequest }).request),
+    );
   }
 
   /** Starts the counts from zero (after the warm-up). */

@@ -30,7 +30,11 @@ export async function buildAndZip(root: string, log: (line: string) => void): Pr
   const zipOf = async (names: string[]) => {
     const zip = new JSZip();
     for (const name of names) zip.file(name, readFileSync(path.join(dist, name)));
-    const buffer = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: COMPRESSION_LEVEL } });
+    const buffer = await zip.generateAsync({
+      type: 'nodebuffer',
+      compression: 'DEFLATE',
+      compressionOptions: { level: COMPRESSION_LEVEL },
+    });
     return buffer.length;
   };
   return {
@@ -45,7 +49,11 @@ export async function buildAndZip(root: string, log: (line: string) => void): Pr
 /** Paths relative to `dir`, with forward slashes, sorted. */
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`)
+        : [`${prefix}${entry.name}`],
+    )
     .sort();
 }
 

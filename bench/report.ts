@@ -14,7 +14,13 @@ export interface Metric {
   note?: string;
 }
 
-export function metric(name: string, value: number | null | undefined, unit: string, goal?: Goal, note?: string): Metric {
+export function metric(
+  name: string,
+  value: number | null | undefined,
+  unit: string,
+  goal?: Goal,
+  note?: string,
+): Metric {
   const v = value === undefined || value === null || Number.isNaN(value) ? null : value;
   const pass = !goal || v === null ? null : goal.op === '<=' ? v <= goal.target : v >= goal.target;
   return { name, value: v, unit, ...(goal ? { goal } : {}), pass, ...(note ? { note } : {}) };
@@ -34,10 +40,19 @@ function formatGoal(goal: Goal | undefined, unit: string): string {
 }
 
 export function table(metrics: readonly Metric[]): string {
-  const rows = metrics.map((m) => [m.name, formatValue(m.value, m.unit), formatGoal(m.goal, m.unit), m.pass === null ? (m.goal ? 'ERROR' : '') : m.pass ? 'PASS' : 'FAIL  <<<']);
+  const rows = metrics.map((m) => [
+    m.name,
+    formatValue(m.value, m.unit),
+    formatGoal(m.goal, m.unit),
+    m.pass === null ? (m.goal ? 'ERROR' : '') : m.pass ? 'PASS' : 'FAIL  <<<',
+  ]);
   const header = ['metric', 'value', 'goal', 'result'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   const started = new Date();
   const loadAtStart = os.loadavg()[0];
   if (loadAtStart > os.cpus().length) {
-    log(`WARNING: the machine is busy (load average ${loadAtStart.toFixed(1)} on ${os.cpus().length} CPUs): expect noisy numbers`);
+    log(
+      `WARNING: the machine is busy (load average ${loadAtStart.toFixed(1)} on ${os.cpus().length} CPUs): expect noisy numbers`,
+    );
   }
   const startedAt = performance.now();
   const errors: Record<string, string> = {};
@@ -184,13 +186,55 @@ function collectMetrics(
     const [first] = config.backends;
     const host = hosts[first];
     metrics.push(
-      metric('hostOrdersPerSecond', host?.zeroLatency.ordersPerSecond, 'orders/s', GOALS.hostOrdersPerSecond, `${first}: HTTP host + file store, zero latency, ${config.concurrency} in flight`),
-      metric('e2eOverFloor', host && host.defaultLatency.e2eMs.p50 / host.floorMs, 'ratio', GOALS.e2eOverFloor, `p50 POST → GET shows final, / ${host?.floorMs ?? '?'} ms floor, ${config.concurrency} in flight`),
-      metric('e2eOverFloorSingle', host && host.single.e2eMs.p50 / host.floorMs, 'ratio', GOALS.e2eOverFloorSingle, 'the same, 1 in flight'),
-      metric('hostP50Ms', host?.defaultLatency.e2eMs.p50, 'ms', undefined, `default latencies, ${config.concurrency} in flight`),
-      metric('hostCpuMsPerOrder', host?.zeroLatency.hostCpuMsPerOrder, 'ms', undefined, 'host process CPU, zero latency, polls included'),
-      metric('coldStartFirstRequestMs', host?.coldStartFirstRequestMs, 'ms', undefined, 'host process start → first order answered 202 (dependencies already up)'),
-      metric('hostCpuMsPerStatusRead', host?.statusRead.cpuMsPerRead, 'ms', undefined, 'GET /api/orders/{id}, one after the other: function → durable client → management API'),
+      metric(
+        'hostOrdersPerSecond',
+        host?.zeroLatency.ordersPerSecond,
+        'orders/s',
+        GOALS.hostOrdersPerSecond,
+        `${first}: HTTP host + file store, zero latency, ${config.concurrency} in flight`,
+      ),
+      metric(
+        'e2eOverFloor',
+        host && host.defaultLatency.e2eMs.p50 / host.floorMs,
+        'ratio',
+        GOALS.e2eOverFloor,
+        `p50 POST → GET shows final, / ${host?.floorMs ?? '?'} ms floor, ${config.concurrency} in flight`,
+      ),
+      metric(
+        'e2eOverFloorSingle',
+        host && host.single.e2eMs.p50 / host.floorMs,
+        'ratio',
+        GOALS.e2eOverFloorSingle,
+        'the same, 1 in flight',
+      ),
+      metric(
+        'hostP50Ms',
+        host?.defaultLatency.e2eMs.p50,
+        'ms',
+        undefined,
+        `default latencies, ${config.concurrency} in flight`,
+      ),
+      metric(
+        'hostCpuMsPerOrder',
+        host?.zeroLatency.hostCpuMsPerOrder,
+        'ms',
+        undefined,
+        'host process CPU, zero latency, polls included',
+      ),
+      metric(
+        'coldStartFirstRequestMs',
+        host?.coldStartFirstRequestMs,
+        'ms',
+        undefined,
+        'host process start → first order answered 202 (dependencies already up)',
+      ),
+      metric(
+        'hostCpuMsPerStatusRead',
+        host?.statusRead.cpuMsPerRead,
+        'ms',
+        undefined,
+        'GET /api/orders/{id}, one after the other: function → durable client → management API',
+      ),
     );
     for (const backend of config.backends.slice(1)) {
       const other = hosts[backend];
@@ -203,68 +247,199 @@ function collectMetrics(
     }
     const storage = hosts.extension?.storage;
     metrics.push(
-      metric('storageTransactionsPerOrder', storage?.defaultLatency.total, '', undefined, `extension backend, counted at Azurite: default latencies, ${config.concurrency} in flight, status polls included`),
-      metric('extension.storageTransactionsPerOrderSingle', storage?.single.total, '', undefined, 'the same, 1 in flight (more idle polling per order)'),
-      metric('extension.idleStorageTransactionsPerSecond', storage?.idleTransactionsPerSecond, '/s', undefined, 'no order in flight (local polling tuning: 100 ms ceiling)'),
-      metric('extension.historyEventsPerOrder', storage?.historyEventsPerOrder, '', undefined, 'rows in the task hub History table'),
-      metric('extension.activityExecutionsPerOrder', storage?.activityExecutionsPerOrder, '', undefined, 'TaskScheduled rows'),
+      metric(
+        'storageTransactionsPerOrder',
+        storage?.defaultLatency.total,
+        '',
+        undefined,
+        `extension backend, counted at Azurite: default latencies, ${config.concurrency} in flight, status polls included`,
+      ),
+      metric(
+        'extension.storageTransactionsPerOrderSingle',
+        storage?.single.total,
+        '',
+        undefined,
+        'the same, 1 in flight (more idle polling per order)',
+      ),
+      metric(
+        'extension.idleStorageTransactionsPerSecond',
+        storage?.idleTransactionsPerSecond,
+        '/s',
+        undefined,
+        'no order in flight (local polling tuning: 100 ms ceiling)',
+      ),
+      metric(
+        'extension.historyEventsPerOrder',
+        storage?.historyEventsPerOrder,
+        '',
+        undefined,
+        'rows in the task hub History table',
+      ),
+      metric(
+        'extension.activityExecutionsPerOrder',
+        storage?.activityExecutionsPerOrder,
+        '',
+        undefined,
+        'TaskScheduled rows',
+      ),
     );
   }
   if (ran('saga')) {
     metrics.push(
-      metric('criticalPathCosmosRequests', saga && criticalPathCosmosRequests(saga), '', GOALS.criticalPathCosmosRequests, 'validate + pay + slowest branch + ship + last write, per order'),
-      metric('cosmosRequestsPerOrder', saga?.cosmosRequestsPerOrder, '', undefined, 'all of them, the progress writes off the path included'),
+      metric(
+        'criticalPathCosmosRequests',
+        saga && criticalPathCosmosRequests(saga),
+        '',
+        GOALS.criticalPathCosmosRequests,
+        'validate + pay + slowest branch + ship + last write, per order',
+      ),
+      metric(
+        'cosmosRequestsPerOrder',
+        saga?.cosmosRequestsPerOrder,
+        '',
+        undefined,
+        'all of them, the progress writes off the path included',
+      ),
       metric('historyEventsPerOrder', saga?.historyEventsPerOrder, ''),
       metric('activityExecutionsPerOrder', saga?.activityExecutionsPerOrder, ''),
-      metric('inProcessOrdersPerSecond', saga?.ordersPerSecond, 'orders/s', undefined, `engine in this process, memory store, ${config.concurrency} in flight`),
-      metric('inProcessE2eOverCriticalPath', a?.e2eOverCriticalPath.p50, 'ratio', undefined, 'no goal: measured activity times include queueing (see e2eOverFloor)'),
-      metric('parallelOverSlowestBranch', a?.parallelOverSlowestBranch.p50, 'ratio', GOALS.parallelOverSlowestBranch, 'median; first branch start → next step scheduled'),
+      metric(
+        'inProcessOrdersPerSecond',
+        saga?.ordersPerSecond,
+        'orders/s',
+        undefined,
+        `engine in this process, memory store, ${config.concurrency} in flight`,
+      ),
+      metric(
+        'inProcessE2eOverCriticalPath',
+        a?.e2eOverCriticalPath.p50,
+        'ratio',
+        undefined,
+        'no goal: measured activity times include queueing (see e2eOverFloor)',
+      ),
+      metric(
+        'parallelOverSlowestBranch',
+        a?.parallelOverSlowestBranch.p50,
+        'ratio',
+        GOALS.parallelOverSlowestBranch,
+        'median; first branch start → next step scheduled',
+      ),
       metric('replayCpuMsPerOrder', saga?.replayCpuMsPerOrder, 'ms'),
     );
   }
   if (ran('stock')) {
     metrics.push(
-      metric('stockOpGrowth', stock?.stockOpGrowth, 'ratio', GOALS.stockOpGrowth, 'reserve p50 on a sku that sold 100,000 / on a fresh sku'),
-      metric('stockOpGrowthWithReleases', stock?.stockOpGrowthWithReleases, 'ratio', undefined, 'the same with 2,000 release tombstones in the document'),
+      metric(
+        'stockOpGrowth',
+        stock?.stockOpGrowth,
+        'ratio',
+        GOALS.stockOpGrowth,
+        'reserve p50 on a sku that sold 100,000 / on a fresh sku',
+      ),
+      metric(
+        'stockOpGrowthWithReleases',
+        stock?.stockOpGrowthWithReleases,
+        'ratio',
+        undefined,
+        'the same with 2,000 release tombstones in the document',
+      ),
     );
   }
-  if (ran('package')) metrics.push(metric('packageZipBytes', pkg?.zipBytes, 'bytes', GOALS.packageZipBytes, 'all of dist/, DEFLATE level 6'));
-  if (ran('cold')) metrics.push(metric('coldLoadRatio', cold?.ratio, 'ratio', GOALS.coldLoadRatio, 'median unbundled / median bundle, process start → all registered'));
+  if (ran('package'))
+    metrics.push(
+      metric('packageZipBytes', pkg?.zipBytes, 'bytes', GOALS.packageZipBytes, 'all of dist/, DEFLATE level 6'),
+    );
+  if (ran('cold'))
+    metrics.push(
+      metric(
+        'coldLoadRatio',
+        cold?.ratio,
+        'ratio',
+        GOALS.coldLoadRatio,
+        'median unbundled / median bundle, process start → all registered',
+      ),
+    );
   return metrics;
 }
 
-function printDetails(saga: SagaRunResult | undefined, pkg: PackageResult | undefined, cold: ColdLoadResult | undefined): void {
+function printDetails(
+  saga: SagaRunResult | undefined,
+  pkg: PackageResult | undefined,
+  cold: ColdLoadResult | undefined,
+): void {
   if (saga) {
     const a = saga.analysis;
-    console.log(`saga: ${saga.completed} completed, ${saga.failed.length} failed, in ${(saga.wallMs / 1000).toFixed(1)} s`);
+    console.log(
+      `saga: ${saga.completed} completed, ${saga.failed.length} failed, in ${(saga.wallMs / 1000).toFixed(1)} s`,
+    );
     for (const failure of saga.failed.slice(0, 5)) console.log(`  FAILED ${failure.orderId}: ${failure.reason}`);
     console.log(`  e2e ms            mean ${a.e2eMs.mean}  p50 ${a.e2eMs.p50}  p95 ${a.e2eMs.p95}  max ${a.e2eMs.max}`);
-    console.log(`  critical path ms  mean ${a.criticalPathMs.mean}  p50 ${a.criticalPathMs.p50}  (without progress writes: mean ${a.businessPathMs.mean})`);
-    console.log(`  e2e / critical path            p50 ${a.e2eOverCriticalPath.p50}  p95 ${a.e2eOverCriticalPath.p95}  of means ${a.e2eOverCriticalPath.ofMeans}`);
-    console.log(`  (202 → completed) / critical path p50 ${a.acceptedToFinishOverCriticalPath.p50}  p95 ${a.acceptedToFinishOverCriticalPath.p95}  (without placing the order)`);
-    console.log(`  e2e / business steps only      p50 ${a.e2eOverBusinessPath.p50}  p95 ${a.e2eOverBusinessPath.p95}  (validate + pay + slowest branch + ship)`);
-    console.log(`  parallel step / slowest branch p50 ${a.parallelOverSlowestBranch.p50}  p95 ${a.parallelOverSlowestBranch.p95}  (activities alone: p50 ${a.parallelActivitiesOverSlowestBranch.p50})`);
-    console.log(`  slowest branch: ${Object.entries(a.slowestBranchShare).map(([name, share]) => `${name} ${Math.round(share * 100)}%`).join(', ')}`);
-    console.log(`  accept (POST → 202) p50 ${a.acceptMs.p50} ms; GET shows Completed at p50 ${a.visibleFinalMs.p50} ms`);
-    const cosmosCpu = saga.cosmosServerCpuMsPerOrder === null ? 'n/a' : `${saga.cosmosServerCpuMsPerOrder.toFixed(1)} ms`;
-    console.log(`  CPU per order: this process ${saga.benchProcessCpuMsPerOrder.toFixed(1)} ms, local Cosmos server ${cosmosCpu}`);
-    console.log(`  engine store: ${saga.store.getsPerOrder.toFixed(0)} gets + ${saga.store.putsPerOrder.toFixed(0)} puts per order (whole-record JSON copies), ${saga.store.copyMsPerOrder.toFixed(2)} ms`);
-    console.log(`  replay: ${saga.episodesPerOrder.toFixed(1)} episodes/order, ${saga.replayCpuMsPerOrder.toFixed(2)} ms CPU, ${saga.replayWallMsPerOrder.toFixed(2)} ms wall in the orchestrator handler`);
+    console.log(
+      `  critical path ms  mean ${a.criticalPathMs.mean}  p50 ${a.criticalPathMs.p50}  (without progress writes: mean ${a.businessPathMs.mean})`,
+    );
+    console.log(
+      `  e2e / critical path            p50 ${a.e2eOverCriticalPath.p50}  p95 ${a.e2eOverCriticalPath.p95}  of means ${a.e2eOverCriticalPath.ofMeans}`,
+    );
+    console.log(
+      `  (202 → completed) / critical path p50 ${a.acceptedToFinishOverCriticalPath.p50}  p95 ${a.acceptedToFinishOverCriticalPath.p95}  (without placing the order)`,
+    );
+    console.log(
+      `  e2e / business steps only      p50 ${a.e2eOverBusinessPath.p50}  p95 ${a.e2eOverBusinessPath.p95}  (validate + pay + slowest branch + ship)`,
+    );
+    console.log(
+      `  parallel step / slowest branch p50 ${a.parallelOverSlowestBranch.p50}  p95 ${a.parallelOverSlowestBranch.p95}  (activities alone: p50 ${a.parallelActivitiesOverSlowestBranch.p50})`,
+    );
+    console.log(
+      `  slowest branch: ${Object.entries(a.slowestBranchShare)
+        .map(([name, share]) => `${name} ${Math.round(share * 100)}%`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  accept (POST → 202) p50 ${a.acceptMs.p50} ms; GET shows Completed at p50 ${a.visibleFinalMs.p50} ms`,
+    );
+    const cosmosCpu =
+      saga.cosmosServerCpuMsPerOrder === null ? 'n/a' : `${saga.cosmosServerCpuMsPerOrder.toFixed(1)} ms`;
+    console.log(
+      `  CPU per order: this process ${saga.benchProcessCpuMsPerOrder.toFixed(1)} ms, local Cosmos server ${cosmosCpu}`,
+    );
+    console.log(
+      `  engine store: ${saga.store.getsPerOrder.toFixed(0)} gets + ${saga.store.putsPerOrder.toFixed(0)} puts per order (whole-record JSON copies), ${saga.store.copyMsPerOrder.toFixed(2)} ms`,
+    );
+    console.log(
+      `  replay: ${saga.episodesPerOrder.toFixed(1)} episodes/order, ${saga.replayCpuMsPerOrder.toFixed(2)} ms CPU, ${saga.replayWallMsPerOrder.toFixed(2)} ms wall in the orchestrator handler`,
+    );
     console.log(breakdown('  step means (activity handler time):', a.stepMeansMs));
     console.log(breakdown(`  engine time between steps (means; total overhead ${a.overheadMeanMs} ms):`, a.gapMeansMs));
     console.log(breakdown('  Cosmos requests per order, by activity:', saga.cosmosRequestsByActivityPerOrder, ''));
-    console.log(breakdown('  Cosmos requests per order, by context (database):', saga.cosmosRequestsByContextPerOrder, ''));
+    console.log(
+      breakdown('  Cosmos requests per order, by context (database):', saga.cosmosRequestsByContextPerOrder, ''),
+    );
   }
   if (pkg) {
-    console.log(`package: build ${(pkg.buildMs / 1000).toFixed(1)} s; zip ${formatValue(pkg.zipBytes, 'bytes')}, without source maps ${formatValue(pkg.zipBytesWithoutSourceMaps, 'bytes')}`);
-    console.log(`  dist/: ${Object.entries(pkg.files).map(([name, size]) => `${name} ${(size / 1000).toFixed(0)} kB`).join(', ')}`);
+    console.log(
+      `package: build ${(pkg.buildMs / 1000).toFixed(1)} s; zip ${formatValue(pkg.zipBytes, 'bytes')}, without source maps ${formatValue(pkg.zipBytesWithoutSourceMaps, 'bytes')}`,
+    );
+    console.log(
+      `  dist/: ${Object.entries(pkg.files)
+        .map(([name, size]) => `${name} ${(size / 1000).toFixed(0)} kB`)
+        .join(', ')}`,
+    );
   }
   if (cold) {
-    console.log(`cold load (ms from process start until every function is registered; median of ${cold.bundled.runsMs.length}):`);
-    console.log(`  bundle    ${cold.bundled.medianMs.toFixed(0)} ms  (${cold.bundled.functions} functions, ${cold.bundled.modulesLoaded} modules loaded)`);
-    console.log(`  unbundled ${cold.unbundled.medianMs.toFixed(0)} ms  (${cold.unbundled.functions} functions, ${cold.unbundled.modulesLoaded} modules loaded)${cold.sameFunctions ? '' : '  WARNING: not the same functions'}`);
-    console.log(`  fastest runs: bundle ${cold.bundled.minMs.toFixed(0)} ms, unbundled ${cold.unbundled.minMs.toFixed(0)} ms, ratio ${cold.ratioOfFastest.toFixed(2)}`);
-    console.log(`  Node's own start-up, in both: ${cold.nodeBootMs.toFixed(0)} ms; app load alone (preload → registered): ratio ${cold.appLoadRatio.toFixed(2)}`);
+    console.log(
+      `cold load (ms from process start until every function is registered; median of ${cold.bundled.runsMs.length}):`,
+    );
+    console.log(
+      `  bundle    ${cold.bundled.medianMs.toFixed(0)} ms  (${cold.bundled.functions} functions, ${cold.bundled.modulesLoaded} modules loaded)`,
+    );
+    console.log(
+      `  unbundled ${cold.unbundled.medianMs.toFixed(0)} ms  (${cold.unbundled.functions} functions, ${cold.unbundled.modulesLoaded} modules loaded)${cold.sameFunctions ? '' : '  WARNING: not the same functions'}`,
+    );
+    console.log(
+      `  fastest runs: bundle ${cold.bundled.minMs.toFixed(0)} ms, unbundled ${cold.unbundled.minMs.toFixed(0)} ms, ratio ${cold.ratioOfFastest.toFixed(2)}`,
+    );
+    console.log(
+      `  Node's own start-up, in both: ${cold.nodeBootMs.toFixed(0)} ms; app load alone (preload → registered): ratio ${cold.appLoadRatio.toFixed(2)}`,
+    );
   }
 }
 
@@ -289,26 +464,51 @@ function criticalPathCosmosRequests(saga: SagaRunResult): number {
 function printHostDetails(hosts: Partial<Record<string, HostRunResult>>, stock: StockRunResult | undefined): void {
   for (const host of Object.values(hosts)) {
     if (!host) continue;
-    console.log(`host (${host.backend}): floor ${host.floorMs} ms; cold start ${host.coldStartFirstRequestMs.toFixed(0)} ms to the first 202 (ready after ${host.coldStartReadyMs.toFixed(0)} ms)`);
-    for (const [label, load] of [['zero latency', host.zeroLatency], ['default latency', host.defaultLatency], ['1 in flight', host.single]] as const) {
+    console.log(
+      `host (${host.backend}): floor ${host.floorMs} ms; cold start ${host.coldStartFirstRequestMs.toFixed(0)} ms to the first 202 (ready after ${host.coldStartReadyMs.toFixed(0)} ms)`,
+    );
+    for (const [label, load] of [
+      ['zero latency', host.zeroLatency],
+      ['default latency', host.defaultLatency],
+      ['1 in flight', host.single],
+    ] as const) {
       const cpu = load.hostCpuMsPerOrder === null ? 'n/a' : `${load.hostCpuMsPerOrder.toFixed(1)} ms`;
-      console.log(`  ${label.padEnd(16)} ${load.completed}/${load.orders} completed, ${load.ordersPerSecond.toFixed(1)} orders/s, e2e p50 ${load.e2eMs.p50} p95 ${load.e2eMs.p95} ms, accept p50 ${load.acceptMs.p50} ms, ${load.pollsPerOrder.toFixed(1)} polls/order, host CPU ${cpu}/order`);
-      console.log(`  ${''.padEnd(16)} step log gaps (p50): ${Object.entries(load.stepGapsMs).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
+      console.log(
+        `  ${label.padEnd(16)} ${load.completed}/${load.orders} completed, ${load.ordersPerSecond.toFixed(1)} orders/s, e2e p50 ${load.e2eMs.p50} p95 ${load.e2eMs.p95} ms, accept p50 ${load.acceptMs.p50} ms, ${load.pollsPerOrder.toFixed(1)} polls/order, host CPU ${cpu}/order`,
+      );
+      console.log(
+        `  ${''.padEnd(16)} step log gaps (p50): ${Object.entries(load.stepGapsMs)
+          .map(([name, ms]) => `${name} ${ms} ms`)
+          .join(', ')}`,
+      );
       if (load.storagePerOrder) {
-        const ops = Object.entries(load.storagePerOrder.byOperation).map(([name, value]) => `${name} ${value}`).join(', ');
+        const ops = Object.entries(load.storagePerOrder.byOperation)
+          .map(([name, value]) => `${name} ${value}`)
+          .join(', ');
         console.log(`  ${''.padEnd(16)} storage transactions/order ${load.storagePerOrder.total}: ${ops}`);
       }
       for (const failure of load.failed.slice(0, 3)) console.log(`    FAILED ${failure.orderId}: ${failure.reason}`);
     }
     if (host.storage) {
-      const types = Object.entries(host.storage.historyEventsByType).map(([type, value]) => `${type} ${value}`).join(', ');
-      console.log(`  task hub: idle ${host.storage.idleTransactionsPerSecond} transactions/s; History rows/order ${host.storage.historyEventsPerOrder} (${types}) over ${host.storage.historySample} orders`);
+      const types = Object.entries(host.storage.historyEventsByType)
+        .map(([type, value]) => `${type} ${value}`)
+        .join(', ');
+      console.log(
+        `  task hub: idle ${host.storage.idleTransactionsPerSecond} transactions/s; History rows/order ${host.storage.historyEventsPerOrder} (${types}) over ${host.storage.historySample} orders`,
+      );
     }
   }
   if (stock) {
-    console.log(`stock: reserve p50 fresh ${stock.freshReserveMs.p50} ms, after 100,000 sold ${stock.soldReserveMs.p50} ms, with 2,000 tombstones ${stock.releasesReserveMs.p50} ms`);
-    console.log(`  document bytes: fresh ${stock.documentBytes.fresh}, after ${stock.realOrders} real orders ${stock.documentBytes.afterRealOrders} (${stock.bytesPerCompletedOrder.toFixed(3)} B/order), at 100,000 ${stock.documentBytes.after100k}, with tombstones ${stock.documentBytes.withReleases}`);
-    for (const hot of stock.hotSku) console.log(`  hot sku over ${hot.documents} document(s): ${hot.reservesPerSecond} reserves/s, ${hot.conflictsPerReserve} ETag conflicts per reserve, ${(hot.gaveUpShare * 100).toFixed(1)}% gave up after 20 attempts, p50 ${hot.p50Ms} ms`);
+    console.log(
+      `stock: reserve p50 fresh ${stock.freshReserveMs.p50} ms, after 100,000 sold ${stock.soldReserveMs.p50} ms, with 2,000 tombstones ${stock.releasesReserveMs.p50} ms`,
+    );
+    console.log(
+      `  document bytes: fresh ${stock.documentBytes.fresh}, after ${stock.realOrders} real orders ${stock.documentBytes.afterRealOrders} (${stock.bytesPerCompletedOrder.toFixed(3)} B/order), at 100,000 ${stock.documentBytes.after100k}, with tombstones ${stock.documentBytes.withReleases}`,
+    );
+    for (const hot of stock.hotSku)
+      console.log(
+        `  hot sku over ${hot.documents} document(s): ${hot.reservesPerSecond} reserves/s, ${hot.conflictsPerReserve} ETag conflicts per reserve, ${(hot.gaveUpShare * 100).toFixed(1)}% gave up after 20 attempts, p50 ${hot.p50Ms} ms`,
+      );
   }
 }
 

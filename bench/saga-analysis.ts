@@ -101,7 +101,11 @@ export function analyzeOrders(orders: readonly OrderTiming[], calls: readonly Ac
   const pick = (read: (breakdown: OrderBreakdown) => number) => breakdowns.map(read);
   const ratio = (top: (b: OrderBreakdown) => number, bottom: (b: OrderBreakdown) => number) => {
     const ratios = pick((b) => top(b) / bottom(b));
-    return { p50: round(percentile(ratios, 50), 3), p95: round(percentile(ratios, 95), 3), ofMeans: round(mean(pick(top)) / mean(pick(bottom)), 3) };
+    return {
+      p50: round(percentile(ratios, 50), 3),
+      p95: round(percentile(ratios, 95), 3),
+      ofMeans: round(mean(pick(top)) / mean(pick(bottom)), 3),
+    };
   };
   const meansOf = (read: (b: OrderBreakdown) => Record<string, number>) => {
     const keys = breakdowns.length > 0 ? Object.keys(read(breakdowns[0])) : [];
@@ -118,12 +122,29 @@ export function analyzeOrders(orders: readonly OrderTiming[], calls: readonly Ac
     visibleFinalMs: summarize(pick((b) => b.visibleFinalMs)),
     criticalPathMs: summarize(pick((b) => b.criticalPathMs)),
     businessPathMs: summarize(pick((b) => b.businessPathMs)),
-    e2eOverCriticalPath: ratio((b) => b.e2eMs, (b) => b.criticalPathMs),
-    e2eOverBusinessPath: ratio((b) => b.e2eMs, (b) => b.businessPathMs),
-    acceptedToFinishOverCriticalPath: ratio((b) => b.e2eMs - b.acceptMs, (b) => b.criticalPathMs),
-    parallelOverSlowestBranch: ratio((b) => b.parallelStepMs, (b) => b.slowestBranchMs),
-    parallelActivitiesOverSlowestBranch: ratio((b) => b.parallelActivitiesMs, (b) => b.slowestBranchMs),
-    slowestBranchShare: Object.fromEntries(Object.entries(share).map(([name, count]) => [name, round(count / breakdowns.length, 3)])),
+    e2eOverCriticalPath: ratio(
+      (b) => b.e2eMs,
+      (b) => b.criticalPathMs,
+    ),
+    e2eOverBusinessPath: ratio(
+      (b) => b.e2eMs,
+      (b) => b.businessPathMs,
+    ),
+    acceptedToFinishOverCriticalPath: ratio(
+      (b) => b.e2eMs - b.acceptMs,
+      (b) => b.criticalPathMs,
+    ),
+    parallelOverSlowestBranch: ratio(
+      (b) => b.parallelStepMs,
+      (b) => b.slowestBranchMs,
+    ),
+    parallelActivitiesOverSlowestBranch: ratio(
+      (b) => b.parallelActivitiesMs,
+      (b) => b.slowestBranchMs,
+    ),
+    slowestBranchShare: Object.fromEntries(
+      Object.entries(share).map(([name, count]) => [name, round(count / breakdowns.length, 3)]),
+    ),
     stepMeansMs: meansOf((b) => b.steps),
     gapMeansMs: meansOf((b) => b.gaps),
     overheadMeanMs: round(mean(pick((b) => b.e2eMs - b.criticalPathMs))),
@@ -145,7 +166,8 @@ function breakdownOf(order: OrderTiming, calls: readonly ActivityCall[]): OrderB
   const ship = span(ShippingActivities.create);
   const branches = BRANCHES.map((name) => ({ name, span: span(name) }));
   const progress = PROGRESS.map((status) => span(OrdersActivities.recordProgress, status));
-  if (!validate || !pay || !ship || branches.some((branch) => !branch.span) || progress.some((write) => !write)) return undefined;
+  if (!validate || !pay || !ship || branches.some((branch) => !branch.span) || progress.some((write) => !write))
+    return undefined;
   const [paying, fulfilling, shipping, completed] = progress as Span[];
   const branchSpans = branches.map((branch) => branch.span as Span);
 

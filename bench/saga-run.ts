@@ -125,7 +125,8 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
         const output = record.output as OrderView | null;
         entry.timing.finalStatus = output?.status ?? 'unknown';
         // A step that gave up (e.g. the outcome not published) is not the happy path this run measures.
-        if (output?.warnings?.length) entry.timing.error = `ended ${output.status} with warnings: ${output.warnings.join('; ')}`;
+        if (output?.warnings?.length)
+          entry.timing.error = `ended ${output.status} with warnings: ${output.warnings.join('; ')}`;
         waiting.delete(record.instanceId);
         entry.resolve();
       }
@@ -149,7 +150,11 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
       const response = await handleHostRequest(host, {
         method: 'POST',
         url: '/api/orders',
-        headers: { 'content-type': 'application/json', 'content-length': String(body.length), host: new URL(baseUrl).host },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+          host: new URL(baseUrl).host,
+        },
         body,
         origin: baseUrl,
       });
@@ -190,7 +195,10 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
       log(`warm-up: ${config.warmup} orders`);
       const warm = await runBatch('warmup', config.warmup);
       const bad = warm.timings.filter((timing) => timing.error || timing.finalStatus !== 'Completed');
-      if (bad.length > 0) throw new Error(`warm-up: ${bad.length} orders did not complete, e.g. ${bad[0].orderId}: ${bad[0].error ?? bad[0].finalStatus}`);
+      if (bad.length > 0)
+        throw new Error(
+          `warm-up: ${bad.length} orders did not complete, e.g. ${bad[0].orderId}: ${bad[0].error ?? bad[0].finalStatus}`,
+        );
     }
     instruments.resetCounts();
     store.resetCounts();
@@ -205,12 +213,19 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
 
     const failed = timings
       .filter((timing) => timing.error || timing.finalStatus !== 'Completed')
-      .map((timing) => ({ orderId: timing.orderId, reason: timing.error ?? `ended ${timing.runtimeStatus}/${timing.finalStatus}` }));
+      .map((timing) => ({
+        orderId: timing.orderId,
+        reason: timing.error ?? `ended ${timing.runtimeStatus}/${timing.finalStatus}`,
+      }));
     const completed = timings.filter((timing) => !timing.error && timing.finalStatus === 'Completed');
     const completedIds = new Set(completed.map((timing) => timing.orderId));
 
-    const histories = completed.map((timing) => engine!.getStatus(timing.orderId, { showHistory: true })?.history?.length ?? 0);
-    const episodeTotals = [...instruments.episodes].filter(([instanceId]) => completedIds.has(instanceId)).map(([, totals]) => totals);
+    const histories = completed.map(
+      (timing) => engine!.getStatus(timing.orderId, { showHistory: true })?.history?.length ?? 0,
+    );
+    const episodeTotals = [...instruments.episodes]
+      .filter(([instanceId]) => completedIds.has(instanceId))
+      .map(([, totals]) => totals);
     const perOrder = (total: number) => (completed.length === 0 ? Number.NaN : total / completed.length);
     const byActivity = instruments.requestsByActivity();
     const executions = instruments.calls.filter((call) => completedIds.has(call.orderId));
@@ -218,7 +233,10 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
     for (const call of executions) executionsByName[call.activity] = (executionsByName[call.activity] ?? 0) + 1;
 
     return {
-      analysis: analyzeOrders(completed, instruments.calls.filter((call) => completedIds.has(call.orderId))),
+      analysis: analyzeOrders(
+        completed,
+        instruments.calls.filter((call) => completedIds.has(call.orderId)),
+      ),
       wallMs,
       ordersPerSecond: completed.length / (wallMs / 1000),
       completed: completed.length,
@@ -229,20 +247,40 @@ export function startSagaRun(config: BenchConfig, log: (line: string) => void): 
       replayWallMsPerOrder: perOrder(episodeTotals.reduce((sum, totals) => sum + totals.wallMs, 0)),
       // Over every measured order: failed ones made requests too.
       cosmosRequestsPerOrder: instruments.totalRequests() / timings.length,
-      cosmosRequestsByActivityPerOrder: Object.fromEntries(Object.entries(byActivity).map(([name, count]) => [name, count / timings.length])),
+      cosmosRequestsByActivityPerOrder: Object.fromEntries(
+        Object.entries(byActivity).map(([name, count]) => [name, count / timings.length]),
+      ),
       cosmosRequestsByKind: instruments.requestsByKind(),
-      cosmosRequestsByContextPerOrder: Object.fromEntries(Object.entries(instruments.requestsByDatabase()).map(([name, count]) => [name, Number((count / timings.length).toFixed(2))])),
+      cosmosRequestsByContextPerOrder: Object.fromEntries(
+        Object.entries(instruments.requestsByDatabase()).map(([name, count]) => [
+          name,
+          Number((count / timings.length).toFixed(2)),
+        ]),
+      ),
       activityExecutionsPerOrder: perOrder(executions.length),
-      activityExecutionsByNamePerOrder: Object.fromEntries(Object.entries(executionsByName).map(([name, count]) => [name, perOrder(count)])),
+      activityExecutionsByNamePerOrder: Object.fromEntries(
+        Object.entries(executionsByName).map(([name, count]) => [name, perOrder(count)]),
+      ),
       cosmosServerPid: cosmos.pid,
-      store: { copyMsPerOrder: storeTotals.copyMs / timings.length, getsPerOrder: storeTotals.gets / timings.length, putsPerOrder: storeTotals.puts / timings.length },
+      store: {
+        copyMsPerOrder: storeTotals.copyMs / timings.length,
+        getsPerOrder: storeTotals.gets / timings.length,
+        putsPerOrder: storeTotals.puts / timings.length,
+      },
       benchProcessCpuMsPerOrder: (cpuUsed.user + cpuUsed.system) / 1000 / timings.length,
-      cosmosServerCpuMsPerOrder: cosmosCpuBefore === null || cosmosCpuAfter === null ? null : (cosmosCpuAfter - cosmosCpuBefore) / timings.length,
+      cosmosServerCpuMsPerOrder:
+        cosmosCpuBefore === null || cosmosCpuAfter === null
+          ? null
+          : (cosmosCpuAfter - cosmosCpuBefore) / timings.length,
       setupMs,
     };
   };
 
-  return { result: run(), stop, dependencyPids: () => [cosmos?.pid, azurite?.pid].filter((pid): pid is number => pid !== undefined) };
+  return {
+    result: run(),
+    stop,
+    dependencyPids: () => [cosmos?.pid, azurite?.pid].filter((pid): pid is number => pid !== undefined),
+  };
 }
 
 /** Bench skus: cheap (no approval), plenty of stock, spread so orders rarely contend on one document. */

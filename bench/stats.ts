@@ -20,7 +20,12 @@ export interface Summary {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  return { mean: round(mean(values)), p50: round(percentile(values, 50)), p95: round(percentile(values, 95)), max: round(percentile(values, 100)) };
+  return {
+    mean: round(mean(values)),
+    p50: round(percentile(values, 50)),
+    p95: round(percentile(values, 95)),
+    max: round(percentile(values, 100)),
+  };
 }
 
 export function round(value: number, digits = 2): number {

@@ -34,7 +34,13 @@ export interface StockRunResult {
   realOrders: number;
   documentBytes: { fresh: number; afterRealOrders: number; after100k: number; withReleases: number };
   bytesPerCompletedOrder: number;
-  hotSku: { documents: number; reservesPerSecond: number; conflictsPerReserve: number; gaveUpShare: number; p50Ms: number }[];
+  hotSku: {
+    documents: number;
+    reservesPerSecond: number;
+    conflictsPerReserve: number;
+    gaveUpShare: number;
+    p50Ms: number;
+  }[];
 }
 
 const SOLD = 100_000;
@@ -64,7 +70,8 @@ export async function runStockPhase(config: BenchConfig, log: (line: string) => 
       const start = performance.now();
       const fact = await reserveStock({ ...order, lines }, context);
       const ms = performance.now() - start;
-      if (fact.type !== factType('inventory', 'StockReserved')) throw new Error(`stock: ${sku} could not be reserved: ${JSON.stringify(fact)}`);
+      if (fact.type !== factType('inventory', 'StockReserved'))
+        throw new Error(`stock: ${sku} could not be reserved: ${JSON.stringify(fact)}`);
       await commitStock({ ...order, lines }, context);
       return ms;
     };
@@ -99,7 +106,12 @@ export async function runStockPhase(config: BenchConfig, log: (line: string) => 
     const soldReserveMs = await measure(sold, samples);
 
     const now = Date.now();
-    const tombstones = Object.fromEntries(Array.from({ length: SOLD / 50 }, (_, index) => [`released-${run}-${index}`, new Date(now - index * 1000).toISOString()]));
+    const tombstones = Object.fromEntries(
+      Array.from({ length: SOLD / 50 }, (_, index) => [
+        `released-${run}-${index}`,
+        new Date(now - index * 1000).toISOString(),
+      ]),
+    );
     await moveOn(released, (document) => ({ ...document, released: tombstones }));
     const withReleases = await size(released);
     const releasesReserveMs = await measure(released, samples);

@@ -35,21 +35,48 @@ export function classifyStorageRequest(method: string, url: string): { service: 
   const params = new URLSearchParams(query);
   if (!first) return { service: 'account', operation: `${method} account` };
   if (first === '$batch') return { service: 'table', operation: 'table: batch' };
-  if (first === 'Tables' || first.startsWith('Tables(')) return { service: 'table', operation: 'table: create/list tables' };
+  if (first === 'Tables' || first.startsWith('Tables('))
+    return { service: 'table', operation: 'table: create/list tables' };
   if (first.includes('(')) {
-    const operation = method === 'GET' ? (first.endsWith('()') ? 'query' : 'point read') : method === 'POST' ? 'insert' : method === 'DELETE' ? 'delete' : 'update/merge';
+    const operation =
+      method === 'GET'
+        ? first.endsWith('()')
+          ? 'query'
+          : 'point read'
+        : method === 'POST'
+          ? 'insert'
+          : method === 'DELETE'
+            ? 'delete'
+            : 'update/merge';
     return { service: 'table', operation: `table: ${operation}` };
   }
   if (second === 'messages') {
     const operation =
-      method === 'GET' ? (params.get('peekonly') === 'true' ? 'peek messages' : 'get messages') : method === 'POST' ? 'put message' : method === 'DELETE' ? (third ? 'delete message' : 'clear messages') : 'update message';
+      method === 'GET'
+        ? params.get('peekonly') === 'true'
+          ? 'peek messages'
+          : 'get messages'
+        : method === 'POST'
+          ? 'put message'
+          : method === 'DELETE'
+            ? third
+              ? 'delete message'
+              : 'clear messages'
+            : 'update message';
     return { service: 'queue', operation: `queue: ${operation}` };
   }
   if (second === undefined && !params.has('restype') && params.get('comp') !== 'lease') {
     // `/account/queue` (create, metadata) — a container would carry restype=container.
     return { service: 'queue', operation: `queue: ${method === 'PUT' ? 'create queue' : 'queue metadata'}` };
   }
-  const operation = params.get('comp') === 'lease' ? 'lease' : method === 'GET' || method === 'HEAD' ? 'read' : method === 'DELETE' ? 'delete' : 'write';
+  const operation =
+    params.get('comp') === 'lease'
+      ? 'lease'
+      : method === 'GET' || method === 'HEAD'
+        ? 'read'
+        : method === 'DELETE'
+          ? 'delete'
+          : 'write';
   return { service: 'blob', operation: `blob: ${operation}` };
 }
 
@@ -95,14 +122,22 @@ export function perOrder(count: StorageCount, orders: number): StorageCount {
   const scale = (value: number) => Number((value / Math.max(1, orders)).toFixed(2));
   return {
     total: scale(count.total),
-    byService: Object.fromEntries(Object.entries(count.byService).map(([name, value]) => [name, scale(value)])) as Record<StorageService, number>,
-    byOperation: Object.fromEntries(Object.entries(count.byOperation).sort((a, b) => b[1] - a[1]).map(([name, value]) => [name, scale(value)])),
+    byService: Object.fromEntries(
+      Object.entries(count.byService).map(([name, value]) => [name, scale(value)]),
+    ) as Record<StorageService, number>,
+    byOperation: Object.fromEntries(
+      Object.entries(count.byOperation)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, value]) => [name, scale(value)]),
+    ),
   };
 }
 
 /** Event types of one instance's rows in `<hub>History`, in the embedded Azurite of `dataDir`. */
 export async function storedHistory(dataDir: string, hub: string, instanceId: string): Promise<string[]> {
-  const state = JSON.parse(readFileSync(path.join(dataDir, 'dependencies.json'), 'utf8')) as { azurite?: { connectionString: string } };
+  const state = JSON.parse(readFileSync(path.join(dataDir, 'dependencies.json'), 'utf8')) as {
+    azurite?: { connectionString: string };
+  };
   if (!state.azurite) throw new Error('no embedded Azurite recorded in dependencies.json');
   const settings = Object.fromEntries(
     state.azurite.connectionString
@@ -122,14 +157,22 @@ export async function storedHistory(dataDir: string, hub: string, instanceId: st
       .digest('base64');
     const filter = encodeURIComponent(`PartitionKey eq '${instanceId.replace(/'/g, "''")}'`);
     const response = await fetch(`${endpoint.origin}${resource}?$filter=${filter}&$select=EventType${continuation}`, {
-      headers: { 'x-ms-date': date, 'x-ms-version': '2019-02-02', accept: 'application/json;odata=nometadata', authorization: `SharedKeyLite ${settings.AccountName}:${signature}` },
+      headers: {
+        'x-ms-date': date,
+        'x-ms-version': '2019-02-02',
+        accept: 'application/json;odata=nometadata',
+        authorization: `SharedKeyLite ${settings.AccountName}:${signature}`,
+      },
     });
-    if (response.status !== 200) throw new Error(`the History table answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new Error(`the History table answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
     const body = (await response.json()) as { value: { EventType?: string }[] };
     for (const row of body.value) if (row.EventType) types.push(row.EventType);
     const nextPartition = response.headers.get('x-ms-continuation-nextpartitionkey');
     const nextRow = response.headers.get('x-ms-continuation-nextrowkey');
-    continuation = nextPartition ? `&NextPartitionKey=${encodeURIComponent(nextPartition)}&NextRowKey=${encodeURIComponent(nextRow ?? '')}` : '';
+    continuation = nextPartition
+      ? `&NextPartitionKey=${encodeURIComponent(nextPartition)}&NextRowKey=${encodeURIComponent(nextRow ?? '')}`
+      : '';
   } while (continuation);
   return types;
 }

@@ -15,7 +15,19 @@
 // Any failure to find or restore the CLI is an error (exit 2); it is never skipped.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +61,8 @@ function onPath() {
 function runtimeId() {
   const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform];
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!os || !arch) throw new ResolveError(`no Bicep CLI package for ${process.platform}/${process.arch}; set BICEP to a bicep binary`);
+  if (!os || !arch)
+    throw new ResolveError(`no Bicep CLI package for ${process.platform}/${process.arch}; set BICEP to a bicep binary`);
   const musl = os === 'linux' && existsSync('/etc/alpine-release');
   return `${os}${musl ? '-musl' : ''}-${arch}`;
 }
@@ -72,10 +85,13 @@ function dotnetTargetFramework() {
   try {
     version = execFileSync('dotnet', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (error) {
-    throw new ResolveError(`no Bicep CLI found (BICEP, PATH, ~/.azd/bin) and the .NET SDK is not usable to restore it: ${error.message}`);
+    throw new ResolveError(
+      `no Bicep CLI found (BICEP, PATH, ~/.azd/bin) and the .NET SDK is not usable to restore it: ${error.message}`,
+    );
   }
   const major = Number.parseInt(version, 10);
-  if (!Number.isInteger(major) || major < 6) throw new ResolveError(`the .NET SDK ${version} is too old to restore the Bicep CLI (need 6 or newer)`);
+  if (!Number.isInteger(major) || major < 6)
+    throw new ResolveError(`the .NET SDK ${version} is too old to restore the Bicep CLI (need 6 or newer)`);
   return `net${major}.0`;
 }
 
@@ -103,17 +119,29 @@ function restoreFromNuGet(version) {
     );
     process.stderr.write(`bicep: restoring ${packageId} ${version} from NuGet (dotnet restore)...\n`);
     const started = Date.now();
-    const result = spawnSync('dotnet', ['restore', join(work, 'restore.csproj'), '--packages', join(work, 'packages'), '--nologo'], {
-      cwd: work,
-      encoding: 'utf8',
-      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1' },
-    });
+    const result = spawnSync(
+      'dotnet',
+      ['restore', join(work, 'restore.csproj'), '--packages', join(work, 'packages'), '--nologo'],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+          DOTNET_NOLOGO: '1',
+          DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1',
+        },
+      },
+    );
     if (result.status !== 0) {
-      throw new ResolveError(`dotnet restore of ${packageId} ${version} failed (exit ${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
+      throw new ResolveError(
+        `dotnet restore of ${packageId} ${version} failed (exit ${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`,
+      );
     }
     const packageDir = join(work, 'packages', packageId.toLowerCase(), version);
     const binary = existsSync(packageDir) ? findFile(packageDir, EXE) : undefined;
-    if (!binary) throw new ResolveError(`${packageId} ${version} was restored but holds no ${EXE} (looked under ${packageDir})`);
+    if (!binary)
+      throw new ResolveError(`${packageId} ${version} was restored but holds no ${EXE} (looked under ${packageDir})`);
     chmodSync(binary, 0o755);
     mkdirSync(dirname(target), { recursive: true });
     try {
@@ -121,7 +149,9 @@ function restoreFromNuGet(version) {
     } catch (error) {
       if (!isExecutable(cached)) throw error;
     }
-    process.stderr.write(`bicep: restored in ${((Date.now() - started) / 1000).toFixed(1)} s to ${relative(ROOT, target)}\n`);
+    process.stderr.write(
+      `bicep: restored in ${((Date.now() - started) / 1000).toFixed(1)} s to ${relative(ROOT, target)}\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -131,7 +161,8 @@ function restoreFromNuGet(version) {
 
 export function resolveBicep() {
   if (process.env.BICEP) {
-    if (!isExecutable(process.env.BICEP)) throw new ResolveError(`BICEP=${process.env.BICEP} is not an executable file`);
+    if (!isExecutable(process.env.BICEP))
+      throw new ResolveError(`BICEP=${process.env.BICEP} is not an executable file`);
     return process.env.BICEP;
   }
   const candidates = [onPath(), join(homedir(), '.azd', 'bin', EXE), join(homedir(), '.azure', 'bin', EXE)];
@@ -198,7 +229,9 @@ function lint(bicep) {
     process.stderr.write(`lint:infra: FAILED: ${failed.join(', ')}\n`);
     return 1;
   }
-  process.stdout.write(`lint:infra: ${files.length} Bicep files built into ${relative(ROOT, OUT_DIR)}/ and linted: no error\n`);
+  process.stdout.write(
+    `lint:infra: ${files.length} Bicep files built into ${relative(ROOT, OUT_DIR)}/ and linted: no error\n`,
+  );
   return 0;
 }
 

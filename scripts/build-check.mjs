@@ -73,8 +73,14 @@ function probe(entry, scenario, { env = {}, args = [] } = {}) {
   const childEnv = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
   delete childEnv.NODE_PATH;
-  for (const name of ['COSMOS_ENDPOINT', 'COSMOS_KEY', 'AzureWebJobsStorage']) if (!(name in env)) delete childEnv[name];
-  const result = spawnSync(process.execPath, [...args, '-e', PROBE, entry, scenario], { cwd: path.dirname(entry), env: childEnv, encoding: 'utf8', timeout: 30_000 });
+  for (const name of ['COSMOS_ENDPOINT', 'COSMOS_KEY', 'AzureWebJobsStorage'])
+    if (!(name in env)) delete childEnv[name];
+  const result = spawnSync(process.execPath, [...args, '-e', PROBE, entry, scenario], {
+    cwd: path.dirname(entry),
+    env: childEnv,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   const line = (result.stdout ?? '').trim().split('\n').pop();
   try {
     return JSON.parse(line);
@@ -102,14 +108,37 @@ const base = probe(entry, 'load');
 check('load', base.functions > 0 && base.codeCache === 'used', base);
 
 const cosmos = probe(entry, 'cosmos', { env: { COSMOS_ENDPOINT: CLOSED } });
-check('cosmos', cosmos.functions === base.functions && cosmos.cosmos && cosmos.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(cosmos.error ?? ''), cosmos);
+check(
+  'cosmos',
+  cosmos.functions === base.functions &&
+    cosmos.cosmos &&
+    cosmos.outcome !== 'resolved' &&
+    !/MODULE_NOT_FOUND/.test(cosmos.error ?? ''),
+  cosmos,
+);
 
-const identity = probe(entry, 'identity', { env: { COSMOS_ENDPOINT: 'https://build-check.documents.azure.com:443/', ORDERS_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000000' } });
-check('identity', identity.cosmos && identity.identity && identity.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(identity.error ?? ''), identity);
+const identity = probe(entry, 'identity', {
+  env: {
+    COSMOS_ENDPOINT: 'https://build-check.documents.azure.com:443/',
+    ORDERS_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
+  },
+});
+check(
+  'identity',
+  identity.cosmos &&
+    identity.identity &&
+    identity.outcome !== 'resolved' &&
+    !/MODULE_NOT_FOUND/.test(identity.error ?? ''),
+  identity,
+);
 
 const connection = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${Buffer.from('build-check').toString('base64')};QueueEndpoint=${CLOSED}/devstoreaccount1;`;
 const queue = probe(entry, 'storage-queue', { env: { AzureWebJobsStorage: connection } });
-check('storage-queue', queue.queue && queue.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(queue.error ?? ''), queue);
+check(
+  'storage-queue',
+  queue.queue && queue.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(queue.error ?? ''),
+  queue,
+);
 
 // The fallbacks, on a copy of dist/ so the build itself stays untouched.
 const copy = mkdtempSync(path.join(os.tmpdir(), 'build-check-'));
@@ -122,21 +151,49 @@ try {
   const isolated = probe(copyEntry, 'load');
   check('isolated: load', isolated.functions === base.functions && isolated.codeCache === 'used', isolated);
   const isolatedCosmos = probe(copyEntry, 'cosmos', { env: { COSMOS_ENDPOINT: CLOSED } });
-  check('isolated: cosmos', isolatedCosmos.cosmos && isolatedCosmos.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(isolatedCosmos.error ?? ''), isolatedCosmos);
-  const isolatedIdentity = probe(copyEntry, 'identity', { env: { COSMOS_ENDPOINT: 'https://build-check.documents.azure.com:443/', ORDERS_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000000' } });
-  check('isolated: identity', isolatedIdentity.identity && !/MODULE_NOT_FOUND/.test(isolatedIdentity.error ?? ''), isolatedIdentity);
+  check(
+    'isolated: cosmos',
+    isolatedCosmos.cosmos &&
+      isolatedCosmos.outcome !== 'resolved' &&
+      !/MODULE_NOT_FOUND/.test(isolatedCosmos.error ?? ''),
+    isolatedCosmos,
+  );
+  const isolatedIdentity = probe(copyEntry, 'identity', {
+    env: {
+      COSMOS_ENDPOINT: 'https://build-check.documents.azure.com:443/',
+      ORDERS_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
+    },
+  });
+  check(
+    'isolated: identity',
+    isolatedIdentity.identity && !/MODULE_NOT_FOUND/.test(isolatedIdentity.error ?? ''),
+    isolatedIdentity,
+  );
   const isolatedQueue = probe(copyEntry, 'storage-queue', { env: { AzureWebJobsStorage: connection } });
-  check('isolated: storage-queue', isolatedQueue.queue && isolatedQueue.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(isolatedQueue.error ?? ''), isolatedQueue);
+  check(
+    'isolated: storage-queue',
+    isolatedQueue.queue && isolatedQueue.outcome !== 'resolved' && !/MODULE_NOT_FOUND/.test(isolatedQueue.error ?? ''),
+    isolatedQueue,
+  );
 
   const cacheFile = path.join(copy, 'app.js.cache');
   const appFile = path.join(copy, 'app.js');
   const cache = readFileSync(cacheFile);
   const app = readFileSync(appFile);
-  const expect = (name, result, status) => check(`fallback: ${name}`, result.functions === base.functions && result.codeCache === status, result);
+  const expect = (name, result, status) =>
+    check(`fallback: ${name}`, result.functions === base.functions && result.codeCache === status, result);
 
   expect('source maps enabled', probe(copyEntry, 'load', { args: ['--enable-source-maps'] }), 'source-maps');
-  expect('NODE_DISABLE_COMPILE_CACHE=1', probe(copyEntry, 'load', { env: { NODE_DISABLE_COMPILE_CACHE: '1' } }), 'disabled');
-  expect('V8 flags that differ from the build', probe(copyEntry, 'load', { args: ['--max-semi-space-size=64'] }), 'rejected');
+  expect(
+    'NODE_DISABLE_COMPILE_CACHE=1',
+    probe(copyEntry, 'load', { env: { NODE_DISABLE_COMPILE_CACHE: '1' } }),
+    'disabled',
+  );
+  expect(
+    'V8 flags that differ from the build',
+    probe(copyEntry, 'load', { args: ['--max-semi-space-size=64'] }),
+    'rejected',
+  );
 
   const newline = cache.indexOf(10);
   const corrupt = Buffer.from(cache);
@@ -155,7 +212,10 @@ try {
 
   copyFileSync(path.join(DIST, 'app.js'), appFile);
   const header = JSON.parse(cache.subarray(0, newline).toString('utf8'));
-  writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, v8: '0.0.0' })}\n`), cache.subarray(newline + 1)]));
+  writeFileSync(
+    cacheFile,
+    Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, v8: '0.0.0' })}\n`), cache.subarray(newline + 1)]),
+  );
   expect('cache made by another Node (V8)', probe(copyEntry, 'load'), 'other-v8');
 
   rmSync(cacheFile);
@@ -164,5 +224,9 @@ try {
   rmSync(copy, { recursive: true, force: true });
 }
 
-console.log(failures.length === 0 ? 'build-check: all checks passed' : `build-check: ${failures.length} failed: ${failures.join(', ')}`);
+console.log(
+  failures.length === 0
+    ? 'build-check: all checks passed'
+    : `build-check: ${failures.length} failed: ${failures.join(', ')}`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

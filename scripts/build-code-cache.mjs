@@ -150,12 +150,17 @@ export function writeCodeCache(distDir) {
   delete env.NODE_OPTIONS;
   const appFile = path.resolve(distDir, APP_FILE);
   const cacheFile = path.resolve(distDir, CACHE_FILE);
-  const result = spawnSync(process.execPath, ['-e', GENERATOR, appFile, cacheFile, WRAPPER_HEAD, WRAPPER_TAIL, String(FORMAT)], {
-    cwd: distDir,
-    env,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`code cache: loading ${APP_FILE} failed:\n${result.stderr || result.stdout}`);
+  const result = spawnSync(
+    process.execPath,
+    ['-e', GENERATOR, appFile, cacheFile, WRAPPER_HEAD, WRAPPER_TAIL, String(FORMAT)],
+    {
+      cwd: distDir,
+      env,
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(`code cache: loading ${APP_FILE} failed:\n${result.stderr || result.stdout}`);
   const header = JSON.parse(result.stdout.trim().split('\n').pop());
   if (readFileSync(cacheFile).length === 0) throw new Error('code cache: empty file');
   return header;

@@ -108,7 +108,10 @@ export function lazyPackagesPlugin({ outDir, vendorDir, entries, warnings }) {
   const escaped = Object.keys(LAZY).map((name) => name.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&'));
   const filter = new RegExp(`^(?:${escaped.join('|')})$`);
   const vendorPath = (entry) => {
-    const relative = path.relative(outDir, path.join(vendorDir, `${entry.file}.js`)).split(path.sep).join('/');
+    const relative = path
+      .relative(outDir, path.join(vendorDir, `${entry.file}.js`))
+      .split(path.sep)
+      .join('/');
     return relative.startsWith('.') ? relative : `./${relative}`;
   };
   return {
@@ -119,15 +122,24 @@ export function lazyPackagesPlugin({ outDir, vendorDir, entries, warnings }) {
         const entry = entries.get(args.path);
         // The stand-in's own require: the vendor file itself.
         if (args.namespace === STUB) return { path: vendorPath(entry), external: true };
-        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: SKIP });
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: SKIP,
+        });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         if (resolved.path !== entry.path) {
-          warnings?.add(`${args.path} from ${path.relative(process.cwd(), args.importer)} is another copy (${path.relative(process.cwd(), resolved.path)}): bundled there, not lazily`);
+          warnings?.add(
+            `${args.path} from ${path.relative(process.cwd(), args.importer)} is another copy (${path.relative(process.cwd(), resolved.path)}): bundled there, not lazily`,
+          );
           return undefined;
         }
         if (entry.deferred && args.kind !== 'require-call') {
           // An `import` binds names at load; the stand-in only covers `require`.
-          warnings?.add(`${args.path} is imported (${args.kind}) by ${path.relative(process.cwd(), args.importer)}: bundled there, not deferred`);
+          warnings?.add(
+            `${args.path} is imported (${args.kind}) by ${path.relative(process.cwd(), args.importer)}: bundled there, not deferred`,
+          );
           return undefined;
         }
         return entry.deferred ? { path: args.path, namespace: STUB } : { path: vendorPath(entry), external: true };

@@ -50,7 +50,8 @@ const COMMON = {
 function writeOutputs(result, mapDir) {
   for (const file of result.outputFiles) {
     let target = file.path;
-    if (mapDir && target.endsWith('.map')) target = path.join(path.resolve(mapDir), path.relative(path.resolve(DIST), target));
+    if (mapDir && target.endsWith('.map'))
+      target = path.join(path.resolve(mapDir), path.relative(path.resolve(DIST), target));
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, file.contents);
   }
@@ -89,6 +90,9 @@ for (const warning of [...warnings].sort()) console.warn(`build: warning: ${warn
 writeFileSync(path.join(DIST, 'main.js'), loaderSource());
 copyFileSync('host.json', path.join(DIST, 'host.json'));
 const { name, version, engines } = JSON.parse(readFileSync('package.json', 'utf8'));
-writeFileSync(path.join(DIST, 'package.json'), `${JSON.stringify({ name, version, private: true, main: 'main.js', engines }, null, 2)}\n`);
+writeFileSync(
+  path.join(DIST, 'package.json'),
+  `${JSON.stringify({ name, version, private: true, main: 'main.js', engines }, null, 2)}\n`,
+);
 // Last: it loads the finished app once (which also proves that it loads and registers functions).
 writeCodeCache(DIST);

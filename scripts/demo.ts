@@ -16,7 +16,13 @@ const USAGE = `usage: npm run demo -- [URL] [--key KEY] [--with-timeout] [--time
                   DURABLE_TIME_SCALE=3600 or more on the offline host, or a short APPROVAL_TIMEOUT)
   --timeout-s N   give up on a scenario after N seconds (default 600)`;
 
-function parseArgs(argv: string[]): { baseUrl: string; key?: string; adminKey?: string; withTimeout: boolean; timeoutMs: number } {
+function parseArgs(argv: string[]): {
+  baseUrl: string;
+  key?: string;
+  adminKey?: string;
+  withTimeout: boolean;
+  timeoutMs: number;
+} {
   let baseUrl = 'http://127.0.0.1:7071';
   let key = process.env.FUNCTION_KEY || undefined;
   let adminKey = process.env.ADMIN_KEY || undefined;
@@ -58,7 +64,8 @@ function progressPrinter(total: number): { update(statuses: ReadonlyMap<string, 
   return {
     update(statuses) {
       const counts = new Map<string, number>();
-      for (const status of statuses.values()) if (!FINAL.includes(status)) counts.set(status, (counts.get(status) ?? 0) + 1);
+      for (const status of statuses.values())
+        if (!FINAL.includes(status)) counts.set(status, (counts.get(status) ?? 0) + 1);
       const final = [...statuses.values()].filter((status) => FINAL.includes(status)).length;
       const text = `${final}/${total} final · in flight: ${[...counts].map(([status, count]) => `${count} ${status}`).join(', ') || '—'}`;
       pending = text;
@@ -74,13 +81,25 @@ function progressPrinter(total: number): { update(statuses: ReadonlyMap<string, 
 async function main(): Promise<void> {
   const { baseUrl, key, adminKey, withTimeout, timeoutMs } = parseArgs(process.argv.slice(2));
   const scenarios = DEMO_SCENARIOS.filter((scenario) => withTimeout || !scenario.slow);
-  console.log(`running ${scenarios.length} scenarios against ${baseUrl}${withTimeout ? '' : ' (add --with-timeout for the approval timeout)'}`);
+  console.log(
+    `running ${scenarios.length} scenarios against ${baseUrl}${withTimeout ? '' : ' (add --with-timeout for the approval timeout)'}`,
+  );
   const progress = progressPrinter(scenarios.length);
-  const results = await runScenarios(scenarios, { baseUrl, key, adminKey, timeoutMs, onProgress: (statuses) => progress.update(statuses) });
+  const results = await runScenarios(scenarios, {
+    baseUrl,
+    key,
+    adminKey,
+    timeoutMs,
+    onProgress: (statuses) => progress.update(statuses),
+  });
   progress.done();
   console.log(`\n${formatResults(results)}\n`);
   const unexpected = results.filter((result) => !result.ok);
-  console.log(unexpected.length === 0 ? `all ${results.length} scenarios ended as expected` : `${unexpected.length} of ${results.length} scenarios did not end as expected`);
+  console.log(
+    unexpected.length === 0
+      ? `all ${results.length} scenarios ended as expected`
+      : `${unexpected.length} of ${results.length} scenarios did not end as expected`,
+  );
   console.log(`timeline: ${new URL('/api/timeline', baseUrl).href}${key ? '#key=<your key>' : ''}`);
   process.exitCode = unexpected.length === 0 ? 0 : 1;
 }

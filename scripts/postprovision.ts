@@ -5,7 +5,13 @@
  * that runs the demo against it. Safe to run again (`azd hooks run postprovision`): what exists is
  * left as it is (see local/dependencies/deployed-seed.ts).
  */
-import { cosmosSettings, demoInstructions, seedDeployment, seedPlan, type AzdOutputs } from '../local/dependencies/deployed-seed';
+import {
+  cosmosSettings,
+  demoInstructions,
+  seedDeployment,
+  seedPlan,
+  type AzdOutputs,
+} from '../local/dependencies/deployed-seed';
 import { SEED_CATALOG } from '../local/dependencies/seed-data';
 
 async function main(): Promise<void> {
@@ -17,7 +23,9 @@ async function main(): Promise<void> {
     // machine, the developer tools' sign-in (azd, az, ...) is the identity that holds the roles.
     process.env.AZURE_TOKEN_CREDENTIALS ??= 'dev';
     await seedDeployment(SEED_CATALOG, { log: (line) => console.log(line) });
-    console.log(`seed: ${SEED_CATALOG.length} catalog items and their stock are in place (existing items left unchanged)`);
+    console.log(
+      `seed: ${SEED_CATALOG.length} catalog items and their stock are in place (existing items left unchanged)`,
+    );
   } else {
     console.log(`seed: skipped: ${plan.reason}`);
   }

@@ -15,7 +15,8 @@ import { SEED_CATALOG } from '../local/dependencies/seed-data';
 async function main(): Promise<void> {
   const reset = process.argv.includes('--reset');
   const endpoints = ['orders', 'inventory'].map((context) => config.cosmosEndpoint(context));
-  if (endpoints.some((endpoint) => !endpoint)) throw new Error('Set COSMOS_ENDPOINT (or COSMOS_ENDPOINT_ORDERS and COSMOS_ENDPOINT_INVENTORY) first');
+  if (endpoints.some((endpoint) => !endpoint))
+    throw new Error('Set COSMOS_ENDPOINT (or COSMOS_ENDPOINT_ORDERS and COSMOS_ENDPOINT_INVENTORY) first');
   const targets = [...new Set(endpoints as string[])];
   assertResetAllowed(targets, reset);
   if (targets.every(isLocalEndpoint)) {

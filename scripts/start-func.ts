@@ -36,12 +36,18 @@ function onPath(command: string): boolean {
 /** Creates local.settings.json from the sample, or adds the sample's settings it lacks. */
 function ensureLocalSettings(): Record<string, string> {
   const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { Values: Record<string, string> };
-  const current = existsSync(SETTINGS) ? (JSON.parse(readFileSync(SETTINGS, 'utf8')) as { Values?: Record<string, string> }) : undefined;
+  const current = existsSync(SETTINGS)
+    ? (JSON.parse(readFileSync(SETTINGS, 'utf8')) as { Values?: Record<string, string> })
+    : undefined;
   const missing = Object.keys(sample.Values).filter((key) => current?.Values?.[key] === undefined);
   if (!current || missing.length > 0) {
     const values = { ...sample.Values, ...current?.Values };
     writeFileSync(SETTINGS, `${JSON.stringify({ ...sample, ...current, Values: values }, null, 2)}\n`);
-    console.log(current ? `local.settings.json: added ${missing.join(', ')} from the sample` : 'local.settings.json: created from the sample');
+    console.log(
+      current
+        ? `local.settings.json: added ${missing.join(', ')} from the sample`
+        : 'local.settings.json: created from the sample',
+    );
   }
   return { ...sample.Values, ...current?.Values };
 }
@@ -73,10 +79,20 @@ async function main(): Promise<void> {
 
   // The Durable extension keeps its task hub in Azure Storage: blob, queue and table, all three.
   if (values.AzureWebJobsStorage === 'UseDevelopmentStorage=true' && !(await listening(10000))) {
-    const azurite = spawn(process.execPath, [require.resolve('azurite/dist/src/azurite.js'), '--silent', '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck'], {
-      stdio: 'ignore',
-      cwd: mkdirp(join(ROOT, '.data', 'func')),
-    });
+    const azurite = spawn(
+      process.execPath,
+      [
+        require.resolve('azurite/dist/src/azurite.js'),
+        '--silent',
+        '--inMemoryPersistence',
+        '--disableTelemetry',
+        '--skipApiVersionCheck',
+      ],
+      {
+        stdio: 'ignore',
+        cwd: mkdirp(join(ROOT, '.data', 'func')),
+      },
+    );
     started.push({ name: 'Azurite', stop: () => stopChild(azurite) });
     console.log('started Azurite (blob 10000, queue 10001, table 10002, in memory)');
   }
@@ -87,14 +103,29 @@ async function main(): Promise<void> {
       started.push({ name: 'local Cosmos server', stop: cosmos.stop });
       console.log(`started the local Cosmos server at ${cosmos.endpoint} (in memory)`);
     }
-    const seed = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'seed.ts')], { stdio: 'inherit', env: { ...process.env, COSMOS_ENDPOINT: endpoint.href.replace(/\/$/, ''), COSMOS_KEY: values.COSMOS_KEY ?? process.env.COSMOS_KEY } });
+    const seed = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'seed.ts')], {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        COSMOS_ENDPOINT: endpoint.href.replace(/\/$/, ''),
+        COSMOS_KEY: values.COSMOS_KEY ?? process.env.COSMOS_KEY,
+      },
+    });
     if (seed.status !== 0) return fail('seeding');
   }
 
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  const build = spawnSync('npm', ['run', 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (build.status !== 0) return fail('npm run build');
 
-  const func = spawn('func', ['start', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  const func = spawn('func', ['start', ...process.argv.slice(2)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   // Ctrl-C reaches func from the terminal; this process only waits for it to finish.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => func.kill('SIGTERM'));

@@ -32,7 +32,12 @@ export class AppClient {
     return this.send<T>('POST', path, body, extraHeaders);
   }
 
-  private async send<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  private async send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (this.key && !headers['x-functions-key']) headers['x-functions-key'] = this.key;
     if (body !== undefined) headers['content-type'] = 'application/json';

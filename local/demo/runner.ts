@@ -15,7 +15,14 @@ const DEMO_APPROVER = encodeClientPrincipal('demo-approver@contoso.example', [Ro
 /** And one with the operator role, for the dead-letter retry. */
 const DEMO_OPERATOR = encodeClientPrincipal('demo-operator@contoso.example', [Roles.operator]);
 
-const FINAL: readonly string[] = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'] satisfies (FinalStatus | 'Terminated')[];
+const FINAL: readonly string[] = [
+  'Completed',
+  'Rejected',
+  'Failed',
+  'Compensated',
+  'CompensationFailed',
+  'Terminated',
+] satisfies (FinalStatus | 'Terminated')[];
 
 export interface LogEntry {
   name: string;
@@ -62,12 +69,14 @@ export interface RunOptions {
 }
 
 /** The key the approval and operator routes take, when one was given apart from the customer's. */
-const privileged = (options: RunOptions): Record<string, string> => (options.adminKey ? { 'x-functions-key': options.adminKey } : {});
+const privileged = (options: RunOptions): Record<string, string> =>
+  options.adminKey ? { 'x-functions-key': options.adminKey } : {};
 
 export async function runScenarios(scenarios: readonly DemoScenario[], options: RunOptions): Promise<ScenarioResult[]> {
   const client = new AppClient(options.baseUrl, options.key);
   const catalog = await client.get<CatalogEntry[]>('api/catalog');
-  if (catalog.status !== 200 || !Array.isArray(catalog.body)) throw new Error(`GET /api/catalog answered ${catalog.status}: ${JSON.stringify(catalog.body)}`);
+  if (catalog.status !== 200 || !Array.isArray(catalog.body))
+    throw new Error(`GET /api/catalog answered ${catalog.status}: ${JSON.stringify(catalog.body)}`);
   const runId = options.runId ?? Date.now().toString(36);
   const statuses = new Map<string, string>();
   const report = (key: string, status: string) => {
@@ -75,10 +84,23 @@ export async function runScenarios(scenarios: readonly DemoScenario[], options: 
     statuses.set(key, status);
     options.onProgress?.(statuses);
   };
-  return Promise.all(scenarios.map((scenario) => runOne(client, scenario, catalog.body, `demo-${scenario.key}-${runId}`, options, (status) => report(scenario.key, status))));
+  return Promise.all(
+    scenarios.map((scenario) =>
+      runOne(client, scenario, catalog.body, `demo-${scenario.key}-${runId}`, options, (status) =>
+        report(scenario.key, status),
+      ),
+    ),
+  );
 }
 
-async function runOne(client: AppClient, scenario: DemoScenario, catalog: CatalogEntry[], orderId: string, options: RunOptions, report: (status: string) => void): Promise<ScenarioResult> {
+async function runOne(
+  client: AppClient,
+  scenario: DemoScenario,
+  catalog: CatalogEntry[],
+  orderId: string,
+  options: RunOptions,
+  report: (status: string) => void,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const result = (status: string, view?: OrderView, error?: string): ScenarioResult => ({
     scenario,
@@ -86,19 +108,28 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
     status,
     view,
     durationMs: Date.now() - started,
-    ok: !error && status === scenario.expected.status && (view?.warnings.length ?? 0) > 0 === (scenario.expected.warning ?? false),
+    ok:
+      !error &&
+      status === scenario.expected.status &&
+      (view?.warnings.length ?? 0) > 0 === (scenario.expected.warning ?? false),
     error,
   });
   try {
     const placed = await client.post('api/orders', demoOrder(orderId, scenario.order(catalog)));
-    if (placed.status !== 202) return result('not placed', undefined, `POST /api/orders answered ${placed.status}: ${JSON.stringify(placed.body)}`);
+    if (placed.status !== 202)
+      return result(
+        'not placed',
+        undefined,
+        `POST /api/orders answered ${placed.status}: ${JSON.stringify(placed.body)}`,
+      );
     report('Pending');
     let decided = false;
     let repaired = false;
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     for (;;) {
       const current = await client.get<OrderView>(`api/orders/${orderId}`);
-      if (current.status !== 200) return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
+      if (current.status !== 200)
+        return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
       if (scenario.repair && view.status === 'CompensationFailed') {
@@ -106,23 +137,48 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
         // then wait for the repair to make the order Compensated. The saga reports
         // CompensationFailed a moment before its dead letter is written: 404 until then.
         if (!repaired) {
-          const retry = await client.post(`api/operations/dead-letters/${orderId}/retry`, {}, { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR, ...privileged(options) });
+          const retry = await client.post(
+            `api/operations/dead-letters/${orderId}/retry`,
+            {},
+            { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR, ...privileged(options) },
+          );
           if (retry.status === 202) {
             repaired = true;
             report('repairing');
-          } else if (retry.status !== 404) return result(view.status, view, `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`);
+          } else if (retry.status !== 404)
+            return result(
+              view.status,
+              view,
+              `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`,
+            );
         }
       } else if (FINAL.includes(view.status)) return result(view.status, view);
-      const decidedNow = view.status === 'AwaitingApproval' && !decided && scenario.decision !== undefined && scenario.decision !== 'none';
+      const decidedNow =
+        view.status === 'AwaitingApproval' &&
+        !decided &&
+        scenario.decision !== undefined &&
+        scenario.decision !== 'none';
       if (decidedNow) {
         // Who decides is the caller's client principal, as App Service Authentication would set it.
-        const decision = await client.post(`api/orders/${orderId}/approval`, { approved: scenario.decision === 'approve' }, { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER, ...privileged(options) });
-        if (decision.status !== 202) return result(view.status, view, `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`);
+        const decision = await client.post(
+          `api/orders/${orderId}/approval`,
+          { approved: scenario.decision === 'approve' },
+          { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER, ...privileged(options) },
+        );
+        if (decision.status !== 202)
+          return result(
+            view.status,
+            view,
+            `the approval answered ${decision.status}: ${JSON.stringify(decision.body)}`,
+          );
         decided = true;
       }
-      if (Date.now() > deadline) return result(view.status, view, `still ${view.status} after ${Math.round((Date.now() - started) / 1000)} s`);
+      if (Date.now() > deadline)
+        return result(view.status, view, `still ${view.status} after ${Math.round((Date.now() - started) / 1000)} s`);
       // The app says when to ask again (Retry-After); right after a decision, ask at once.
-      await new Promise((resolve) => setTimeout(resolve, decidedNow ? 0 : pollDelayMs(current.headers, options.pollMs)));
+      await new Promise((resolve) =>
+        setTimeout(resolve, decidedNow ? 0 : pollDelayMs(current.headers, options.pollMs)),
+      );
     }
   } catch (error) {
     return result('error', undefined, error instanceof Error ? error.message : String(error));
@@ -135,5 +191,7 @@ async function runOne(client: AppClient, scenario: DemoScenario, catalog: Catalo
  */
 export function pollDelayMs(headers: Headers, pollMs = 250): number {
   const seconds = Number(headers.get('retry-after') ?? '');
-  return Number.isFinite(seconds) && seconds >= 0 && headers.get('retry-after') !== null ? Math.max(seconds * 1000, pollMs) : pollMs;
+  return Number.isFinite(seconds) && seconds >= 0 && headers.get('retry-after') !== null
+    ? Math.max(seconds * 1000, pollMs)
+    : pollMs;
 }

@@ -47,7 +47,9 @@ const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000
  * left, else enough of whichever item has the stock (every demo run that approves one uses some).
  */
 function servableLargeOrder(catalog: readonly CatalogEntry[]): OrderBody['items'] {
-  const candidates = [...catalog].sort((a, b) => Number(b.sku === LARGE_SKU) - Number(a.sku === LARGE_SKU) || b.stock - a.stock);
+  const candidates = [...catalog].sort(
+    (a, b) => Number(b.sku === LARGE_SKU) - Number(a.sku === LARGE_SKU) || b.stock - a.stock,
+  );
   for (const item of candidates) {
     const quantity = Math.max(1, Math.ceil(APPROVAL_THRESHOLD / item.price));
     if (quantity <= item.stock && quantity <= 1000) return [{ sku: item.sku, quantity }];
@@ -63,9 +65,24 @@ function moreThanStock(catalog: readonly CatalogEntry[]): OrderBody['items'] {
 
 export const DEMO_SCENARIOS: readonly DemoScenario[] = [
   { key: 'visa', knob: 'payment.token tok_visa', order: () => ({}), expected: { status: 'Completed' } },
-  { key: 'declined', knob: 'payment.token tok_declined', order: () => ({ payment: { token: 'tok_declined' } }), expected: { status: 'Rejected' } },
-  { key: 'flaky', knob: 'payment.token tok_flaky', order: () => ({ payment: { token: 'tok_flaky' } }), expected: { status: 'Completed' } },
-  { key: 'gateway-down', knob: 'payment.token tok_gateway_down', order: () => ({ payment: { token: 'tok_gateway_down' } }), expected: { status: 'Failed' } },
+  {
+    key: 'declined',
+    knob: 'payment.token tok_declined',
+    order: () => ({ payment: { token: 'tok_declined' } }),
+    expected: { status: 'Rejected' },
+  },
+  {
+    key: 'flaky',
+    knob: 'payment.token tok_flaky',
+    order: () => ({ payment: { token: 'tok_flaky' } }),
+    expected: { status: 'Completed' },
+  },
+  {
+    key: 'gateway-down',
+    knob: 'payment.token tok_gateway_down',
+    order: () => ({ payment: { token: 'tok_gateway_down' } }),
+    expected: { status: 'Failed' },
+  },
   {
     key: 'refund-fails',
     knob: 'payment.token tok_refund_fails (and the carrier rejects the address)',
@@ -79,12 +96,45 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     repair: true,
     expected: { status: 'Compensated' },
   },
-  { key: 'out-of-stock', knob: 'quantity above the stock (approved)', order: (catalog) => ({ items: moreThanStock(catalog) }), decision: 'approve', expected: { status: 'Compensated' } },
-  { key: 'bounce', knob: 'customerEmail at bounce.test', order: () => ({ customerEmail: 'ada@bounce.test' }), expected: { status: 'Completed', warning: true } },
-  { key: 'analytics-down', knob: 'customerId analytics-down', order: () => ({ customerId: 'analytics-down' }), expected: { status: 'Completed', warning: true } },
-  { key: 'address-rejected', knob: 'shippingAddress.postalCode 00000', order: () => ({ shippingAddress: rejectedAddress }), expected: { status: 'Compensated' } },
-  { key: 'large-approved', knob: 'total ≥ 1000, approved', order: (catalog) => ({ items: servableLargeOrder(catalog) }), decision: 'approve', expected: { status: 'Completed' } },
-  { key: 'large-rejected', knob: 'total ≥ 1000, rejected', order: () => ({ items: [{ sku: LARGE_SKU, quantity: 1 }] }), decision: 'reject', expected: { status: 'Rejected' } },
+  {
+    key: 'out-of-stock',
+    knob: 'quantity above the stock (approved)',
+    order: (catalog) => ({ items: moreThanStock(catalog) }),
+    decision: 'approve',
+    expected: { status: 'Compensated' },
+  },
+  {
+    key: 'bounce',
+    knob: 'customerEmail at bounce.test',
+    order: () => ({ customerEmail: 'ada@bounce.test' }),
+    expected: { status: 'Completed', warning: true },
+  },
+  {
+    key: 'analytics-down',
+    knob: 'customerId analytics-down',
+    order: () => ({ customerId: 'analytics-down' }),
+    expected: { status: 'Completed', warning: true },
+  },
+  {
+    key: 'address-rejected',
+    knob: 'shippingAddress.postalCode 00000',
+    order: () => ({ shippingAddress: rejectedAddress }),
+    expected: { status: 'Compensated' },
+  },
+  {
+    key: 'large-approved',
+    knob: 'total ≥ 1000, approved',
+    order: (catalog) => ({ items: servableLargeOrder(catalog) }),
+    decision: 'approve',
+    expected: { status: 'Completed' },
+  },
+  {
+    key: 'large-rejected',
+    knob: 'total ≥ 1000, rejected',
+    order: () => ({ items: [{ sku: LARGE_SKU, quantity: 1 }] }),
+    decision: 'reject',
+    expected: { status: 'Rejected' },
+  },
   {
     key: 'large-undecided',
     knob: 'total ≥ 1000, not decided within APPROVAL_TIMEOUT',
@@ -93,7 +143,12 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     expected: { status: 'Rejected' },
     slow: true,
   },
-  { key: 'unknown-sku', knob: 'an unknown sku (invalid order)', order: () => ({ items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] }), expected: { status: 'Rejected' } },
+  {
+    key: 'unknown-sku',
+    knob: 'an unknown sku (invalid order)',
+    order: () => ({ items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] }),
+    expected: { status: 'Rejected' },
+  },
 ];
 
 export function demoOrder(orderId: string, changes: Partial<Omit<OrderBody, 'orderId'>>): OrderBody {

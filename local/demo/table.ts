@@ -19,7 +19,16 @@ export function formatResults(results: readonly ScenarioResult[]): string {
     `${(result.durationMs / 1000).toFixed(1)} s`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => [...row[column]].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column] - [...cell].length)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell + ' '.repeat(widths[column] - [...cell].length))
+      .join('  ')
+      .trimEnd();
   const errors = results.filter((result) => result.error).map((result) => `  ${result.orderId}: ${result.error}`);
-  return [line(header), line(widths.map((width) => '─'.repeat(width))), ...rows.map(line), ...(errors.length ? ['', 'errors:', ...errors] : [])].join('\n');
+  return [
+    line(header),
+    line(widths.map((width) => '─'.repeat(width))),
+    ...rows.map(line),
+    ...(errors.length ? ['', 'errors:', ...errors] : []),
+  ].join('\n');
 }

@@ -19,9 +19,22 @@ export interface RunningAzurite {
 
 export async function startAzuriteQueues(options: { port?: number; timeoutMs?: number } = {}): Promise<RunningAzurite> {
   const cli = require.resolve('azurite/dist/src/queue/main.js');
-  const child = spawn(process.execPath, [cli, '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--queueHost', '127.0.0.1', '--queuePort', String(options.port ?? 0)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      '--inMemoryPersistence',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(options.port ?? 0),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     const fail = (error: Error) => {

@@ -16,12 +16,19 @@ export interface RunningCosmos {
 }
 
 export async function startCosmosServer(options: { port?: number; timeoutMs?: number } = {}): Promise<RunningCosmos> {
-  const child = spawn(process.execPath, [COSMOS_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', String(options.port ?? 0)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [COSMOS_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', String(options.port ?? 0)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`local Cosmos server did not start: ${output}`)), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => fail(new Error(`local Cosmos server did not start: ${output}`)),
+      options.timeoutMs ?? 15_000,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

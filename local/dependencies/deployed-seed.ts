@@ -39,13 +39,17 @@ export function cosmosSettings(outputs: AzdOutputs): Record<string, string> {
     const parsed: unknown = JSON.parse(outputs.COSMOS_CONTEXT_ENDPOINTS);
     if (!Array.isArray(parsed)) throw new Error('COSMOS_CONTEXT_ENDPOINTS is not a JSON array');
     for (const entry of parsed as { context?: unknown; endpoint?: unknown }[]) {
-      if (typeof entry.context === 'string' && typeof entry.endpoint === 'string' && entry.endpoint) endpoints.set(entry.context, entry.endpoint);
+      if (typeof entry.context === 'string' && typeof entry.endpoint === 'string' && entry.endpoint)
+        endpoints.set(entry.context, entry.endpoint);
     }
   }
   const settings: Record<string, string> = {};
   for (const context of SEEDED_CONTEXTS) {
     const endpoint = endpoints.get(context) ?? outputs.COSMOS_ENDPOINT;
-    if (!endpoint) throw new Error(`no Cosmos DB endpoint for ${context}: run after \`azd provision\` (COSMOS_CONTEXT_ENDPOINTS / COSMOS_ENDPOINT)`);
+    if (!endpoint)
+      throw new Error(
+        `no Cosmos DB endpoint for ${context}: run after \`azd provision\` (COSMOS_CONTEXT_ENDPOINTS / COSMOS_ENDPOINT)`,
+      );
     settings[`COSMOS_ENDPOINT_${context.toUpperCase()}`] = endpoint;
   }
   return settings;
@@ -95,7 +99,9 @@ export async function withRoleRetry(seed: () => Promise<void>, options: RetryOpt
       return;
     } catch (error) {
       if (cosmosStatus(error) !== 403 || attempt >= attempts) throw error;
-      options.log?.(`seed: Cosmos DB refused the request (403: the new data role is not effective yet), retrying in ${Math.round(delayMs / 1000)} s (${attempt}/${attempts})`);
+      options.log?.(
+        `seed: Cosmos DB refused the request (403: the new data role is not effective yet), retrying in ${Math.round(delayMs / 1000)} s (${attempt}/${attempts})`,
+      );
       await sleep(delayMs);
     }
   }
@@ -106,7 +112,10 @@ export async function withRoleRetry(seed: () => Promise<void>, options: RetryOpt
  * there. The repositories read their endpoints from the environment, so `cosmosSettings` must be
  * applied to process.env first.
  */
-export async function seedDeployment(items: readonly SeedItem[] = SEED_CATALOG, options: RetryOptions = {}): Promise<void> {
+export async function seedDeployment(
+  items: readonly SeedItem[] = SEED_CATALOG,
+  options: RetryOptions = {},
+): Promise<void> {
   await withRoleRetry(() => seedDemoCatalog(items, { reset: false }), options);
 }
 
@@ -124,7 +133,9 @@ export function demoInstructions(outputs: AzdOutputs): string[] {
     `  npm run demo -- ${url} --key ${keys('functionKeys.default')}${adminKey}`,
   ];
   if (outputs.AUTHENTICATION_MODE === 'appService') {
-    lines.push('App Service Authentication is on: approval and operator routes need an Entra token with Orders.Approver / Orders.Operator (docs/infra.md).');
+    lines.push(
+      'App Service Authentication is on: approval and operator routes need an Entra token with Orders.Approver / Orders.Operator (docs/infra.md).',
+    );
   }
   return lines;
 }
@@ -133,6 +144,8 @@ export function demoInstructions(outputs: AzdOutputs): string[] {
 export function assertResetAllowed(endpoints: string[], reset: boolean): void {
   const remote = endpoints.filter((endpoint) => !isLocalEndpoint(endpoint));
   if (reset && remote.length > 0) {
-    throw new Error(`--reset overwrites stock (what was sold, what orders hold): refused for a deployed account (${remote.join(', ')})`);
+    throw new Error(
+      `--reset overwrites stock (what was sold, what orders hold): refused for a deployed account (${remote.join(', ')})`,
+    );
   }
 }

@@ -32,7 +32,16 @@ export async function provisionLocalQueues(): Promise<void> {
   await queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE)).createIfNotExists();
 }
 
-export async function seedDemoCatalog(items: readonly SeedItem[] = SEED_CATALOG, { reset = false } = {}): Promise<void> {
-  await seedCatalog(items.map(({ sku, name, prices }) => ({ sku, name, prices })), { reset });
-  await seedStock(items.map(({ sku, stock }) => ({ sku, available: stock })), { reset });
+export async function seedDemoCatalog(
+  items: readonly SeedItem[] = SEED_CATALOG,
+  { reset = false } = {},
+): Promise<void> {
+  await seedCatalog(
+    items.map(({ sku, name, prices }) => ({ sku, name, prices })),
+    { reset },
+  );
+  await seedStock(
+    items.map(({ sku, stock }) => ({ sku, available: stock })),
+    { reset },
+  );
 }

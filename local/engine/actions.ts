@@ -66,8 +66,15 @@ export function activityInputOf(action: SdkAction): unknown {
   return typeof action.input === 'string' ? JSON.parse(action.input) : action.input;
 }
 
-const SUPPORTED = new Set([ActionType.CallActivity, ActionType.CallActivityWithRetry, ActionType.CreateTimer, ActionType.WaitForExternalEvent]);
+const SUPPORTED = new Set([
+  ActionType.CallActivity,
+  ActionType.CallActivityWithRetry,
+  ActionType.CreateTimer,
+  ActionType.WaitForExternalEvent,
+]);
 
 export function unsupportedAction(action: SdkAction): string | undefined {
-  return SUPPORTED.has(action.actionType) ? undefined : ActionType[action.actionType] ?? `action type ${String(action.actionType)}`;
+  return SUPPORTED.has(action.actionType)
+    ? undefined
+    : (ActionType[action.actionType] ?? `action type ${String(action.actionType)}`);
 }

@@ -41,7 +41,8 @@ export interface TaskFailure {
   failureDetails?: FailureDetails;
 }
 
-export type ActivityOutcome = { kind: 'completed'; resultJson: string } | { kind: 'failed'; failure: TaskFailure } | { kind: 'lost' };
+export type ActivityOutcome =
+  { kind: 'completed'; resultJson: string } | { kind: 'failed'; failure: TaskFailure } | { kind: 'lost' };
 
 export class ActivityRunner {
   private running = 0;
@@ -59,7 +60,8 @@ export class ActivityRunner {
   async run(call: ActivityCall): Promise<ActivityOutcome> {
     const fault = this.decideFault(call);
     if (typeof fault === 'object') await this.clock.sleep(fault.delayMs);
-    if (fault === 'transient') return failed(call.activityName, new Error(`Injected transient fault in activity '${call.activityName}'`));
+    if (fault === 'transient')
+      return failed(call.activityName, new Error(`Injected transient fault in activity '${call.activityName}'`));
 
     const endWork = this.work.begin();
     if (!(await this.acquireSlot())) {
@@ -70,7 +72,8 @@ export class ActivityRunner {
     try {
       const outcome = await this.invoke(call);
       if (fault === 'crashAfter') return { kind: 'lost' };
-      if (fault === 'failAfter') return failed(call.activityName, new Error(`Injected fault after activity '${call.activityName}' ran`));
+      if (fault === 'failAfter')
+        return failed(call.activityName, new Error(`Injected fault after activity '${call.activityName}' ran`));
       return outcome;
     } finally {
       this.releaseSlot();
@@ -90,7 +93,10 @@ export class ActivityRunner {
   private async invoke(call: ActivityCall): Promise<ActivityOutcome> {
     const fn = this.registry.activities.get(call.activityName);
     // TaskNonexistentActivityShim's message.
-    if (!fn) return failed(call.activityName, new Error(`Activity function '${call.activityName}' does not exist.`), { viaWorker: false });
+    if (!fn)
+      return failed(call.activityName, new Error(`Activity function '${call.activityName}' does not exist.`), {
+        viaWorker: false,
+      });
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -151,21 +157,43 @@ function failed(activityName: string, error: unknown, options: { viaWorker?: boo
  * `Activity function '<name>' failed with an unhandled exception.`, no Details and those
  * FailureDetails, which the SDK turns into a TaskFailedError.
  */
-export function taskFailureOf(activityName: string, error: unknown, options: { viaWorker?: boolean } = {}): TaskFailure {
+export function taskFailureOf(
+  activityName: string,
+  error: unknown,
+  options: { viaWorker?: boolean } = {},
+): TaskFailure {
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : toJsonText(error);
   const stack = (error instanceof Error ? error.stack : undefined) ?? message;
   const viaWorker = options.viaWorker ?? true;
   const structured = viaWorker ? structuredFailure(message) : undefined;
-  if (structured) return { reason: `Activity function '${activityName}' failed with an unhandled exception.`, failureDetails: structured };
-  if (!viaWorker) return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(FUNCTION_FAILED, message, undefined) };
-  return { reason: `Activity function '${activityName}' failed: ${message}`, details: serializedException(SYSTEM_EXCEPTION, message, `Result: Failure\nException: ${message}\nStack: ${stack}`) };
+  if (structured)
+    return {
+      reason: `Activity function '${activityName}' failed with an unhandled exception.`,
+      failureDetails: structured,
+    };
+  if (!viaWorker)
+    return {
+      reason: `Activity function '${activityName}' failed: ${message}`,
+      details: serializedException(FUNCTION_FAILED, message, undefined),
+    };
+  return {
+    reason: `Activity function '${activityName}' failed: ${message}`,
+    details: serializedException(SYSTEM_EXCEPTION, message, `Result: Failure\nException: ${message}\nStack: ${stack}`),
+  };
 }
 
 const SYSTEM_EXCEPTION = ['System.Exception', 'System.Private.CoreLib'] as const;
-const FUNCTION_FAILED = ['Microsoft.Azure.WebJobs.Extensions.DurableTask.FunctionFailedException', 'Microsoft.Azure.WebJobs.Extensions.DurableTask'] as const;
+const FUNCTION_FAILED = [
+  'Microsoft.Azure.WebJobs.Extensions.DurableTask.FunctionFailedException',
+  'Microsoft.Azure.WebJobs.Extensions.DurableTask',
+] as const;
 
 /** The shape Newtonsoft.Json gives an exception (the extension's error data converter). */
-function serializedException([className, assembly]: readonly [string, string], message: string, rpcMessage: string | undefined): string {
+function serializedException(
+  [className, assembly]: readonly [string, string],
+  message: string,
+  rpcMessage: string | undefined,
+): string {
   const exception = (className: string, assembly: string, text: string, inner: unknown) => ({
     $type: `${className}, ${assembly}`,
     ClassName: className,
@@ -181,14 +209,24 @@ function serializedException([className, assembly]: readonly [string, string], m
     Source: null,
     WatsonBuckets: null,
   });
-  const inner = rpcMessage === undefined ? null : exception('Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException', 'Microsoft.Azure.WebJobs.Script', rpcMessage, null);
+  const inner =
+    rpcMessage === undefined
+      ? null
+      : exception(
+          'Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException',
+          'Microsoft.Azure.WebJobs.Script',
+          rpcMessage,
+          null,
+        );
   return JSON.stringify(exception(className, assembly, message, inner));
 }
 const STRUCTURED_PREFIX = 'ActivityMiddleware.StructuredActivityFailure: ';
 
 /** TryExtractSerializedFailureDetailsFromException: a JSON object on the message's first line. */
 function structuredFailure(message: string): FailureDetails | undefined {
-  const text = (message.startsWith(STRUCTURED_PREFIX) ? message.slice(STRUCTURED_PREFIX.length) : message).split('\n')[0].trim();
+  const text = (message.startsWith(STRUCTURED_PREFIX) ? message.slice(STRUCTURED_PREFIX.length) : message)
+    .split('\n')[0]
+    .trim();
   if (!text.startsWith('{')) return undefined;
   try {
     const payload = JSON.parse(text) as Record<string, unknown>;
@@ -198,7 +236,10 @@ function structuredFailure(message: string): FailureDetails | undefined {
       ErrorMessage: payload.errorMessage,
       StackTrace: typeof payload.stackTrace === 'string' ? payload.stackTrace : undefined,
       IsNonRetriable: payload.isNonRetriable === true,
-      Properties: typeof payload.properties === 'object' && payload.properties !== null ? (payload.properties as Record<string, unknown>) : undefined,
+      Properties:
+        typeof payload.properties === 'object' && payload.properties !== null
+          ? (payload.properties as Record<string, unknown>)
+          : undefined,
     };
   } catch {
     return undefined;

@@ -22,7 +22,8 @@ export interface EpisodeEffects {
  */
 export function takesIdsWhenProcessed(record: InstanceRecord, event: HistoryEvent): boolean {
   const chains = Object.values(record.retryChains);
-  if (event.EventType === EventType.TaskFailed) return chains.some((chain) => chain.waitingOn.kind === 'attempt' && chain.waitingOn.id === event.TaskScheduledId);
+  if (event.EventType === EventType.TaskFailed)
+    return chains.some((chain) => chain.waitingOn.kind === 'attempt' && chain.waitingOn.id === event.TaskScheduledId);
   if (event.EventType !== EventType.TimerFired) return false;
   const retry = chains.find((chain) => chain.waitingOn.kind === 'timer' && chain.waitingOn.id === event.TimerId);
   if (retry) return attemptsRemain(retry.policy, retry.failures);
@@ -45,7 +46,12 @@ export function nextBatch(record: InstanceRecord): HistoryEvent[] {
   return batch;
 }
 
-export function applyEpisode(record: InstanceRecord, delivered: HistoryEvent[], startedAt: Date, outcome: EpisodeOutcome): EpisodeEffects {
+export function applyEpisode(
+  record: InstanceRecord,
+  delivered: HistoryEvent[],
+  startedAt: Date,
+  outcome: EpisodeOutcome,
+): EpisodeEffects {
   const effects: EpisodeEffects = { activities: [], timers: [], cancelledTimers: [] };
   const appended: HistoryEvent[] = [events.orchestratorStarted(startedAt), ...delivered];
   const bookkeeping = new Bookkeeping(record, startedAt, appended, effects);
@@ -61,13 +67,15 @@ export function applyEpisode(record: InstanceRecord, delivered: HistoryEvent[], 
     const { state } = outcome;
     record.customStatus = jsonSafe(state.customStatus);
     const actions = flattenActions(state.actions);
-    const problem = bookkeeping.checkDeterminism(actions) ?? (state.isDone ? undefined : bookkeeping.checkSupported(actions));
+    const problem =
+      bookkeeping.checkDeterminism(actions) ?? (state.isDone ? undefined : bookkeeping.checkSupported(actions));
     if (problem) bookkeeping.fail(problem);
     else if (state.isDone) bookkeeping.complete(state.output);
     else bookkeeping.schedule(actions);
   }
 
-  if (record.status !== 'Completed' && record.status !== 'Failed') appended.push(events.orchestratorCompleted(startedAt));
+  if (record.status !== 'Completed' && record.status !== 'Failed')
+    appended.push(events.orchestratorCompleted(startedAt));
   record.history.push(...appended);
   record.lastUpdatedTime = startedAt.toISOString();
   return effects;
@@ -86,7 +94,8 @@ class Bookkeeping {
   }
 
   followChains(delivered: HistoryEvent): void {
-    if (delivered.EventType === EventType.TimerFired && delivered.TimerId !== undefined) this.followTimerChain(delivered.TimerId);
+    if (delivered.EventType === EventType.TimerFired && delivered.TimerId !== undefined)
+      this.followTimerChain(delivered.TimerId);
     const chains = this.record.retryChains;
     const find = (kind: 'attempt' | 'timer', id: number | undefined) =>
       Object.entries(chains).find(([, chain]) => chain.waitingOn.kind === kind && chain.waitingOn.id === id);
@@ -124,7 +133,14 @@ class Bookkeeping {
   private reschedule(chainId: number, chain: RetryChain): void {
     const taskId = this.takeTaskId();
     this.appended.push(events.taskScheduled(this.at, taskId, chain.activityName, chain.inputJson));
-    this.addActivity({ taskId, activityName: chain.activityName, inputJson: chain.inputJson, attempt: chain.failures + 1, deliveries: 0, chainId });
+    this.addActivity({
+      taskId,
+      activityName: chain.activityName,
+      inputJson: chain.inputJson,
+      attempt: chain.failures + 1,
+      deliveries: 0,
+      chainId,
+    });
     chain.waitingOn = { kind: 'attempt', id: taskId };
   }
 
@@ -169,7 +185,13 @@ class Bookkeeping {
     this.appended.push(events.taskScheduled(this.at, taskId, activityName, inputJson));
     const pending: PendingActivity = { taskId, activityName, inputJson, attempt: 1, deliveries: 0 };
     if (action.actionType === ActionType.CallActivityWithRetry) {
-      this.record.retryChains[taskId] = { activityName, inputJson, policy: retryPolicyOf(action.retryOptions), failures: 0, waitingOn: { kind: 'attempt', id: taskId } };
+      this.record.retryChains[taskId] = {
+        activityName,
+        inputJson,
+        policy: retryPolicyOf(action.retryOptions),
+        failures: 0,
+        waitingOn: { kind: 'attempt', id: taskId },
+      };
       pending.chainId = taskId;
     }
     this.addActivity(pending);
@@ -186,7 +208,12 @@ class Bookkeeping {
     const fireAt = new Date(long ? this.at.getTime() + LONG_RUNNING_TIMER_INTERVAL_MS : finalFireAt).toISOString();
     this.appended.push(events.timerCreated(this.at, timerId, fireAt));
     this.record.timerIdsByAction[index] = timerId;
-    if (long) this.timerChains()[timerId] = { finalFireAt: new Date(finalFireAt).toISOString(), actionIndex: index, cancelled: action.isCanceled === true };
+    if (long)
+      this.timerChains()[timerId] = {
+        finalFireAt: new Date(finalFireAt).toISOString(),
+        actionIndex: index,
+        cancelled: action.isCanceled === true,
+      };
     this.addTimer({ timerId, fireAt });
   }
 
@@ -241,7 +268,13 @@ class Bookkeeping {
     this.effects.cancelledTimers.push(...Object.keys(this.record.pendingTimers).map(Number));
     this.effects.activities = [];
     this.effects.timers = [];
-    Object.assign(this.record, { pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {}, inbox: [] });
+    Object.assign(this.record, {
+      pendingActivities: {},
+      pendingTimers: {},
+      retryChains: {},
+      timerChains: {},
+      inbox: [],
+    });
     this.appended.push(completed, events.orchestratorCompleted(this.at));
   }
 
@@ -258,7 +291,9 @@ class Bookkeeping {
 
 function signatureOf(action: SdkAction): string {
   const name = action.functionName ?? action.externalEventName;
-  return name ? `${ActionType[action.actionType]}(${name})` : (ActionType[action.actionType] ?? String(action.actionType));
+  return name
+    ? `${ActionType[action.actionType]}(${name})`
+    : (ActionType[action.actionType] ?? String(action.actionType));
 }
 
 /** What a JSON store would keep of a value; undefined becomes null, as in a status payload. */

@@ -51,7 +51,11 @@ export function durableClientData(origin: string, taskHubName = defaultTaskHubNa
 }
 
 /** HttpApiHandler.GetClientResponseLinks: the management links of one instance (without its `id`). */
-export function managementUrls(origin: string, instanceId: string, taskHubName = defaultTaskHubName()): Record<string, string> {
+export function managementUrls(
+  origin: string,
+  instanceId: string,
+  taskHubName = defaultTaskHubName(),
+): Record<string, string> {
   const query = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage`;
   const instance = `${origin}${WEBHOOK_BASE_PATH}instances/${instanceId === INSTANCE_ID_PLACEHOLDER ? instanceId : encodeURIComponent(instanceId)}`;
   return {

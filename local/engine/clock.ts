@@ -77,7 +77,8 @@ export class VirtualClock implements ControllableClock {
   private nextDue(): VirtualTimer | undefined {
     let earliest: VirtualTimer | undefined;
     for (const timer of this.timers) {
-      if (!earliest || timer.at < earliest.at || (timer.at === earliest.at && timer.order < earliest.order)) earliest = timer;
+      if (!earliest || timer.at < earliest.at || (timer.at === earliest.at && timer.order < earliest.order))
+        earliest = timer;
     }
     return earliest;
   }
@@ -125,10 +126,13 @@ export class RealClock implements Clock {
       const remaining = (at - this.now()) / this.speed;
       // Node may wake a timer a millisecond early; re-arm rather than fire before `at`.
       if (remaining <= 0) return callback();
-      handle = setTimeout(() => {
-        if (handle) this.live.delete(handle);
-        if (!cancelled) arm();
-      }, Math.min(Math.ceil(remaining), MAX_TIMEOUT_MS));
+      handle = setTimeout(
+        () => {
+          if (handle) this.live.delete(handle);
+          if (!cancelled) arm();
+        },
+        Math.min(Math.ceil(remaining), MAX_TIMEOUT_MS),
+      );
       this.live.add(handle);
     };
     // Firing from a fresh task keeps callbacks asynchronous, as on the virtual clock's callers.

@@ -14,7 +14,15 @@ import { ConcurrencyLimit } from './concurrency-limit';
 import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
 import { events, fromJsonText, toJsonText, type HistoryEvent } from './history';
 import type { FunctionRegistry } from './registry';
-import { MemoryInstanceStore, isTerminal, type InstanceRecord, type InstanceStore, type PendingActivity, type PendingTimer, type RuntimeStatus } from './store';
+import {
+  MemoryInstanceStore,
+  isTerminal,
+  type InstanceRecord,
+  type InstanceStore,
+  type PendingActivity,
+  type PendingTimer,
+  type RuntimeStatus,
+} from './store';
 import { advanceTime, settle, waitUntilIdle } from './time-control';
 import { WorkTracker } from './work-tracker';
 
@@ -59,7 +67,12 @@ export type InstanceOperationResult = 'accepted' | 'notFound' | 'notRunning';
 
 /** DurableClient.StartNewAsync rejects these ids: a leading @, path and query separators, control characters, over 256 characters. */
 function isValidInstanceId(id: string): boolean {
-  return id.length > 0 && id.length <= 256 && !id.startsWith('@') && ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  return (
+    id.length > 0 &&
+    id.length <= 256 &&
+    !id.startsWith('@') &&
+    ![...id].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)
+  );
 }
 
 export class Engine {
@@ -91,7 +104,8 @@ export class Engine {
     this.store = options.store ?? new MemoryInstanceStore();
     this.log = options.log;
     this.timers = new ArmedTimers(this.clock);
-    if (options.maxConcurrentOrchestrations !== undefined) this.episodeSlots = new ConcurrencyLimit(options.maxConcurrentOrchestrations);
+    if (options.maxConcurrentOrchestrations !== undefined)
+      this.episodeSlots = new ConcurrencyLimit(options.maxConcurrentOrchestrations);
     this.activities = new ActivityRunner(this.registry, this.clock, this.work, {
       maxConcurrent: options.maxConcurrentActivities,
       faults: options.faults,
@@ -112,11 +126,15 @@ export class Engine {
     if (this.stopped) throw new EngineError('stopped', 'The engine is stopped');
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     if (!isValidInstanceId(instanceId)) {
-      throw new EngineError('invalid-instance-id', `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`);
+      throw new EngineError(
+        'invalid-instance-id',
+        `Invalid instance id '${instanceId}': 1-256 characters, not starting with @, none of / \\ # ? or control characters`,
+      );
     }
     // No await between this check and the put: two concurrent starts cannot both pass it.
     const existing = this.load(instanceId);
-    if (existing && !isTerminal(existing.status)) throw new EngineError('conflict', `An Orchestration instance with the status ${existing.status} already exists.`);
+    if (existing && !isTerminal(existing.status))
+      throw new EngineError('conflict', `An Orchestration instance with the status ${existing.status} already exists.`);
     const now = this.now();
     const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
     const record: InstanceRecord = {
@@ -164,7 +182,15 @@ export class Engine {
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
     const now = this.now();
     this.timers.disarm(instanceId);
-    Object.assign(record, { status: 'Terminated', output: reason, inbox: [], pendingActivities: {}, pendingTimers: {}, retryChains: {}, timerChains: {} });
+    Object.assign(record, {
+      status: 'Terminated',
+      output: reason,
+      inbox: [],
+      pendingActivities: {},
+      pendingTimers: {},
+      retryChains: {},
+      timerChains: {},
+    });
     record.history.push(events.executionTerminated(now, reason));
     record.lastUpdatedTime = now.toISOString();
     this.save(record);
@@ -186,15 +212,19 @@ export class Engine {
     return record && statusOf(record, options.showHistory ?? false);
   }
 
-  listInstances(filter: { runtimeStatus?: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } = {}): InstanceStatus[] {
+  listInstances(
+    filter: { runtimeStatus?: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } = {},
+  ): InstanceStatus[] {
     // Filtered on the store's summaries: only the records listed are parsed.
     const from = filter.createdTimeFrom?.getTime();
     const to = filter.createdTimeTo?.getTime();
     return this.store
-      .list((summary) =>
-        (!filter.runtimeStatus?.length || filter.runtimeStatus.includes(summary.status)) &&
-        (from === undefined || Date.parse(summary.createdTime) >= from) &&
-        (to === undefined || Date.parse(summary.createdTime) <= to))
+      .list(
+        (summary) =>
+          (!filter.runtimeStatus?.length || filter.runtimeStatus.includes(summary.status)) &&
+          (from === undefined || Date.parse(summary.createdTime) >= from) &&
+          (to === undefined || Date.parse(summary.createdTime) <= to),
+      )
       .map((record) => statusOf(record, false));
   }
 
@@ -219,7 +249,11 @@ export class Engine {
   }
 
   /** Resolves with the instance's status once `predicate` holds for it. */
-  waitFor(instanceId: string, predicate: (status: InstanceStatus) => boolean, options: { timeoutMs?: number } = {}): Promise<InstanceStatus> {
+  waitFor(
+    instanceId: string,
+    predicate: (status: InstanceStatus) => boolean,
+    options: { timeoutMs?: number } = {},
+  ): Promise<InstanceStatus> {
     return new Promise((resolve, reject) => {
       const check = (changedId: string) => {
         if (changedId !== instanceId) return;
@@ -228,7 +262,13 @@ export class Engine {
       };
       const timeout = setTimeout(() => {
         const last = this.getStatus(instanceId);
-        finish(() => reject(new Error(`waitFor('${instanceId}') timed out; last status: ${last ? last.runtimeStatus : 'none'} ${JSON.stringify(last?.customStatus ?? null)}`)));
+        finish(() =>
+          reject(
+            new Error(
+              `waitFor('${instanceId}') timed out; last status: ${last ? last.runtimeStatus : 'none'} ${JSON.stringify(last?.customStatus ?? null)}`,
+            ),
+          ),
+        );
       }, options.timeoutMs ?? 10_000);
       const finish = (settle: () => void) => {
         clearTimeout(timeout);
@@ -291,7 +331,9 @@ export class Engine {
   private kick(instanceId: string): void {
     if (this.stopped || this.closing || this.draining.has(instanceId)) return;
     this.draining.add(instanceId);
-    this.drain(instanceId, this.work.begin()).catch((error) => this.log?.('error', instanceId, 'engine error while draining', error));
+    this.drain(instanceId, this.work.begin()).catch((error) =>
+      this.log?.('error', instanceId, 'engine error while draining', error),
+    );
   }
 
   private async drain(instanceId: string, endWork: () => void): Promise<void> {
@@ -311,7 +353,11 @@ export class Engine {
             // The episode may have changed the record before it failed: start again from the stored one.
             this.live.delete(instanceId);
             this.log?.('error', record.name, `engine error in instance ${instanceId}`, error);
-            this.failInstance(instanceId, record.executionId, `Engine error: ${error instanceof Error ? error.message : String(error)}`);
+            this.failInstance(
+              instanceId,
+              record.executionId,
+              `Engine error: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
         } finally {
           release?.();
@@ -358,7 +404,10 @@ export class Engine {
   /** DurableTaskExtension.GetInvalidOrchestratorFunctionMessage. */
   private unknownOrchestratorMessage(name: string): string {
     const known = [...this.registry.orchestrations.keys()];
-    const info = known.length > 0 ? `The following are the known orchestrator functions: '${known.join("', '")}'.` : 'No orchestrator functions are currently registered!';
+    const info =
+      known.length > 0
+        ? `The following are the known orchestrator functions: '${known.join("', '")}'.`
+        : 'No orchestrator functions are currently registered!';
     return `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: ${info}`;
   }
 
@@ -385,10 +434,18 @@ export class Engine {
       attempt: pending.attempt,
       delivery: pending.deliveries + 1,
     };
-    void this.activities.run(call).then((outcome) => this.recordActivity(instanceId, executionId, pending, call.delivery, outcome));
+    void this.activities
+      .run(call)
+      .then((outcome) => this.recordActivity(instanceId, executionId, pending, call.delivery, outcome));
   }
 
-  private recordActivity(instanceId: string, executionId: string, pending: PendingActivity, delivery: number, outcome: ActivityOutcome): void {
+  private recordActivity(
+    instanceId: string,
+    executionId: string,
+    pending: PendingActivity,
+    delivery: number,
+    outcome: ActivityOutcome,
+  ): void {
     const taskId = pending.taskId;
     if (outcome.kind === 'lost') {
       // As after a host crash: nothing was recorded, so the same task is handed out again.
@@ -401,7 +458,10 @@ export class Engine {
       return;
     }
     const now = this.now();
-    const event = outcome.kind === 'completed' ? events.taskCompleted(now, taskId, outcome.resultJson) : events.taskFailed(now, taskId, outcome.failure);
+    const event =
+      outcome.kind === 'completed'
+        ? events.taskCompleted(now, taskId, outcome.resultJson)
+        : events.taskFailed(now, taskId, outcome.failure);
     this.deliver(instanceId, executionId, event, (record) => takeEntry(record.pendingActivities, taskId));
   }
 
@@ -418,7 +478,12 @@ export class Engine {
    * Queues an event for a live execution. `claim` removes the pending entry the event answers
    * and returns false if there is none (a duplicate, or work of a finished execution).
    */
-  private deliver(instanceId: string, executionId: string, event: HistoryEvent, claim: (record: InstanceRecord) => boolean): void {
+  private deliver(
+    instanceId: string,
+    executionId: string,
+    event: HistoryEvent,
+    claim: (record: InstanceRecord) => boolean,
+  ): void {
     if (this.stopped) return;
     const record = this.load(instanceId);
     if (!record || record.executionId !== executionId || isTerminal(record.status)) return;

@@ -19,7 +19,19 @@
  * served from the texts this process loaded or wrote: the host is the only writer of its data
  * folder (it holds a lock on it), so the cache cannot go stale.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { historyJson } from './history';
@@ -93,7 +105,9 @@ export class FileInstanceStore implements InstanceStore {
   }
 
   list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[] {
-    const ids = where ? [...this.summaries.values()].filter(where).map((summary) => summary.instanceId) : [...this.texts.keys()];
+    const ids = where
+      ? [...this.summaries.values()].filter(where).map((summary) => summary.instanceId)
+      : [...this.texts.keys()];
     return ids.map((id) => JSON.parse(this.texts.get(id)!) as InstanceRecord);
   }
 
@@ -327,5 +341,7 @@ function summaryOf(record: InstanceRecord): InstanceSummary {
 }
 
 function defaultOnCorrupt(file: string, error: unknown): void {
-  console.warn(`durable store: set aside unreadable ${file} (${error instanceof Error ? error.message : String(error)})`);
+  console.warn(
+    `durable store: set aside unreadable ${file} (${error instanceof Error ? error.message : String(error)})`,
+  );
 }

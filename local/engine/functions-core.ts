@@ -7,7 +7,11 @@
 export interface CapturedFunction {
   name: string;
   /** The core (RPC-shaped) metadata: `bindings` keyed by binding name, each with `type` and `direction`. */
-  metadata: { name: string; bindings: Record<string, { type: string; direction: string; [key: string]: unknown }>; [key: string]: unknown };
+  metadata: {
+    name: string;
+    bindings: Record<string, { type: string; direction: string; [key: string]: unknown }>;
+    [key: string]: unknown;
+  };
   handler: (...args: unknown[]) => unknown;
 }
 

@@ -55,12 +55,24 @@ function event(type: EventType, at: Date, fields: Partial<HistoryEvent> = {}): H
 export const events = {
   orchestratorStarted: (at: Date) => event(EventType.OrchestratorStarted, at),
   orchestratorCompleted: (at: Date) => event(EventType.OrchestratorCompleted, at),
-  executionStarted: (at: Date, name: string, input: string | undefined) => event(EventType.ExecutionStarted, at, { Name: name, Input: input }),
-  executionCompleted: (at: Date, status: 'Completed' | 'Failed', result: string | undefined, failure?: FailureDetails) =>
-    event(EventType.ExecutionCompleted, at, { OrchestrationStatus: status, Result: result, ...(failure ? { FailureDetails: failure } : {}) }),
+  executionStarted: (at: Date, name: string, input: string | undefined) =>
+    event(EventType.ExecutionStarted, at, { Name: name, Input: input }),
+  executionCompleted: (
+    at: Date,
+    status: 'Completed' | 'Failed',
+    result: string | undefined,
+    failure?: FailureDetails,
+  ) =>
+    event(EventType.ExecutionCompleted, at, {
+      OrchestrationStatus: status,
+      Result: result,
+      ...(failure ? { FailureDetails: failure } : {}),
+    }),
   executionTerminated: (at: Date, reason: string) => event(EventType.ExecutionTerminated, at, { Input: reason }),
-  taskScheduled: (at: Date, id: number, name: string, input: string | undefined) => event(EventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
-  taskCompleted: (at: Date, id: number, result: string) => event(EventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
+  taskScheduled: (at: Date, id: number, name: string, input: string | undefined) =>
+    event(EventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
+  taskCompleted: (at: Date, id: number, result: string) =>
+    event(EventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
   taskFailed: (at: Date, id: number, failure: { reason: string; details?: string; failureDetails?: FailureDetails }) =>
     event(EventType.TaskFailed, at, {
       TaskScheduledId: id,
@@ -68,9 +80,12 @@ export const events = {
       ...(failure.details !== undefined ? { Details: failure.details } : {}),
       ...(failure.failureDetails ? { FailureDetails: failure.failureDetails } : {}),
     }),
-  timerCreated: (at: Date, id: number, fireAt: string) => event(EventType.TimerCreated, at, { EventId: id, FireAt: fireAt }),
-  timerFired: (at: Date, id: number, fireAt: string) => event(EventType.TimerFired, at, { TimerId: id, FireAt: fireAt }),
-  eventRaised: (at: Date, name: string, input: string | undefined) => event(EventType.EventRaised, at, { Name: name, Input: input }),
+  timerCreated: (at: Date, id: number, fireAt: string) =>
+    event(EventType.TimerCreated, at, { EventId: id, FireAt: fireAt }),
+  timerFired: (at: Date, id: number, fireAt: string) =>
+    event(EventType.TimerFired, at, { TimerId: id, FireAt: fireAt }),
+  eventRaised: (at: Date, name: string, input: string | undefined) =>
+    event(EventType.EventRaised, at, { Name: name, Input: input }),
 };
 
 /**

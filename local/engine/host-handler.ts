@@ -5,7 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from './engine';
-import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainRequest, type PlainResponse } from './http-message';
+import {
+  BodyTooLargeError,
+  jsonResponse,
+  readNodeRequest,
+  writeNodeResponse,
+  type PlainRequest,
+  type PlainResponse,
+} from './http-message';
 import type { HttpInvoker } from './http-invoker';
 import { handleManagementRequest, isManagementPath } from './management-api';
 
@@ -49,7 +56,9 @@ export function createHostHandler(options: HostHandlerOptions): (req: IncomingMe
         response = await handleHostRequest(options, await readNodeRequest(req, MAX_BODY_BYTES));
       } catch (error) {
         const tooLarge = error instanceof BodyTooLargeError;
-        response = jsonResponse(tooLarge ? 413 : 500, { message: error instanceof Error ? error.message : String(error) });
+        response = jsonResponse(tooLarge ? 413 : 500, {
+          message: error instanceof Error ? error.message : String(error),
+        });
       }
       if (!res.headersSent) writeNodeResponse(res, response);
     })();

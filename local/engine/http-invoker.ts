@@ -49,13 +49,24 @@ export class HttpInvoker {
     const chosen = matching.find(({ fn }) => fn.methods.length === 0 || fn.methods.includes(method));
     if (!chosen) {
       const allowed = [...new Set(matching.flatMap(({ fn }) => fn.methods))];
-      return jsonResponse(405, { message: `${method} is not allowed on ${url.pathname}` }, { allow: allowed.join(', ') });
+      return jsonResponse(
+        405,
+        { message: `${method} is not allowed on ${url.pathname}` },
+        { allow: allowed.join(', ') },
+      );
     }
     return this.call(chosen.fn, request, url, chosen.params);
   }
 
-  private async call(fn: HttpFunction, request: PlainRequest, url: URL, params: Record<string, string>): Promise<PlainResponse> {
-    const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+  private async call(
+    fn: HttpFunction,
+    request: PlainRequest,
+    url: URL,
+    params: Record<string, string>,
+  ): Promise<PlainResponse> {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())),
+    );
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -88,12 +99,19 @@ function notFound(path: string): PlainResponse {
 
 function isHttpResponse(value: unknown): value is HttpResponse {
   // Duck-typed: a second copy of @azure/functions (e.g. nested under another package) has its own class.
-  return value instanceof HttpResponse || (typeof value === 'object' && value !== null && typeof (value as HttpResponse).arrayBuffer === 'function' && 'status' in value);
+  return (
+    value instanceof HttpResponse ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as HttpResponse).arrayBuffer === 'function' &&
+      'status' in value)
+  );
 }
 
 async function toPlainResponse(result: unknown): Promise<PlainResponse> {
   if (result === undefined || result === null) return emptyResponse(204);
-  if (typeof result !== 'object') throw new Error('An HTTP function must return an object (HttpResponseInit or HttpResponse)');
+  if (typeof result !== 'object')
+    throw new Error('An HTTP function must return an object (HttpResponseInit or HttpResponse)');
   const response = isHttpResponse(result) ? result : new HttpResponse(result as HttpResponseInit);
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {

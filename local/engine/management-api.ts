@@ -20,7 +20,12 @@ const INTERNAL_ERROR = 'Something went wrong while processing your request';
 
 export function isManagementPath(url: string): boolean {
   const path = url.split('?')[0];
-  return path.startsWith(RPC_BASE_PATH) || path.startsWith(WEBHOOK_BASE_PATH) || path === RPC_BASE_PATH.slice(0, -1) || path === WEBHOOK_BASE_PATH.slice(0, -1);
+  return (
+    path.startsWith(RPC_BASE_PATH) ||
+    path.startsWith(WEBHOOK_BASE_PATH) ||
+    path === RPC_BASE_PATH.slice(0, -1) ||
+    path === WEBHOOK_BASE_PATH.slice(0, -1)
+  );
 }
 
 /** Answers one management request. Never throws: bad input is a 4xx, an engine fault a 500. */
@@ -28,7 +33,10 @@ export function handleManagementRequest(engine: Engine, request: PlainRequest, t
   try {
     return route(engine, request, taskHubName);
   } catch (error) {
-    return jsonResponse(500, { Message: INTERNAL_ERROR, ExceptionMessage: error instanceof Error ? error.message : String(error) });
+    return jsonResponse(500, {
+      Message: INTERNAL_ERROR,
+      ExceptionMessage: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -39,7 +47,10 @@ function route(engine: Engine, request: PlainRequest, taskHubName: string | unde
   const query = url.searchParams;
   const method = request.method.toUpperCase();
   // The extension answers a known route with the wrong method 404, like an unknown route.
-  const allow = (methods: string[]) => (methods.includes(method) ? undefined : jsonResponse(404, { message: `${method} is not served at ${url.pathname}; use ${methods.join(' or ')}` }));
+  const allow = (methods: string[]) =>
+    methods.includes(method)
+      ? undefined
+      : jsonResponse(404, { message: `${method} is not served at ${url.pathname}; use ${methods.join(' or ')}` });
   const [collection, id, rawAction, extra] = parts;
   const action = rawAction?.toLowerCase();
 
@@ -58,13 +69,24 @@ function route(engine: Engine, request: PlainRequest, taskHubName: string | unde
   if (collection === 'instances' && action === 'terminate' && parts.length === 3) {
     return allow(['POST']) ?? answer(engine.terminate(id, query.get('reason') ?? ''), id);
   }
-  if ((collection === 'instances' && ['suspend', 'resume', 'rewind', 'restart'].includes(action ?? '')) || collection === 'entities') {
-    return jsonResponse(501, { message: `${collection === 'entities' ? 'Entities are' : `${action} is`} not supported by the local engine` });
+  if (
+    (collection === 'instances' && ['suspend', 'resume', 'rewind', 'restart'].includes(action ?? '')) ||
+    collection === 'entities'
+  ) {
+    return jsonResponse(501, {
+      message: `${collection === 'entities' ? 'Entities are' : `${action} is`} not supported by the local engine`,
+    });
   }
   return jsonResponse(404, { message: `No management API at ${url.pathname}` });
 }
 
-function start(engine: Engine, request: PlainRequest, name: string, instanceId: string | undefined, taskHubName: string | undefined): PlainResponse {
+function start(
+  engine: Engine,
+  request: PlainRequest,
+  name: string,
+  instanceId: string | undefined,
+  taskHubName: string | undefined,
+): PlainResponse {
   let input: unknown;
   try {
     input = parseJsonBody(request.body);
@@ -119,7 +141,10 @@ function list(engine: Engine, query: URLSearchParams): PlainResponse {
   const top = Number(query.get('top') ?? Infinity);
   const showInput = flag(query, 'showInput', false);
   const instances = engine.listInstances(filter).slice(0, Number.isFinite(top) && top > 0 ? top : undefined);
-  return jsonResponse(200, instances.map((status) => statusPayload(status, { showHistory: false, showHistoryOutput: false, showInput })));
+  return jsonResponse(
+    200,
+    instances.map((status) => statusPayload(status, { showHistory: false, showHistoryOutput: false, showInput })),
+  );
 }
 
 /** HandleDeleteHistoryByIdRequestAsync (3.19.0): only an instance in a terminal state; 412 otherwise. */
@@ -127,7 +152,10 @@ function purge(engine: Engine, instanceId: string): PlainResponse {
   const status = engine.getStatus(instanceId);
   if (!status) return jsonResponse(404, { message: `No instance with id '${instanceId}' was found` });
   if (!TERMINAL_STATUSES.includes(status.runtimeStatus)) {
-    return jsonResponse(412, `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status.runtimeStatus}`);
+    return jsonResponse(
+      412,
+      `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${instanceId} has status ${status.runtimeStatus}`,
+    );
   }
   return jsonResponse(200, { instancesDeleted: engine.purge(instanceId) ? 1 : 0 });
 }
@@ -141,9 +169,15 @@ function purgeMany(engine: Engine, query: URLSearchParams): PlainResponse {
   const filter = filterOf(query);
   if (!filter.createdTimeFrom) return jsonResponse(400, "Please provide value for 'createdTimeFrom' parameter.");
   const finished = filter.runtimeStatus.filter((status) => TERMINAL_STATUSES.includes(status));
-  const chosen = engine.listInstances({ createdTimeFrom: filter.createdTimeFrom, createdTimeTo: filter.createdTimeTo ?? new Date(engine.clock.now()), runtimeStatus: finished });
+  const chosen = engine.listInstances({
+    createdTimeFrom: filter.createdTimeFrom,
+    createdTimeTo: filter.createdTimeTo ?? new Date(engine.clock.now()),
+    runtimeStatus: finished,
+  });
   const deleted = chosen.filter((status) => engine.purge(status.instanceId)).length;
-  return deleted > 0 ? jsonResponse(200, { instancesDeleted: deleted }) : jsonResponse(404, { message: 'No instance matched' });
+  return deleted > 0
+    ? jsonResponse(200, { instancesDeleted: deleted })
+    : jsonResponse(404, { message: 'No instance matched' });
 }
 
 /** HandleRaiseEventRequestAsync: 404, then 410 for a finished instance, then the body must be application/json. */
@@ -152,7 +186,8 @@ function raiseEvent(engine: Engine, request: PlainRequest, instanceId: string, e
   if (!status) return answer('notFound', instanceId);
   if (TERMINAL_STATUSES.includes(status.runtimeStatus)) return answer('notRunning', instanceId);
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (mediaType !== 'application/json') return jsonResponse(400, { Message: 'Only application/json request content is supported' });
+  if (mediaType !== 'application/json')
+    return jsonResponse(400, { Message: 'Only application/json request content is supported' });
   let data: unknown;
   try {
     data = parseJsonBody(request.body);
@@ -169,7 +204,11 @@ function answer(result: InstanceOperationResult, instanceId: string): PlainRespo
 }
 
 /** The query's filters; like the extension's TryGet…QueryParameterValue, what it cannot read is left out. */
-function filterOf(query: URLSearchParams): { runtimeStatus: RuntimeStatus[]; createdTimeFrom?: Date; createdTimeTo?: Date } {
+function filterOf(query: URLSearchParams): {
+  runtimeStatus: RuntimeStatus[];
+  createdTimeFrom?: Date;
+  createdTimeTo?: Date;
+} {
   const statuses = query
     .getAll('runtimeStatus')
     .flatMap((value) => value.split(','))

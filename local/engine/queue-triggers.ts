@@ -45,7 +45,8 @@ export class QueueTriggers {
     private readonly options: QueueTriggerOptions = {},
   ) {
     for (const fn of registry.queues) {
-      if (fn.connection !== 'AzureWebJobsStorage') throw new Error(`${fn.name}: only the AzureWebJobsStorage connection is supported here, not ${fn.connection}`);
+      if (fn.connection !== 'AzureWebJobsStorage')
+        throw new Error(`${fn.name}: only the AzureWebJobsStorage connection is supported here, not ${fn.connection}`);
     }
   }
 
@@ -79,7 +80,14 @@ export class QueueTriggers {
     const tick = () => {
       if (this.stopped) return;
       this.polling = this.pollOnce()
-        .catch((error: unknown) => this.options.log?.('warning', 'queue-triggers', 'poll failed; trying again', error instanceof Error ? error.message : error))
+        .catch((error: unknown) =>
+          this.options.log?.(
+            'warning',
+            'queue-triggers',
+            'poll failed; trying again',
+            error instanceof Error ? error.message : error,
+          ),
+        )
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, intervalMs).unref();
         });
@@ -122,9 +130,19 @@ export class QueueTriggers {
           await poison.createIfNotExists();
           await poison.sendMessage(message.messageText);
           await queue.deleteMessage(message.messageId, message.popReceipt);
-          this.options.log?.('warning', fn.name, `message ${message.messageId} moved to ${poison.name} after ${message.dequeueCount} attempts`, error);
+          this.options.log?.(
+            'warning',
+            fn.name,
+            `message ${message.messageId} moved to ${poison.name} after ${message.dequeueCount} attempts`,
+            error,
+          );
         } else {
-          await queue.updateMessage(message.messageId, message.popReceipt, undefined, this.options.retryDelaySeconds ?? 0);
+          await queue.updateMessage(
+            message.messageId,
+            message.popReceipt,
+            undefined,
+            this.options.retryDelaySeconds ?? 0,
+          );
         }
       }),
     );
@@ -132,7 +150,10 @@ export class QueueTriggers {
   }
 
   /** Runs the function on one message; answers the error it threw, if any. */
-  private async invoke(fn: QueueFunction, message: { messageId: string; messageText: string; dequeueCount: number; insertedOn: Date; expiresOn: Date }): Promise<unknown> {
+  private async invoke(
+    fn: QueueFunction,
+    message: { messageId: string; messageText: string; dequeueCount: number; insertedOn: Date; expiresOn: Date },
+  ): Promise<unknown> {
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -158,7 +179,8 @@ export class QueueTriggers {
 export function decodeBody(text: string): unknown {
   const decoded = Buffer.from(text, 'base64').toString('utf8');
   // Not base64 at all: the host could not decode it either, so the function fails on it.
-  if (Buffer.from(decoded, 'utf8').toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) throw new Error('message is not base64-encoded');
+  if (Buffer.from(decoded, 'utf8').toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, ''))
+    throw new Error('message is not base64-encoded');
   try {
     return JSON.parse(decoded) as unknown;
   } catch {

@@ -51,7 +51,10 @@ const isTriggerType = (type: string) => /trigger$/i.test(type);
 
 /** Mirrors the worker's fromRpcBindings: the trigger, the `$return` binding, extra inputs and outputs. */
 export function contextOptionsOf(metadata: CapturedFunction['metadata']): ContextOptions {
-  const options: Partial<ContextOptions> & Pick<ContextOptions, 'extraInputs' | 'extraOutputs'> = { extraInputs: [], extraOutputs: [] };
+  const options: Partial<ContextOptions> & Pick<ContextOptions, 'extraInputs' | 'extraOutputs'> = {
+    extraInputs: [],
+    extraOutputs: [],
+  };
   for (const [name, binding] of Object.entries(metadata.bindings)) {
     const named = { ...binding, name, type: binding.type };
     if (isTriggerType(binding.type)) options.trigger = named;
@@ -83,8 +86,15 @@ export function loadRegistry(captured: Iterable<CapturedFunction> = capturedFunc
         break;
       case 'httptrigger': {
         const route = typeof trigger.route === 'string' ? trigger.route : fn.name;
-        const methods = Array.isArray(trigger.methods) ? trigger.methods.map((method) => String(method).toUpperCase()) : [];
-        registry.http.push({ ...base, handler: fn.handler as HttpHandler, route: route.replace(/^\/+|\/+$/g, ''), methods });
+        const methods = Array.isArray(trigger.methods)
+          ? trigger.methods.map((method) => String(method).toUpperCase())
+          : [];
+        registry.http.push({
+          ...base,
+          handler: fn.handler as HttpHandler,
+          route: route.replace(/^\/+|\/+$/g, ''),
+          methods,
+        });
         break;
       }
       case 'queuetrigger':
@@ -92,7 +102,8 @@ export function loadRegistry(captured: Iterable<CapturedFunction> = capturedFunc
           ...base,
           handler: fn.handler as QueueHandler,
           queueName: String(trigger.queueName),
-          connection: typeof trigger.connection === 'string' && trigger.connection ? trigger.connection : 'AzureWebJobsStorage',
+          connection:
+            typeof trigger.connection === 'string' && trigger.connection ? trigger.connection : 'AzureWebJobsStorage',
         });
         break;
       default:

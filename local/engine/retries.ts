@@ -21,7 +21,10 @@ export const DEFAULT_MAX_RETRY_INTERVAL_MS = 6 * 24 * 3600_000;
 export function retryDelayMs(policy: RetryPolicy, failures: number): number {
   const coefficient = policy.backoffCoefficient && policy.backoffCoefficient > 0 ? policy.backoffCoefficient : 1;
   const delay = policy.firstRetryIntervalInMilliseconds * coefficient ** Math.max(0, failures - 1);
-  const cap = policy.maxRetryIntervalInMilliseconds && policy.maxRetryIntervalInMilliseconds > 0 ? policy.maxRetryIntervalInMilliseconds : DEFAULT_MAX_RETRY_INTERVAL_MS;
+  const cap =
+    policy.maxRetryIntervalInMilliseconds && policy.maxRetryIntervalInMilliseconds > 0
+      ? policy.maxRetryIntervalInMilliseconds
+      : DEFAULT_MAX_RETRY_INTERVAL_MS;
   return Math.min(delay, cap);
 }
 

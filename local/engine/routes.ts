@@ -46,7 +46,10 @@ function matchSegments(segments: Segment[], parts: string[]): RouteParams | unde
     if (!satisfies(part, segment.constraint)) return undefined;
     params[segment.param] = part;
   }
-  return parts.length === segments.length || (parts.length < segments.length && segments.slice(parts.length).every(isOptional)) ? params : undefined;
+  return parts.length === segments.length ||
+    (parts.length < segments.length && segments.slice(parts.length).every(isOptional))
+    ? params
+    : undefined;
 }
 
 function isOptional(segment: Segment): boolean {

@@ -25,7 +25,8 @@ export function statusPayload(status: InstanceStatus, query: StatusQuery): Recor
     createdTime: wholeSeconds(status.createdTime),
     lastUpdatedTime: wholeSeconds(status.lastUpdatedTime),
   };
-  if (query.showHistory && status.history) payload.historyEvents = historyEvents(status.history, query.showHistoryOutput);
+  if (query.showHistory && status.history)
+    payload.historyEvents = historyEvents(status.history, query.showHistoryOutput);
   return payload;
 }
 
@@ -37,11 +38,17 @@ export function wholeSeconds(iso: string): string {
 const HIDDEN = new Set([EventType.OrchestratorStarted, EventType.OrchestratorCompleted, EventType.TaskScheduled]);
 
 export function historyEvents(history: HistoryEvent[], showOutput: boolean): Record<string, unknown>[] {
-  const scheduled = new Map(history.filter((event) => event.EventType === EventType.TaskScheduled).map((event) => [event.EventId, event]));
+  const scheduled = new Map(
+    history.filter((event) => event.EventType === EventType.TaskScheduled).map((event) => [event.EventId, event]),
+  );
   return history
     .filter((event) => !HIDDEN.has(event.EventType))
     .map((event) => {
-      const shown: Record<string, unknown> = { EventType: EventType[event.EventType], EventId: event.EventId, Timestamp: event.Timestamp };
+      const shown: Record<string, unknown> = {
+        EventType: EventType[event.EventType],
+        EventId: event.EventId,
+        Timestamp: event.Timestamp,
+      };
       const output = (text: string | undefined) => (showOutput ? safeJson(text) : undefined);
       switch (event.EventType) {
         case EventType.ExecutionStarted:
@@ -49,8 +56,14 @@ export function historyEvents(history: HistoryEvent[], showOutput: boolean): Rec
         case EventType.TaskCompleted:
         case EventType.TaskFailed: {
           const origin = scheduled.get(event.TaskScheduledId ?? -1);
-          const common = { ...shown, FunctionName: origin?.Name, ScheduledTime: origin?.Timestamp, TaskScheduledId: event.TaskScheduledId };
-          if (event.EventType === EventType.TaskFailed) return { ...common, Reason: event.Reason, Details: event.Details };
+          const common = {
+            ...shown,
+            FunctionName: origin?.Name,
+            ScheduledTime: origin?.Timestamp,
+            TaskScheduledId: event.TaskScheduledId,
+          };
+          if (event.EventType === EventType.TaskFailed)
+            return { ...common, Reason: event.Reason, Details: event.Details };
           return showOutput ? { ...common, Result: output(event.Result) } : common;
         }
         case EventType.TimerCreated:
@@ -60,7 +73,11 @@ export function historyEvents(history: HistoryEvent[], showOutput: boolean): Rec
         case EventType.EventRaised:
           return { ...shown, Name: event.Name, ...(showOutput ? { Input: output(event.Input) } : {}) };
         case EventType.ExecutionCompleted:
-          return { ...shown, OrchestrationStatus: event.OrchestrationStatus, ...(showOutput ? { Result: output(event.Result) } : {}) };
+          return {
+            ...shown,
+            OrchestrationStatus: event.OrchestrationStatus,
+            ...(showOutput ? { Result: output(event.Result) } : {}),
+          };
         case EventType.ExecutionTerminated:
           return { ...shown, Reason: event.Input };
         default:

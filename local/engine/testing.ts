@@ -83,11 +83,19 @@ export interface TestApp {
   /** Runs until nothing is runnable; `fastForward` also skips virtual time to each due timer. */
   settle(options?: { fastForward?: boolean }): Promise<void>;
   advanceTime(ms: number): Promise<void>;
-  waitFor(instanceId: string, predicate: (status: InstanceStatus) => boolean, options?: { timeoutMs?: number }): Promise<InstanceStatus>;
+  waitFor(
+    instanceId: string,
+    predicate: (status: InstanceStatus) => boolean,
+    options?: { timeoutMs?: number },
+  ): Promise<InstanceStatus>;
   /** Status with history. */
   status(instanceId: string): InstanceStatus | undefined;
   /** Runs one orchestrator episode over a given history, outside any instance. */
-  replay(orchestration: string, history: HistoryEvent[], options?: { input?: unknown; instanceId?: string }): Promise<ReplayResult>;
+  replay(
+    orchestration: string,
+    history: HistoryEvent[],
+    options?: { input?: unknown; instanceId?: string },
+  ): Promise<ReplayResult>;
   stop(): Promise<void>;
 }
 
@@ -98,10 +106,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const entry of [options.entry ?? []].flat()) require(entry);
   const registry = loadRegistry();
-  for (const [name, stub] of Object.entries(options.activities ?? {})) registry.activities.set(name, stubActivity(name, stub));
+  for (const [name, stub] of Object.entries(options.activities ?? {}))
+    registry.activities.set(name, stubActivity(name, stub));
   const log = options.log === 'console' ? consoleLog : options.log;
   const clock = new VirtualClock(options.startTime ?? Date.now());
-  const engine = new Engine({ registry, clock, store: options.store, maxConcurrentActivities: options.maxConcurrentActivities, faults: options.faults, log });
+  const engine = new Engine({
+    registry,
+    clock,
+    store: options.store,
+    maxConcurrentActivities: options.maxConcurrentActivities,
+    faults: options.faults,
+    log,
+  });
 
   let baseUrl = '';
   const invoker = new HttpInvoker({ registry, clientData: () => durableClientData(baseUrl), log });
@@ -117,7 +133,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     baseUrl,
     clientData: durableClientData(baseUrl),
     async http(method, path, requestOptions = {}) {
-      const headers = Object.fromEntries(Object.entries(requestOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+      const headers = Object.fromEntries(
+        Object.entries(requestOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      );
       let body = Buffer.alloc(0);
       if (requestOptions.rawBody !== undefined) body = Buffer.from(requestOptions.rawBody);
       else if (requestOptions.body !== undefined) {
@@ -126,9 +144,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
       if (body.length > 0) headers['content-length'] ??= String(body.length);
       headers.host = new URL(baseUrl).host;
-      const response = await handleHostRequest({ engine, invoker }, { method: method.toUpperCase(), url: path, headers, body, origin: baseUrl });
+      const response = await handleHostRequest(
+        { engine, invoker },
+        { method: method.toUpperCase(), url: path, headers, body, origin: baseUrl },
+      );
       const text = response.body.toString('utf8');
-      return { status: response.status, headers: response.headers, text, json: parseJson(text, response.headers['content-type']) };
+      return {
+        status: response.status,
+        headers: response.headers,
+        text,
+        json: parseJson(text, response.headers['content-type']),
+      };
     },
     settle: (settleOptions) => engine.settle(settleOptions),
     advanceTime: (ms) => engine.advanceTime(ms),
@@ -146,7 +172,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         history,
         log,
       });
-      const actions = outcome.ok ? (JSON.parse(JSON.stringify(outcome.state.actions)) as unknown[][]) : ((outcome.state?.actions as unknown[][]) ?? []);
+      const actions = outcome.ok
+        ? (JSON.parse(JSON.stringify(outcome.state.actions)) as unknown[][])
+        : ((outcome.state?.actions as unknown[][]) ?? []);
       return { outcome, actions };
     },
     async stop() {
@@ -160,7 +188,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 function stubActivity(name: string, stub: ActivityStub) {
   let count = 0;
   const handler: ActivityHandler = (input) => stub(input, { name, count: (count += 1) });
-  return { name, handler, options: { trigger: { name: 'input', type: 'activityTrigger' }, extraInputs: [], extraOutputs: [] } };
+  return {
+    name,
+    handler,
+    options: { trigger: { name: 'input', type: 'activityTrigger' }, extraInputs: [], extraOutputs: [] },
+  };
 }
 
 function listen(server: Server): Promise<string> {

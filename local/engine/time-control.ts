@@ -34,7 +34,11 @@ export async function advanceTime(work: WorkTracker, clock: Clock, ms: number): 
   await waitUntilIdle(work, clock);
 }
 
-export async function settle(work: WorkTracker, clock: Clock, options: { fastForward?: boolean; maxSteps?: number }): Promise<void> {
+export async function settle(
+  work: WorkTracker,
+  clock: Clock,
+  options: { fastForward?: boolean; maxSteps?: number },
+): Promise<void> {
   await waitUntilIdle(work, clock);
   if (!options.fastForward) return;
   const controllable = requireControllable(clock);

@@ -32,7 +32,10 @@ export interface ExtensionBackendOptions {
   storageConnection: string;
   /** Listens the public front; resolves its origin. */
   listen: (server: Server, port: number) => Promise<string>;
-  createFront: (route: (request: PlainRequest) => Promise<PlainResponse>) => { server: Server; whenIdle(): Promise<void> };
+  createFront: (route: (request: PlainRequest) => Promise<PlainResponse>) => {
+    server: Server;
+    whenIdle(): Promise<void>;
+  };
 }
 
 export interface RunningExtensionBackend {
@@ -71,7 +74,8 @@ export async function startExtensionBackend(options: ExtensionBackendOptions): P
   const readyGate = new Promise<void>((resolve) => (whenReady = resolve));
   const front = options.createFront(async (request) => {
     await readyGate;
-    if (new URL(request.url, 'http://host').pathname.startsWith(WEBHOOK_BASE_PATH)) return forwardWebhook(ready!.webhookOrigin, request);
+    if (new URL(request.url, 'http://host').pathname.startsWith(WEBHOOK_BASE_PATH))
+      return forwardWebhook(ready!.webhookOrigin, request);
     return invoker.invoke(request);
   });
   let origin: string;
@@ -79,7 +83,9 @@ export async function startExtensionBackend(options: ExtensionBackendOptions): P
     origin = await options.listen(front.server, settings.port);
   } catch (error) {
     bridge.close();
-    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`) : error;
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`)
+      : error;
   }
   process.env.WEBSITE_HOSTNAME = new URL(origin).host;
 
@@ -98,10 +104,15 @@ export async function startExtensionBackend(options: ExtensionBackendOptions): P
   const clientData = JSON.parse(ready.clientBinding) as DurableClientData;
   client.data = clientData;
   whenReady();
-  log.info(`durable backend: the real Durable extension (.NET host pid ${child.pid}, task hub ${clientData.taskHubName} on Azurite; log in ${join(settings.dataDir, 'logs', 'extension.log')})`);
+  log.info(
+    `durable backend: the real Durable extension (.NET host pid ${child.pid}, task hub ${clientData.taskHubName} on Azurite; log in ${join(settings.dataDir, 'logs', 'extension.log')})`,
+  );
   let closing = false;
   void exited.then((code) => {
-    if (!closing) log.error(`the extension's .NET host exited (${code}) while the host was running: see ${join(settings.dataDir, 'logs', 'extension.log')}`);
+    if (!closing)
+      log.error(
+        `the extension's .NET host exited (${code}) while the host was running: see ${join(settings.dataDir, 'logs', 'extension.log')}`,
+      );
   });
 
   return {
@@ -116,19 +127,31 @@ export async function startExtensionBackend(options: ExtensionBackendOptions): P
       await Promise.race([front.whenIdle(), sleep(Math.max(0, deadline - Date.now()))]);
       // The console lifetime stops the WebJobs host on SIGTERM; running activities finish.
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, sleep(Math.max(1000, deadline - Date.now())).then(() => 'timeout' as const)]);
+      const code = await Promise.race([
+        exited,
+        sleep(Math.max(1000, deadline - Date.now())).then(() => 'timeout' as const),
+      ]);
       if (code === 'timeout') child.kill('SIGKILL');
       front.server.closeAllConnections();
       bridge.closeAllConnections();
       bridge.close();
       rmSync(extensionPidFile(settings.dataDir), { force: true });
-      log.info(code === 'timeout' ? 'stopped the extension host by force; its work runs again on the next start' : 'stopped; the task hub keeps everything in flight');
+      log.info(
+        code === 'timeout'
+          ? 'stopped the extension host by force; its work runs again on the next start'
+          : 'stopped; the task hub keeps everything in flight',
+      );
       return code !== 'timeout';
     },
   };
 }
 
-function spawnDotnetHost(settings: HostSettings, storage: string, bridgeOrigin: string, publicOrigin: string): ChildProcessWithoutNullStreams {
+function spawnDotnetHost(
+  settings: HostSettings,
+  storage: string,
+  bridgeOrigin: string,
+  publicOrigin: string,
+): ChildProcessWithoutNullStreams {
   const env: NodeJS.ProcessEnv = dotnetEnv({ ...process.env });
   // Makes the extension believe it runs on Linux Consumption and print every event to stdout.
   delete env.CONTAINER_NAME;
@@ -140,7 +163,13 @@ function spawnDotnetHost(settings: HostSettings, storage: string, bridgeOrigin: 
     FUNCTIONS_WORKER_RUNTIME: 'node',
     Logging__LogLevel__Default: 'Warning',
     Logging__LogLevel__Host__Startup: 'Warning',
-    ...configurationEnv('AzureWebJobs:extensions:durableTask', merge({ ...settings.hostJson.durableTask, hubName: settings.hostJson.hubName ?? defaultTaskHubName() }, LOCAL_STORAGE_TUNING)),
+    ...configurationEnv(
+      'AzureWebJobs:extensions:durableTask',
+      merge(
+        { ...settings.hostJson.durableTask, hubName: settings.hostJson.hubName ?? defaultTaskHubName() },
+        LOCAL_STORAGE_TUNING,
+      ),
+    ),
   });
   return spawn('dotnet', [HOST_DLL], { cwd: settings.dataDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
@@ -163,12 +192,19 @@ function merge(base: Record<string, unknown>, extra: Record<string, unknown>): R
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = result[key];
-    result[key] = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null ? merge(current as Record<string, unknown>, value as Record<string, unknown>) : (current ?? value);
+    result[key] =
+      typeof value === 'object' && value !== null && typeof current === 'object' && current !== null
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : (current ?? value);
   }
   return result;
 }
 
-async function waitForReady(child: ChildProcessWithoutNullStreams, logFile: string, exited: Promise<number | null>): Promise<ReadyLine> {
+async function waitForReady(
+  child: ChildProcessWithoutNullStreams,
+  logFile: string,
+  exited: Promise<number | null>,
+): Promise<ReadyLine> {
   const log = createWriteStream(logFile, { flags: 'w' });
   let tail = '';
   let found: ((line: ReadyLine) => void) | undefined;
@@ -187,7 +223,9 @@ async function waitForReady(child: ChildProcessWithoutNullStreams, logFile: stri
   child.stdout.on('data', onData);
   child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
   const failed = exited.then((code) => {
-    throw new Error(`the extension's .NET host exited (${code}) before it was ready; its log (${logFile}):\n${tail.slice(-4000)}`);
+    throw new Error(
+      `the extension's .NET host exited (${code}) before it was ready; its log (${logFile}):\n${tail.slice(-4000)}`,
+    );
   });
   const timeout = sleep(60_000).then(() => {
     throw new Error(`the extension's .NET host was not ready within 60 s; see ${logFile}`);
@@ -199,12 +237,14 @@ async function waitForReady(child: ChildProcessWithoutNullStreams, logFile: stri
 async function forwardWebhook(webhookOrigin: string, request: PlainRequest): Promise<PlainResponse> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (!['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name.toLowerCase())) headers[name] = value;
+    if (!['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name.toLowerCase()))
+      headers[name] = value;
   }
   const response = await fetch(`${webhookOrigin}${request.url}`, {
     method: request.method,
     headers,
-    body: ['GET', 'HEAD'].includes(request.method.toUpperCase()) || request.body.length === 0 ? undefined : request.body,
+    body:
+      ['GET', 'HEAD'].includes(request.method.toUpperCase()) || request.body.length === 0 ? undefined : request.body,
   });
   const out: Record<string, string> = {};
   response.headers.forEach((value, name) => {
@@ -214,7 +254,12 @@ async function forwardWebhook(webhookOrigin: string, request: PlainRequest): Pro
 }
 
 /** The worker's part: GET /functions, POST /orchestrations/{name}, POST /activities/{name}. */
-async function serveBridge(registry: FunctionRegistry, log: HostLogger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveBridge(
+  registry: FunctionRegistry,
+  log: HostLogger,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const reply = (status: number, body: string, type = 'application/json') => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -223,11 +268,23 @@ async function serveBridge(registry: FunctionRegistry, log: HostLogger, req: Inc
     const request = await readNodeRequest(req, 256 * 1024 * 1024);
     const path = new URL(request.url, 'http://bridge').pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (request.method === 'GET' && path[0] === 'functions') {
-      return reply(200, JSON.stringify({ orchestrations: [...registry.orchestrations.keys()], activities: [...registry.activities.keys()] }));
+      return reply(
+        200,
+        JSON.stringify({
+          orchestrations: [...registry.orchestrations.keys()],
+          activities: [...registry.activities.keys()],
+        }),
+      );
     }
     const kind = path[0];
-    const fn = kind === 'orchestrations' ? registry.orchestrations.get(path[1]) : kind === 'activities' ? registry.activities.get(path[1]) : undefined;
-    if (request.method !== 'POST' || !fn) return reply(404, JSON.stringify({ message: `no function at ${request.url}` }));
+    const fn =
+      kind === 'orchestrations'
+        ? registry.orchestrations.get(path[1])
+        : kind === 'activities'
+          ? registry.activities.get(path[1])
+          : undefined;
+    if (request.method !== 'POST' || !fn)
+      return reply(404, JSON.stringify({ message: `no function at ${request.url}` }));
     const context = new InvocationContext({
       functionName: fn.name,
       invocationId: randomUUID(),
@@ -236,14 +293,18 @@ async function serveBridge(registry: FunctionRegistry, log: HostLogger, req: Inc
     });
     try {
       // As the worker reads a string binding: JSON when it parses, the text otherwise.
-      const result = await (fn.handler as (input: unknown, context: InvocationContext) => unknown)(request.body.length === 0 ? undefined : tryJsonParse(request.body.toString('utf8')), context);
+      const result = await (fn.handler as (input: unknown, context: InvocationContext) => unknown)(
+        request.body.length === 0 ? undefined : tryJsonParse(request.body.toString('utf8')),
+        context,
+      );
       return reply(200, result === undefined ? '' : JSON.stringify(result));
     } catch (error) {
       return reply(422, failureText(error), 'text/plain; charset=utf-8');
     }
   } catch (error) {
     log.error('the extension bridge failed to handle a request', error);
-    if (!res.headersSent) reply(500, JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));
+    if (!res.headersSent)
+      reply(500, JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));
   }
 }
 

@@ -36,13 +36,22 @@ export function isBuilt(): boolean {
 /** Builds when needed; returns whether it built. Throws with dotnet's output when the build fails. */
 export function buildExtensionHost(log: (message: string) => void = console.log): boolean {
   if (isBuilt()) return false;
-  log('building the extension backend (.NET host with the Durable extension; the first build restores ~70 MB of NuGet packages)');
-  const result = spawnSync('dotnet', ['build', join(SOURCE_DIR, 'DurableHost.csproj'), '-c', 'Release', '-o', OUTPUT_DIR, '--nologo', '-v', 'q'], {
-    cwd: PROJECT_ROOT,
-    env: dotnetEnv(),
-    encoding: 'utf8',
-  });
-  if (result.error) throw new Error(`could not run dotnet (the .NET 10 SDK is needed for DURABLE_BACKEND=extension): ${result.error.message}`);
+  log(
+    'building the extension backend (.NET host with the Durable extension; the first build restores ~70 MB of NuGet packages)',
+  );
+  const result = spawnSync(
+    'dotnet',
+    ['build', join(SOURCE_DIR, 'DurableHost.csproj'), '-c', 'Release', '-o', OUTPUT_DIR, '--nologo', '-v', 'q'],
+    {
+      cwd: PROJECT_ROOT,
+      env: dotnetEnv(),
+      encoding: 'utf8',
+    },
+  );
+  if (result.error)
+    throw new Error(
+      `could not run dotnet (the .NET 10 SDK is needed for DURABLE_BACKEND=extension): ${result.error.message}`,
+    );
   if (result.status !== 0) throw new Error(`building the extension backend failed:\n${result.stdout}${result.stderr}`);
   return true;
 }

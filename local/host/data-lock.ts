@@ -30,14 +30,19 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 3) throw error;
       const holder = lockHolder(dataDir);
-      if (holder !== undefined) throw new Error(`${dataDir} is in use by another host (pid ${holder}); stop it first or set DATA_DIR to another folder`, { cause: error });
+      if (holder !== undefined)
+        throw new Error(
+          `${dataDir} is in use by another host (pid ${holder}); stop it first or set DATA_DIR to another folder`,
+          { cause: error },
+        );
       // Left behind by a host that was killed.
       rmSync(lockFile(dataDir), { force: true });
     }
   }
   return () => {
     try {
-      if (readFileSync(lockFile(dataDir), 'utf8').trim() === String(process.pid)) rmSync(lockFile(dataDir), { force: true });
+      if (readFileSync(lockFile(dataDir), 'utf8').trim() === String(process.pid))
+        rmSync(lockFile(dataDir), { force: true });
     } catch {
       // Already gone.
     }

@@ -65,15 +65,20 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
   mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
 
   const previous = readState(options.dataDir);
-  const cosmosAlive = !configuredCosmos && previous?.cosmos !== undefined && (await isAlive(previous.cosmos, COSMOS.marker));
-  const azuriteAlive = !configuredStorage && previous?.azurite !== undefined && (await isAlive(previous.azurite, AZURITE.marker));
+  const cosmosAlive =
+    !configuredCosmos && previous?.cosmos !== undefined && (await isAlive(previous.cosmos, COSMOS.marker));
+  const azuriteAlive =
+    !configuredStorage && previous?.azurite !== undefined && (await isAlive(previous.azurite, AZURITE.marker));
 
   let state: DependencyState;
   let freshCosmos = false;
   if (!configuredCosmos && !cosmosAlive) {
     // The app's data is gone (or never was): start every embedded process afresh, so that the
     // queues and the store start over with it.
-    if (previous?.cosmos) options.log.warn(`the embedded ${COSMOS.name} (pid ${previous.cosmos.pid}) is gone: its data is lost, starting a new one`);
+    if (previous?.cosmos)
+      options.log.warn(
+        `the embedded ${COSMOS.name} (pid ${previous.cosmos.pid}) is gone: its data is lost, starting a new one`,
+      );
     await stopRecorded(previous);
     state = { generation: randomUUID() };
     writeState(options.dataDir, state);
@@ -85,11 +90,15 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
     options.log.info(`started the embedded ${COSMOS.name} at ${state.cosmos.endpoint} (pid ${state.cosmos.pid})`);
   } else {
     state = previous ?? { generation: randomUUID() };
-    if (!configuredCosmos) options.log.info(`reusing the embedded ${COSMOS.name} at ${state.cosmos!.endpoint} (pid ${state.cosmos!.pid})`);
+    if (!configuredCosmos)
+      options.log.info(`reusing the embedded ${COSMOS.name} at ${state.cosmos!.endpoint} (pid ${state.cosmos!.pid})`);
   }
 
   if (!configuredStorage && !(azuriteAlive && !freshCosmos)) {
-    if (state.azurite && !freshCosmos) options.log.warn(`the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: starting it again on its data in ${azuriteLocation(options.dataDir)}`);
+    if (state.azurite && !freshCosmos)
+      options.log.warn(
+        `the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: starting it again on its data in ${azuriteLocation(options.dataDir)}`,
+      );
     if (state.azurite && isOurProcess(state.azurite.pid, AZURITE.marker)) await stopGroup(state.azurite.pid);
     state.azurite = await startAzurite(options.dataDir, env.AZURITE_ACCESS_LOG === '1');
     writeState(options.dataDir, state);
@@ -146,17 +155,40 @@ async function startCosmos(dataDir: string): Promise<DependencyRecord> {
  * With `accessLog` (AZURITE_ACCESS_LOG=1, what the bench sets to count storage transactions),
  * Azurite writes one line per request of its three services to logs/azurite.log.
  */
-async function startAzurite(dataDir: string, accessLog = false): Promise<DependencyRecord & { connectionString: string }> {
+async function startAzurite(
+  dataDir: string,
+  accessLog = false,
+): Promise<DependencyRecord & { connectionString: string }> {
   const cli = require.resolve('azurite/dist/src/azurite.js');
   const location = azuriteLocation(dataDir);
   mkdirSync(location, { recursive: true });
   const { pid, ready } = await startDetached({
     name: AZURITE.name,
     // On disk: dead letters (and the extension backend's task hub) survive Azurite's restart.
-    args: [cli, '--location', location, ...(accessLog ? [] : ['--silent']), '--disableTelemetry', '--skipApiVersionCheck', '--blobHost', '127.0.0.1', '--blobPort', '0', '--queueHost', '127.0.0.1', '--queuePort', '0', '--tableHost', '127.0.0.1', '--tablePort', '0'],
+    args: [
+      cli,
+      '--location',
+      location,
+      ...(accessLog ? [] : ['--silent']),
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      '0',
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      '0',
+    ],
     cwd: dataDir,
     logFile: join(dataDir, 'logs', 'azurite.log'),
-    readyPattern: /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/,
+    readyPattern:
+      /Blob service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Queue service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)[\s\S]*Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/,
   });
   const endpoint = (port: string) => `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
   return {

@@ -36,13 +36,16 @@ export function openDurableState(options: {
   const clockFile = join(folder, 'clock.json');
 
   const bound = readJson<{ dataIdentity: string }>(bindingFile)?.dataIdentity;
-  const hasRecords = existsSync(instances) && readdirSync(instances).some((name) => name.endsWith('.json') || name === LOG_FILE);
+  const hasRecords =
+    existsSync(instances) && readdirSync(instances).some((name) => name.endsWith('.json') || name === LOG_FILE);
   const emptied = bound !== options.dataIdentity && (bound !== undefined || hasRecords);
   let setAside: string | undefined;
   if (emptied) {
     setAside = asideName(options.dataDir);
     renameSync(folder, setAside);
-    options.log.warn(`the durable store belonged to ${bound ?? 'unknown data'}, not ${options.dataIdentity}: moved it to ${setAside}; starting from an empty durable store`);
+    options.log.warn(
+      `the durable store belonged to ${bound ?? 'unknown data'}, not ${options.dataIdentity}: moved it to ${setAside}; starting from an empty durable store`,
+    );
   }
   mkdirSync(folder, { recursive: true });
   writeJson(bindingFile, { dataIdentity: options.dataIdentity });
@@ -55,7 +58,10 @@ export function openDurableState(options: {
   const clock = new RealClock({ speed: options.timeScale, anchor: { wallMs, clockMs: Math.max(previousNow, wallMs) } });
   writeJson(clockFile, { ...clock.anchor(), speed: clock.speed } satisfies SavedClock);
 
-  const store = new FileInstanceStore(instances, { fsync: options.fsync, onCorrupt: (file, error) => options.log.warn(`set aside unreadable ${file} as ${file}.corrupt: ${String(error)}`) });
+  const store = new FileInstanceStore(instances, {
+    fsync: options.fsync,
+    onCorrupt: (file, error) => options.log.warn(`set aside unreadable ${file} as ${file}.corrupt: ${String(error)}`),
+  });
   return { store, clock, emptied, ...(setAside ? { setAside } : {}) };
 }
 

@@ -44,10 +44,17 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     if (dependencies.storageConnection) process.env.AzureWebJobsStorage = dependencies.storageConnection;
     await prepareData(dependencies, log);
     const registry = loadApp(settings.appEntry);
-    const started = settings.backend === 'extension' ? await startOnExtension(settings, log, registry) : await startOnEngine(settings, log, registry, dependencies);
+    const started =
+      settings.backend === 'extension'
+        ? await startOnExtension(settings, log, registry)
+        : await startOnEngine(settings, log, registry, dependencies);
     // Queue triggers poll on wall time, as the host's queue listener does, on either backend.
     const { hostJson } = settings;
-    const queues = new QueueTriggers(registry, { maxDequeueCount: hostJson.maxDequeueCount, retryDelaySeconds: hostJson.queueRetryDelaySeconds, log: log.app });
+    const queues = new QueueTriggers(registry, {
+      maxDequeueCount: hostJson.maxDequeueCount,
+      retryDelaySeconds: hostJson.queueRetryDelaySeconds,
+      log: log.app,
+    });
     if (process.env.AzureWebJobsStorage || process.env.AzureWebJobsStorage__queueServiceUri) queues.start();
     return {
       ...started,
@@ -64,9 +71,16 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
   }
 }
 
-async function startOnExtension(settings: HostSettings, log: HostLogger, registry: FunctionRegistry): Promise<RunningHost> {
+async function startOnExtension(
+  settings: HostSettings,
+  log: HostLogger,
+  registry: FunctionRegistry,
+): Promise<RunningHost> {
   const storageConnection = process.env.AzureWebJobsStorage;
-  if (!storageConnection) throw new Error('DURABLE_BACKEND=extension needs AzureWebJobsStorage (a connection string), or none set so the embedded Azurite is used');
+  if (!storageConnection)
+    throw new Error(
+      'DURABLE_BACKEND=extension needs AzureWebJobsStorage (a connection string), or none set so the embedded Azurite is used',
+    );
   const backend = await startExtensionBackend({
     settings,
     log,
@@ -87,8 +101,19 @@ async function startOnExtension(settings: HostSettings, log: HostLogger, registr
   return { origin: backend.origin, backend: 'extension', registry, close: () => backend.close() };
 }
 
-async function startOnEngine(settings: HostSettings, log: HostLogger, registry: FunctionRegistry, dependencies: Dependencies): Promise<RunningHost> {
-  const durable = openDurableState({ dataDir: settings.dataDir, dataIdentity: dependencies.dataIdentity, timeScale: settings.timeScale, fsync: settings.fsync, log });
+async function startOnEngine(
+  settings: HostSettings,
+  log: HostLogger,
+  registry: FunctionRegistry,
+  dependencies: Dependencies,
+): Promise<RunningHost> {
+  const durable = openDurableState({
+    dataDir: settings.dataDir,
+    dataIdentity: dependencies.dataIdentity,
+    timeScale: settings.timeScale,
+    fsync: settings.fsync,
+    log,
+  });
   // A sped-up durable clock runs ahead of the wall clock; the app's "now" (the timeline's
   // now-line) follows it. Unset under func start and in Azure, where durable time is wall time.
   if (durable.clock.speed !== 1) {
@@ -134,7 +159,9 @@ async function startOnEngine(settings: HostSettings, log: HostLogger, registry: 
 
   origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
     rpcServer.close();
-    throw error.code === 'EADDRINUSE' ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`) : error;
+    throw error.code === 'EADDRINUSE'
+      ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`)
+      : error;
   });
   // As Core Tools does for the worker: without it the SDK rewrites the links it hands out
   // (createCheckStatusResponse) to http://localhost:7071, whatever the port.
@@ -161,7 +188,11 @@ async function startOnEngine(settings: HostSettings, log: HostLogger, registry: 
       rpcServer.closeAllConnections();
       rpcServer.close();
       durable.clock.dispose();
-      log.info(drained ? 'stopped; everything in flight is stored' : 'stopped before all running work finished; it runs again on the next start');
+      log.info(
+        drained
+          ? 'stopped; everything in flight is stored'
+          : 'stopped before all running work finished; it runs again on the next start',
+      );
       return drained;
     },
   };
@@ -174,7 +205,9 @@ async function prepareData(dependencies: Dependencies, log: HostLogger): Promise
     await seedDemoCatalog();
     if (dependencies.freshCosmos) log.info('created the databases and seeded the demo catalog');
   } else {
-    log.info(`using COSMOS_ENDPOINT ${dependencies.cosmosEndpoint} as it is (run \`npm run seed\` once to create the databases and the catalog)`);
+    log.info(
+      `using COSMOS_ENDPOINT ${dependencies.cosmosEndpoint} as it is (run \`npm run seed\` once to create the databases and the catalog)`,
+    );
   }
   try {
     await provisionLocalQueues();
@@ -188,7 +221,9 @@ function logRecovery(engine: Engine, log: HostLogger): void {
   if (inFlight.length === 0) return;
   const activities = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingActivities).length, 0);
   const timers = inFlight.reduce((sum, record) => sum + Object.keys(record.pendingTimers).length, 0);
-  log.info(`resuming ${inFlight.length} instance(s) in flight: ${activities} activity call(s) dispatched again, ${timers} timer(s) re-armed`);
+  log.info(
+    `resuming ${inFlight.length} instance(s) in flight: ${activities} activity call(s) dispatched again, ${timers} timer(s) re-armed`,
+  );
 }
 
 function listen(server: Server, port: number): Promise<string> {

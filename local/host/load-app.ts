@@ -25,12 +25,14 @@ export function provideFunctionsCore(): void {
 }
 
 export function loadApp(entry: string): FunctionRegistry {
-  if (!existsSync(entry)) throw new Error(`The app's entry ${entry} does not exist: run \`npm run build\` first (npm start does)`);
+  if (!existsSync(entry))
+    throw new Error(`The app's entry ${entry} does not exist: run \`npm run build\` first (npm start does)`);
   provideFunctionsCore();
   // The app registers its functions while it loads, as it does in the worker.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(entry);
   const registry = loadRegistry(functionsCore.capturedFunctions().values());
-  if (registry.http.length === 0 && registry.orchestrations.size === 0) throw new Error(`${entry} registered no functions`);
+  if (registry.http.length === 0 && registry.orchestrations.size === 0)
+    throw new Error(`${entry} registered no functions`);
   return registry;
 }

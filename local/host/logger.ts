@@ -12,7 +12,8 @@ export function parseLogLevel(text: string | undefined): LogLevel {
   const level = (text ?? 'information').trim().toLowerCase();
   const aliases: Record<string, LogLevel> = { info: 'information', warn: 'warning' };
   const resolved = aliases[level] ?? level;
-  if (!(LEVELS as readonly string[]).includes(resolved)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}; got "${text}"`);
+  if (!(LEVELS as readonly string[]).includes(resolved))
+    throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}; got "${text}"`);
   return resolved as LogLevel;
 }
 
@@ -25,9 +26,14 @@ export interface HostLogger {
   app: LogHandler;
 }
 
-export function createLogger(minimum: LogLevel, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): HostLogger {
-  const enabled = (level: string) => LEVELS.indexOf(level as LogLevel) >= LEVELS.indexOf(minimum) || !(LEVELS as readonly string[]).includes(level);
-  const line = (source: string, level: string, text: string) => write(`[${new Date().toISOString()}] ${level.padEnd(11)} ${source}: ${text}`);
+export function createLogger(
+  minimum: LogLevel,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): HostLogger {
+  const enabled = (level: string) =>
+    LEVELS.indexOf(level as LogLevel) >= LEVELS.indexOf(minimum) || !(LEVELS as readonly string[]).includes(level);
+  const line = (source: string, level: string, text: string) =>
+    write(`[${new Date().toISOString()}] ${level.padEnd(11)} ${source}: ${text}`);
   return {
     info: (message) => enabled('information') && line('host', 'information', message),
     warn: (message) => enabled('warning') && line('host', 'warning', message),

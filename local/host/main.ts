@@ -22,7 +22,10 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', reason));
   const host = await startHost(settings, log);
   printFunctions(host.origin, host.registry, settings, log);
-  const time = host.backend === 'engine' ? `durable time ×${settings.timeScale}` : 'durable backend: the Durable extension, real time';
+  const time =
+    host.backend === 'engine'
+      ? `durable time ×${settings.timeScale}`
+      : 'durable backend: the Durable extension, real time';
   log.info(`Host ready at ${host.origin} (data in ${settings.dataDir}, ${time})`);
 
   let stoppingSince: number | undefined;
@@ -53,9 +56,13 @@ async function main(): Promise<void> {
 
 function printFunctions(origin: string, registry: FunctionRegistry, settings: HostSettings, log: HostLogger): void {
   const prefix = settings.hostJson.routePrefix.replace(/^\/+|\/+$/g, '');
-  const lines = registry.http.map((fn) => `  ${fn.name}: [${fn.methods.join(',') || 'ANY'}] ${origin}/${prefix ? `${prefix}/` : ''}${fn.route}`);
+  const lines = registry.http.map(
+    (fn) => `  ${fn.name}: [${fn.methods.join(',') || 'ANY'}] ${origin}/${prefix ? `${prefix}/` : ''}${fn.route}`,
+  );
   log.info(`HTTP functions (function keys are not checked, as under func start):\n${lines.join('\n')}`);
-  log.info(`${registry.orchestrations.size} orchestrations, ${registry.activities.size} activities; durable management API at ${origin}/runtime/webhooks/durabletask`);
+  log.info(
+    `${registry.orchestrations.size} orchestrations, ${registry.activities.size} activities; durable management API at ${origin}/runtime/webhooks/durabletask`,
+  );
 }
 
 async function stopEverything(settings: HostSettings, log: HostLogger): Promise<void> {
@@ -76,7 +83,11 @@ async function stopEverything(settings: HostSettings, log: HostLogger): Promise<
   }
   rmSync(extensionPidFile(settings.dataDir), { force: true });
   const stopped = await stopDependencies(settings.dataDir);
-  log.info(stopped.length > 0 ? `stopped ${stopped.join(' and ')}; the next start begins with fresh data` : `no embedded dependencies were running for ${settings.dataDir}`);
+  log.info(
+    stopped.length > 0
+      ? `stopped ${stopped.join(' and ')}; the next start begins with fresh data`
+      : `no embedded dependencies were running for ${settings.dataDir}`,
+  );
 }
 
 function readPid(file: string): number | undefined {

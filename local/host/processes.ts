@@ -16,9 +16,20 @@ export interface DetachedProcess {
  * Starts `node <args>` in its own process group with stdout and stderr appended to `logFile`,
  * and waits until its output matches `readyPattern`.
  */
-export async function startDetached(options: { args: string[]; cwd: string; logFile: string; readyPattern: RegExp; timeoutMs?: number; name: string }): Promise<DetachedProcess> {
+export async function startDetached(options: {
+  args: string[];
+  cwd: string;
+  logFile: string;
+  readyPattern: RegExp;
+  timeoutMs?: number;
+  name: string;
+}): Promise<DetachedProcess> {
   const log = openSync(options.logFile, 'w');
-  const child = spawn(process.execPath, options.args, { cwd: options.cwd, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   // The host must be free to exit (or be killed) while this process lives on.
   child.unref();

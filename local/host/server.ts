@@ -6,7 +6,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BodyTooLargeError, jsonResponse, readNodeRequest, writeNodeResponse, type PlainRequest, type PlainResponse } from '../engine/http-message';
+import {
+  BodyTooLargeError,
+  jsonResponse,
+  readNodeRequest,
+  writeNodeResponse,
+  type PlainRequest,
+  type PlainResponse,
+} from '../engine/http-message';
 import type { HostLogger } from './logger';
 
 export interface HostServerOptions {
@@ -37,7 +44,12 @@ const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export function createHostServer(options: HostServerOptions): HostServer {
   let active = 0;
   const idleWaiters: (() => void)[] = [];
-  const tooLarge = () => jsonResponse(413, { message: `The request body is larger than ${options.maxBodyBytes} bytes` }, { connection: 'close' });
+  const tooLarge = () =>
+    jsonResponse(
+      413,
+      { message: `The request body is larger than ${options.maxBodyBytes} bytes` },
+      { connection: 'close' },
+    );
   const declaredTooLarge = (req: IncomingMessage) => Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes;
   /**
    * The body grew past the limit while it was read (chunked, or longer than declared): answer 413
@@ -61,10 +73,16 @@ export function createHostServer(options: HostServerOptions): HostServer {
       const [path, query] = (req.url ?? '/').split(/\?(.*)/s);
       if (options.homePath && path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
         req.resume();
-        return send(res, { status: 302, headers: { location: options.homePath + (query ? `?${query}` : ''), 'content-length': '0' }, body: Buffer.alloc(0) });
+        return send(res, {
+          status: 302,
+          headers: { location: options.homePath + (query ? `?${query}` : ''), 'content-length': '0' },
+          body: Buffer.alloc(0),
+        });
       }
       const request = await readNodeRequest(req, options.maxBodyBytes);
-      request.origin = HOST_HEADER.test(request.headers.host ?? '') ? `http://${request.headers.host}` : options.fallbackOrigin();
+      request.origin = HOST_HEADER.test(request.headers.host ?? '')
+        ? `http://${request.headers.host}`
+        : options.fallbackOrigin();
       send(res, await options.route(request));
     } catch (error) {
       if (error instanceof BodyTooLargeError) return refuseStreamedBody(req, res);
@@ -97,13 +115,16 @@ export function createHostServer(options: HostServerOptions): HostServer {
   // above, and without a listener it would just drop the connection. Answer it instead.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const body = JSON.stringify({ message: 'CONNECT is not supported: this is not a proxy' });
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST, DELETE\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST, DELETE\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Malformed requests and timeouts: node's own answers (400, 408), never an exception.
     if (!socket.writable) return socket.destroy();
     const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const reason = status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    const reason =
+      status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 

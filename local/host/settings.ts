@@ -57,18 +57,39 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
   const appRoot = resolve(projectRoot, env.APP_ROOT?.trim() || '.');
   const packageJson = JSON.parse(readFileSync(resolve(appRoot, 'package.json'), 'utf8')) as { main?: string };
   const backend = env.DURABLE_BACKEND?.trim() || 'engine';
-  if (backend !== 'engine' && backend !== 'extension') throw new Error(`DURABLE_BACKEND must be "engine" (the default) or "extension"; got "${backend}"`);
+  if (backend !== 'engine' && backend !== 'extension')
+    throw new Error(`DURABLE_BACKEND must be "engine" (the default) or "extension"; got "${backend}"`);
   return {
     projectRoot,
     backend,
-    port: number('PORT', 7071, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, 'a port number (0 picks a free one)'),
+    port: number(
+      'PORT',
+      7071,
+      (value) => Number.isInteger(value) && value >= 0 && value <= 65535,
+      'a port number (0 picks a free one)',
+    ),
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(projectRoot, dataDir),
     timeScale: number('DURABLE_TIME_SCALE', 1, (value) => value > 0, 'a positive number'),
     shutdownGraceMs: number('SHUTDOWN_GRACE_MS', 10_000, (value) => value >= 0, 'a number of milliseconds'),
     // The Functions host's own request limit is 100 MB.
-    maxBodyBytes: number('HTTP_MAX_BODY_BYTES', 100 * 1024 * 1024, (value) => Number.isInteger(value) && value > 0, 'a positive number of bytes'),
-    requestTimeoutMs: number('HTTP_REQUEST_TIMEOUT_MS', 30_000, (value) => value > 0, 'a positive number of milliseconds'),
-    headersTimeoutMs: number('HTTP_HEADERS_TIMEOUT_MS', 10_000, (value) => value > 0, 'a positive number of milliseconds'),
+    maxBodyBytes: number(
+      'HTTP_MAX_BODY_BYTES',
+      100 * 1024 * 1024,
+      (value) => Number.isInteger(value) && value > 0,
+      'a positive number of bytes',
+    ),
+    requestTimeoutMs: number(
+      'HTTP_REQUEST_TIMEOUT_MS',
+      30_000,
+      (value) => value > 0,
+      'a positive number of milliseconds',
+    ),
+    headersTimeoutMs: number(
+      'HTTP_HEADERS_TIMEOUT_MS',
+      10_000,
+      (value) => value > 0,
+      'a positive number of milliseconds',
+    ),
     fsync: env.DURABLE_FSYNC?.trim() !== '0',
     logLevel: parseLogLevel(env.LOG_LEVEL),
     appRoot,
@@ -80,11 +101,19 @@ export function readSettings(env: Env = process.env, projectRoot = resolve(__dir
 /** The parts of host.json the offline host honours; `%NAME%` placeholders resolve from the environment. */
 export function readHostJson(file: string, env: Env = process.env): HostJsonSettings {
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
-    extensions?: { durableTask?: Record<string, unknown>; http?: { routePrefix?: unknown }; queues?: { maxDequeueCount?: unknown; visibilityTimeout?: unknown } };
+    extensions?: {
+      durableTask?: Record<string, unknown>;
+      http?: { routePrefix?: unknown };
+      queues?: { maxDequeueCount?: unknown; visibilityTimeout?: unknown };
+    };
   };
   const durable = json.extensions?.durableTask ?? {};
-  const positive = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined);
-  const hub = typeof durable.hubName === 'string' ? durable.hubName.replace(/%([^%]+)%/g, (_match, name: string) => env[name] ?? '') : undefined;
+  const positive = (value: unknown) =>
+    typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+  const hub =
+    typeof durable.hubName === 'string'
+      ? durable.hubName.replace(/%([^%]+)%/g, (_match, name: string) => env[name] ?? '')
+      : undefined;
   const routePrefix = json.extensions?.http?.routePrefix;
   return {
     maxConcurrentActivityFunctions: positive(durable.maxConcurrentActivityFunctions),
@@ -106,6 +135,7 @@ function timeSpanSeconds(value: unknown): number | undefined {
 function resolvePlaceholders(value: unknown, env: Env): unknown {
   if (typeof value === 'string') return value.replace(/%([^%]+)%/g, (_match, name: string) => env[name] ?? '');
   if (Array.isArray(value)) return value.map((item) => resolvePlaceholders(item, env));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(item, env)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(item, env)]));
   return value;
 }

@@ -33,11 +33,11 @@ export type CommandOf<C> = C extends ActivityContract<string, infer Command, unk
 export type ResultOf<C> = C extends ActivityContract<string, unknown, infer Result> ? Result : never;
 
 /** Declares a contract: `activity('chargePayment', ChargePayment, [PaymentCharged, PaymentDeclined])`. */
-export function activity<const Name extends string, Command extends z.ZodType, const Results extends readonly z.ZodType[]>(
-  name: Name,
-  command: Command,
-  results: Results,
-): ActivityContract<Name, z.infer<Command>, z.infer<Results[number]>> {
+export function activity<
+  const Name extends string,
+  Command extends z.ZodType,
+  const Results extends readonly z.ZodType[],
+>(name: Name, command: Command, results: Results): ActivityContract<Name, z.infer<Command>, z.infer<Results[number]>> {
   return { name, command: command as z.ZodType<z.infer<Command>>, results };
 }
 
@@ -54,7 +54,10 @@ export type ActivityHandler<Command, Result> = (command: Command, tools: Activit
 export type HandlerOf<C> = ActivityHandler<CommandOf<C>, ResultOf<C>>;
 
 /** The function the host invokes: any input, the contract's result or a defect. */
-export type RegisteredActivity<Result> = (input: unknown, context: InvocationContext) => Promise<Result | ActivityDefect>;
+export type RegisteredActivity<Result> = (
+  input: unknown,
+  context: InvocationContext,
+) => Promise<Result | ActivityDefect>;
 
 const TRANSIENT_HTTP = new Set([408, 429, 449, 500, 502, 503, 504]);
 
@@ -71,10 +74,18 @@ export function isTransient(error: unknown): boolean {
 function idsIn(value: unknown): { orderId?: string; correlationId?: string } {
   if (typeof value !== 'object' || value === null) return {};
   const { orderId, correlationId } = value as { orderId?: unknown; correlationId?: unknown };
-  return { ...(typeof orderId === 'string' ? { orderId } : {}), ...(typeof correlationId === 'string' ? { correlationId } : {}) };
+  return {
+    ...(typeof orderId === 'string' ? { orderId } : {}),
+    ...(typeof correlationId === 'string' ? { correlationId } : {}),
+  };
 }
 
-export function defect(activityName: string, reason: string, errorType: string, ids: { orderId?: string; correlationId?: string } = {}): ActivityDefect {
+export function defect(
+  activityName: string,
+  reason: string,
+  errorType: string,
+  ids: { orderId?: string; correlationId?: string } = {},
+): ActivityDefect {
   return { type: factType('activities', 'ActivityDefect'), activity: activityName, reason, errorType, ...ids };
 }
 
@@ -86,7 +97,10 @@ export function wrapActivity<Name extends string, Command, Result>(
   return async (input, context) => {
     const parsed = contract.command.safeParse(input);
     const ids = idsIn(parsed.success ? parsed.data : input);
-    const log = correlatedLogger(context, { correlationId: ids.correlationId ?? 'unknown', ...(ids.orderId ? { orderId: ids.orderId } : {}) });
+    const log = correlatedLogger(context, {
+      correlationId: ids.correlationId ?? 'unknown',
+      ...(ids.orderId ? { orderId: ids.orderId } : {}),
+    });
     if (!parsed.success) {
       const reason = `Malformed command: ${z.prettifyError(parsed.error)}`;
       log.error('activity defect: malformed command', { reason });

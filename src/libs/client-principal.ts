@@ -47,7 +47,11 @@ export function readClientPrincipal(header: string | null | undefined): ClientPr
   const roleType = typeof payload.role_typ === 'string' ? payload.role_typ : DEFAULT_ROLE_TYPE;
   const values = (type: string) =>
     (payload.claims as unknown[])
-      .filter((claim): claim is { typ: string; val: string } => typeof (claim as { typ?: unknown })?.typ === 'string' && typeof (claim as { val?: unknown })?.val === 'string')
+      .filter(
+        (claim): claim is { typ: string; val: string } =>
+          typeof (claim as { typ?: unknown })?.typ === 'string' &&
+          typeof (claim as { val?: unknown })?.val === 'string',
+      )
       .filter((claim) => claim.typ === type)
       .map((claim) => claim.val.trim())
       .filter(Boolean);
@@ -72,8 +76,13 @@ export type Authorization = { ok: true; principal: ClientPrincipal } | { ok: fal
 /** 401 without a principal, 403 without the role; else the principal, whose name is the caller's identity. */
 export function authorize(request: HttpRequest, role: Role): Authorization {
   const principal = readClientPrincipal(request.headers.get(CLIENT_PRINCIPAL_HEADER));
-  if (!principal) return { ok: false, response: json(401, { message: `sign in: this route needs a client principal with the role ${role}` }) };
-  if (!principal.roles.includes(role)) return { ok: false, response: json(403, { message: `${principal.name} does not hold the role ${role}` }) };
+  if (!principal)
+    return {
+      ok: false,
+      response: json(401, { message: `sign in: this route needs a client principal with the role ${role}` }),
+    };
+  if (!principal.roles.includes(role))
+    return { ok: false, response: json(403, { message: `${principal.name} does not hold the role ${role}` }) };
   return { ok: true, principal };
 }
 
@@ -82,4 +91,5 @@ export function authorize(request: HttpRequest, role: Role): Authorization {
  * principal is the check; without it, the master key (`admin`), which no customer holds: a
  * function or host key opens the customer routes only.
  */
-export const personRouteAuthLevel = (): 'anonymous' | 'admin' => (config.authenticationMode() === 'appService' ? 'anonymous' : 'admin');
+export const personRouteAuthLevel = (): 'anonymous' | 'admin' =>
+  config.authenticationMode() === 'appService' ? 'anonymous' : 'admin';

@@ -29,14 +29,17 @@ export const SETTING_NAMES = [
 
 type Declared = (typeof SETTING_NAMES)[number];
 /** A declared name, with `<CONTEXT>` filled in: reading an undeclared name does not compile. */
-type SettingName<N extends Declared = Declared> = N extends `${infer Head}<CONTEXT>${infer Tail}` ? `${Head}${string}${Tail}` : N;
+type SettingName<N extends Declared = Declared> = N extends `${infer Head}<CONTEXT>${infer Tail}`
+  ? `${Head}${string}${Tail}`
+  : N;
 
 function setting(name: SettingName): string | undefined {
   const value = process.env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-const invalid = (name: SettingName, expected: string, raw: string) => new Error(`Setting ${name} must be ${expected}, got "${raw}"`);
+const invalid = (name: SettingName, expected: string, raw: string) =>
+  new Error(`Setting ${name} must be ${expected}, got "${raw}"`);
 
 function numberSetting(name: SettingName, fallback: number): number {
   const raw = setting(name);
@@ -67,7 +70,8 @@ const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const HOST = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?$/i;
 
 /** `[provider, ms]` with ms a number of milliseconds, as bench/config.ts's parseLatency accepts. */
-const isLatencyPair = ([name, ms, ...rest]: string[]) => Boolean(name) && Boolean(ms) && rest.length === 0 && Number.isFinite(Number(ms)) && Number(ms) >= 0;
+const isLatencyPair = ([name, ms, ...rest]: string[]) =>
+  Boolean(name) && Boolean(ms) && rest.length === 0 && Number.isFinite(Number(ms)) && Number(ms) >= 0;
 let latenciesFrom: string | undefined;
 let latencies: Partial<Record<string, number>> = {};
 
@@ -93,11 +97,13 @@ export const config = {
   cosmosEndpoint: (context: string): string | undefined =>
     urlSetting(`COSMOS_ENDPOINT_${context.toUpperCase()}`) ?? urlSetting('COSMOS_ENDPOINT'),
   cosmosKey: (): string | undefined => setting('COSMOS_KEY'),
-  identityClientId: (context: string): string | undefined => clientIdSetting(`${context.toUpperCase()}_IDENTITY_CLIENT_ID`),
+  identityClientId: (context: string): string | undefined =>
+    clientIdSetting(`${context.toUpperCase()}_IDENTITY_CLIENT_ID`),
   /** The queue of orders whose compensations failed for good; infra/ declares it. */
   deadLetterQueue: (): string => {
     const raw = setting('DEAD_LETTER_QUEUE') ?? 'order-dead-letters';
-    if (!QUEUE_NAME.test(raw)) throw invalid('DEAD_LETTER_QUEUE', 'a queue name (3-63 lower-case letters, digits and single hyphens)', raw);
+    if (!QUEUE_NAME.test(raw))
+      throw invalid('DEAD_LETTER_QUEUE', 'a queue name (3-63 lower-case letters, digits and single hyphens)', raw);
     return raw;
   },
   /**
@@ -108,11 +114,14 @@ export const config = {
     const connectionString = setting('AzureWebJobsStorage');
     if (connectionString !== undefined) {
       const pairs = connectionString.split(';').filter((pair) => pair.trim() !== '');
-      if (!pairs.every((pair) => /^\s*[A-Za-z]+\s*=/.test(pair))) throw invalid('AzureWebJobsStorage', 'a storage connection string (Name=value;…)', connectionString);
+      if (!pairs.every((pair) => /^\s*[A-Za-z]+\s*=/.test(pair)))
+        throw invalid('AzureWebJobsStorage', 'a storage connection string (Name=value;…)', connectionString);
       return { connectionString };
     }
     const serviceUri = urlSetting('AzureWebJobsStorage__queueServiceUri');
-    return serviceUri === undefined ? undefined : { serviceUri, clientId: clientIdSetting('AzureWebJobsStorage__clientId') };
+    return serviceUri === undefined
+      ? undefined
+      : { serviceUri, clientId: clientIdSetting('AzureWebJobsStorage__clientId') };
   },
   /**
    * Latency of a simulated provider in ms: SIMULATED_LATENCY_MS="gateway=120,carrier=200,…".
@@ -121,9 +130,16 @@ export const config = {
   simulatedLatencyMs: (provider: string): number => {
     const raw = setting('SIMULATED_LATENCY_MS') ?? '';
     if (raw !== latenciesFrom) {
-      const pairs = raw.split(',').filter((pair) => pair.trim() !== '').map((pair) => pair.split('=').map((part) => part.trim()));
+      const pairs = raw
+        .split(',')
+        .filter((pair) => pair.trim() !== '')
+        .map((pair) => pair.split('=').map((part) => part.trim()));
       if (!pairs.every(isLatencyPair)) {
-        throw invalid('SIMULATED_LATENCY_MS', 'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)', raw);
+        throw invalid(
+          'SIMULATED_LATENCY_MS',
+          'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)',
+          raw,
+        );
       }
       latencies = Object.fromEntries(pairs.map(([name, ms]) => [name, Number(ms)]));
       latenciesFrom = raw;
@@ -139,7 +155,8 @@ export const config = {
     if (raw === undefined) return Date.now();
     const parts = raw.split(':').map((part) => (part.trim() === '' ? NaN : Number(part)));
     const [wallMs, clockMs, speed] = parts;
-    if (parts.length !== 3 || !parts.every(Number.isFinite) || !(speed! > 0)) throw invalid('DURABLE_CLOCK', 'wallMs:clockMs:speed (speed above 0)', raw);
+    if (parts.length !== 3 || !parts.every(Number.isFinite) || !(speed! > 0))
+      throw invalid('DURABLE_CLOCK', 'wallMs:clockMs:speed (speed above 0)', raw);
     return clockMs! + (Date.now() - wallMs!) * speed!;
   },
   /**
@@ -162,7 +179,8 @@ export const config = {
    */
   providers: (): Providers => {
     const value = setting('PROVIDERS') ?? 'simulated';
-    if (!(PROVIDERS as readonly string[]).includes(value)) throw invalid('PROVIDERS', `one of ${PROVIDERS.join(', ')}`, value);
+    if (!(PROVIDERS as readonly string[]).includes(value))
+      throw invalid('PROVIDERS', `one of ${PROVIDERS.join(', ')}`, value);
     return value as Providers;
   },
   /** `appService` when App Service Authentication (Entra ID) is in front of the app; set by infra/. */

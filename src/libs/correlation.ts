@@ -19,10 +19,7 @@ export interface Logger {
  * One structured line per event, always carrying the correlation id and order id, so a single
  * query in Application Insights follows an order through every function it touched.
  */
-export function correlatedLogger(
-  context: InvocationContext,
-  ids: { correlationId: string; orderId?: string },
-): Logger {
+export function correlatedLogger(context: InvocationContext, ids: { correlationId: string; orderId?: string }): Logger {
   // Only the ids: callers often pass a whole command, which may hold a card token or an address.
   const tags = { correlationId: ids.correlationId, ...(ids.orderId ? { orderId: ids.orderId } : {}) };
   const line = (message: string, fields?: Record<string, unknown>) =>

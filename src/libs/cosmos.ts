@@ -36,7 +36,8 @@ export function isLocalEndpoint(endpoint: string): boolean {
 
 function clientFor(context: ContextName): CosmosClient {
   const endpoint = config.cosmosEndpoint(context);
-  if (!endpoint) throw new Error(`No Cosmos DB endpoint: set COSMOS_ENDPOINT (or COSMOS_ENDPOINT_${context.toUpperCase()})`);
+  if (!endpoint)
+    throw new Error(`No Cosmos DB endpoint: set COSMOS_ENDPOINT (or COSMOS_ENDPOINT_${context.toUpperCase()})`);
   const cacheKey = `${context}|${endpoint}`;
   let client = clients.get(cacheKey);
   if (!client) {
@@ -79,7 +80,8 @@ export function contextDatabase<Layout extends ContainerLayout>(
       // In Azure, infra/ creates databases and containers: the data-plane roles the contexts
       // hold cannot, by design.
       const endpoint = config.cosmosEndpoint(context);
-      if (!endpoint || !isLocalEndpoint(endpoint)) throw new Error(`ensureCreated is for local endpoints only (${context}: ${endpoint})`);
+      if (!endpoint || !isLocalEndpoint(endpoint))
+        throw new Error(`ensureCreated is for local endpoints only (${context}: ${endpoint})`);
       const { database: db } = await clientFor(context).databases.createIfNotExists({ id: context });
       for (const [id, path] of Object.entries(layout)) {
         await db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } });
@@ -138,7 +140,17 @@ export async function optimisticUpdate<T extends { id: string }>(
   throw new TransientError(`${container.id}/${id}: still contended after ${maxAttempts} attempts`);
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
 
 /**
  * True when the database could not be reached or asked to come back later (throttled, busy, timed
@@ -148,13 +160,18 @@ export function isUnavailable(error: unknown): boolean {
   if (error instanceof TransientError) return true;
   const status = cosmosStatus(error);
   if (status !== undefined) return [408, 429, 449, 500, 502, 503, 504].includes(status);
-  for (let cause: unknown = error, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+  for (
+    let cause: unknown = error, depth = 0;
+    cause && depth < 5;
+    cause = (cause as { cause?: unknown }).cause, depth += 1
+  ) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
     const name = (cause as { name?: unknown }).name;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
     const errors = (cause as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.some((inner) => UNREACHABLE.has(String((inner as { code?: unknown })?.code)))) return true;
+    if (Array.isArray(errors) && errors.some((inner) => UNREACHABLE.has(String((inner as { code?: unknown })?.code))))
+      return true;
   }
   return false;
 }

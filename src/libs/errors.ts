@@ -30,7 +30,8 @@ const ACTIVITY_FAILED_PREFIX = /^Activity function '[^']*' failed: /;
  * `Activity function '<name>' failed: ` the Durable extension puts in front.
  */
 export function failureOf(error: unknown): Failure {
-  const details = (error as { failureDetails?: { errorMessage?: unknown; errorType?: unknown } } | null)?.failureDetails;
+  const details = (error as { failureDetails?: { errorMessage?: unknown; errorType?: unknown } } | null)
+    ?.failureDetails;
   if (details && typeof details.errorMessage === 'string') {
     const type = typeof details.errorType === 'string' && details.errorType !== '' ? details.errorType : undefined;
     return { message: details.errorMessage.trim(), ...(type ? { type } : {}) };
@@ -50,7 +51,9 @@ export function failureText(error: unknown): string {
  * its wording is all there is to go by; this is the one place that reads it.
  */
 export function isInstanceNotFound(error: unknown): boolean {
-  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
+    (error as { statusCode?: unknown } | null)?.statusCode;
   if (status === 404) return true;
   return error instanceof Error && /replied with HTTP 404 response/.test(error.message);
 }

@@ -56,9 +56,18 @@ export const OrderInvalid = fact('orders', 'OrderInvalid', { reasons: z.array(z.
 export type OrderInvalid = z.infer<typeof OrderInvalid>;
 
 // ── payments ────────────────────────────────────────────────────────────────────────────
-export const ChargePayment = z.object({ ...ids, amount: z.number().positive(), currency: Currency, paymentToken: z.string() });
+export const ChargePayment = z.object({
+  ...ids,
+  amount: z.number().positive(),
+  currency: Currency,
+  paymentToken: z.string(),
+});
 export type ChargePayment = z.infer<typeof ChargePayment>;
-export const PaymentCharged = fact('payments', 'PaymentCharged', { paymentId: z.string(), amount: z.number(), currency: Currency });
+export const PaymentCharged = fact('payments', 'PaymentCharged', {
+  paymentId: z.string(),
+  amount: z.number(),
+  currency: Currency,
+});
 export type PaymentCharged = z.infer<typeof PaymentCharged>;
 export const PaymentDeclined = fact('payments', 'PaymentDeclined', { reason: z.string() });
 export type PaymentDeclined = z.infer<typeof PaymentDeclined>;
@@ -194,7 +203,9 @@ export const ActivityDefect = z.object({
 export type ActivityDefect = z.infer<typeof ActivityDefect>;
 
 export const isDefect = (value: unknown): value is ActivityDefect =>
-  typeof value === 'object' && value !== null && (value as { type?: unknown }).type === factType('activities', 'ActivityDefect');
+  typeof value === 'object' &&
+  value !== null &&
+  (value as { type?: unknown }).type === factType('activities', 'ActivityDefect');
 
 /**
  * Parses a message at a trigger's door: a malformed message is a bug, not a transient fault.
@@ -207,6 +218,9 @@ export function parseCommand<T>(schema: z.ZodType<T>, input: unknown): T {
 }
 
 /** Narrows a step's result to one of its possible facts by the fact's versioned type. */
-export function isFact<S extends z.ZodObject<{ type: z.ZodLiteral<string> }>>(schema: S, fact: { type: string }): fact is z.infer<S> {
+export function isFact<S extends z.ZodObject<{ type: z.ZodLiteral<string> }>>(
+  schema: S,
+  fact: { type: string },
+): fact is z.infer<S> {
   return schema.shape.type.values.has(fact.type);
 }

@@ -24,10 +24,12 @@ export const fieldErrors = (errors: FieldError[]): HttpResponseInit => json(400,
 
 /** `items[0].quantity` reads better in an error than a JSON pointer or an array of keys. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => {
-    if (typeof key === 'number') return `${text}[${key}]`;
-    return text ? `${text}.${String(key)}` : String(key);
-  }, '') || '(body)';
+  return (
+    path.reduce<string>((text, key) => {
+      if (typeof key === 'number') return `${text}[${key}]`;
+      return text ? `${text}.${String(key)}` : String(key);
+    }, '') || '(body)'
+  );
 }
 
 /**
@@ -40,7 +42,10 @@ export async function readJsonBody<S extends z.ZodType>(
   maxBytes: number,
 ): Promise<BodyResult<z.infer<S>>> {
   if (!isJsonContentType(request.headers.get('content-type') ?? '')) {
-    return { ok: false, response: json(415, { errors: [{ path: '(headers).content-type', message: 'expected application/json' }] }) };
+    return {
+      ok: false,
+      response: json(415, { errors: [{ path: '(headers).content-type', message: 'expected application/json' }] }),
+    };
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > maxBytes) return { ok: false, response: tooLarge(maxBytes) };
@@ -79,7 +84,9 @@ function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
 
 function uniqueErrors(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
-  return errors.filter(({ path, message }) => !seen.has(`${path}\u0000${message}`) && seen.add(`${path}\u0000${message}`));
+  return errors.filter(
+    ({ path, message }) => !seen.has(`${path}\u0000${message}`) && seen.add(`${path}\u0000${message}`),
+  );
 }
 
 const tooLarge = (maxBytes: number) =>
@@ -98,8 +105,9 @@ export function isJsonContentType(contentType: string): boolean {
  * escapes (`\u0000`, `\ud800`) let through the parser. Nothing a person types, and trouble in
  * logs, documents and headers downstream.
  */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Every string (and key) in a parsed body that holds an unprintable character, by path. Walks with
@@ -122,12 +130,21 @@ export function unprintableStrings(body: unknown): FieldError[] {
     const node = pending.pop()!;
     const { value } = node;
     if (typeof value === 'string') {
-      if (UNPRINTABLE.test(value)) errors.push({ path: formatPath(pathOf(node)), message: 'must not contain control characters or unpaired surrogates' });
+      if (UNPRINTABLE.test(value))
+        errors.push({
+          path: formatPath(pathOf(node)),
+          message: 'must not contain control characters or unpaired surrogates',
+        });
     } else if (Array.isArray(value)) {
-      for (let index = value.length - 1; index >= 0; index -= 1) pending.push({ value: value[index], key: index, parent: node });
+      for (let index = value.length - 1; index >= 0; index -= 1)
+        pending.push({ value: value[index], key: index, parent: node });
     } else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value).reverse()) {
-        if (UNPRINTABLE.test(key)) errors.push({ path: formatPath([...pathOf(node), JSON.stringify(key)]), message: 'field name must not contain control characters' });
+        if (UNPRINTABLE.test(key))
+          errors.push({
+            path: formatPath([...pathOf(node), JSON.stringify(key)]),
+            message: 'field name must not contain control characters',
+          });
         else pending.push({ value: item, key, parent: node });
       }
     }

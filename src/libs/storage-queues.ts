@@ -10,7 +10,10 @@ let cached: { source: string; service: QueueServiceClient } | undefined;
 
 function serviceClient(): QueueServiceClient {
   const storage = config.queueStorage();
-  if (!storage) throw new Error('No queue storage: set AzureWebJobsStorage (local) or AzureWebJobsStorage__queueServiceUri (Azure)');
+  if (!storage)
+    throw new Error(
+      'No queue storage: set AzureWebJobsStorage (local) or AzureWebJobsStorage__queueServiceUri (Azure)',
+    );
   const source = 'connectionString' in storage ? storage.connectionString : storage.serviceUri;
   if (cached?.source === source) return cached.service;
   // Loaded on first use: most functions never touch a queue.
@@ -23,7 +26,10 @@ function serviceClient(): QueueServiceClient {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const identity = require('@azure/identity') as typeof import('@azure/identity');
     const { clientId } = storage;
-    service = new queues.QueueServiceClient(storage.serviceUri, clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential());
+    service = new queues.QueueServiceClient(
+      storage.serviceUri,
+      clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential(),
+    );
   }
   cached = { source, service };
   return service;

@@ -32,7 +32,10 @@ async function waitingFacts(): Promise<OrderOutcome[]> {
 async function placeAndSettle(overrides: Parameters<typeof orderRequest>[0]) {
   const orderId = uniqueOrderId('loyal');
   const customerId = `cust-${orderId}`;
-  const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId, ...overrides }), headers: { 'x-correlation-id': `corr-${orderId}` } });
+  const placed = await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, customerId, ...overrides }),
+    headers: { 'x-correlation-id': `corr-${orderId}` },
+  });
   expect(placed.status).toBe(202);
   const view = await app.settleOrder(orderId);
   return { orderId, customerId, view };
@@ -43,7 +46,13 @@ it('a completed order publishes OrderCompleted.v1 with its correlation id; loyal
   expect(view.status).toBe('Completed');
   const published = (await waitingFacts()).filter((fact) => fact.orderId === orderId);
   expect(published).toEqual([
-    expect.objectContaining({ type: factType('orders', 'OrderCompleted'), orderId, customerId, correlationId: `corr-${orderId}`, total: view.total }),
+    expect.objectContaining({
+      type: factType('orders', 'OrderCompleted'),
+      orderId,
+      customerId,
+      correlationId: `corr-${orderId}`,
+      total: view.total,
+    }),
   ]);
   // Nothing has consumed it yet: the saga finished without the consumer.
   expect((await customerLedger(customerId)).points).toBe(0);
@@ -52,7 +61,9 @@ it('a completed order publishes OrderCompleted.v1 with its correlation id; loyal
   expect(run.succeeded).toBeGreaterThanOrEqual(1);
   const ledger = await customerLedger(customerId);
   expect(ledger.points).toBe(Math.floor(view.total!));
-  expect(ledger.entries).toEqual([expect.objectContaining({ orderId, why: 'order completed', correlationId: `corr-${orderId}` })]);
+  expect(ledger.entries).toEqual([
+    expect.objectContaining({ orderId, why: 'order completed', correlationId: `corr-${orderId}` }),
+  ]);
   expect((await waitingFacts()).filter((fact) => fact.orderId === orderId)).toEqual([]);
 });
 
@@ -77,12 +88,23 @@ it('an order undone after payment publishes OrderCancelled.v1 and earns a goodwi
   const facts = (await waitingFacts()).filter((fact) => [undone.orderId, declined.orderId].includes(fact.orderId));
   expect(facts).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ type: factType('orders', 'OrderCancelled'), orderId: undone.orderId, finalStatus: 'Compensated' }),
-      expect.objectContaining({ type: factType('orders', 'OrderCancelled'), orderId: declined.orderId, finalStatus: 'Rejected' }),
+      expect.objectContaining({
+        type: factType('orders', 'OrderCancelled'),
+        orderId: undone.orderId,
+        finalStatus: 'Compensated',
+      }),
+      expect.objectContaining({
+        type: factType('orders', 'OrderCancelled'),
+        orderId: declined.orderId,
+        finalStatus: 'Rejected',
+      }),
     ]),
   );
   await app.queues.drain();
-  expect(await customerLedger(undone.customerId)).toMatchObject({ points: 25, entries: [{ why: 'goodwill: order cancelled after payment' }] });
+  expect(await customerLedger(undone.customerId)).toMatchObject({
+    points: 25,
+    entries: [{ why: 'goodwill: order cancelled after payment' }],
+  });
   expect(await customerLedger(declined.customerId)).toEqual({ points: 0, entries: [] });
 });
 
@@ -95,7 +117,10 @@ it('a poison message is tried maxDequeueCount times, then waits on order-events-
   expect((await app.http('GET', '/api/operations/loyalty/poison', { headers: asCustomer() })).status).toBe(403);
   const seen = await app.http('GET', '/api/operations/loyalty/poison', { headers: asOperator() });
   expect(seen.status).toBe(200);
-  expect(seen.json).toMatchObject({ queue: poisonQueueOf(ORDER_EVENTS_QUEUE), messages: [{ body: { type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' } }] });
+  expect(seen.json).toMatchObject({
+    queue: poisonQueueOf(ORDER_EVENTS_QUEUE),
+    messages: [{ body: { type: 'contoso.orders.OrderShipped.v9', orderId: 'not-a-fact' } }],
+  });
   expect((await events().getProperties()).approximateMessagesCount).toBe(0);
 });
 

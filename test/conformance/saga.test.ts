@@ -70,7 +70,8 @@ interface DeadLetterView {
   failed: { name: string; error: string }[];
 }
 
-const line = (entry: { name: string; status: string; detail?: string }) => `${entry.name} ${entry.status}${entry.detail ? `: ${entry.detail}` : ''}`;
+const line = (entry: { name: string; status: string; detail?: string }) =>
+  `${entry.name} ${entry.status}${entry.detail ? `: ${entry.detail}` : ''}`;
 
 async function observe(view: OrderView, deadLetters: DeadLetterView[]): Promise<Observed> {
   const { charges, refunds } = await ledgerOf(view.orderId);
@@ -92,7 +93,10 @@ async function observe(view: OrderView, deadLetters: DeadLetterView[]): Promise<
     shipment: shipment?.status ?? 'none',
     analytics: fact?.status ?? 'none',
     orderDocument: document?.status,
-    deadLetter: deadLetters.find((letter) => letter.orderId === view.orderId)?.failed.map((failed) => `${failed.name}: ${failed.error}`) ?? [],
+    deadLetter:
+      deadLetters
+        .find((letter) => letter.orderId === view.orderId)
+        ?.failed.map((failed) => `${failed.name}: ${failed.error}`) ?? [],
   };
 }
 
@@ -101,7 +105,11 @@ async function observe(view: OrderView, deadLetters: DeadLetterView[]): Promise<
  * out-of-stock text: the approved large orders running alongside (the crash order among them)
  * take laptops in any order, and the runner asks for one more than the shelf showed it.
  */
-const placeholders = (text: string, orderId: string) => text.split(orderId).join('<order>').replace(/\(requested \d+, available \d+\)/g, '(requested <n>, available <n>)');
+const placeholders = (text: string, orderId: string) =>
+  text
+    .split(orderId)
+    .join('<order>')
+    .replace(/\(requested \d+, available \d+\)/g, '(requested <n>, available <n>)');
 
 function normalised(observed: Observed, orderId: string): Observed {
   return JSON.parse(placeholders(JSON.stringify(observed), orderId)) as Observed;
@@ -110,7 +118,14 @@ function normalised(observed: Observed, orderId: string): Observed {
 const none = { compensations: [], warnings: [], refunds: 0, deadLetter: [] };
 const completed = (overrides: Partial<Observed> = {}): Observed => ({
   status: 'Completed',
-  steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics succeeded', 'ship succeeded'],
+  steps: [
+    'validate succeeded',
+    'pay succeeded',
+    'reserve succeeded',
+    'confirm succeeded',
+    'analytics succeeded',
+    'ship succeeded',
+  ],
   ...none,
   charges: 1,
   held: 0,
@@ -120,7 +135,17 @@ const completed = (overrides: Partial<Observed> = {}): Observed => ({
   orderDocument: 'Completed',
   ...overrides,
 });
-const nothingHappened = { charges: 0, refunds: 0, held: 0, messages: [], shipment: 'none', analytics: 'none', compensations: [], warnings: [], deadLetter: [] };
+const nothingHappened = {
+  charges: 0,
+  refunds: 0,
+  held: 0,
+  messages: [],
+  shipment: 'none',
+  analytics: 'none',
+  compensations: [],
+  warnings: [],
+  deadLetter: [],
+};
 const shipRejected = 'ship failed: address rejected: postal code 00000 does not exist';
 const undoneAfterShip = ['releaseStock succeeded', 'retractAnalytics succeeded', 'sendCancellation succeeded'];
 
@@ -132,7 +157,13 @@ const undoneAfterShip = ['releaseStock succeeded', 'retractAnalytics succeeded',
 const EXPECTED: Record<string, Observed> = {
   visa: completed(),
   flaky: completed(),
-  declined: { status: 'Rejected', steps: ['validate succeeded', 'pay failed: payment declined: card declined'], reason: 'payment declined: card declined', orderDocument: 'Rejected', ...nothingHappened },
+  declined: {
+    status: 'Rejected',
+    steps: ['validate succeeded', 'pay failed: payment declined: card declined'],
+    reason: 'payment declined: card declined',
+    orderDocument: 'Rejected',
+    ...nothingHappened,
+  },
   'gateway-down': {
     status: 'Failed',
     steps: ['validate succeeded', 'pay failed: payment gateway timed out (key <order>:charge)'],
@@ -143,7 +174,14 @@ const EXPECTED: Record<string, Observed> = {
   },
   'refund-fails': {
     status: 'CompensationFailed',
-    steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics succeeded', shipRejected],
+    steps: [
+      'validate succeeded',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm succeeded',
+      'analytics succeeded',
+      shipRejected,
+    ],
     compensations: [...undoneAfterShip, 'refundPayment failed: payment gateway timed out (key <order>:refund)'],
     warnings: [],
     reason: 'address rejected: postal code 00000 does not exist; compensation failed: refundPayment',
@@ -158,10 +196,18 @@ const EXPECTED: Record<string, Observed> = {
   },
   'refund-recovers': {
     status: 'Compensated',
-    steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics succeeded', shipRejected],
+    steps: [
+      'validate succeeded',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm succeeded',
+      'analytics succeeded',
+      shipRejected,
+    ],
     compensations: [...undoneAfterShip, 'refundPayment succeeded'],
     warnings: [],
-    reason: 'address rejected: postal code 00000 does not exist; compensation failed: refundPayment; repaired by an operator',
+    reason:
+      'address rejected: postal code 00000 does not exist; compensation failed: refundPayment; repaired by an operator',
     charges: 1,
     refunds: 1,
     held: 0,
@@ -173,7 +219,14 @@ const EXPECTED: Record<string, Observed> = {
   },
   'out-of-stock': {
     status: 'Compensated',
-    steps: ['validate succeeded', 'approval succeeded: approved by demo-approver@contoso.example', 'pay succeeded', 'reserve failed: out of stock: LAPTOP-PRO-16 (requested <n>, available <n>)', 'confirm succeeded', 'analytics succeeded'],
+    steps: [
+      'validate succeeded',
+      'approval succeeded: approved by demo-approver@contoso.example',
+      'pay succeeded',
+      'reserve failed: out of stock: LAPTOP-PRO-16 (requested <n>, available <n>)',
+      'confirm succeeded',
+      'analytics succeeded',
+    ],
     compensations: ['retractAnalytics succeeded', 'sendCancellation succeeded', 'refundPayment succeeded'],
     warnings: [],
     reason: 'out of stock: LAPTOP-PRO-16 (requested <n>, available <n>)',
@@ -187,18 +240,39 @@ const EXPECTED: Record<string, Observed> = {
     deadLetter: [],
   },
   bounce: completed({
-    steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm warning: mailbox ada@bounce.test does not exist', 'analytics succeeded', 'ship succeeded'],
+    steps: [
+      'validate succeeded',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm warning: mailbox ada@bounce.test does not exist',
+      'analytics succeeded',
+      'ship succeeded',
+    ],
     warnings: ['confirm: mailbox ada@bounce.test does not exist'],
     messages: [],
   }),
   'analytics-down': completed({
-    steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics warning: analytics sink unavailable', 'ship succeeded'],
+    steps: [
+      'validate succeeded',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm succeeded',
+      'analytics warning: analytics sink unavailable',
+      'ship succeeded',
+    ],
     warnings: ['analytics: analytics sink unavailable'],
     analytics: 'none',
   }),
   'address-rejected': {
     status: 'Compensated',
-    steps: ['validate succeeded', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics succeeded', shipRejected],
+    steps: [
+      'validate succeeded',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm succeeded',
+      'analytics succeeded',
+      shipRejected,
+    ],
     compensations: [...undoneAfterShip, 'refundPayment succeeded'],
     warnings: [],
     reason: 'address rejected: postal code 00000 does not exist',
@@ -211,8 +285,24 @@ const EXPECTED: Record<string, Observed> = {
     orderDocument: 'Compensated',
     deadLetter: [],
   },
-  'large-approved': completed({ steps: ['validate succeeded', 'approval succeeded: approved by demo-approver@contoso.example', 'pay succeeded', 'reserve succeeded', 'confirm succeeded', 'analytics succeeded', 'ship succeeded'] }),
-  'large-rejected': { status: 'Rejected', steps: ['validate succeeded', 'approval failed: rejected by demo-approver@contoso.example'], reason: 'rejected by demo-approver@contoso.example', orderDocument: 'Rejected', ...nothingHappened },
+  'large-approved': completed({
+    steps: [
+      'validate succeeded',
+      'approval succeeded: approved by demo-approver@contoso.example',
+      'pay succeeded',
+      'reserve succeeded',
+      'confirm succeeded',
+      'analytics succeeded',
+      'ship succeeded',
+    ],
+  }),
+  'large-rejected': {
+    status: 'Rejected',
+    steps: ['validate succeeded', 'approval failed: rejected by demo-approver@contoso.example'],
+    reason: 'rejected by demo-approver@contoso.example',
+    orderDocument: 'Rejected',
+    ...nothingHappened,
+  },
   'large-undecided': {
     status: 'Rejected',
     steps: ['validate succeeded', 'approval failed: no approval decision before the timeout'],
@@ -220,7 +310,13 @@ const EXPECTED: Record<string, Observed> = {
     orderDocument: 'Rejected',
     ...nothingHappened,
   },
-  'unknown-sku': { status: 'Rejected', steps: ['validate failed: unknown sku NO-SUCH-SKU'], reason: 'unknown sku NO-SUCH-SKU', orderDocument: 'Rejected', ...nothingHappened },
+  'unknown-sku': {
+    status: 'Rejected',
+    steps: ['validate failed: unknown sku NO-SUCH-SKU'],
+    reason: 'unknown sku NO-SUCH-SKU',
+    orderDocument: 'Rejected',
+    ...nothingHappened,
+  },
 };
 
 const TERMINAL = ['Completed', 'Failed', 'Terminated'];
@@ -237,10 +333,20 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
   let crashNote = '';
 
   const base = () => host!.baseUrl;
-  const instance = (id: string, history = false) => call<{ runtimeStatus: string; historyEvents?: { EventType: string }[] }>('GET', `${base()}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}${history ? '?showHistory=true' : ''}`);
+  const instance = (id: string, history = false) =>
+    call<{ runtimeStatus: string; historyEvents?: { EventType: string }[] }>(
+      'GET',
+      `${base()}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}${history ? '?showHistory=true' : ''}`,
+    );
   const view = (id: string) => call<OrderView>('GET', `${base()}/api/orders/${encodeURIComponent(id)}`);
   /** The saga's own end: its durable instance is done (dead letters and last writes included). */
-  const settled = (id: string, timeoutMs = 240_000) => until(() => instance(id), (response) => TERMINAL.includes(response.json?.runtimeStatus), timeoutMs, 250);
+  const settled = (id: string, timeoutMs = 240_000) =>
+    until(
+      () => instance(id),
+      (response) => TERMINAL.includes(response.json?.runtimeStatus),
+      timeoutMs,
+      250,
+    );
   const start = async (env: Record<string, string>) => {
     host = await fixture!.start('data', { ...HOST_ENV[backend], ...env });
     hosts.push(host);
@@ -251,8 +357,24 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     // 1. A kill mid-saga: an order waiting out a retry backoff and one waiting for approval
     //    (placed with a long approval window, which the order keeps across the restart).
     await start({ APPROVAL_TIMEOUT: backend === 'engine' ? 'PT1800S' : 'PT180S' });
-    expect((await call('POST', `${base()}/api/orders`, demoOrder(crash.flaky, { payment: { token: 'tok_flaky' }, items: [{ sku: 'KEYBOARD-MECH', quantity: 1 }] }))).status).toBe(202);
-    expect((await call('POST', `${base()}/api/orders`, demoOrder(crash.large, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }))).status).toBe(202);
+    expect(
+      (
+        await call(
+          'POST',
+          `${base()}/api/orders`,
+          demoOrder(crash.flaky, { payment: { token: 'tok_flaky' }, items: [{ sku: 'KEYBOARD-MECH', quantity: 1 }] }),
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await call(
+          'POST',
+          `${base()}/api/orders`,
+          demoOrder(crash.large, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+        )
+      ).status,
+    ).toBe(202);
     await until(
       () => instance(crash.flaky, true),
       (response) => {
@@ -262,23 +384,52 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
       60_000,
       50,
     );
-    await until(() => view(crash.large), (response) => response.json?.status === 'AwaitingApproval', 60_000, 100);
+    await until(
+      () => view(crash.large),
+      (response) => response.json?.status === 'AwaitingApproval',
+      60_000,
+      100,
+    );
     crashNote = `flaky was ${(await view(crash.flaky)).json.status} when killed`;
     await host!.signal('SIGKILL');
 
     // 2. The same data folder again: every knob scenario, the crash orders alongside.
     await start({});
-    await until(() => call('POST', `${base()}/api/orders/${crash.large}/approval`, { approved: true }, asApprover()), (response) => response.status === 202, 90_000, 500);
-    results = await runScenarios(DEMO_SCENARIOS, { baseUrl: base(), pollMs: 250, timeoutMs: 240_000, runId: `${backend}-${run}` });
+    await until(
+      () => call('POST', `${base()}/api/orders/${crash.large}/approval`, { approved: true }, asApprover()),
+      (response) => response.status === 202,
+      90_000,
+      500,
+    );
+    results = await runScenarios(DEMO_SCENARIOS, {
+      baseUrl: base(),
+      pollMs: 250,
+      timeoutMs: 240_000,
+      runId: `${backend}-${run}`,
+    });
     for (const result of results) await settled(result.orderId);
     for (const id of Object.values(crash)) {
       await settled(id);
       crashViews.set(id, (await view(id)).json);
     }
     restoreCosmos = useHostCosmos(host!.dataDir);
-    const letters = await call<{ deadLetters: DeadLetterView[] }>('GET', `${base()}/api/operations/dead-letters`, undefined, asOperator());
-    for (const result of results) if (result.view) observed.set(result.scenario.key, normalised(await observe((await view(result.orderId)).json, letters.json.deadLetters), result.orderId));
-    if (process.env.CONFORMANCE_DUMP) writeFileSync(process.env.CONFORMANCE_DUMP.replace('%s', backend), JSON.stringify(Object.fromEntries(observed), null, 2));
+    const letters = await call<{ deadLetters: DeadLetterView[] }>(
+      'GET',
+      `${base()}/api/operations/dead-letters`,
+      undefined,
+      asOperator(),
+    );
+    for (const result of results)
+      if (result.view)
+        observed.set(
+          result.scenario.key,
+          normalised(await observe((await view(result.orderId)).json, letters.json.deadLetters), result.orderId),
+        );
+    if (process.env.CONFORMANCE_DUMP)
+      writeFileSync(
+        process.env.CONFORMANCE_DUMP.replace('%s', backend),
+        JSON.stringify(Object.fromEntries(observed), null, 2),
+      );
   });
 
   afterAll(async () => {
@@ -286,11 +437,17 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     await fixture?.cleanup(hosts);
   });
 
-  it.each(DEMO_SCENARIOS.map((scenario) => [scenario.key, scenario] as const))('%s ends as README says', (key, scenario) => {
-    const result = results.find((candidate) => candidate.scenario.key === key)!;
-    expect({ status: result.status, error: result.error }).toEqual({ status: scenario.expected.status, error: undefined });
-    expect(observed.get(key)!.warnings.length > 0).toBe(scenario.expected.warning ?? false);
-  });
+  it.each(DEMO_SCENARIOS.map((scenario) => [scenario.key, scenario] as const))(
+    '%s ends as README says',
+    (key, scenario) => {
+      const result = results.find((candidate) => candidate.scenario.key === key)!;
+      expect({ status: result.status, error: result.error }).toEqual({
+        status: scenario.expected.status,
+        error: undefined,
+      });
+      expect(observed.get(key)!.warnings.length > 0).toBe(scenario.expected.warning ?? false);
+    },
+  );
 
   it.each(Object.keys(EXPECTED))('%s: steps, compensations, dead letter and the data in every context', (key) => {
     expect(observed.get(key)).toEqual(EXPECTED[key]);
@@ -302,7 +459,10 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     expect(timeline.status).toBe(200);
     const pay = timeline.json.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
     expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
-    expect(pay.attempts.slice(0, 2).map((attempt) => placeholders(attempt.error ?? '', flaky))).toEqual(['payment gateway timed out (key <order>:charge)', 'payment gateway timed out (key <order>:charge)']);
+    expect(pay.attempts.slice(0, 2).map((attempt) => placeholders(attempt.error ?? '', flaky))).toEqual([
+      'payment gateway timed out (key <order>:charge)',
+      'payment gateway timed out (key <order>:charge)',
+    ]);
   });
 
   it('SIGKILL mid-saga, restart on the same data: both orders complete, each charged once', async () => {
@@ -325,8 +485,15 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
       const first = await call<{ orderId: string; statusUrl: string }>('POST', `${base()}/api/orders`, body);
       const again = await call<{ orderId: string; statusUrl: string }>('POST', `${base()}/api/orders`, body);
       expect(first.status).toBe(202);
-      expect({ status: again.status, orderId: again.json?.orderId, statusUrl: again.json?.statusUrl }).toEqual({ status: 202, orderId, statusUrl: first.json.statusUrl });
-      const other = await call('POST', `${base()}/api/orders`, { ...body, items: [{ sku: 'MOUSE-ERGO', quantity: 3 }] });
+      expect({ status: again.status, orderId: again.json?.orderId, statusUrl: again.json?.statusUrl }).toEqual({
+        status: 202,
+        orderId,
+        statusUrl: first.json.statusUrl,
+      });
+      const other = await call('POST', `${base()}/api/orders`, {
+        ...body,
+        items: [{ sku: 'MOUSE-ERGO', quantity: 3 }],
+      });
       expect(other.status).toBe(409);
       await settled(orderId);
       expect((await ledgerOf(orderId)).charges).toHaveLength(1);
@@ -346,11 +513,27 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
 
   // Suspend and resume come with the extension; local/engine refuses them with 501 (documented),
   // and the order waits on as it was.
-  const suspendTitle = backend === 'extension' ? 'suspend and resume an order waiting for approval' : 'suspend is refused with 501, and the order waits on';
+  const suspendTitle =
+    backend === 'extension'
+      ? 'suspend and resume an order waiting for approval'
+      : 'suspend is refused with 501, and the order waits on';
   it(suspendTitle, async () => {
     const orderId = `conf-${backend}-suspend-${run}`;
-    expect((await call('POST', `${base()}/api/orders`, demoOrder(orderId, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }))).status).toBe(202);
-    await until(() => view(orderId), (response) => response.json?.status === 'AwaitingApproval', 30_000, 100);
+    expect(
+      (
+        await call(
+          'POST',
+          `${base()}/api/orders`,
+          demoOrder(orderId, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+        )
+      ).status,
+    ).toBe(202);
+    await until(
+      () => view(orderId),
+      (response) => response.json?.status === 'AwaitingApproval',
+      30_000,
+      100,
+    );
     const management = `${base()}/runtime/webhooks/durabletask/instances/${orderId}`;
     if (backend === 'engine') {
       const refused = await call<{ message: string }>('POST', `${management}/suspend?reason=audit`);
@@ -359,9 +542,19 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
       expect((await instance(orderId)).json?.runtimeStatus).toBe('Running');
     } else {
       expect((await call('POST', `${management}/suspend?reason=audit`)).status).toBe(202);
-      await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Suspended', 30_000, 100);
+      await until(
+        () => instance(orderId),
+        (response) => response.json?.runtimeStatus === 'Suspended',
+        30_000,
+        100,
+      );
       expect((await call('POST', `${management}/resume?reason=done`)).status).toBe(202);
-      await until(() => instance(orderId), (response) => response.json?.runtimeStatus === 'Running', 30_000, 100);
+      await until(
+        () => instance(orderId),
+        (response) => response.json?.runtimeStatus === 'Running',
+        30_000,
+        100,
+      );
     }
     expect((await call('POST', `${management}/terminate?reason=cleanup`)).status).toBe(202);
     await settled(orderId, 30_000);
@@ -375,10 +568,20 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     // on shutdown, so a SIGKILL within 5 s of the last send could lose it: the emulator's limit,
     // not the app's or Azure Storage's.
     killGroup(recorded.azurite.pid, 'SIGTERM');
-    await until(async () => isRunning(recorded.azurite.pid), (alive) => !alive, 10_000, 50);
+    await until(
+      async () => isRunning(recorded.azurite.pid),
+      (alive) => !alive,
+      10_000,
+      50,
+    );
     await start({});
     expect(host!.output()).toMatch(/starting it again on its data in/);
-    const letters = await call<{ deadLetters: DeadLetterView[] }>('GET', `${base()}/api/operations/dead-letters`, undefined, asOperator());
+    const letters = await call<{ deadLetters: DeadLetterView[] }>(
+      'GET',
+      `${base()}/api/operations/dead-letters`,
+      undefined,
+      asOperator(),
+    );
     expect(letters.json.deadLetters.map((letter) => letter.orderId)).toContain(refundFails);
   });
 });

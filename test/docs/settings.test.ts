@@ -21,7 +21,10 @@ function settingsTable(text: string): Row[] {
   const rows: Row[] = [];
   let inTable = false;
   for (const line of text.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     if (cells.slice(0, 4).join('|') === 'setting|default|set by|read by') {
       inTable = true;
       continue;
@@ -40,7 +43,9 @@ const rows = settingsTable(read('docs/settings.md'));
 const contexts = serviceFolders().map((folder) => folder.toUpperCase());
 /** Whether a table name (perhaps with `<CONTEXT>`) covers a concrete setting name. */
 const covers = (pattern: string, name: string) =>
-  new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('<CONTEXT>', `(?:${contexts.join('|')})`)}$`).test(name);
+  new RegExp(
+    `^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('<CONTEXT>', `(?:${contexts.join('|')})`)}$`,
+  ).test(name);
 const listed = (name: string) => rows.some((row) => covers(row.name, name));
 
 let infraSettings: string[];
@@ -48,8 +53,14 @@ let infraSettings: string[];
 beforeAll(() => {
   const { template } = compileBicep();
   // Every option that changes which settings the app gets: per-context accounts, authentication.
-  const variants = [{}, { principalId: DEVELOPER, cosmosAccountPerContext: true }, { authClientId: '6d5f9ad4-1f2e-4f8b-9a51-1c8e2a0a7b11' }];
-  infraSettings = [...new Set(variants.flatMap((parameters) => Object.keys(appSettings(evaluate(template, parameters)))))].sort();
+  const variants = [
+    {},
+    { principalId: DEVELOPER, cosmosAccountPerContext: true },
+    { authClientId: '6d5f9ad4-1f2e-4f8b-9a51-1c8e2a0a7b11' },
+  ];
+  infraSettings = [
+    ...new Set(variants.flatMap((parameters) => Object.keys(appSettings(evaluate(template, parameters))))),
+  ].sort();
 });
 
 describe('docs/settings.md', () => {
@@ -64,25 +75,45 @@ describe('docs/settings.md', () => {
   });
 
   it('lists every setting infra/ sets for the app', () => {
-    expect(infraSettings).toEqual(expect.arrayContaining(['APPROVAL_THRESHOLD', 'DEAD_LETTER_QUEUE', 'ORDERS_IDENTITY_CLIENT_ID', 'COSMOS_ENDPOINT_PAYMENTS', 'AUTHENTICATION_MODE']));
+    expect(infraSettings).toEqual(
+      expect.arrayContaining([
+        'APPROVAL_THRESHOLD',
+        'DEAD_LETTER_QUEUE',
+        'ORDERS_IDENTITY_CLIENT_ID',
+        'COSMOS_ENDPOINT_PAYMENTS',
+        'AUTHENTICATION_MODE',
+      ]),
+    );
     expect(infraSettings.filter((name) => !listed(name))).toEqual([]);
   });
 
   it('local.settings.sample.json uses only listed names', () => {
-    const sample = Object.keys((JSON.parse(read('local.settings.sample.json')) as { Values: Record<string, string> }).Values);
+    const sample = Object.keys(
+      (JSON.parse(read('local.settings.sample.json')) as { Values: Record<string, string> }).Values,
+    );
     expect(sample.length).toBeGreaterThan(0);
     expect(sample.filter((name) => !listed(name))).toEqual([]);
   });
 
   it('lists nothing that neither the app reads, infra/ sets nor the sample holds', () => {
-    const sample = Object.keys((JSON.parse(read('local.settings.sample.json')) as { Values: Record<string, string> }).Values);
+    const sample = Object.keys(
+      (JSON.parse(read('local.settings.sample.json')) as { Values: Record<string, string> }).Values,
+    );
     const known = [...infraSettings, ...sample];
-    const stale = rows.filter((row) => !(SETTING_NAMES as readonly string[]).includes(row.name) && !known.some((name) => covers(row.name, name)));
+    const stale = rows.filter(
+      (row) =>
+        !(SETTING_NAMES as readonly string[]).includes(row.name) && !known.some((name) => covers(row.name, name)),
+    );
     expect(stale.map((row) => row.name)).toEqual([]);
   });
 
   it('is the table the other guides link to', () => {
-    for (const [file, link] of [['README.md', 'docs/settings.md'], ['docs/architecture.md', 'settings.md'], ['docs/infra.md', 'settings.md'], ['docs/offline-host.md', 'settings.md']]) {
+    for (const [file, link] of [
+      ['README.md', 'docs/settings.md'],
+      ['docs/architecture.md', 'settings.md'],
+      ['docs/infra.md', 'settings.md'],
+      ['docs/offline-host.md', 'settings.md'],
+    ]) {
       expect([file, read(file!).includes(`(${link})`)]).toEqual([file, true]);
     }
   });

@@ -38,9 +38,27 @@ interface Case {
 const berlin = { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' };
 const cases: Record<'visa' | 'flaky' | 'down' | 'undo' | 'large' | 'visa2', Case> = {
   visa: { orderId: `crash-visa-${run}`, sku: 'MOUSE-ERGO', quantity: 2, changes: {}, expected: 'Completed' },
-  flaky: { orderId: `crash-flaky-${run}`, sku: 'KEYBOARD-MECH', quantity: 1, changes: { payment: { token: 'tok_flaky' } }, expected: 'Completed' },
-  down: { orderId: `crash-down-${run}`, sku: 'HEADPHONES-NC', quantity: 1, changes: { payment: { token: 'tok_gateway_down' } }, expected: 'Failed' },
-  undo: { orderId: `crash-undo-${run}`, sku: 'USB-C-DOCK', quantity: 1, changes: { shippingAddress: { ...berlin, postalCode: '00000' } }, expected: 'Compensated' },
+  flaky: {
+    orderId: `crash-flaky-${run}`,
+    sku: 'KEYBOARD-MECH',
+    quantity: 1,
+    changes: { payment: { token: 'tok_flaky' } },
+    expected: 'Completed',
+  },
+  down: {
+    orderId: `crash-down-${run}`,
+    sku: 'HEADPHONES-NC',
+    quantity: 1,
+    changes: { payment: { token: 'tok_gateway_down' } },
+    expected: 'Failed',
+  },
+  undo: {
+    orderId: `crash-undo-${run}`,
+    sku: 'USB-C-DOCK',
+    quantity: 1,
+    changes: { shippingAddress: { ...berlin, postalCode: '00000' } },
+    expected: 'Compensated',
+  },
   large: { orderId: `crash-large-${run}`, sku: 'LAPTOP-PRO-16', quantity: 1, changes: {}, expected: 'Completed' },
   visa2: { orderId: `crash-visa2-${run}`, sku: 'MONITOR-27-4K', quantity: 1, changes: {}, expected: 'Completed' },
 };
@@ -57,7 +75,11 @@ async function startHost(): Promise<HostProcess> {
 }
 
 const dataDir = () => join(fixture!.root, 'data');
-const status = (orderId: string) => call<{ runtimeStatus: string; customStatus: OrderView | null; historyEvents?: { EventType: string }[] }>('GET', `${host!.baseUrl}/runtime/webhooks/durabletask/instances/${orderId}?showHistory=true`);
+const status = (orderId: string) =>
+  call<{ runtimeStatus: string; customStatus: OrderView | null; historyEvents?: { EventType: string }[] }>(
+    'GET',
+    `${host!.baseUrl}/runtime/webhooks/durabletask/instances/${orderId}?showHistory=true`,
+  );
 const sagaStatus = async (orderId: string) => (await status(orderId)).json.customStatus?.status;
 /** The durable store as the killed host left it (read while no host runs). */
 const storedRecord = (orderId: string) => new FileInstanceStore(join(dataDir(), 'durable', 'instances')).get(orderId)!;
@@ -74,7 +96,16 @@ afterAll(async () => {
 
 it('SIGKILL while an order waits out a retry backoff: the store holds the timer, the others are mid-saga', async () => {
   for (const { orderId, sku, quantity, changes } of Object.values(cases)) {
-    const body = { orderId, customerId: 'ada', customerEmail: 'ada@example.com', currency: 'EUR', items: [{ sku, quantity }], payment: { token: 'tok_visa' }, shippingAddress: berlin, ...changes };
+    const body = {
+      orderId,
+      customerId: 'ada',
+      customerEmail: 'ada@example.com',
+      currency: 'EUR',
+      items: [{ sku, quantity }],
+      payment: { token: 'tok_visa' },
+      shippingAddress: berlin,
+      ...changes,
+    };
     expect((await call('POST', `${host!.baseUrl}/api/orders`, body)).status).toBe(202);
   }
   // tok_flaky fails twice; after a failure the saga waits on a retry timer before the next try.
@@ -82,7 +113,9 @@ it('SIGKILL while an order waits out a retry backoff: the store holds the timer,
     () => status(cases.flaky.orderId),
     (response) => {
       const types = response.json.historyEvents?.map((event) => event.EventType) ?? [];
-      return types.filter((type) => type === 'TimerCreated').length > types.filter((type) => type === 'TimerFired').length;
+      return (
+        types.filter((type) => type === 'TimerCreated').length > types.filter((type) => type === 'TimerFired').length
+      );
     },
     20_000,
     20,
@@ -91,7 +124,9 @@ it('SIGKILL while an order waits out a retry backoff: the store holds the timer,
 
   const flaky = storedRecord(cases.flaky.orderId);
   expect(Object.values(flaky.pendingTimers).some((timer) => timer.chainId !== undefined)).toBe(true);
-  const inFlight = Object.values(cases).filter(({ orderId }) => !['Completed', 'Failed', 'Terminated'].includes(storedRecord(orderId).status));
+  const inFlight = Object.values(cases).filter(
+    ({ orderId }) => !['Completed', 'Failed', 'Terminated'].includes(storedRecord(orderId).status),
+  );
   expect(inFlight.length).toBeGreaterThanOrEqual(3);
 });
 
@@ -99,12 +134,23 @@ it('SIGKILL inside the parallel step: the store holds its activities as pending'
   await startHost();
   expect(host!.output()).toMatch(/resuming \d+ instance\(s\) in flight/);
   const { orderId } = cases.large;
-  await until(() => sagaStatus(orderId), (current) => current === 'AwaitingApproval', 20_000, 50);
-  expect((await call('POST', `${host!.baseUrl}/api/orders/${orderId}/approval`, { approved: true }, asApprover('ops'))).status).toBe(202);
+  await until(
+    () => sagaStatus(orderId),
+    (current) => current === 'AwaitingApproval',
+    20_000,
+    50,
+  );
+  expect(
+    (await call('POST', `${host!.baseUrl}/api/orders/${orderId}/approval`, { approved: true }, asApprover('ops')))
+      .status,
+  ).toBe(202);
   // The three branches are logged as running once the saga has scheduled them together.
   await until(
     () => status(orderId),
-    (response) => (response.json.customStatus?.steps ?? []).filter((step) => ['reserve', 'confirm', 'analytics'].includes(step.name) && step.status === 'running').length >= 2,
+    (response) =>
+      (response.json.customStatus?.steps ?? []).filter(
+        (step) => ['reserve', 'confirm', 'analytics'].includes(step.name) && step.status === 'running',
+      ).length >= 2,
     20_000,
     10,
   );
@@ -118,7 +164,12 @@ describe('after a restart on the same data folder', () => {
   beforeAll(async () => {
     await startHost();
     for (const { orderId } of Object.values(cases)) {
-      const final = await until(() => call<OrderView>('GET', `${host!.baseUrl}/api/orders/${orderId}`), (response) => FINAL.includes(response.json?.status), 60_000, 200);
+      const final = await until(
+        () => call<OrderView>('GET', `${host!.baseUrl}/api/orders/${orderId}`),
+        (response) => FINAL.includes(response.json?.status),
+        60_000,
+        200,
+      );
       views[orderId] = final.json;
     }
     restoreCosmos = useHostCosmos(dataDir());
@@ -130,50 +181,87 @@ describe('after a restart on the same data folder', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(Object.entries(cases))('%s: charged at most once, refunded only when undone', async (_name, { orderId, expected }) => {
-    const { charges, refunds } = await ledgerOf(orderId);
-    const charged = expected === 'Failed' ? 0 : 1;
-    expect([charges.length, refunds.length]).toEqual([charged, expected === 'Compensated' ? 1 : 0]);
-    if (charged) expect(charges[0].amount).toBe(views[orderId].total);
-  });
+  it.each(Object.entries(cases))(
+    '%s: charged at most once, refunded only when undone',
+    async (_name, { orderId, expected }) => {
+      const { charges, refunds } = await ledgerOf(orderId);
+      const charged = expected === 'Failed' ? 0 : 1;
+      expect([charges.length, refunds.length]).toEqual([charged, expected === 'Compensated' ? 1 : 0]);
+      if (charged) expect(charges[0].amount).toBe(views[orderId].total);
+    },
+  );
 
-  it.each(Object.entries(cases))('%s: stock sold once and never oversold, one message of each kind, one shipment', async (_name, { orderId, sku, quantity, expected }) => {
-    const stock = (await readStock(sku))!;
-    const seeded = SEED_CATALOG.find((item) => item.sku === sku)!.stock;
-    const kept = expected === 'Completed' ? quantity : 0;
-    // Across the kills and restarts: a final order holds nothing; a completed one's units were sold exactly once.
-    expect(stock.holds[orderId] ?? 0).toBe(0);
-    // Each order has its own sku here, so the shelf shows exactly this order's effect.
-    expect({ available: stock.available, committed: stock.committed ?? 0 }).toEqual({ available: seeded - kept, committed: kept });
-    const messages = (await listMessages(orderId)).map((message) => message.kind).sort();
-    expect(messages).toEqual({ Completed: ['confirmation'], Compensated: ['cancellation', 'confirmation'], Failed: [] }[expected]);
-    expect((await readShipment(orderId))?.status ?? 'none').toBe(expected === 'Completed' ? 'created' : 'none');
-    expect((await readOrder(orderId))?.status).toBe(expected);
-  });
+  it.each(Object.entries(cases))(
+    '%s: stock sold once and never oversold, one message of each kind, one shipment',
+    async (_name, { orderId, sku, quantity, expected }) => {
+      const stock = (await readStock(sku))!;
+      const seeded = SEED_CATALOG.find((item) => item.sku === sku)!.stock;
+      const kept = expected === 'Completed' ? quantity : 0;
+      // Across the kills and restarts: a final order holds nothing; a completed one's units were sold exactly once.
+      expect(stock.holds[orderId] ?? 0).toBe(0);
+      // Each order has its own sku here, so the shelf shows exactly this order's effect.
+      expect({ available: stock.available, committed: stock.committed ?? 0 }).toEqual({
+        available: seeded - kept,
+        committed: kept,
+      });
+      const messages = (await listMessages(orderId)).map((message) => message.kind).sort();
+      expect(messages).toEqual(
+        { Completed: ['confirmation'], Compensated: ['cancellation', 'confirmation'], Failed: [] }[expected],
+      );
+      expect((await readShipment(orderId))?.status ?? 'none').toBe(expected === 'Completed' ? 'created' : 'none');
+      expect((await readOrder(orderId))?.status).toBe(expected);
+    },
+  );
 });
 
 it('SIGTERM stops gracefully: the running activity finishes, exit code 0, and the order completes after a restart', async () => {
   const orderId = `crash-graceful-${run}`;
-  const body = { orderId, customerId: 'ada', customerEmail: 'ada@example.com', currency: 'EUR', items: [{ sku: 'MOUSE-ERGO', quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: berlin };
+  const body = {
+    orderId,
+    customerId: 'ada',
+    customerEmail: 'ada@example.com',
+    currency: 'EUR',
+    items: [{ sku: 'MOUSE-ERGO', quantity: 1 }],
+    payment: { token: 'tok_visa' },
+    shippingAddress: berlin,
+  };
   expect((await call('POST', `${host!.baseUrl}/api/orders`, body)).status).toBe(202);
-  await until(() => sagaStatus(orderId), (current) => current === 'Paying', 10_000, 10);
+  await until(
+    () => sagaStatus(orderId),
+    (current) => current === 'Paying',
+    10_000,
+    10,
+  );
   expect(await host!.signal('SIGTERM')).toBe(0);
   // Said only when the running work drained within the grace period.
   expect(host!.output()).toContain('stopped; everything in flight is stored');
 
   await startHost();
-  const done = await until(() => call<OrderView>('GET', `${host!.baseUrl}/api/orders/${orderId}`), (response) => FINAL.includes(response.json?.status), 30_000, 200);
+  const done = await until(
+    () => call<OrderView>('GET', `${host!.baseUrl}/api/orders/${orderId}`),
+    (response) => FINAL.includes(response.json?.status),
+    30_000,
+    200,
+  );
   expect(done.json.status).toBe('Completed');
   expect((await ledgerOf(orderId)).charges).toHaveLength(1);
   await host!.signal('SIGTERM');
 });
 
 it('when the embedded dependencies are gone, starts fresh ones and an empty durable store, and says so', async () => {
-  const recorded = JSON.parse(readFileSync(stateFile(dataDir()), 'utf8')) as { cosmos: { pid: number }; azurite: { pid: number } };
+  const recorded = JSON.parse(readFileSync(stateFile(dataDir()), 'utf8')) as {
+    cosmos: { pid: number };
+    azurite: { pid: number };
+  };
   // As after a reboot: the in-memory Cosmos server and Azurite are gone with all their data.
   killGroup(recorded.cosmos.pid, 'SIGKILL');
   killGroup(recorded.azurite.pid, 'SIGKILL');
-  await until(async () => isRunning(recorded.cosmos.pid), (alive) => !alive, 5000, 50);
+  await until(
+    async () => isRunning(recorded.cosmos.pid),
+    (alive) => !alive,
+    5000,
+    50,
+  );
 
   await startHost();
   expect(host!.output()).toMatch(/local Cosmos server \(pid \d+\) is gone/);
@@ -181,5 +269,7 @@ it('when the embedded dependencies are gone, starts fresh ones and an empty dura
   expect((await call('GET', `${host!.baseUrl}/api/orders/${cases.visa.orderId}`)).status).toBe(404);
   expect((await call<unknown[]>('GET', `${host!.baseUrl}/runtime/webhooks/durabletask/instances`)).json).toEqual([]);
   const catalog = await call<{ sku: string; stock: number }[]>('GET', `${host!.baseUrl}/api/catalog`);
-  expect(catalog.json.find((item) => item.sku === 'MOUSE-ERGO')?.stock).toBe(SEED_CATALOG.find((item) => item.sku === 'MOUSE-ERGO')!.stock);
+  expect(catalog.json.find((item) => item.sku === 'MOUSE-ERGO')?.stock).toBe(
+    SEED_CATALOG.find((item) => item.sku === 'MOUSE-ERGO')!.stock,
+  );
 });

@@ -14,7 +14,11 @@ import { ROOT } from './support/host-process';
 jest.setTimeout(60_000);
 
 /** Runs a repo script as `npm run …` would, and collects what it prints. */
-function runScript(script: string, args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env });
     let stdout = '';
@@ -34,12 +38,22 @@ describe('npm run demo', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       seenHeaders.push(req.headers);
-      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const url = new URL(req.url!, 'http://stand-in');
       if (url.pathname === '/api/catalog') return send(200, [{ sku: 'LAPTOP-PRO-16', price: 1899, stock: 5 }]);
       if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
       const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
-      if (orderId) return send(200, { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [{ name: 'validate', status: 'succeeded', at: new Date().toISOString() }], compensations: [], warnings: [] });
+      if (orderId)
+        return send(200, {
+          orderId,
+          status: 'Completed',
+          total: 1,
+          currency: 'EUR',
+          steps: [{ name: 'validate', status: 'succeeded', at: new Date().toISOString() }],
+          compensations: [],
+          warnings: [],
+        });
       send(404, {});
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -58,7 +58,14 @@ const order = (orderId: string, items = [{ sku: 'MOUSE-ERGO', quantity: 1 }]) =>
 const largeOrderInput = (orderId: string): PlaceOrderInput => {
   const { payment, ...placed } = order(orderId, [{ sku: 'LAPTOP-PRO-16', quantity: 1 }]);
   return {
-    order: { ...placed, type: factType('orders', 'OrderPlaced'), correlationId: `corr-${orderId}`, currency: 'EUR', paymentToken: payment.token, placedAt: new Date().toISOString() },
+    order: {
+      ...placed,
+      type: factType('orders', 'OrderPlaced'),
+      correlationId: `corr-${orderId}`,
+      currency: 'EUR',
+      paymentToken: payment.token,
+      placedAt: new Date().toISOString(),
+    },
     policy: { approvalThreshold: 1000, approvalTimeoutMs: 24 * 3600 * 1000 },
   };
 };
@@ -80,9 +87,19 @@ describe('the app over HTTP', () => {
     expect(placed.status).toBe(202);
     const location = placed.headers.get('location')!;
     expect(location).toBe(`${base}/api/orders/${orderId}`);
-    const done = await until(() => call<OrderView>('GET', location), (response) => response.json.status === 'Completed');
+    const done = await until(
+      () => call<OrderView>('GET', location),
+      (response) => response.json.status === 'Completed',
+    );
     expect(done.status).toBe(200);
-    expect(done.json.steps.map((step) => step.name)).toEqual(['validate', 'pay', 'reserve', 'confirm', 'analytics', 'ship']);
+    expect(done.json.steps.map((step) => step.name)).toEqual([
+      'validate',
+      'pay',
+      'reserve',
+      'confirm',
+      'analytics',
+      'ship',
+    ]);
   });
 
   it('does not check function keys, like func start', async () => {
@@ -107,7 +124,10 @@ describe('queue triggers and the home page', () => {
     const orderId = newId('loyal');
     const customerId = `cust-${orderId}`;
     expect((await call('POST', `${base}/api/orders`, { ...order(orderId), customerId })).status).toBe(202);
-    const done = await until(() => call<OrderView>('GET', `${base}/api/orders/${orderId}`), (response) => response.json.status === 'Completed');
+    const done = await until(
+      () => call<OrderView>('GET', `${base}/api/orders/${orderId}`),
+      (response) => response.json.status === 'Completed',
+    );
     const points = await until(
       () => call<{ points: number; entries: { orderId: string }[] }>('GET', `${base}/api/loyalty/${customerId}`),
       (response) => response.json.points > 0,
@@ -128,7 +148,11 @@ describe('the durable management API over HTTP', () => {
 
   it('starts an orchestration: 202, Location and the documented management links', async () => {
     instanceId = newId('webhook');
-    const started = await call<Record<string, string>>('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${instanceId}`, largeOrderInput(instanceId));
+    const started = await call<Record<string, string>>(
+      'POST',
+      `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${instanceId}`,
+      largeOrderInput(instanceId),
+    );
     expect(started.status).toBe(202);
     links = started.json;
     expect(links).toEqual(
@@ -147,15 +171,30 @@ describe('the durable management API over HTTP', () => {
     const running = await until(() => call<StatusPayload>('GET', links.statusQueryGetUri), awaitingApproval);
     expect(running.status).toBe(202);
     expect(running.json).toMatchObject({ instanceId, runtimeStatus: 'Running' });
-    const withHistory = await call<StatusPayload>('GET', `${links.statusQueryGetUri}&showHistory=true&showHistoryOutput=true`);
-    expect(withHistory.json.historyEvents![0]).toMatchObject({ EventType: 'ExecutionStarted', FunctionName: PLACE_ORDER_ORCHESTRATION });
-    expect(withHistory.json.historyEvents).toContainEqual(expect.objectContaining({ EventType: 'TaskCompleted', FunctionName: 'validateOrder' }));
+    const withHistory = await call<StatusPayload>(
+      'GET',
+      `${links.statusQueryGetUri}&showHistory=true&showHistoryOutput=true`,
+    );
+    expect(withHistory.json.historyEvents![0]).toMatchObject({
+      EventType: 'ExecutionStarted',
+      FunctionName: PLACE_ORDER_ORCHESTRATION,
+    });
+    expect(withHistory.json.historyEvents).toContainEqual(
+      expect.objectContaining({ EventType: 'TaskCompleted', FunctionName: 'validateOrder' }),
+    );
   });
 
   it('raises an event: the approval lets the saga finish (200 with the full history)', async () => {
-    const raised = await call('POST', links.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'ops', decidedAt: new Date().toISOString() });
+    const raised = await call('POST', links.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), {
+      approved: true,
+      approver: 'ops',
+      decidedAt: new Date().toISOString(),
+    });
     expect(raised.status).toBe(202);
-    const done = await until(() => call<StatusPayload>('GET', `${links.statusQueryGetUri}&showHistory=true`), (status) => status.json.runtimeStatus === 'Completed');
+    const done = await until(
+      () => call<StatusPayload>('GET', `${links.statusQueryGetUri}&showHistory=true`),
+      (status) => status.json.runtimeStatus === 'Completed',
+    );
     expect(done.status).toBe(200);
     expect((done.json.output as OrderView).status).toBe('Completed');
     const types = done.json.historyEvents!.map((event) => event.EventType);
@@ -172,14 +211,26 @@ describe('the durable management API over HTTP', () => {
 
   it('terminates a running instance (202), and answers 410 once it is over', async () => {
     const id = newId('terminate');
-    const started = await call<Record<string, string>>('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, largeOrderInput(id));
+    const started = await call<Record<string, string>>(
+      'POST',
+      `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`,
+      largeOrderInput(id),
+    );
     await until(() => call<StatusPayload>('GET', started.json.statusQueryGetUri), awaitingApproval);
     const terminate = started.json.terminatePostUri.replace('{text}', 'operator%20stop');
     expect((await call('POST', terminate)).status).toBe(202);
     const status = await call<StatusPayload>('GET', started.json.statusQueryGetUri);
     expect(status.json).toMatchObject({ runtimeStatus: 'Terminated', output: 'operator stop' });
     expect((await call('POST', terminate)).status).toBe(410);
-    expect((await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), { approved: true, approver: 'late', decidedAt: new Date().toISOString() })).status).toBe(410);
+    expect(
+      (
+        await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), {
+          approved: true,
+          approver: 'late',
+          decidedAt: new Date().toISOString(),
+        })
+      ).status,
+    ).toBe(410);
   });
 
   it('lists instances, filtered by status', async () => {
@@ -191,7 +242,9 @@ describe('the durable management API over HTTP', () => {
 
   it('answers 404 for unknown instances and routes', async () => {
     expect((await call('GET', `${webhooks()}/instances/never-started`)).status).toBe(404);
-    expect((await call('POST', `${webhooks()}/instances/never-started/raiseEvent/${APPROVAL_EVENT}`, {})).status).toBe(404);
+    expect((await call('POST', `${webhooks()}/instances/never-started/raiseEvent/${APPROVAL_EVENT}`, {})).status).toBe(
+      404,
+    );
     expect((await call('POST', `${webhooks()}/instances/never-started/terminate`)).status).toBe(404);
     expect((await call('GET', `${webhooks()}/no-such-thing`)).status).toBe(404);
     expect((await call('GET', `${base}/durabletask/instances/never-started`)).status).toBe(404);
@@ -199,15 +252,25 @@ describe('the durable management API over HTTP', () => {
 
   it('answers 400 for malformed calls, skips filters it cannot read, and 404 for wrong methods (as the extension)', async () => {
     const id = newId('bad');
-    expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, '{not json')).status).toBe(400);
+    expect(
+      (await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, '{not json')).status,
+    ).toBe(400);
     // The extension's HTTP start path does not check the name: 202, and the instance fails.
     expect((await call('POST', `${webhooks()}/orchestrators/noSuchOrchestrator/${id}-unknown`, {})).status).toBe(202);
-    expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/bad%01id`, {})).status).toBe(400);
+    expect((await call('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/bad%01id`, {})).status).toBe(
+      400,
+    );
     expect((await call('GET', `${webhooks()}/instances?runtimeStatus=Sleeping`)).status).toBe(200);
     expect((await call('GET', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(200);
     expect((await call('DELETE', `${webhooks()}/instances?createdTimeFrom=yesterday`)).status).toBe(400);
-    const started = await call<Record<string, string>>('POST', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`, largeOrderInput(id));
-    expect((await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), '{oops')).status).toBe(400);
+    const started = await call<Record<string, string>>(
+      'POST',
+      `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}/${id}`,
+      largeOrderInput(id),
+    );
+    expect(
+      (await call('POST', started.json.sendEventPostUri.replace('{eventName}', APPROVAL_EVENT), '{oops')).status,
+    ).toBe(400);
     const wrongMethod = await call('GET', `${webhooks()}/orchestrators/${PLACE_ORDER_ORCHESTRATION}`);
     expect(wrongMethod.status).toBe(404);
     expect((await call('POST', started.json.terminatePostUri.replace('{text}', 'cleanup'))).status).toBe(202);
@@ -237,11 +300,24 @@ describe("the SDK's own DurableClient against the host", () => {
 
   it('starts, reads the status with history, raises an event and sees the outcome', async () => {
     const client = sdkClient();
-    const id = await client.startNew(PLACE_ORDER_ORCHESTRATION, { instanceId: newId('sdk'), input: largeOrderInput('sdk-order') });
-    const waiting = await until(() => client.getStatus(id), (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval');
+    const id = await client.startNew(PLACE_ORDER_ORCHESTRATION, {
+      instanceId: newId('sdk'),
+      input: largeOrderInput('sdk-order'),
+    });
+    const waiting = await until(
+      () => client.getStatus(id),
+      (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval',
+    );
     expect(waiting.runtimeStatus).toBe(df.OrchestrationRuntimeStatus.Running);
-    await client.raiseEvent(id, APPROVAL_EVENT, { approved: false, approver: 'sdk', decidedAt: new Date().toISOString() });
-    const done = await until(() => client.getStatus(id, { showHistory: true }), (status) => status.runtimeStatus === df.OrchestrationRuntimeStatus.Completed);
+    await client.raiseEvent(id, APPROVAL_EVENT, {
+      approved: false,
+      approver: 'sdk',
+      decidedAt: new Date().toISOString(),
+    });
+    const done = await until(
+      () => client.getStatus(id, { showHistory: true }),
+      (status) => status.runtimeStatus === df.OrchestrationRuntimeStatus.Completed,
+    );
     expect((done.output as OrderView).status).toBe('Rejected');
     // The extension's payload names the events historyEvents; the SDK's status object reads `history`.
     expect(done.history).toBeUndefined();
@@ -249,13 +325,22 @@ describe("the SDK's own DurableClient against the host", () => {
 
   it('terminates and purges, and its check-status response links work over plain HTTP', async () => {
     const client = sdkClient();
-    const id = await client.startNew(PLACE_ORDER_ORCHESTRATION, { instanceId: newId('sdk-stop'), input: largeOrderInput('sdk-stop-order') });
-    const checkStatus = client.createCheckStatusResponse(new HttpRequest({ method: 'POST', url: `${base}/api/anything` }), id);
+    const id = await client.startNew(PLACE_ORDER_ORCHESTRATION, {
+      instanceId: newId('sdk-stop'),
+      input: largeOrderInput('sdk-stop-order'),
+    });
+    const checkStatus = client.createCheckStatusResponse(
+      new HttpRequest({ method: 'POST', url: `${base}/api/anything` }),
+      id,
+    );
     expect(checkStatus.status).toBe(202);
     const links = (await checkStatus.json()) as { statusQueryGetUri: string };
     expect(checkStatus.headers.get('location')).toBe(links.statusQueryGetUri);
     expect((await call('GET', links.statusQueryGetUri)).status).toBe(202);
-    await until(() => client.getStatus(id), (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval');
+    await until(
+      () => client.getStatus(id),
+      (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval',
+    );
     await client.terminate(id, 'sdk says stop');
     expect((await client.getStatus(id)).runtimeStatus).toBe(df.OrchestrationRuntimeStatus.Terminated);
     expect((await client.purgeInstanceHistory(id)).instancesDeleted).toBe(1);
@@ -275,14 +360,20 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
   });
 
   it('refuses a body declared larger than the limit with 413, without waiting for it', async () => {
-    const exchange = await rawExchange(base, `POST /api/orders HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n{"orderId":`);
+    const exchange = await rawExchange(
+      base,
+      `POST /api/orders HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n{"orderId":`,
+    );
     expect(exchange.response).toMatch(/^HTTP\/1\.1 413 /);
     expect(exchange.response).toContain('larger than 1048576 bytes'); // the host's limit, not the app's
     expect(exchange.closed).toBe(true);
   });
 
   it('refuses `Expect: 100-continue` for too large a body, so it is never sent', async () => {
-    const exchange = await rawExchange(base, `POST /api/orders HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`);
+    const exchange = await rawExchange(
+      base,
+      `POST /api/orders HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`,
+    );
     expect(exchange.response).toMatch(/^HTTP\/1\.1 413 /);
     expect(exchange.response).not.toContain('100 Continue');
   });
@@ -290,10 +381,14 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
   it('stops reading a chunked body at the limit and answers 413', async () => {
     let sent = 0;
     const chunk = Buffer.from(`10000\r\n${'x'.repeat(0x10000)}\r\n`);
-    const exchange = await rawExchange(base, 'POST /api/orders HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', {
-      keepWriting: () => ((sent += 1) <= 64 ? chunk : undefined), // 4 MB, four times the limit
-      waitMs: 10_000,
-    });
+    const exchange = await rawExchange(
+      base,
+      'POST /api/orders HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      {
+        keepWriting: () => ((sent += 1) <= 64 ? chunk : undefined), // 4 MB, four times the limit
+        waitMs: 10_000,
+      },
+    );
     expect(exchange.response).toMatch(/^HTTP\/1\.1 413 /);
     expect(exchange.response).toContain('larger than 1048576 bytes');
   });
@@ -307,7 +402,10 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
   it('answers 400 to a request that is not HTTP, and builds links from its own address when the Host header is unusable', async () => {
     expect((await rawExchange(base, 'HELLO THERE\r\n\r\n')).response).toMatch(/^HTTP\/1\.1 400 /);
     const body = JSON.stringify(order(newId('badhost')));
-    const exchange = await rawExchange(base, `POST /api/orders HTTP/1.1\r\nHost: evil.example/<x>\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const exchange = await rawExchange(
+      base,
+      `POST /api/orders HTTP/1.1\r\nHost: evil.example/<x>\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
     expect(exchange.response).toMatch(/^HTTP\/1\.1 202 /);
     expect(exchange.response).toContain(`"statusUrl":"${base}/api/orders/`);
   });
@@ -319,9 +417,14 @@ describe('bad input gets a clear 4xx and never takes the host down', () => {
   });
 
   it('takes only application/json as JSON, and names a field with a control character', async () => {
-    const patch = await call('POST', `${base}/api/orders`, order(newId('patch')), { 'content-type': 'application/merge-patch+json' });
+    const patch = await call('POST', `${base}/api/orders`, order(newId('patch')), {
+      'content-type': 'application/merge-patch+json',
+    });
     expect(patch.status).toBe(415);
-    const nul = await call<{ errors: { path: string }[] }>('POST', `${base}/api/orders`, { ...order(newId('nul')), customerId: 'ada\u0000' });
+    const nul = await call<{ errors: { path: string }[] }>('POST', `${base}/api/orders`, {
+      ...order(newId('nul')),
+      customerId: 'ada\u0000',
+    });
     expect(nul.status).toBe(400);
     expect(nul.json.errors.map((error) => error.path)).toEqual(['customerId']);
   });

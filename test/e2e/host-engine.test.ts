@@ -65,7 +65,12 @@ describe('FileInstanceStore', () => {
     await store.flushed();
 
     const reopened = new FileInstanceStore(folder);
-    expect(reopened.list().map((stored) => stored.instanceId).sort()).toEqual(ids.slice(1).sort());
+    expect(
+      reopened
+        .list()
+        .map((stored) => stored.instanceId)
+        .sort(),
+    ).toEqual(ids.slice(1).sort());
     expect(reopened.get('ünïcode-✓')).toEqual(record('ünïcode-✓'));
     expect(readdirSync(folder)).toEqual([LOG_FILE]);
     await Promise.all([store.close(), reopened.close()]);
@@ -73,7 +78,8 @@ describe('FileInstanceStore', () => {
 
   it('group commit: many changes in one turn of the event loop are one append and one flush', async () => {
     const store = new FileInstanceStore(folder);
-    for (let index = 0; index < 50; index += 1) store.put(record(`batch-${index % 10}`, index < 40 ? 'Running' : 'Completed'));
+    for (let index = 0; index < 50; index += 1)
+      store.put(record(`batch-${index % 10}`, index < 40 ? 'Running' : 'Completed'));
     await store.flushed();
     // The ten instances' latest versions only: an older version still queued is replaced, not written.
     expect(store.stats).toEqual({ flushes: 1, records: 10, compactions: 0 });
@@ -87,7 +93,9 @@ describe('FileInstanceStore', () => {
     store.put(record('running'));
     store.put(record('done', 'Completed'));
     const parse = jest.spyOn(JSON, 'parse');
-    expect(store.list((summary) => summary.status !== 'Completed').map((stored) => stored.instanceId)).toEqual(['running']);
+    expect(store.list((summary) => summary.status !== 'Completed').map((stored) => stored.instanceId)).toEqual([
+      'running',
+    ]);
     expect(parse).toHaveBeenCalledTimes(1);
     parse.mockRestore();
     await store.close();
@@ -107,7 +115,14 @@ describe('FileInstanceStore', () => {
     const at = new Date(1000).toISOString();
     growing.history.push({ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: at });
     store.put(growing);
-    growing.history.push({ EventType: EventType.TaskCompleted, EventId: -1, IsPlayed: false, Timestamp: at, TaskScheduledId: 0, Result: '{"ok":true}' });
+    growing.history.push({
+      EventType: EventType.TaskCompleted,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: at,
+      TaskScheduledId: 0,
+      Result: '{"ok":true}',
+    });
     growing.status = 'Completed';
     store.put(growing);
     expect(store.get('growing')).toEqual(growing);
@@ -151,7 +166,16 @@ describe('FileInstanceStore', () => {
     const store = new FileInstanceStore(folder);
     const engine = new Engine({ registry: loadRegistry(), clock: new VirtualClock(), store });
     const request = (method: string, url: string, body?: unknown) =>
-      handleHostRequest({ engine }, { method, url, headers: {}, body: Buffer.from(body === undefined ? '' : JSON.stringify(body)), origin: 'http://127.0.0.1:1' });
+      handleHostRequest(
+        { engine },
+        {
+          method,
+          url,
+          headers: {},
+          body: Buffer.from(body === undefined ? '' : JSON.stringify(body)),
+          origin: 'http://127.0.0.1:1',
+        },
+      );
     const started = await request('POST', '/runtime/webhooks/durabletask/orchestrators/host_single/ack-1', 'ack');
     expect(started.status).toBe(202);
     // No flushed() here: the answer itself is the promise. A store opened now sees what a crash would leave.
@@ -216,7 +240,9 @@ describe('Engine.shutdown', () => {
     const id = engine.startNew('host_single', { input: 'slow-stop' });
     await until(() => runs.get('slow-stop') === 1);
     expect(await engine.shutdown(50)).toBe(false);
-    expect(Object.values(store.get(id)!.pendingActivities).map((pending) => pending.activityName)).toEqual(['host_gated']);
+    expect(Object.values(store.get(id)!.pendingActivities).map((pending) => pending.activityName)).toEqual([
+      'host_gated',
+    ]);
   });
 });
 
@@ -247,7 +273,9 @@ describe('maxConcurrentOrchestrations (host.json maxConcurrentOrchestratorFuncti
   async function peakEpisodes(limit: number | undefined): Promise<number> {
     const { registry, peak } = countingRegistry();
     const engine = new Engine({ registry, clock: new VirtualClock(), maxConcurrentOrchestrations: limit });
-    const ids = Array.from({ length: 5 }, (_, index) => engine.startNew('host_single', { input: `limit-${limit}-${index}` }));
+    const ids = Array.from({ length: 5 }, (_, index) =>
+      engine.startNew('host_single', { input: `limit-${limit}-${index}` }),
+    );
     await engine.settle();
     expect(ids.map((id) => engine.getStatus(id)!.runtimeStatus)).toEqual(ids.map(() => 'Completed'));
     engine.stop();
@@ -291,21 +319,49 @@ describe('time across restarts', () => {
   });
 
   it('a sped-up clock never runs back after a restart, even at a lower speed', async () => {
-    const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 10_000, fsync: false, log: quietLog });
+    const first = openDurableState({
+      dataDir: folder,
+      dataIdentity: 'data-1',
+      timeScale: 10_000,
+      fsync: false,
+      log: quietLog,
+    });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const before = first.clock.now();
     expect(before - Date.now()).toBeGreaterThan(100_000); // 20 ms at ×10,000
-    const second = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: false, log: quietLog });
+    const second = openDurableState({
+      dataDir: folder,
+      dataIdentity: 'data-1',
+      timeScale: 1,
+      fsync: false,
+      log: quietLog,
+    });
     expect(second.clock.now()).toBeGreaterThanOrEqual(before);
   });
 
   it('keeps the durable store for the same data, and moves it aside (naming it) for other data', async () => {
-    const first = openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog });
+    const first = openDurableState({
+      dataDir: folder,
+      dataIdentity: 'data-1',
+      timeScale: 1,
+      fsync: true,
+      log: quietLog,
+    });
     first.store.put(record('survivor'));
     await first.store.close();
-    expect(openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog }).store.get('survivor')).toBeDefined();
+    expect(
+      openDurableState({ dataDir: folder, dataIdentity: 'data-1', timeScale: 1, fsync: true, log: quietLog }).store.get(
+        'survivor',
+      ),
+    ).toBeDefined();
     const warnings: string[] = [];
-    const other = openDurableState({ dataDir: folder, dataIdentity: 'data-2', timeScale: 1, fsync: true, log: { ...quietLog, warn: (message) => warnings.push(message) } });
+    const other = openDurableState({
+      dataDir: folder,
+      dataIdentity: 'data-2',
+      timeScale: 1,
+      fsync: true,
+      log: { ...quietLog, warn: (message) => warnings.push(message) },
+    });
     expect(other.emptied).toBe(true);
     expect(other.store.list()).toEqual([]);
     expect(warnings.join()).toContain('starting from an empty durable store');
@@ -351,7 +407,9 @@ describe('settings', () => {
     const settings = readSettings({});
     expect(settings).toMatchObject({ port: 7071, timeScale: 1, fsync: true, backend: 'engine' });
     expect(readSettings({ DURABLE_BACKEND: 'extension' }).backend).toBe('extension');
-    expect(() => readSettings({ DURABLE_BACKEND: 'dapr' })).toThrow('DURABLE_BACKEND must be "engine" (the default) or "extension"; got "dapr"');
+    expect(() => readSettings({ DURABLE_BACKEND: 'dapr' })).toThrow(
+      'DURABLE_BACKEND must be "engine" (the default) or "extension"; got "dapr"',
+    );
     expect(settings.dataDir).toMatch(/\.data$/);
     expect(settings.appEntry).toMatch(/dist[/\\]main\.js$/);
     expect(() => readSettings({ PORT: 'seventy' })).toThrow('PORT must be a port number');

@@ -39,7 +39,13 @@ describe('GET /api/orders', () => {
     expect(response.status).toBe(200);
     const { orders } = response.json as { orders: ListedOrder[] };
     expect(orders.slice(0, 3).map((order) => order.orderId)).toEqual([...placed].reverse());
-    expect(orders[0]).toEqual({ orderId: placed[2], status: 'Completed', total: 159, currency: 'EUR', updatedAt: expect.any(String) });
+    expect(orders[0]).toEqual({
+      orderId: placed[2],
+      status: 'Completed',
+      total: 159,
+      currency: 'EUR',
+      updatedAt: expect.any(String),
+    });
     const times = orders.map((order) => Date.parse(order.updatedAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
@@ -47,7 +53,10 @@ describe('GET /api/orders', () => {
   it('returns at most `limit` orders', async () => {
     const response = await app.http('GET', '/api/orders?limit=2');
     expect(response.status).toBe(200);
-    expect((response.json as { orders: ListedOrder[] }).orders.map((order) => order.orderId)).toEqual([placed[2], placed[1]]);
+    expect((response.json as { orders: ListedOrder[] }).orders.map((order) => order.orderId)).toEqual([
+      placed[2],
+      placed[1],
+    ]);
   });
 
   it('defaults to 20 and accepts up to 100', async () => {
@@ -57,35 +66,51 @@ describe('GET /api/orders', () => {
     }
     await app.settle({ fastForward: true });
     expect(((await app.http('GET', '/api/orders')).json as { orders: unknown[] }).orders).toHaveLength(20);
-    expect(((await app.http('GET', '/api/orders?limit=100')).json as { orders: unknown[] }).orders.length).toBeGreaterThanOrEqual(21);
+    expect(
+      ((await app.http('GET', '/api/orders?limit=100')).json as { orders: unknown[] }).orders.length,
+    ).toBeGreaterThanOrEqual(21);
   });
 
-  it.each(['0', '101', '-1', '1.5', 'ten', '1e2', '0x10'])('answers 400 naming the parameter for limit=%s', async (limit) => {
-    const response = await app.http('GET', `/api/orders?limit=${encodeURIComponent(limit)}`);
-    expect(response.status).toBe(400);
-    expect(response.json).toEqual({ errors: [{ path: '(query).limit', message: 'must be a whole number from 1 to 100' }] });
-  });
+  it.each(['0', '101', '-1', '1.5', 'ten', '1e2', '0x10'])(
+    'answers 400 naming the parameter for limit=%s',
+    async (limit) => {
+      const response = await app.http('GET', `/api/orders?limit=${encodeURIComponent(limit)}`);
+      expect(response.status).toBe(400);
+      expect(response.json).toEqual({
+        errors: [{ path: '(query).limit', message: 'must be a whole number from 1 to 100' }],
+      });
+    },
+  );
 
   it('pages with a cursor, and says where the next page starts', async () => {
     type Page = { orders: ListedOrder[]; next: string | null };
     const first = (await app.http('GET', '/api/orders?limit=2')).json as Page;
     expect(first.next).toBe(first.orders[1].updatedAt);
-    const second = (await app.http('GET', `/api/orders?limit=2&before=${encodeURIComponent(first.next!)}`)).json as Page;
+    const second = (await app.http('GET', `/api/orders?limit=2&before=${encodeURIComponent(first.next!)}`))
+      .json as Page;
     const all = ((await app.http('GET', '/api/orders?limit=4')).json as Page).orders.map((order) => order.orderId);
     expect([...first.orders, ...second.orders].map((order) => order.orderId)).toEqual(all);
     expect(((await app.http('GET', '/api/orders?limit=100')).json as Page).next).toBeNull();
   });
 
   it('searches part of the order id, ignoring case, or a whole status', async () => {
-    const byId = (await app.http('GET', `/api/orders?q=${encodeURIComponent(placed[1].toUpperCase())}`)).json as { orders: ListedOrder[] };
+    const byId = (await app.http('GET', `/api/orders?q=${encodeURIComponent(placed[1].toUpperCase())}`)).json as {
+      orders: ListedOrder[];
+    };
     expect(byId.orders.map((order) => order.orderId)).toEqual([placed[1]]);
     const byStatus = (await app.http('GET', '/api/orders?q=completed&limit=100')).json as { orders: ListedOrder[] };
     expect(byStatus.orders.length).toBeGreaterThanOrEqual(3);
     expect(byStatus.orders.every((order) => order.status === 'Completed')).toBe(true);
-    expect(((await app.http('GET', '/api/orders?q=no-such-order')).json as { orders: ListedOrder[] }).orders).toEqual([]);
+    expect(((await app.http('GET', '/api/orders?q=no-such-order')).json as { orders: ListedOrder[] }).orders).toEqual(
+      [],
+    );
   });
 
-  it.each([['before=yesterday', '(query).before'], ['before=2026-01-01', '(query).before'], ['q=%3Cscript%3E', '(query).q']])('answers 400 for %s', async (query, path) => {
+  it.each([
+    ['before=yesterday', '(query).before'],
+    ['before=2026-01-01', '(query).before'],
+    ['q=%3Cscript%3E', '(query).q'],
+  ])('answers 400 for %s', async (query, path) => {
     const response = await app.http('GET', `/api/orders?${query}`);
     expect(response.status).toBe(400);
     expect((response.json as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual([path]);

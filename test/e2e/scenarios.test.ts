@@ -44,19 +44,32 @@ describe.each(DEMO_SCENARIOS.map((scenario) => [scenario.key, scenario] as const
   it('moved money exactly once, and gave it back when the order was undone', async () => {
     const result = resultOf(key);
     const { charges, refunds } = await ledgerOf(result.orderId);
-    const expected: Record<FinalStatus, [number, number]> = { Completed: [1, 0], Rejected: [0, 0], Failed: [0, 0], Compensated: [1, 1], CompensationFailed: [1, 0] };
+    const expected: Record<FinalStatus, [number, number]> = {
+      Completed: [1, 0],
+      Rejected: [0, 0],
+      Failed: [0, 0],
+      Compensated: [1, 1],
+      CompensationFailed: [1, 0],
+    };
     expect([charges.length, refunds.length]).toEqual(expected[scenario.expected.status]);
     if (refunds.length > 0) expect(refunds[0].amount).toBe(charges[0].amount);
   });
 });
 
 it('the demo command runs every scenario against the host and exits 0', () => {
-  const demo = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', host!.baseUrl, '--timeout-s', '60'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+  const demo = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', host!.baseUrl, '--timeout-s', '60'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   expect(demo.stderr).toBe('');
   expect(demo.status).toBe(0);
   const quick = DEMO_SCENARIOS.filter((scenario) => !scenario.slow);
   expect(demo.stdout).toContain(`all ${quick.length} scenarios ended as expected`);
-  for (const scenario of quick) expect(demo.stdout).toMatch(new RegExp(`demo-${scenario.key}-\\S+ +${escape(scenario.knob)} +✓ ${scenario.expected.status}`));
+  for (const scenario of quick)
+    expect(demo.stdout).toMatch(
+      new RegExp(`demo-${scenario.key}-\\S+ +${escape(scenario.knob)} +✓ ${scenario.expected.status}`),
+    );
 });
 
 function escape(text: string): string {

@@ -18,7 +18,16 @@ jest.setTimeout(120_000);
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let fixture: HostFixture | undefined;
 let host: HostProcess | undefined;
@@ -29,7 +38,8 @@ let page: Page;
 function principalsSentTo(suffix: string): (ClientPrincipal | undefined)[] {
   const sent: (ClientPrincipal | undefined)[] = [];
   page.on('request', (request) => {
-    if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith(suffix)) sent.push(readClientPrincipal(request.headers()[CLIENT_PRINCIPAL_HEADER]));
+    if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith(suffix))
+      sent.push(readClientPrincipal(request.headers()[CLIENT_PRINCIPAL_HEADER]));
   });
   return sent;
 }
@@ -38,13 +48,18 @@ const run = Date.now().toString(36);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed (looked for ${CHROMIUM}). Install it with \`apt-get install chromium\` (Debian; as root, or with sudo), or set CHROMIUM_PATH to a Chromium or Chrome binary.`);
+    throw new Error(
+      `Chromium is not installed (looked for ${CHROMIUM}). Install it with \`apt-get install chromium\` (Debian; as root, or with sudo), or set CHROMIUM_PATH to a Chromium or Chrome binary.`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   fixture = hostFixture('browser');
   // Slow providers (wall time): the steps complete one by one, slowly enough to watch. Durable
   // time runs 30 times faster, so retry backoffs pass quickly and spans read in minutes.
-  host = await fixture.start('data', { SIMULATED_LATENCY_MS: 'gateway=1500,mailer=1200,analytics=1200,carrier=1500', DURABLE_TIME_SCALE: '30' });
+  host = await fixture.start('data', {
+    SIMULATED_LATENCY_MS: 'gateway=1500,mailer=1200,analytics=1200,carrier=1500',
+    DURABLE_TIME_SCALE: '30',
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
@@ -89,7 +104,10 @@ const place = async (orderId: string, changes: Record<string, unknown> = {}) =>
   expect((await call('POST', `${host!.baseUrl}/api/orders`, order(orderId, changes))).status).toBe(202);
 const open = async (orderId: string, status?: string) => {
   await page.goto(`${host!.baseUrl}/api/timeline?order=${orderId}`);
-  await page.waitForSelector(`[data-testid="timeline"][data-order-id="${orderId}"]${status ? `[data-order-status="${status}"]` : ''}`, { timeout: 90_000 });
+  await page.waitForSelector(
+    `[data-testid="timeline"][data-order-id="${orderId}"]${status ? `[data-order-status="${status}"]` : ''}`,
+    { timeout: 90_000 },
+  );
 };
 const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
 const laptop = { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] };
@@ -114,7 +132,9 @@ it('follows an order live: its steps appear and turn green as they complete', as
   const final = await snapshot();
   await page.screenshot({ path: join(ARTIFACTS, 'timeline-completed.png'), fullPage: true });
 
-  expect(final.entries).toEqual(['validate', 'pay', 'reserve', 'confirm', 'analytics', 'ship'].map((name) => `step:${name}=succeeded`));
+  expect(final.entries).toEqual(
+    ['validate', 'pay', 'reserve', 'confirm', 'analytics', 'ship'].map((name) => `step:${name}=succeeded`),
+  );
   // Watched, not just loaded: several distinct states, with a step running in at least one.
   expect(seen.length).toBeGreaterThanOrEqual(3);
   expect(seen.some((state) => state.entries.some((entry) => entry.endsWith('=running')))).toBe(true);
@@ -124,7 +144,9 @@ it('follows an order live: its steps appear and turn green as they complete', as
 
   // Positioned by time: the last step sits to the right of the first.
   const bar = (entry: string) =>
-    page.evaluate<{ left: number; width: number }>(`(() => { const bar = document.querySelector('[data-entry="${entry}"] .bar'); return { left: parseFloat(bar.style.left), width: parseFloat(bar.style.width) }; })()`);
+    page.evaluate<{ left: number; width: number }>(
+      `(() => { const bar = document.querySelector('[data-entry="${entry}"] .bar'); return { left: parseFloat(bar.style.left), width: parseFloat(bar.style.width) }; })()`,
+    );
   const [validate, ship] = [await bar('step:validate'), await bar('step:ship')];
   expect(ship.left).toBeGreaterThan(validate.left + validate.width);
   // Spans, not dots: a 1.5 s carrier call is a bar of real width.
@@ -136,7 +158,9 @@ it('follows an order live: its steps appear and turn green as they complete', as
 
 it('shows the compensations of an undone order, picked from the list', async () => {
   const orderId = `timeline-undone-${run}`;
-  expect((await call('POST', `${host!.baseUrl}/api/orders`, order(orderId, { shippingAddress: rejectedAddress }))).status).toBe(202);
+  expect(
+    (await call('POST', `${host!.baseUrl}/api/orders`, order(orderId, { shippingAddress: rejectedAddress }))).status,
+  ).toBe(202);
   // The list refreshes every five seconds; the new order shows up there, and a click opens it.
   await page.locator('#orders li', { hasText: orderId }).click({ timeout: 30_000 });
   await page.waitForSelector('[data-testid="timeline"][data-order-status="Compensated"]', { timeout: 60_000 });
@@ -144,7 +168,9 @@ it('shows the compensations of an undone order, picked from the list', async () 
   await page.screenshot({ path: join(ARTIFACTS, 'timeline-compensated.png'), fullPage: true });
   expect(final.entries.filter((entry) => entry.startsWith('step:'))).toContain('step:ship=failed');
   expect(final.entries.filter((entry) => entry.startsWith('compensation:'))).toEqual(
-    ['releaseStock', 'retractAnalytics', 'sendCancellation', 'refundPayment'].map((name) => `compensation:${name}=succeeded`),
+    ['releaseStock', 'retractAnalytics', 'sendCancellation', 'refundPayment'].map(
+      (name) => `compensation:${name}=succeeded`,
+    ),
   );
   expect(page.url()).toContain(`order=${orderId}`);
 });
@@ -184,7 +210,9 @@ it('a large order shows its deadline and a now-line while it waits; Approve (fro
   await place(orderId, laptop);
   await open(orderId, 'AwaitingApproval');
   await page.waitForSelector('button[data-decision="approve"]', { timeout: 30_000 });
-  expect(await text('[data-testid="approval"]')).toMatch(/Waiting; deadline .* UTC[\s\S]*rejected automatically in 2\d\.\d h/);
+  expect(await text('[data-testid="approval"]')).toMatch(
+    /Waiting; deadline .* UTC[\s\S]*rejected automatically in 2\d\.\d h/,
+  );
   expect(await page.locator('[data-entry="step:approval"][data-status="running"] .now-line').count()).toBe(1);
   expect(await text('[data-testid="items"]')).toContain('1 × ');
   expect(await text('[data-testid="items"]')).toContain('LAPTOP-PRO-16');
@@ -259,12 +287,17 @@ it('searches the list and picks an order from the keyboard alone', async () => {
   await page.locator('#q').focus();
   await page.keyboard.type(`timeline-reject-${run}`);
   await page.keyboard.press('Enter');
-  await until(() => page.locator('#orders button').allInnerTexts(), (items) => items.length === 1 && items[0].includes(`timeline-reject-${run}`));
+  await until(
+    () => page.locator('#orders button').allInnerTexts(),
+    (items) => items.length === 1 && items[0].includes(`timeline-reject-${run}`),
+  );
   await page.keyboard.press('Tab');
   expect(await page.evaluate<string>('document.activeElement.id')).toBe('');
   // Tab from the search box reaches the Search button, then the order.
   await page.keyboard.press('Tab');
-  expect(await page.evaluate<string | undefined>('document.activeElement.dataset.orderId')).toBe(`timeline-reject-${run}`);
+  expect(await page.evaluate<string | undefined>('document.activeElement.dataset.orderId')).toBe(
+    `timeline-reject-${run}`,
+  );
   await page.keyboard.press('Enter');
   await page.waitForSelector(`[data-testid="timeline"][data-order-id="timeline-reject-${run}"]`);
   expect(page.url()).toContain(`order=timeline-reject-${run}`);
@@ -273,27 +306,45 @@ it('searches the list and picks an order from the keyboard alone', async () => {
 
 it('pages the list: Older shows the next twenty, Newer goes back', async () => {
   // Enough declined orders (quick: no retries) to fill more than one page.
-  await Promise.all(Array.from({ length: 21 }, (_, index) => place(`timeline-page-${run}-${index}`, { payment: { token: 'tok_declined' } })));
-  await until(() => call<{ orders: unknown[]; next: string | null }>('GET', `${host!.baseUrl}/api/orders?limit=20`), (response) => response.json.next !== null);
+  await Promise.all(
+    Array.from({ length: 21 }, (_, index) =>
+      place(`timeline-page-${run}-${index}`, { payment: { token: 'tok_declined' } }),
+    ),
+  );
+  await until(
+    () => call<{ orders: unknown[]; next: string | null }>('GET', `${host!.baseUrl}/api/orders?limit=20`),
+    (response) => response.json.next !== null,
+  );
   await page.goto(`${host!.baseUrl}/api/timeline`);
   await page.waitForSelector('#orders button');
   const first = await page.locator('#orders button .id').allInnerTexts();
   expect(first).toHaveLength(20);
   expect(await page.locator('#newer').isDisabled()).toBe(true);
   await page.locator('#older').click();
-  await until(() => page.locator('#page').innerText(), (label) => label.startsWith('page 2'));
+  await until(
+    () => page.locator('#page').innerText(),
+    (label) => label.startsWith('page 2'),
+  );
   const second = await page.locator('#orders button .id').allInnerTexts();
   expect(second.length).toBeGreaterThan(0);
   expect(second.filter((id) => first.includes(id))).toEqual([]);
   await page.locator('#newer').click();
-  await until(() => page.locator('#page').innerText(), (label) => label.startsWith('page 1'));
+  await until(
+    () => page.locator('#page').innerText(),
+    (label) => label.startsWith('page 1'),
+  );
 });
 
 it('sends the #key= it was opened with in a header of every API call, never in a URL', async () => {
   const calls: { url: string; key?: string }[] = [];
   // A page of its own: a poll of the page before (opened without a key) may still be on its way out.
   const keyed = await browser!.newPage();
-  keyed.on('request', (request) => request.url().includes('/api/orders') && calls.push({ url: request.url(), key: request.headers()['x-functions-key'] }));
+  keyed.on(
+    'request',
+    (request) =>
+      request.url().includes('/api/orders') &&
+      calls.push({ url: request.url(), key: request.headers()['x-functions-key'] }),
+  );
   await keyed.goto(`${host!.baseUrl}/api/timeline#key=the-function-key`);
   await keyed.waitForSelector('#orders li');
   await keyed.waitForSelector('[data-testid="timeline"][data-order-status]');

@@ -26,7 +26,9 @@ describe('a timer longer than 6 days (maximumShortTimerDuration)', () => {
     const id = app.engine.startNew('agree_long_approval');
     await app.settle();
     // One CreateTimer action for 7 days; the host's first timer is 3 days out.
-    expect(created(app.status(id)!.history!).map((event) => [event.EventId, Date.parse(event.FireAt!) - t0])).toEqual([[0, 3 * DAY_MS]]);
+    expect(created(app.status(id)!.history!).map((event) => [event.EventId, Date.parse(event.FireAt!) - t0])).toEqual([
+      [0, 3 * DAY_MS],
+    ]);
 
     await app.advanceTime(3 * DAY_MS);
     await app.advanceTime(3 * DAY_MS);
@@ -41,7 +43,10 @@ describe('a timer longer than 6 days (maximumShortTimerDuration)', () => {
     await app.advanceTime(DAY_MS - 1);
     expect(app.engine.getStatus(id)!.runtimeStatus).toBe('Running');
     await app.advanceTime(1);
-    expect(app.engine.getStatus(id)).toMatchObject({ runtimeStatus: 'Completed', output: { timedOutAt: new Date(t0 + 7 * DAY_MS).toISOString() } });
+    expect(app.engine.getStatus(id)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { timedOutAt: new Date(t0 + 7 * DAY_MS).toISOString() },
+    });
   });
 
   it('stops the chain when the event wins and the orchestrator cancels the timer', async () => {
@@ -50,7 +55,10 @@ describe('a timer longer than 6 days (maximumShortTimerDuration)', () => {
     await app.advanceTime(4 * DAY_MS);
     app.engine.raiseEvent(id, 'Approval', { approved: true });
     await app.settle();
-    expect(app.engine.getStatus(id)).toMatchObject({ runtimeStatus: 'Completed', output: { decision: { approved: true } } });
+    expect(app.engine.getStatus(id)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { decision: { approved: true } },
+    });
     await app.settle({ fastForward: true });
     expect(created(app.status(id)!.history!)).toHaveLength(2);
   });
@@ -65,7 +73,12 @@ describe('episodes', () => {
     const episodes: string[][] = [];
     for (const event of status.history!) {
       if (event.EventType === EventType.OrchestratorStarted) episodes.push([]);
-      else if (event.EventType !== EventType.OrchestratorCompleted) episodes.at(-1)!.push(`${EventType[event.EventType]}${event.EventId >= 0 ? `#${event.EventId}` : event.TaskScheduledId !== undefined ? `#${event.TaskScheduledId}` : ''}`);
+      else if (event.EventType !== EventType.OrchestratorCompleted)
+        episodes
+          .at(-1)!
+          .push(
+            `${EventType[event.EventType]}${event.EventId >= 0 ? `#${event.EventId}` : event.TaskScheduledId !== undefined ? `#${event.TaskScheduledId}` : ''}`,
+          );
     }
     expect(episodes).toEqual([
       ['ExecutionStarted', 'TaskScheduled#0', 'TaskScheduled#1', 'TaskScheduled#2'],
@@ -78,7 +91,15 @@ describe('episodes', () => {
     const at = new Date(0);
     const record = {
       inbox: [] as HistoryEvent[],
-      retryChains: { 0: { activityName: 'x', inputJson: undefined, policy: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 3 }, failures: 0, waitingOn: { kind: 'attempt', id: 0 } } },
+      retryChains: {
+        0: {
+          activityName: 'x',
+          inputJson: undefined,
+          policy: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 3 },
+          failures: 0,
+          waitingOn: { kind: 'attempt', id: 0 },
+        },
+      },
       timerChains: { 5: { finalFireAt: new Date(7 * DAY_MS).toISOString(), actionIndex: 2 } },
     } as unknown as InstanceRecord;
     const failedAttempt = events.taskFailed(at, 0, { reason: 'r', details: 'd' });
@@ -101,30 +122,62 @@ describe('activity failures', () => {
     await app.settle();
     const output = app.engine.getStatus(id)!.output as { message: string; clean: string };
     // `${Reason} \n ${Details}`: Reason carries the worker's message (RemoteMessage), Details a serialized exception.
-    expect(output.message.startsWith("Activity function 'agree_fail' failed: payment went wrong\nsecond line of the message \n {")).toBe(true);
+    expect(
+      output.message.startsWith(
+        "Activity function 'agree_fail' failed: payment went wrong\nsecond line of the message \n {",
+      ),
+    ).toBe(true);
     expect(output.clean).toBe('payment went wrong');
     const failed = app.status(id)!.history!.find((event) => event.EventType === EventType.TaskFailed)!;
-    expect(JSON.parse(failed.Details!)).toMatchObject({ ClassName: 'System.Exception', Message: 'payment went wrong\nsecond line of the message' });
+    expect(JSON.parse(failed.Details!)).toMatchObject({
+      ClassName: 'System.Exception',
+      Message: 'payment went wrong\nsecond line of the message',
+    });
   });
 
   it('name a missing activity as TaskNonexistentActivityShim does', async () => {
     const { ActivityRunner } = await import('../../local/engine/activities');
     const runner = new ActivityRunner(app.registry, app.clock, { begin: () => () => undefined } as never);
-    const outcome = await runner.run({ instanceId: 'i', activityName: 'agree_missing', input: null, taskId: 0, attempt: 1, delivery: 1 });
-    expect(outcome).toMatchObject({ kind: 'failed', failure: { reason: "Activity function 'agree_missing' failed: Activity function 'agree_missing' does not exist." } });
+    const outcome = await runner.run({
+      instanceId: 'i',
+      activityName: 'agree_missing',
+      input: null,
+      taskId: 0,
+      attempt: 1,
+      delivery: 1,
+    });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      failure: {
+        reason: "Activity function 'agree_missing' failed: Activity function 'agree_missing' does not exist.",
+      },
+    });
   });
 });
 
 describe('structured activity failures (an ExceptionPropertiesProvider)', () => {
-  const json = JSON.stringify({ errorType: 'GatewayError', errorMessage: 'gateway down', isNonRetriable: false, properties: { code: 503 }, stackTrace: 'GatewayError: gateway down\n    at charge' });
+  const json = JSON.stringify({
+    errorType: 'GatewayError',
+    errorMessage: 'gateway down',
+    isNonRetriable: false,
+    properties: { code: 503 },
+    stackTrace: 'GatewayError: gateway down\n    at charge',
+  });
 
   it('become a TaskFailed with FailureDetails and the generic Reason, as ActivityMiddleware records them', () => {
     const expected = {
       reason: "Activity function 'pay' failed with an unhandled exception.",
-      failureDetails: { ErrorType: 'GatewayError', ErrorMessage: 'gateway down', IsNonRetriable: false, Properties: { code: 503 } },
+      failureDetails: {
+        ErrorType: 'GatewayError',
+        ErrorMessage: 'gateway down',
+        IsNonRetriable: false,
+        Properties: { code: 503 },
+      },
     };
     expect(taskFailureOf('pay', new Error(json))).toMatchObject(expected);
-    expect(taskFailureOf('pay', new Error(`ActivityMiddleware.StructuredActivityFailure: ${json}`))).toMatchObject(expected);
+    expect(taskFailureOf('pay', new Error(`ActivityMiddleware.StructuredActivityFailure: ${json}`))).toMatchObject(
+      expected,
+    );
     expect(taskFailureOf('pay', new Error(json)).details).toBeUndefined();
   });
 
@@ -132,11 +185,18 @@ describe('structured activity failures (an ExceptionPropertiesProvider)', () => 
     const at = new Date(0);
     const failed = events.taskFailed(at, 0, taskFailureOf('agree_fail', new Error(json)));
     const history = [
-      events.orchestratorStarted(at), events.executionStarted(at, 'agree_catch', undefined), events.taskScheduled(at, 0, 'agree_fail', '"payment"'), events.orchestratorCompleted(at),
-      events.orchestratorStarted(at), failed,
+      events.orchestratorStarted(at),
+      events.executionStarted(at, 'agree_catch', undefined),
+      events.taskScheduled(at, 0, 'agree_fail', '"payment"'),
+      events.orchestratorCompleted(at),
+      events.orchestratorStarted(at),
+      failed,
     ];
     const { outcome } = await app.replay('agree_catch', history);
-    expect(outcome.ok && outcome.state.output).toEqual({ message: 'GatewayError: gateway down', clean: 'gateway down' });
+    expect(outcome.ok && outcome.state.output).toEqual({
+      message: 'GatewayError: gateway down',
+      clean: 'gateway down',
+    });
   });
 });
 
@@ -158,10 +218,14 @@ describe('the durableClient binding', () => {
       baseUrl: 'http://127.0.0.1:7071/runtime/webhooks/durabletask',
       rpcBaseUrl: 'http://127.0.0.1:7071/durabletask/',
       creationUrls: {
-        createNewInstancePostUri: 'http://127.0.0.1:7071/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?',
-        createAndWaitOnNewInstancePostUri: 'http://127.0.0.1:7071/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&',
+        createNewInstancePostUri:
+          'http://127.0.0.1:7071/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?',
+        createAndWaitOnNewInstancePostUri:
+          'http://127.0.0.1:7071/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&',
       },
     });
-    expect(data.managementUrls.statusQueryGetUri).toBe('http://127.0.0.1:7071/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=Hub&connection=Storage');
+    expect(data.managementUrls.statusQueryGetUri).toBe(
+      'http://127.0.0.1:7071/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=Hub&connection=Storage',
+    );
   });
 });

@@ -57,7 +57,10 @@ describe('waitForExternalEvent raced against a timer', () => {
     expect(app.clock.now() - startedAt).toBe(DAY_MS);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({ timedOutAt: new Date(startedAt + DAY_MS).toISOString() });
-    expect(status.history!.find((event) => event.EventType === EventType.TimerFired)).toMatchObject({ TimerId: 0, FireAt: new Date(startedAt + DAY_MS).toISOString() });
+    expect(status.history!.find((event) => event.EventType === EventType.TimerFired)).toMatchObject({
+      TimerId: 0,
+      FireAt: new Date(startedAt + DAY_MS).toISOString(),
+    });
     // Too late now: the instance is finished.
     expect(app.engine.raiseEvent(id, 'Approval', { approved: true })).toBe('notRunning');
   });
@@ -94,7 +97,10 @@ describe('terminate', () => {
     const status = app.status(id)!;
     expect(status.runtimeStatus).toBe('Terminated');
     expect(status.output).toBe('changed my mind');
-    expect(status.history!.at(-1)).toMatchObject({ EventType: EventType.ExecutionTerminated, Input: 'changed my mind' });
+    expect(status.history!.at(-1)).toMatchObject({
+      EventType: EventType.ExecutionTerminated,
+      Input: 'changed my mind',
+    });
     expect(app.clock.nextDueTime()).toBeUndefined();
     expect(app.engine.raiseEvent(id, 'Approval', {})).toBe('notRunning');
     expect(app.engine.terminate(id)).toBe('notRunning');

@@ -11,10 +11,21 @@ afterAll(() => app.stop());
 
 describe('HTTP functions', () => {
   it('passes route params, query, headers and body, with a context for the function', async () => {
-    const response = await app.http('PUT', '/api/shop/items/42?q=blue', { rawBody: 'new text', headers: { 'X-Test': 'yes' } });
+    const response = await app.http('PUT', '/api/shop/items/42?q=blue', {
+      rawBody: 'new text',
+      headers: { 'X-Test': 'yes' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/application\/json/);
-    expect(response.json).toEqual({ method: 'PUT', itemId: '42', q: 'blue', header: 'yes', body: 'new text', functionName: 'http_item', trigger: 'httpTrigger' });
+    expect(response.json).toEqual({
+      method: 'PUT',
+      itemId: '42',
+      q: 'blue',
+      header: 'yes',
+      body: 'new text',
+      functionName: 'http_item',
+      trigger: 'httpTrigger',
+    });
   });
 
   it('prefers the route with more literal segments', async () => {

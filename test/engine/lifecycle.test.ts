@@ -71,7 +71,9 @@ describe('fault injection', () => {
     await app.settle({ fastForward: true });
     expect(app.engine.getStatus(id)!.output).toBe('done transient');
     expect(sideEffects.get('transient')).toBe(1);
-    expect(app.status(id)!.history!.find((event) => event.EventType === EventType.TaskFailed)!.Reason).toMatch(/Injected transient fault/);
+    expect(app.status(id)!.history!.find((event) => event.EventType === EventType.TaskFailed)!.Reason).toMatch(
+      /Injected transient fault/,
+    );
   });
 
   it('crashAfter runs the activity, loses the result and runs the same task again, unseen by history', async () => {
@@ -89,7 +91,9 @@ describe('fault injection', () => {
     await app.settle();
     expect(sideEffects.get('failAfter')).toBe(1);
     // As the extension words it: the activity's name in front of the worker's message.
-    expect(app.engine.getStatus(id)!.output).toEqual({ caught: "Activity function 'life_effect' failed: Injected fault after activity 'life_effect' ran" });
+    expect(app.engine.getStatus(id)!.output).toEqual({
+      caught: "Activity function 'life_effect' failed: Injected fault after activity 'life_effect' ran",
+    });
   });
 
   it('a delay holds the activity for that long on the engine clock', async () => {
@@ -127,7 +131,12 @@ describe('recovery from the store', () => {
   it('re-arms a pending retry timer', async () => {
     const store = new MemoryInstanceStore();
     const clock = new VirtualClock();
-    const first = new Engine({ registry: loadRegistry(), clock, store, faults: (call) => faults.get(String(call.input))?.shift() });
+    const first = new Engine({
+      registry: loadRegistry(),
+      clock,
+      store,
+      faults: (call) => faults.get(String(call.input))?.shift(),
+    });
     faults.set('timer', ['transient']);
     const retried = first.startNew('life_retried_effect', { input: 'timer' });
     await first.settle();

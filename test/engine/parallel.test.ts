@@ -39,7 +39,8 @@ describe('Task.all', () => {
 
     expect(serial.engine.getStatus(id)!.output).toEqual(['a', 'b', 'c']);
     const ordered = [...spans].sort((x, y) => x.start - y.start);
-    for (let index = 1; index < ordered.length; index++) expect(ordered[index].start).toBeGreaterThanOrEqual(ordered[index - 1].end - 1);
+    for (let index = 1; index < ordered.length; index++)
+      expect(ordered[index].start).toBeGreaterThanOrEqual(ordered[index - 1].end - 1);
   });
 
   it('fails fast on the first failure; the remaining branches can still be awaited one by one', async () => {
@@ -57,7 +58,11 @@ describe('Task.all', () => {
     expect(status.output).toEqual({
       firstError: "Activity function 'par_work' failed: x failed",
       unfinishedAfterFailFast: 2,
-      outcomes: [{ failed: "Activity function 'par_work' failed: x failed" }, { ok: 'y' }, { failed: "Activity function 'par_work' failed: z failed" }],
+      outcomes: [
+        { failed: "Activity function 'par_work' failed: x failed" },
+        { ok: 'y' },
+        { failed: "Activity function 'par_work' failed: z failed" },
+      ],
     });
   });
 

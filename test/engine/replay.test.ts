@@ -20,12 +20,44 @@ function episodes(): HistoryEvent[][] {
   const started = (s: number, ...rest: HistoryEvent[]) => [events.orchestratorStarted(at(s)), ...rest];
   const done = (s: number) => events.orchestratorCompleted(at(s));
   return [
-    [...started(0, events.executionStarted(at(0), 'replay_all_kinds', '"x"'), events.taskScheduled(at(0), 0, 'replay_a', '"x"')), done(0)],
-    [...started(1, events.taskCompleted(at(1), 0, '"X"'), events.taskScheduled(at(1), 1, 'replay_b', '"X"'), events.taskScheduled(at(1), 2, 'replay_c', '"X"')), done(1)],
+    [
+      ...started(
+        0,
+        events.executionStarted(at(0), 'replay_all_kinds', '"x"'),
+        events.taskScheduled(at(0), 0, 'replay_a', '"x"'),
+      ),
+      done(0),
+    ],
+    [
+      ...started(
+        1,
+        events.taskCompleted(at(1), 0, '"X"'),
+        events.taskScheduled(at(1), 1, 'replay_b', '"X"'),
+        events.taskScheduled(at(1), 2, 'replay_c', '"X"'),
+      ),
+      done(1),
+    ],
     [...started(2, events.taskCompleted(at(2), 1, '"b(X)"')), done(2)],
-    [...started(3, events.taskFailed(at(3), 2, { reason: 'c is down for X', details: 'stack' }), events.timerCreated(at(3), 3, at(4).toISOString())), done(3)],
-    [...started(4, events.timerFired(at(4), 3, at(4).toISOString()), events.taskScheduled(at(4), 4, 'replay_c', '"X"')), done(4)],
-    [...started(5, events.taskCompleted(at(5), 4, '"c(X)"'), events.timerCreated(at(5), 5, at(65).toISOString())), done(5)],
+    [
+      ...started(
+        3,
+        events.taskFailed(at(3), 2, { reason: 'c is down for X', details: 'stack' }),
+        events.timerCreated(at(3), 3, at(4).toISOString()),
+      ),
+      done(3),
+    ],
+    [
+      ...started(
+        4,
+        events.timerFired(at(4), 3, at(4).toISOString()),
+        events.taskScheduled(at(4), 4, 'replay_c', '"X"'),
+      ),
+      done(4),
+    ],
+    [
+      ...started(5, events.taskCompleted(at(5), 4, '"c(X)"'), events.timerCreated(at(5), 5, at(65).toISOString())),
+      done(5),
+    ],
     [...started(6, events.eventRaised(at(6), 'Decision', '{"approved":true}')), done(6)],
   ];
 }
@@ -39,11 +71,19 @@ async function replayEpisode(n: number) {
 
 const callA = { actionType: 0, functionName: 'replay_a', input: '"x"' };
 const callB = { actionType: 0, functionName: 'replay_b', input: '"X"' };
-const callC = { actionType: 1, functionName: 'replay_c', input: '"X"', retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 2 } };
+const callC = {
+  actionType: 1,
+  functionName: 'replay_c',
+  input: '"X"',
+  retryOptions: { firstRetryIntervalInMilliseconds: 1000, maxNumberOfAttempts: 2 },
+};
 const whenAll = { actionType: 12, compoundActions: [callB, callC] };
 const whenAny = (isCanceled: boolean) => ({
   actionType: 11,
-  compoundActions: [{ actionType: 6, externalEventName: 'Decision', reason: 'ExternalEvent' }, { actionType: 5, fireAt: at(65).toISOString(), isCanceled }],
+  compoundActions: [
+    { actionType: 6, externalEventName: 'Decision', reason: 'ExternalEvent' },
+    { actionType: 5, fireAt: at(65).toISOString(), isCanceled },
+  ],
 });
 
 describe('one episode from a handmade history', () => {
@@ -65,7 +105,11 @@ describe('one episode from a handmade history', () => {
 
   it('completes on the event, cancelling the timer it raced', async () => {
     const { outcome, actions } = await replayEpisode(6);
-    expect(outcome.ok && outcome.state).toMatchObject({ isDone: true, output: { a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } }, schemaVersion: 3 });
+    expect(outcome.ok && outcome.state).toMatchObject({
+      isDone: true,
+      output: { a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } },
+      schemaVersion: 3,
+    });
     expect(actions).toEqual([[callA, whenAll, whenAny(true)]]);
   });
 
@@ -76,17 +120,37 @@ describe('one episode from a handmade history', () => {
     await app.settle();
     // The engine runs b and c at once, so their results may land in either order.
     const shape = (history: HistoryEvent[]) =>
-      history.map(({ EventType: type, EventId, Name, Input, Result, TaskScheduledId, TimerId }) => ({ type: EventType[type], EventId, Name, Input, Result, TaskScheduledId, TimerId }));
+      history.map(({ EventType: type, EventId, Name, Input, Result, TaskScheduledId, TimerId }) => ({
+        type: EventType[type],
+        EventId,
+        Name,
+        Input,
+        Result,
+        TaskScheduledId,
+        TimerId,
+      }));
     const written = shape(app.status(id)!.history!);
     const all = episodes();
-    const expected = shape([...all.slice(0, -1).flat(), ...all.at(-1)!.slice(0, 2), events.executionCompleted(t0, 'Completed', undefined), all.at(-1)!.at(-1)!]);
+    const expected = shape([
+      ...all.slice(0, -1).flat(),
+      ...all.at(-1)!.slice(0, 2),
+      events.executionCompleted(t0, 'Completed', undefined),
+      all.at(-1)!.at(-1)!,
+    ]);
     // ExecutionCompleted's result is checked through the status output instead.
     written.find((event) => event.type === 'ExecutionCompleted')!.Result = undefined;
     // b and c may also land in one episode (a batch), so the episode boundaries are left out here.
     const bookkeeping = new Set(['OrchestratorStarted', 'OrchestratorCompleted']);
-    const sort = (list: typeof written) => list.filter((event) => !bookkeeping.has(event.type)).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+    const sort = (list: typeof written) =>
+      list
+        .filter((event) => !bookkeeping.has(event.type))
+        .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
     expect(sort(written)).toEqual(sort(expected));
-    expect(written.filter((event) => event.type === 'TaskScheduled' || event.type === 'TimerCreated').map((event) => event.EventId)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(
+      written
+        .filter((event) => event.type === 'TaskScheduled' || event.type === 'TimerCreated')
+        .map((event) => event.EventId),
+    ).toEqual([0, 1, 2, 3, 4, 5]);
     expect(app.engine.getStatus(id)!.output).toEqual({ a: 'X', b: 'b(X)', c: 'c(X)', decision: { approved: true } });
   });
 });
@@ -101,6 +165,8 @@ describe('a non-deterministic orchestrator', () => {
     await app.settle();
     const status = app.engine.getStatus(id)!;
     expect(status.runtimeStatus).toBe('Failed');
-    expect(status.output).toMatch(/Non-deterministic orchestrator: its action #1 was CallActivity\(replay_step\) and on replay is CallActivity\(replay_other_step\)/);
+    expect(status.output).toMatch(
+      /Non-deterministic orchestrator: its action #1 was CallActivity\(replay_step\) and on replay is CallActivity\(replay_other_step\)/,
+    );
   });
 });

@@ -12,7 +12,12 @@ afterAll(() => app.stop());
 /** `TaskScheduled#0` style labels keep a whole history readable in one assertion. */
 function labels(history: HistoryEvent[]): string[] {
   return history.map((event) => {
-    const id = event.EventType === EventType.TaskScheduled || event.EventType === EventType.TimerCreated ? `#${event.EventId}` : event.TaskScheduledId !== undefined ? `#${event.TaskScheduledId}` : '';
+    const id =
+      event.EventType === EventType.TaskScheduled || event.EventType === EventType.TimerCreated
+        ? `#${event.EventId}`
+        : event.TaskScheduledId !== undefined
+          ? `#${event.TaskScheduledId}`
+          : '';
     return `${EventType[event.EventType]}${id}`;
   });
 }
@@ -29,11 +34,26 @@ describe('a sequence of activities', () => {
     expect(status.customStatus).toEqual({ greeted: 2 });
     expect(received).toEqual(['Tokyo', 'Seattle', { values: [1, 2, 3] }]);
     expect(labels(status.history!)).toEqual([
-      'OrchestratorStarted', 'ExecutionStarted', 'TaskScheduled#0', 'OrchestratorCompleted',
-      'OrchestratorStarted', 'TaskCompleted#0', 'TaskScheduled#1', 'OrchestratorCompleted',
-      'OrchestratorStarted', 'TaskCompleted#1', 'TaskScheduled#2', 'OrchestratorCompleted',
-      'OrchestratorStarted', 'TaskCompleted#2', 'TaskScheduled#3', 'OrchestratorCompleted',
-      'OrchestratorStarted', 'TaskCompleted#3', 'ExecutionCompleted', 'OrchestratorCompleted',
+      'OrchestratorStarted',
+      'ExecutionStarted',
+      'TaskScheduled#0',
+      'OrchestratorCompleted',
+      'OrchestratorStarted',
+      'TaskCompleted#0',
+      'TaskScheduled#1',
+      'OrchestratorCompleted',
+      'OrchestratorStarted',
+      'TaskCompleted#1',
+      'TaskScheduled#2',
+      'OrchestratorCompleted',
+      'OrchestratorStarted',
+      'TaskCompleted#2',
+      'TaskScheduled#3',
+      'OrchestratorCompleted',
+      'OrchestratorStarted',
+      'TaskCompleted#3',
+      'ExecutionCompleted',
+      'OrchestratorCompleted',
     ]);
   });
 
@@ -41,10 +61,20 @@ describe('a sequence of activities', () => {
     const id = app.engine.startNew('seq_hello', { input: ['Oslo'] });
     await app.settle();
     const history = app.status(id)!.history!;
-    expect(history.find((event) => event.EventType === EventType.ExecutionStarted)).toMatchObject({ Name: 'seq_hello', Input: '["Oslo"]' });
-    expect(history.find((event) => event.EventType === EventType.TaskScheduled)).toMatchObject({ Name: 'seq_greet', Input: '"Oslo"' });
-    expect(history.find((event) => event.EventType === EventType.TaskCompleted)).toMatchObject({ Result: '"Hello Oslo!"' });
-    expect(history.find((event) => event.EventType === EventType.ExecutionCompleted)).toMatchObject({ OrchestrationStatus: 'Completed' });
+    expect(history.find((event) => event.EventType === EventType.ExecutionStarted)).toMatchObject({
+      Name: 'seq_hello',
+      Input: '["Oslo"]',
+    });
+    expect(history.find((event) => event.EventType === EventType.TaskScheduled)).toMatchObject({
+      Name: 'seq_greet',
+      Input: '"Oslo"',
+    });
+    expect(history.find((event) => event.EventType === EventType.TaskCompleted)).toMatchObject({
+      Result: '"Hello Oslo!"',
+    });
+    expect(history.find((event) => event.EventType === EventType.ExecutionCompleted)).toMatchObject({
+      OrchestrationStatus: 'Completed',
+    });
   });
 
   it('is Pending until its first episode, then Running', async () => {
@@ -62,7 +92,11 @@ describe('a sequence of activities', () => {
     expect(status.runtimeStatus).toBe('Failed');
     expect(status.output).toBe("Orchestrator function 'seq_throws' failed: orchestrator gave up");
     expect(status.customStatus).toBe('about to fail');
-    expect(status.history!.at(-2)).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: 'Failed', FailureDetails: { ErrorMessage: 'orchestrator gave up' } });
+    expect(status.history!.at(-2)).toMatchObject({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: 'Failed',
+      FailureDetails: { ErrorMessage: 'orchestrator gave up' },
+    });
   });
 
   it('refuses a malformed instance id', () => {
@@ -75,7 +109,9 @@ describe('a sequence of activities', () => {
     await app.settle();
     expect(app.engine.getStatus(id)).toMatchObject({
       runtimeStatus: 'Failed',
-      output: expect.stringMatching(/^Orchestrator function 'no_such_orchestrator' failed: The function 'no_such_orchestrator' doesn't exist, is disabled, or is not an orchestrator function\. Additional info: The following are the known orchestrator functions: '.*seq_hello.*'\.$/),
+      output: expect.stringMatching(
+        /^Orchestrator function 'no_such_orchestrator' failed: The function 'no_such_orchestrator' doesn't exist, is disabled, or is not an orchestrator function\. Additional info: The following are the known orchestrator functions: '.*seq_hello.*'\.$/,
+      ),
     });
   });
 });

@@ -25,7 +25,7 @@ describe('host.json as the .NET configuration reads it', () => {
 });
 
 describe('what the Node side answers the .NET host', () => {
-  it("reads a string binding as the worker does: JSON when it parses, the text otherwise", () => {
+  it('reads a string binding as the worker does: JSON when it parses, the text otherwise', () => {
     expect(tryJsonParse('{"orderId":"o-1","total":3}')).toEqual({ orderId: 'o-1', total: 3 });
     expect(tryJsonParse('"quoted"')).toBe('quoted');
     expect(tryJsonParse('plain text')).toBe('plain text');
@@ -35,9 +35,13 @@ describe('what the Node side answers the .NET host', () => {
   it("reports a failure in the Functions host's form, with the message between its labels", () => {
     const error = new Error('payment gateway timed out');
     const text = failureText(error);
-    expect(text.startsWith('Result: Failure\nException: payment gateway timed out\nStack: Error: payment gateway timed out')).toBe(true);
+    expect(
+      text.startsWith('Result: Failure\nException: payment gateway timed out\nStack: Error: payment gateway timed out'),
+    ).toBe(true);
     // What the extension extracts: from after "\nException:" to "\nStack:".
-    expect(text.slice(text.indexOf('\nException:') + '\nException:'.length, text.indexOf('\nStack:'))).toBe(' payment gateway timed out');
+    expect(text.slice(text.indexOf('\nException:') + '\nException:'.length, text.indexOf('\nStack:'))).toBe(
+      ' payment gateway timed out',
+    );
     expect(failureText('a thrown string')).toBe('Result: Failure\nException: a thrown string\nStack: ');
   });
 });

@@ -44,19 +44,50 @@ export function campaignOrder(seed: number, index: number): OrderRequest {
     for (const [value, weight] of weighted) if ((roll -= weight) < 0) return value;
     return weighted[0][0];
   };
-  const skus = CAMPAIGN_CATALOG.map((item) => item.sku).filter((sku) => sku !== 'CAMP-DESK' || unitHash(seed, index, 'desk') < 0.15);
-  const lines = skus.filter((sku, position) => position === 0 || unitHash(seed, index, sku) < 0.4).map((sku) => ({ sku, quantity: 1 + Math.floor(unitHash(seed, index, sku, 'qty') * 3) }));
+  const skus = CAMPAIGN_CATALOG.map((item) => item.sku).filter(
+    (sku) => sku !== 'CAMP-DESK' || unitHash(seed, index, 'desk') < 0.15,
+  );
+  const lines = skus
+    .filter((sku, position) => position === 0 || unitHash(seed, index, sku) < 0.4)
+    .map((sku) => ({ sku, quantity: 1 + Math.floor(unitHash(seed, index, sku, 'qty') * 3) }));
   return orderRequest({
     orderId: `camp-${seed}-${index}`,
-    customerId: pick('customer', [['customer', 95], ['analytics-down', 5]]),
-    customerEmail: pick('email', [[`c${index}@example.com`, 95], [`c${index}@bounce.test`, 5]]),
+    customerId: pick('customer', [
+      ['customer', 95],
+      ['analytics-down', 5],
+    ]),
+    customerEmail: pick('email', [
+      [`c${index}@example.com`, 95],
+      [`c${index}@bounce.test`, 5],
+    ]),
     items: lines,
-    payment: { token: pick('token', [['tok_visa', 70], ['tok_flaky', 8], ['tok_declined', 6], ['tok_gateway_down', 4], ['tok_refund_fails', 8], ['tok_unknown', 4]]) },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', country: 'DE', postalCode: pick('postal', [['10115', 92], ['00000', 8]]) },
+    payment: {
+      token: pick('token', [
+        ['tok_visa', 70],
+        ['tok_flaky', 8],
+        ['tok_declined', 6],
+        ['tok_gateway_down', 4],
+        ['tok_refund_fails', 8],
+        ['tok_unknown', 4],
+      ]),
+    },
+    shippingAddress: {
+      line1: '1 Main St',
+      city: 'Berlin',
+      country: 'DE',
+      postalCode: pick('postal', [
+        ['10115', 92],
+        ['00000', 8],
+      ]),
+    },
   });
 }
 
-export async function runCampaign(options: { orders: number; seed: number; log?: (line: string) => void }): Promise<CampaignReport> {
+export async function runCampaign(options: {
+  orders: number;
+  seed: number;
+  log?: (line: string) => void;
+}): Promise<CampaignReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const [cosmos, azurite] = await Promise.all([startCosmosServer(), startAzuriteQueues()]);
@@ -69,12 +100,17 @@ export async function runCampaign(options: { orders: number; seed: number; log?:
     await seedDemoCatalog(CAMPAIGN_CATALOG);
 
     const plan = faultPlan(options.seed);
-    app = await startTestApp({ entry: require.resolve('../../src/index'), faults: plan.injector, maxConcurrentActivities: 24 });
+    app = await startTestApp({
+      entry: require.resolve('../../src/index'),
+      faults: plan.injector,
+      maxConcurrentActivities: 24,
+    });
     const orderIds: string[] = [];
     for (let index = 0; index < options.orders; index += 1) {
       const request = campaignOrder(options.seed, index);
       const response = await app.http('POST', '/api/orders', { body: request });
-      if (response.status !== 202) throw new Error(`order ${index} was not accepted: ${response.status} ${response.text}`);
+      if (response.status !== 202)
+        throw new Error(`order ${index} was not accepted: ${response.status} ${response.text}`);
       orderIds.push(request.orderId!);
     }
     log(`placed ${orderIds.length} orders; running the sagas with faults (seed ${options.seed})`);
@@ -83,7 +119,11 @@ export async function runCampaign(options: { orders: number; seed: number; log?:
     const initialStock = Object.fromEntries(CAMPAIGN_CATALOG.map((item) => [item.sku, item.stock]));
     const statuses = await countStatuses(orderIds);
     const settled = await checkInvariants(orderIds, initialStock, { awaitingRepair: true });
-    const deadLettered = orderIds.filter((orderId) => app!.status(orderId)?.customStatus && (app!.status(orderId)!.customStatus as OrderView).status === 'CompensationFailed');
+    const deadLettered = orderIds.filter(
+      (orderId) =>
+        app!.status(orderId)?.customStatus &&
+        (app!.status(orderId)!.customStatus as OrderView).status === 'CompensationFailed',
+    );
     await repairAsAnOperator(app, deadLettered, log);
     const repaired = await checkInvariants(orderIds, initialStock);
     return {
@@ -93,7 +133,10 @@ export async function runCampaign(options: { orders: number; seed: number; log?:
       statuses,
       statusesAfterRepair: await countStatuses(orderIds),
       deadLetters: deadLettered.length,
-      violations: [...settled, ...repaired.map((violation) => ({ ...violation, invariant: `after repair: ${violation.invariant}` }))],
+      violations: [
+        ...settled,
+        ...repaired.map((violation) => ({ ...violation, invariant: `after repair: ${violation.invariant}` })),
+      ],
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -120,7 +163,12 @@ async function runToTheEnd(app: TestApp, seed: number, log: (line: string) => vo
       const roll = unitHash(seed, instance.instanceId, 'approval');
       // Straight on the instance, as a script past the approval route would: the saga records it on the order.
       const decidedAt = new Date(app.clock.now()).toISOString();
-      if (roll < 0.8) app.engine.raiseEvent(instance.instanceId, 'ApprovalDecision', { approved: roll < 0.65, approver: 'campaign', decidedAt });
+      if (roll < 0.8)
+        app.engine.raiseEvent(instance.instanceId, 'ApprovalDecision', {
+          approved: roll < 0.65,
+          approver: 'campaign',
+          decidedAt,
+        });
     }
     if (round % 20 === 0) log(`  round ${round}: ${open.length} orders in flight`);
     await app.advanceTime(30_000);
@@ -142,21 +190,29 @@ async function countStatuses(orderIds: readonly string[]): Promise<Record<string
  * failing refunds), then retry each order's failed compensations through the operator endpoint,
  * until none is left or five rounds have passed.
  */
-async function repairAsAnOperator(app: TestApp, orderIds: readonly string[], log: (line: string) => void): Promise<void> {
+async function repairAsAnOperator(
+  app: TestApp,
+  orderIds: readonly string[],
+  log: (line: string) => void,
+): Promise<void> {
   for (const orderId of orderIds) {
     const charge = await readLedgerEntry(`${orderId}:charge`);
-    if (charge?.value.token === 'tok_refund_fails') await writeLedgerEntry({ ...charge.value, token: 'tok_visa' }, charge.etag);
+    if (charge?.value.token === 'tok_refund_fails')
+      await writeLedgerEntry({ ...charge.value, token: 'tok_visa' }, charge.etag);
   }
   let open = [...orderIds];
   for (let round = 1; round <= 5 && open.length > 0; round += 1) {
     log(`operator round ${round}: retrying ${open.length} dead-lettered orders`);
     for (const orderId of open) {
-      const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator('campaign-operator') });
+      const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, {
+        headers: asOperator('campaign-operator'),
+      });
       if (response.status !== 202) throw new Error(`retry of ${orderId}: ${response.status} ${response.text}`);
     }
     await app.settle({ fastForward: true });
     const stillOpen: string[] = [];
-    for (const orderId of open) if ((await readOrder(orderId))?.status === 'CompensationFailed') stillOpen.push(orderId);
+    for (const orderId of open)
+      if ((await readOrder(orderId))?.status === 'CompensationFailed') stillOpen.push(orderId);
     open = stillOpen;
   }
 }
@@ -165,10 +221,14 @@ export function formatReport(report: CampaignReport): string {
   const lines = [
     `fault campaign  seed ${report.seed}  (replay: FAULT_SEED=${report.seed} FAULT_ORDERS=${report.orders} npm run test:faults)`,
     `orders: ${report.orders}    time: ${report.seconds.toFixed(1)} s`,
-    `faults injected: ${Object.entries(report.faults).map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
+    `faults injected: ${Object.entries(report.faults)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ')}`,
     `final status: ${formatCounts(report.statuses)}`,
     `dead letters: ${report.deadLetters}; after the operator's retries: ${formatCounts(report.statusesAfterRepair)}`,
-    ...report.violations.slice(0, 50).map((violation) => `  VIOLATION ${violation.invariant}: ${violation.subject} — ${violation.detail}`),
+    ...report.violations
+      .slice(0, 50)
+      .map((violation) => `  VIOLATION ${violation.invariant}: ${violation.subject} — ${violation.detail}`),
     `invariant violations: ${report.violations.length}`,
   ];
   return lines.join('\n');

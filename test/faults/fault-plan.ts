@@ -38,7 +38,10 @@ export function faultPlan(seed: number, rates: FaultRates = DEFAULT_RATES) {
   const injector: FaultInjector = (call: ActivityCall): Fault => {
     // An operator's repair runs after the cause was fixed: it gets passing faults, not outages.
     const repair = call.instanceId.endsWith('-repair');
-    const permanent = !repair && !BOOKKEEPING.has(call.activityName) && unitHash(seed, call.instanceId, call.activityName, 'permanent') < rates.permanent;
+    const permanent =
+      !repair &&
+      !BOOKKEEPING.has(call.activityName) &&
+      unitHash(seed, call.instanceId, call.activityName, 'permanent') < rates.permanent;
     if (permanent) {
       injected.permanent += 1;
       return 'transient';

@@ -4,8 +4,21 @@ import type { LedgerEntry } from '../../src/services/payments/repository';
 import { violationsOf, type SagaState } from './invariants';
 
 const order = (orderId: string, status: OrderDocument['status'], total = 10) =>
-  ({ id: orderId, orderId, correlationId: 'c', status, total, currency: 'EUR', steps: [], compensations: [], warnings: [], revision: 1, updatedAt: '' }) as OrderDocument;
-const charge = (orderId: string, amount: number) => ({ orderId, operation: 'charge', status: 'charged', amount }) as unknown as LedgerEntry;
+  ({
+    id: orderId,
+    orderId,
+    correlationId: 'c',
+    status,
+    total,
+    currency: 'EUR',
+    steps: [],
+    compensations: [],
+    warnings: [],
+    revision: 1,
+    updatedAt: '',
+  }) as OrderDocument;
+const charge = (orderId: string, amount: number) =>
+  ({ orderId, operation: 'charge', status: 'charged', amount }) as unknown as LedgerEntry;
 
 /** One Completed order and one Compensated order, as a correct saga leaves them. */
 const consistent = (): SagaState => ({
@@ -23,7 +36,10 @@ const consistent = (): SagaState => ({
   ],
   deadLetters: new Map(),
 });
-const check = (state: SagaState) => violationsOf(state, ['done', 'undone'], { SKU: 10 }).map((violation) => `${violation.invariant}: ${violation.subject}`);
+const check = (state: SagaState) =>
+  violationsOf(state, ['done', 'undone'], { SKU: 10 }).map(
+    (violation) => `${violation.invariant}: ${violation.subject}`,
+  );
 
 it('a consistent state breaks nothing', () => {
   expect(check(consistent())).toEqual([]);
@@ -37,7 +53,10 @@ it('a Completed order without its shipment breaks "every Completed order has a c
 
 it('a shipment left created for an order that was undone breaks "no shipment for an order that is not Completed"', () => {
   const state = consistent();
-  state.shipments = [{ orderId: 'done', status: 'created' }, { orderId: 'undone', status: 'created' }];
+  state.shipments = [
+    { orderId: 'done', status: 'created' },
+    { orderId: 'undone', status: 'created' },
+  ];
   expect(check(state)).toEqual(['no shipment for an order that is not Completed: undone']);
 });
 
@@ -45,7 +64,10 @@ it('money kept for an undone order, or stock oversold, is a violation', () => {
   const state = consistent();
   state.ledger.push(charge('undone', 10));
   state.stock = [{ sku: 'SKU', available: 10, holds: { done: 1 } }];
-  expect(check(state)).toEqual(['charged − refunded = total when Completed, else 0: undone', 'initial stock = available + held or sold for Completed orders: SKU']);
+  expect(check(state)).toEqual([
+    'charged − refunded = total when Completed, else 0: undone',
+    'initial stock = available + held or sold for Completed orders: SKU',
+  ]);
 });
 
 it('a CompensationFailed order needs exactly one dead letter', () => {

@@ -18,7 +18,9 @@ export interface Violation {
   detail: string;
 }
 
-async function all<T>(container: { items: { query<R>(q: string): { fetchAll(): Promise<{ resources: R[] }> } } }): Promise<T[]> {
+async function all<T>(container: {
+  items: { query<R>(q: string): { fetchAll(): Promise<{ resources: R[] }> } };
+}): Promise<T[]> {
   return (await container.items.query<T>('SELECT * FROM c').fetchAll()).resources;
 }
 
@@ -92,7 +94,8 @@ export function violationsOf(
 
   for (const orderId of placedOrderIds) {
     const order = orderById.get(orderId);
-    if (!order || !isFinal(order.status)) fail('every order has a final status', orderId, order ? order.status : 'no order document');
+    if (!order || !isFinal(order.status))
+      fail('every order has a final status', orderId, order ? order.status : 'no order document');
   }
 
   const moved = new Map<string, { charged: number[]; refunded: number[] }>();
@@ -106,7 +109,12 @@ export function violationsOf(
     const money = moved.get(orderId) ?? { charged: [], refunded: [] };
     const kept = sumAmounts([...money.charged, ...money.refunded.map((amount) => -amount)]);
     const expected = completed(orderId) ? (orderById.get(orderId)?.total ?? NaN) : 0;
-    if (kept !== expected && !exempt(orderId)) fail('charged − refunded = total when Completed, else 0', orderId, `kept ${kept}, expected ${expected} (${orderById.get(orderId)?.status})`);
+    if (kept !== expected && !exempt(orderId))
+      fail(
+        'charged − refunded = total when Completed, else 0',
+        orderId,
+        `kept ${kept}, expected ${expected} (${orderById.get(orderId)?.status})`,
+      );
   }
 
   for (const item of stock) {
@@ -116,10 +124,19 @@ export function violationsOf(
       .reduce((sum, [, quantity]) => sum + quantity, 0);
     const sold = item.committed ?? 0;
     if (initialStock[item.sku] !== item.available + heldByCompleted + sold) {
-      fail('initial stock = available + held or sold for Completed orders', item.sku, `${initialStock[item.sku]} ≠ ${item.available} + ${heldByCompleted} + ${sold}`);
+      fail(
+        'initial stock = available + held or sold for Completed orders',
+        item.sku,
+        `${initialStock[item.sku]} ≠ ${item.available} + ${heldByCompleted} + ${sold}`,
+      );
     }
     for (const orderId of Object.keys(item.holds ?? {})) {
-      if (!completed(orderId) && !exempt(orderId)) fail('no reservation held by an order that is not Completed', orderId, `holds ${item.sku} (${orderById.get(orderId)?.status})`);
+      if (!completed(orderId) && !exempt(orderId))
+        fail(
+          'no reservation held by an order that is not Completed',
+          orderId,
+          `holds ${item.sku} (${orderById.get(orderId)?.status})`,
+        );
     }
   }
 
@@ -127,23 +144,32 @@ export function violationsOf(
   // is the match between shipments and outcomes: a created shipment exactly for the Completed orders.
   const shipped = new Set(shipments.filter((entry) => entry.status === 'created').map((entry) => entry.orderId));
   for (const orderId of shipped) {
-    if (!completed(orderId)) fail('no shipment for an order that is not Completed', orderId, `${orderById.get(orderId)?.status}`);
+    if (!completed(orderId))
+      fail('no shipment for an order that is not Completed', orderId, `${orderById.get(orderId)?.status}`);
   }
   for (const orderId of placedOrderIds) {
-    if (completed(orderId) && !shipped.has(orderId)) fail('every Completed order has a created shipment', orderId, 'no shipment');
+    if (completed(orderId) && !shipped.has(orderId))
+      fail('every Completed order has a created shipment', orderId, 'no shipment');
   }
 
   const kinds = new Map<string, Set<string>>();
-  for (const message of messages) kinds.set(message.orderId, (kinds.get(message.orderId) ?? new Set()).add(message.kind));
+  for (const message of messages)
+    kinds.set(message.orderId, (kinds.get(message.orderId) ?? new Set()).add(message.kind));
   for (const [orderId, sent] of kinds) {
-    if (sent.has('cancellation') && !sent.has('confirmation')) fail('a cancellation only where a confirmation was sent', orderId, 'cancellation without confirmation');
+    if (sent.has('cancellation') && !sent.has('confirmation'))
+      fail('a cancellation only where a confirmation was sent', orderId, 'cancellation without confirmation');
   }
 
   for (const order of orders.filter((entry) => placedOrderIds.includes(entry.orderId))) {
     const letters = deadLetters.get(order.orderId) ?? 0;
-    if (order.status === 'CompensationFailed' && letters !== 1) fail('every CompensationFailed order has exactly one dead letter', order.orderId, `${letters} dead letters`);
+    if (order.status === 'CompensationFailed' && letters !== 1)
+      fail('every CompensationFailed order has exactly one dead letter', order.orderId, `${letters} dead letters`);
     if (order.status !== 'CompensationFailed' && letters > 0 && order.deadLetter?.state !== 'resolved') {
-      fail('a dead letter stays open only while its order is CompensationFailed', order.orderId, `${letters} for a ${order.status} order`);
+      fail(
+        'a dead letter stays open only while its order is CompensationFailed',
+        order.orderId,
+        `${letters} for a ${order.status} order`,
+      );
     }
   }
   return violations;

@@ -199,7 +199,9 @@ interface Ctx {
 }
 
 function hash(parts: unknown[], algorithm = 'sha256'): Buffer {
-  return createHash(algorithm).update(parts.map((part) => String(part)).join('\u0000')).digest();
+  return createHash(algorithm)
+    .update(parts.map((part) => String(part)).join('\u0000'))
+    .digest();
 }
 
 function uniqueString(args: unknown[]): string {
@@ -223,7 +225,8 @@ function typeSegments(type: string): { namespace: string; types: string[] } {
 
 function providerPath(type: string, names: string[]): string {
   const { namespace, types } = typeSegments(type);
-  if (types.length !== names.length) throw new Error(`resource type ${type} needs ${types.length} name segments, got ${names.join('/')}`);
+  if (types.length !== names.length)
+    throw new Error(`resource type ${type} needs ${types.length} name segments, got ${names.join('/')}`);
   return `/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join('')}`;
 }
 
@@ -261,7 +264,8 @@ function deepUnion(a: Json, b: Json): Json {
   }
   if (isObject(a) && isObject(b)) {
     const out: Record<string, Json> = { ...a };
-    for (const [key, value] of Object.entries(b)) out[key] = isObject(out[key]) && isObject(value) ? deepUnion(out[key], value) : value;
+    for (const [key, value] of Object.entries(b))
+      out[key] = isObject(out[key]) && isObject(value) ? deepUnion(out[key], value) : value;
     return out;
   }
   throw new Error(`union of incompatible values ${str(a)} / ${str(b)}`);
@@ -286,7 +290,13 @@ class Evaluator {
     return this.result;
   }
 
-  private frame(template: Json, scope: Scope, given: Record<string, Json>, path: string[], deploymentName: string): Frame {
+  private frame(
+    template: Json,
+    scope: Scope,
+    given: Record<string, Json>,
+    path: string[],
+    deploymentName: string,
+  ): Frame {
     const frame: Frame = {
       template,
       scope,
@@ -299,11 +309,13 @@ class Evaluator {
     };
     this.frames.push(frame);
     const declared: Record<string, Json> = template.parameters ?? {};
-    for (const name of Object.keys(given)) if (!(name in declared)) throw new Error(`parameter ${name} is not declared by ${deploymentName}`);
+    for (const name of Object.keys(given))
+      if (!(name in declared)) throw new Error(`parameter ${name} is not declared by ${deploymentName}`);
     for (const [name, decl] of Object.entries(declared)) {
       let value: Json;
       if (name in given) value = given[name];
-      else if ('defaultValue' in decl) value = this.value(decl.defaultValue, { frame, copy: new Map(), lambdas: new Map() });
+      else if ('defaultValue' in decl)
+        value = this.value(decl.defaultValue, { frame, copy: new Map(), lambdas: new Map() });
       else throw new Error(`parameter ${name} of ${deploymentName} has no value`);
       if (decl.allowedValues && !(value instanceof Unknown) && !decl.allowedValues.includes(value)) {
         throw new Error(`parameter ${name} of ${deploymentName}: ${str(value)} is not an allowed value`);
@@ -318,7 +330,8 @@ class Evaluator {
     for (const [symbol, def] of entries) {
       if (def.copy) {
         const count = known(this.value(def.copy.count, { frame, copy: new Map(), lambdas: new Map() }), 'copy count');
-        for (let index = 0; index < count; index++) frame.instances.push({ symbol, def, copy: { name: def.copy.name, index }, frame });
+        for (let index = 0; index < count; index++)
+          frame.instances.push({ symbol, def, copy: { name: def.copy.name, index }, frame });
       } else {
         frame.instances.push({ symbol, def, frame });
       }
@@ -340,8 +353,10 @@ class Evaluator {
     const { def } = instance;
     if (def.type !== 'Microsoft.Resources/deployments') return instance.frame.scope;
     const scope = { ...instance.frame.scope };
-    if (def.subscriptionId !== undefined) scope.subscriptionId = known(this.value(def.subscriptionId, ctx), 'subscriptionId');
-    if (def.resourceGroup !== undefined) scope.resourceGroup = known(this.value(def.resourceGroup, ctx), 'resourceGroup');
+    if (def.subscriptionId !== undefined)
+      scope.subscriptionId = known(this.value(def.subscriptionId, ctx), 'subscriptionId');
+    if (def.resourceGroup !== undefined)
+      scope.resourceGroup = known(this.value(def.resourceGroup, ctx), 'resourceGroup');
     return scope;
   }
 
@@ -377,7 +392,10 @@ class Evaluator {
 
   private conditionOf(instance: Instance): boolean {
     if (instance.condition === undefined) {
-      instance.condition = instance.def.condition === undefined ? true : Boolean(known(this.value(instance.def.condition, this.ctxOf(instance)), 'condition'));
+      instance.condition =
+        instance.def.condition === undefined
+          ? true
+          : Boolean(known(this.value(instance.def.condition, this.ctxOf(instance)), 'condition'));
     }
     return instance.condition;
   }
@@ -415,11 +433,13 @@ class Evaluator {
     this.identify(instance);
     const ctx = this.ctxOf(instance);
     const props = instance.def.properties;
-    if (props.expressionEvaluationOptions?.scope !== 'inner') throw new Error(`deployment ${instance.name}: only inner-scoped nested templates are supported`);
+    if (props.expressionEvaluationOptions?.scope !== 'inner')
+      throw new Error(`deployment ${instance.name}: only inner-scoped nested templates are supported`);
     const given: Record<string, Json> = {};
     for (const [name, entry] of Object.entries<Json>(props.parameters ?? {})) {
       const value = this.value(entry, ctx);
-      if (!isObject(value) || !('value' in value)) throw new Error(`deployment ${instance.name}: parameter ${name} has no value`);
+      if (!isObject(value) || !('value' in value))
+        throw new Error(`deployment ${instance.name}: parameter ${name} has no value`);
       given[name] = value.value;
     }
     const path = [...instance.frame.path, instance.name!];
@@ -438,7 +458,9 @@ class Evaluator {
     for (const [name, decl] of Object.entries<Json>(frame.template.outputs ?? {})) {
       if (decl.copy) {
         const count = known(this.value(decl.copy.count, ctx), 'output copy count');
-        out[name] = Array.from({ length: count }, (_, i) => this.value(decl.copy.input, { ...ctx, copy: new Map([['', i]]) }));
+        out[name] = Array.from({ length: count }, (_, i) =>
+          this.value(decl.copy.input, { ...ctx, copy: new Map([['', i]]) }),
+        );
       } else {
         out[name] = this.value(decl.value, ctx);
       }
@@ -507,7 +529,8 @@ class Evaluator {
         const index = known(this.node(node.index, ctx), 'index');
         if (target instanceof Unknown) return new Unknown(`${target.text}[${str(index)}]`);
         if (Array.isArray(target)) {
-          if (typeof index !== 'number' || index < 0 || index >= target.length) throw new Error(`index ${index} out of range`);
+          if (typeof index !== 'number' || index < 0 || index >= target.length)
+            throw new Error(`index ${index} out of range`);
           return target[index];
         }
         if (isObject(target) && typeof index === 'string' && index in target) return target[index];
@@ -565,10 +588,20 @@ class Evaluator {
         return ctx.lambdas.get(args[0]);
       }
       case 'subscription':
-        return { id: `/subscriptions/${frame.scope.subscriptionId}`, subscriptionId: frame.scope.subscriptionId, tenantId: TENANT_ID, displayName: 'test' };
+        return {
+          id: `/subscriptions/${frame.scope.subscriptionId}`,
+          subscriptionId: frame.scope.subscriptionId,
+          tenantId: TENANT_ID,
+          displayName: 'test',
+        };
       case 'resourcegroup':
         if (!frame.scope.resourceGroup) throw new Error('resourceGroup() at subscription scope');
-        return { id: scopeId(frame.scope), name: frame.scope.resourceGroup, location: frame.scope.location, properties: {} };
+        return {
+          id: scopeId(frame.scope),
+          name: frame.scope.resourceGroup,
+          location: frame.scope.location,
+          properties: {},
+        };
       case 'tenant':
         return { tenantId: TENANT_ID };
       case 'deployment':
@@ -578,7 +611,11 @@ class Evaluator {
           name: 'AzureCloud',
           resourceManager: 'https://management.azure.com/',
           authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
-          suffixes: { storage: 'core.windows.net', sqlServerHostname: '.database.windows.net', keyvaultDns: '.vault.azure.net' },
+          suffixes: {
+            storage: 'core.windows.net',
+            sqlServerHostname: '.database.windows.net',
+            keyvaultDns: '.vault.azure.net',
+          },
         };
       case 'resourceid': {
         const typeAt = args.findIndex(looksLikeType);
@@ -591,7 +628,8 @@ class Evaluator {
           scope.resourceGroup = args[0];
         }
         const names = args.slice(typeAt + 1).map((a) => str(known(a, 'resourceId name')));
-        if (args[typeAt] === 'Microsoft.Resources/resourceGroups') return `/subscriptions/${scope.subscriptionId}/resourceGroups/${names[0]}`;
+        if (args[typeAt] === 'Microsoft.Resources/resourceGroups')
+          return `/subscriptions/${scope.subscriptionId}/resourceGroups/${names[0]}`;
         return `${scopeId(scope)}${providerPath(args[typeAt], names)}`;
       }
       case 'subscriptionresourceid': {
@@ -673,7 +711,10 @@ class Evaluator {
       case 'last':
         return args[0][args[0].length - 1];
       case 'substring':
-        return str(known(args[0], 'substring')).substring(args[1], args[2] === undefined ? undefined : args[1] + args[2]);
+        return str(known(args[0], 'substring')).substring(
+          args[1],
+          args[2] === undefined ? undefined : args[1] + args[2],
+        );
       case 'tolower':
         return args[0] instanceof Unknown ? new Unknown(`toLower(${args[0].text})`) : str(args[0]).toLowerCase();
       case 'toupper':
@@ -746,13 +787,16 @@ class Evaluator {
       instance = this.findDeployment(id);
     } else {
       // Symbolic name (languageVersion 2.0).
-      instance = ctx.frame.instances.find((i) => i.symbol === target && (!i.copy || i.copy.index === (ctx.copy.get('') ?? 0)));
+      instance = ctx.frame.instances.find(
+        (i) => i.symbol === target && (!i.copy || i.copy.index === (ctx.copy.get('') ?? 0)),
+      );
       if (!instance) throw new Error(`reference('${target}'): no such resource in ${ctx.frame.deploymentName}`);
       this.identify(instance);
       id = instance.id!;
     }
     if (instance && instance.def.type === 'Microsoft.Resources/deployments') {
-      if (!this.conditionOf(instance)) throw new Error(`reference to the outputs of ${instance.name}, which does not run`);
+      if (!this.conditionOf(instance))
+        throw new Error(`reference to the outputs of ${instance.name}, which does not run`);
       const outputs = this.deploymentOutputs(instance);
       const body = { outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { value: v }])) };
       return full ? { properties: body } : body;
@@ -773,10 +817,13 @@ class Evaluator {
     }
     throw new Error(`reference to an unknown deployment ${id}`);
   }
-
 }
 
 /** Plays a compiled template (subscription scope) with the given parameter values. */
-export function evaluateTemplate(template: Json, parameters: Record<string, Json>, location = 'swedencentral'): Evaluation {
+export function evaluateTemplate(
+  template: Json,
+  parameters: Record<string, Json>,
+  location = 'swedencentral',
+): Evaluation {
   return new Evaluator().run(template, parameters, location);
 }

@@ -74,7 +74,10 @@ export function gitignoreExcludes(contents: string, path: string, isDir: boolean
         .map((part) =>
           part === '**'
             ? '.*'
-            : part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'),
+            : part
+                .replace(/[.+^${}()|\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
         )
         .join('/')
         .replace(/\.\*\//g, '(?:.*/)?')}$`,
@@ -86,13 +89,19 @@ export function gitignoreExcludes(contents: string, path: string, isDir: boolean
 }
 
 /** azd's resolveFunctionAppRemoteBuild for a js/ts function service: the remote build setting, or azd's error. */
-export function azdRemoteBuild(language: string, remoteBuild: boolean | undefined, funcignore: string | undefined): { remoteBuild: boolean } | { error: string } {
+export function azdRemoteBuild(
+  language: string,
+  remoteBuild: boolean | undefined,
+  funcignore: string | undefined,
+): { remoteBuild: boolean } | { error: string } {
   if (language !== 'js' && language !== 'ts') return { remoteBuild: remoteBuild ?? false };
   if (funcignore === undefined) return { remoteBuild: remoteBuild ?? true };
   const nodeModulesExcluded = gitignoreExcludes(funcignore, 'node_modules', true);
   if (remoteBuild === undefined) return { remoteBuild: nodeModulesExcluded };
-  if (remoteBuild && !nodeModulesExcluded) return { error: "'remoteBuild: true' requires '.funcignore' to exclude node_modules" };
-  if (!remoteBuild && nodeModulesExcluded) return { error: "'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules" };
+  if (remoteBuild && !nodeModulesExcluded)
+    return { error: "'remoteBuild: true' requires '.funcignore' to exclude node_modules" };
+  if (!remoteBuild && nodeModulesExcluded)
+    return { error: "'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules" };
   return { remoteBuild };
 }
 
@@ -105,17 +114,30 @@ describe('azure.yaml and .funcignore pass azd’s remoteBuild rule', () => {
     expect(services.api).toEqual({ project: '.', language: 'ts', host: 'function', dist: 'dist', remoteBuild: false });
   });
 
-  it.each(Object.keys(azdServices(readFileSync(join(ROOT, 'azure.yaml'), 'utf8'))))('service %s: azd accepts it', (name) => {
-    const service = services[name]!;
-    const funcignore = readIfExists(join(ROOT, service.project, '.funcignore'));
-    expect(azdRemoteBuild(service.language, service.remoteBuild, funcignore)).toEqual({ remoteBuild: service.remoteBuild ?? expect.any(Boolean) });
-  });
+  it.each(Object.keys(azdServices(readFileSync(join(ROOT, 'azure.yaml'), 'utf8'))))(
+    'service %s: azd accepts it',
+    (name) => {
+      const service = services[name]!;
+      const funcignore = readIfExists(join(ROOT, service.project, '.funcignore'));
+      expect(azdRemoteBuild(service.language, service.remoteBuild, funcignore)).toEqual({
+        remoteBuild: service.remoteBuild ?? expect.any(Boolean),
+      });
+    },
+  );
 
   it('the package azd zips (dist/) is self-contained: the build writes no node_modules and no dependencies into it', () => {
     const build = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
-    const written = /writeFileSync\(path\.join\(DIST, 'package\.json'\), `\$\{JSON\.stringify\(\{ ([^}]*) \}/.exec(build);
+    const written = /writeFileSync\(\s*path\.join\(DIST, 'package\.json'\),\s*`\$\{JSON\.stringify\(\{ ([^}]*) \}/.exec(
+      build,
+    );
     expect(written).not.toBeNull();
-    expect(written![1]!.split(',').map((key) => key.trim().split(':')[0])).toEqual(['name', 'version', 'private', 'main', 'engines']);
+    expect(written![1]!.split(',').map((key) => key.trim().split(':')[0])).toEqual([
+      'name',
+      'version',
+      'private',
+      'main',
+      'engines',
+    ]);
     expect(build).not.toMatch(/node_modules['"]?\s*\)/);
   });
 });
@@ -127,8 +149,18 @@ describe('the rule, as azd applies it (proof the check can fail)', () => {
     ['unset, keeps node_modules', undefined, 'src/\n', { remoteBuild: false }],
     ['unset, no .funcignore', undefined, undefined, { remoteBuild: true }],
     ['true, excludes node_modules', true, excludes, { remoteBuild: true }],
-    ['true, keeps node_modules', true, 'src/\n', { error: "'remoteBuild: true' requires '.funcignore' to exclude node_modules" }],
-    ['false, excludes node_modules (the conflict this project had)', false, excludes, { error: "'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules" }],
+    [
+      'true, keeps node_modules',
+      true,
+      'src/\n',
+      { error: "'remoteBuild: true' requires '.funcignore' to exclude node_modules" },
+    ],
+    [
+      'false, excludes node_modules (the conflict this project had)',
+      false,
+      excludes,
+      { error: "'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules" },
+    ],
     ['false, keeps node_modules', false, 'src/\n', { remoteBuild: false }],
     ['false, no .funcignore', false, undefined, { remoteBuild: false }],
   ])('remoteBuild %s', (_, remoteBuild, funcignore, expected) => {

@@ -71,7 +71,9 @@ const PLACES: Record<string, (context: string) => RegExp> = {
 describe('how to add a context: every place the guide names names every context', () => {
   const guide = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
   const section = guide.slice(guide.indexOf('## 7. How to add a context'), guide.indexOf('## 8.'));
-  const named = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]).filter((place) => !place.includes('<context>'));
+  const named = [...section.matchAll(/^\| `([^`]+)` \|/gm)]
+    .map((match) => match[1])
+    .filter((place) => !place.includes('<context>'));
 
   it('the guide lists exactly the places this test checks', () => {
     expect(named.sort()).toEqual(Object.keys(PLACES).sort());
@@ -118,14 +120,18 @@ describe('isolation: one identity per context, its data role scoped to its own d
     const assignments = ofType(shared, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments');
     for (const [context, identity] of contextIdentities(shared)) {
       expect(settings[`${context.toUpperCase()}_IDENTITY_CLIENT_ID`]).toBe(ref(identity.id, 'clientId'));
-      const scopes = assignments.filter((a) => a.properties.principalId === ref(identity.id, 'principalId')).map((a) => a.properties.scope);
+      const scopes = assignments
+        .filter((a) => a.properties.principalId === ref(identity.id, 'principalId'))
+        .map((a) => a.properties.scope);
       expect(scopes).toHaveLength(1);
       expect(scopes[0]).toMatch(new RegExp(`/dbs/${context}$`));
     }
   });
 
   it('context identities hold no Azure RBAC role (storage, monitoring)', () => {
-    const principals = new Set([...contextIdentities(shared).values()].map((identity) => ref(identity.id, 'principalId')));
+    const principals = new Set(
+      [...contextIdentities(shared).values()].map((identity) => ref(identity.id, 'principalId')),
+    );
     for (const assignment of ofType(shared, 'Microsoft.Authorization/roleAssignments')) {
       expect(principals.has(assignment.properties.principalId)).toBe(false);
     }
@@ -133,8 +139,10 @@ describe('isolation: one identity per context, its data role scoped to its own d
 
   it('a role scoped to the whole account is reported (proof the check can fail)', () => {
     const mutated = JSON.parse(text);
-    const contextTemplate = mutated.resources.find((r: Template) => String(r.name).includes("'context-{0}'")).properties.template;
-    contextTemplate.resources.databaseDataContributor.properties.scope = "[resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName'))]";
+    const contextTemplate = mutated.resources.find((r: Template) => String(r.name).includes("'context-{0}'")).properties
+      .template;
+    contextTemplate.resources.databaseDataContributor.properties.scope =
+      "[resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName'))]";
     const violations = isolationViolations(evaluate(mutated));
     expect(violations).toHaveLength(serviceFolders().length);
     expect(violations[0]).toMatch(/its identity has a role at \/subscriptions\/.*\/databaseAccounts\/[^/]+$/);
@@ -155,7 +163,9 @@ describe('Cosmos DB endpoints', () => {
     const accounts = ofType(perContext, 'Microsoft.DocumentDB/databaseAccounts');
     expect(accounts).toHaveLength(serviceFolders().length);
     for (const context of serviceFolders()) {
-      const database = ofType(perContext, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases').find((db) => db.name.split('/')[1] === context)!;
+      const database = ofType(perContext, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases').find(
+        (db) => db.name.split('/')[1] === context,
+      )!;
       const account = accounts.find((a) => database.id.startsWith(`${a.id}/`))!;
       expect(account.name).toContain(context);
       expect(account.tags['bounded-context']).toBe(context);

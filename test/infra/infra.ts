@@ -75,7 +75,8 @@ export function contextIdentities(evaluation: Evaluation): Map<string, DeployedR
 
 /** The function app's own identity: the one used by its deployment storage. */
 export function appIdentityId(evaluation: Evaluation): string {
-  return functionApp(evaluation).properties.functionAppConfig.deployment.storage.authentication.userAssignedIdentityResourceId;
+  return functionApp(evaluation).properties.functionAppConfig.deployment.storage.authentication
+    .userAssignedIdentityResourceId;
 }
 
 export function resourceGroupId(): string {
@@ -95,12 +96,20 @@ export function serviceFolders(): string[] {
 }
 
 /** Rows of the "Bounded contexts and the data each owns" table of docs/architecture.md. */
-export function architectureContainers(): { context: string; database: string; container: string; partitionKey: string }[] {
+export function architectureContainers(): {
+  context: string;
+  database: string;
+  container: string;
+  partitionKey: string;
+}[] {
   const text = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
   const rows: { context: string; database: string; container: string; partitionKey: string }[] = [];
   let inTable = false;
   for (const line of text.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`/g, ''));
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim().replace(/`/g, ''));
     if (cells[0] === 'context' && cells[1] === 'database') {
       inTable = true;
       continue;
@@ -130,7 +139,8 @@ export function isolationViolations(evaluation: Evaluation): string[] {
     }
     const accountId = own[0]!.id.replace(/\/sqlDatabases\/[^/]+$/, '');
     const held = assignments.filter((a) => a.properties.principalId === principal);
-    if (held.length !== 1) violations.push(`${context}: its identity holds ${held.length} Cosmos DB role assignments, expected 1`);
+    if (held.length !== 1)
+      violations.push(`${context}: its identity holds ${held.length} Cosmos DB role assignments, expected 1`);
     for (const assignment of held) {
       if (assignment.properties.scope !== `${accountId}/dbs/${context}`) {
         violations.push(`${context}: its identity has a role at ${assignment.properties.scope}`);
@@ -138,14 +148,16 @@ export function isolationViolations(evaluation: Evaluation): string[] {
       if (assignment.properties.roleDefinitionId !== `${accountId}/sqlRoleDefinitions/${ROLE.cosmosDataContributor}`) {
         violations.push(`${context}: its identity has role ${assignment.properties.roleDefinitionId}`);
       }
-      if (!assignment.id.startsWith(`${accountId}/`)) violations.push(`${context}: its role assignment lives in another account (${assignment.id})`);
+      if (!assignment.id.startsWith(`${accountId}/`))
+        violations.push(`${context}: its role assignment lives in another account (${assignment.id})`);
     }
   }
   return violations;
 }
 
 const SECRET_NAME = /key|secret|password|passwd|pwd|token|connectionstring|connection_string|sas|credential/i;
-const SECRET_VALUE = /AccountKey=|SharedAccessKey|SharedAccessSignature|\bsig=|DefaultEndpointsProtocol=|UseDevelopmentStorage|InstrumentationKey=|listKeys|listConnectionStrings|listSecrets|listCredentials|\blist[A-Za-z]*\(/;
+const SECRET_VALUE =
+  /AccountKey=|SharedAccessKey|SharedAccessSignature|\bsig=|DefaultEndpointsProtocol=|UseDevelopmentStorage|InstrumentationKey=|listKeys|listConnectionStrings|listSecrets|listCredentials|\blist[A-Za-z]*\(/;
 
 /**
  * App settings that carry no secret by construction. Each entry says how it must be built, and
@@ -181,8 +193,10 @@ export function secretFindings(evaluation: Evaluation): string[] {
   for (const [where, values] of outputs) {
     for (const [name, value] of Object.entries(values)) {
       if (SECRET_NAME.test(name)) findings.push(`output ${name} of ${where} has a secret-looking name`);
-      if (SECRET_VALUE.test(JSON.stringify(value))) findings.push(`output ${name} of ${where} has a secret-looking value`);
-      if (/connectionstring/i.test(JSON.stringify(value))) findings.push(`output ${name} of ${where} carries a connection string`);
+      if (SECRET_VALUE.test(JSON.stringify(value)))
+        findings.push(`output ${name} of ${where} has a secret-looking value`);
+      if (/connectionstring/i.test(JSON.stringify(value)))
+        findings.push(`output ${name} of ${where} carries a connection string`);
     }
   }
   return findings;
@@ -193,7 +207,15 @@ export function templateTextFindings(text: string): string[] {
   const findings: string[] = [];
   const calls = text.match(/\blist[A-Za-z]*\(/g);
   if (calls) findings.push(`list*() calls: ${[...new Set(calls)].join(' ')}`);
-  for (const pattern of [/AccountKey=/, /SharedAccessKey/, /SharedAccessSignature/, /DefaultEndpointsProtocol=/, /InstrumentationKey=/, /primaryMasterKey/i, /primaryKey/i]) {
+  for (const pattern of [
+    /AccountKey=/,
+    /SharedAccessKey/,
+    /SharedAccessSignature/,
+    /DefaultEndpointsProtocol=/,
+    /InstrumentationKey=/,
+    /primaryMasterKey/i,
+    /primaryKey/i,
+  ]) {
     if (pattern.test(text)) findings.push(`template text matches ${pattern}`);
   }
   const template = JSON.parse(text);

@@ -36,10 +36,16 @@ const combinations: Options[] = [];
 for (const vnetEnabled of [false, true])
   for (const cosmosAccountPerContext of [false, true])
     for (const developerRoles of [false, true])
-      for (const auth of [false, true]) combinations.push({ vnetEnabled, cosmosAccountPerContext, developerRoles, auth });
+      for (const auth of [false, true])
+        combinations.push({ vnetEnabled, cosmosAccountPerContext, developerRoles, auth });
 
 const label = (o: Options) =>
-  [o.vnetEnabled ? 'vnet' : 'public', o.cosmosAccountPerContext ? 'account per context' : 'shared account', o.developerRoles ? 'developer roles' : 'no developer roles', o.auth ? 'auth' : 'no auth'].join(', ');
+  [
+    o.vnetEnabled ? 'vnet' : 'public',
+    o.cosmosAccountPerContext ? 'account per context' : 'shared account',
+    o.developerRoles ? 'developer roles' : 'no developer roles',
+    o.auth ? 'auth' : 'no auth',
+  ].join(', ');
 
 let template: Template;
 const evaluations = new Map<string, Evaluation>();
@@ -77,7 +83,8 @@ describe.each(cases)('%s', (_, o) => {
     expect(storage.properties.networkAcls.defaultAction).toBe(o.vnetEnabled ? 'Deny' : 'Allow');
     const accounts = ofType(e, 'Microsoft.DocumentDB/databaseAccounts');
     expect(accounts).toHaveLength(o.cosmosAccountPerContext ? serviceFolders().length : 1);
-    for (const account of accounts) expect(account.properties.publicNetworkAccess).toBe(o.vnetEnabled ? 'Disabled' : 'Enabled');
+    for (const account of accounts)
+      expect(account.properties.publicNetworkAccess).toBe(o.vnetEnabled ? 'Disabled' : 'Enabled');
   });
 
   it('private endpoints: blob, queue, table and one per Cosmos DB account, each in its DNS zone, only with vnetEnabled', () => {
@@ -94,7 +101,9 @@ describe.each(cases)('%s', (_, o) => {
     const zones = new Map(ofType(e, 'Microsoft.Network/privateDnsZones').map((z) => [z.id, z.name]));
     const links = ofType(e, 'Microsoft.Network/privateDnsZones/virtualNetworkLinks');
     for (const zoneId of zones.keys()) {
-      expect(links.filter((l) => l.id.startsWith(`${zoneId}/`) && l.properties.virtualNetwork.id === vnet.id)).toHaveLength(1);
+      expect(
+        links.filter((l) => l.id.startsWith(`${zoneId}/`) && l.properties.virtualNetwork.id === vnet.id),
+      ).toHaveLength(1);
     }
     const groups = ofType(e, 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
     const expectedZone: Record<string, string> = {
@@ -131,7 +140,9 @@ describe.each(cases)('%s', (_, o) => {
     const vnet = single(e, 'Microsoft.Network/virtualNetworks');
     expect(app.properties.virtualNetworkSubnetId).toBe(`${vnet.id}/subnets/app`);
     const appSubnet = vnet.properties.subnets.find((s: Template) => s.name === 'app');
-    expect(appSubnet.properties.delegations.map((d: Template) => d.properties.serviceName)).toEqual(['Microsoft.App/environments']);
+    expect(appSubnet.properties.delegations.map((d: Template) => d.properties.serviceName)).toEqual([
+      'Microsoft.App/environments',
+    ]);
     // The app still answers on its public HTTPS address: integration is outbound only.
     expect(app.properties.publicNetworkAccess).toBeUndefined();
   });
@@ -159,8 +170,12 @@ describe.each(cases)('%s', (_, o) => {
 
   it('the developer holds data-plane roles and Monitoring Metrics Publisher exactly when developerRoles is on', () => {
     const e = get(o);
-    const rbac = ofType(e, 'Microsoft.Authorization/roleAssignments').filter((a) => a.properties.principalId === DEVELOPER);
-    const cosmos = ofType(e, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').filter((a) => a.properties.principalId === DEVELOPER);
+    const rbac = ofType(e, 'Microsoft.Authorization/roleAssignments').filter(
+      (a) => a.properties.principalId === DEVELOPER,
+    );
+    const cosmos = ofType(e, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').filter(
+      (a) => a.properties.principalId === DEVELOPER,
+    );
     if (!o.developerRoles) {
       expect(rbac).toEqual([]);
       expect(cosmos).toEqual([]);
@@ -203,7 +218,10 @@ describe.each(cases)('%s', (_, o) => {
     expect(auth[0]!.id.startsWith(`${functionApp(e).id}/`)).toBe(true);
     expect(properties.platform.enabled).toBe(true);
     // Customer routes keep their function keys: no token is required, a token that is sent is validated.
-    expect(properties.globalValidation).toEqual({ requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' });
+    expect(properties.globalValidation).toEqual({
+      requireAuthentication: false,
+      unauthenticatedClientAction: 'AllowAnonymous',
+    });
     const entra = properties.identityProviders.azureActiveDirectory;
     expect(entra.enabled).toBe(true);
     expect(entra.registration.clientId).toBe(AUTH_CLIENT_ID);
@@ -211,13 +229,17 @@ describe.each(cases)('%s', (_, o) => {
     expect(entra.validation.allowedAudiences.sort()).toEqual([AUTH_CLIENT_ID, `api://${AUTH_CLIENT_ID}`].sort());
     // Keyless: no client secret setting, and no setting that could hold one.
     expect(JSON.stringify(properties)).not.toMatch(/secret|thumbprint|certificate/i);
-    expect(Object.keys(settings).filter((name) => /MICROSOFT_PROVIDER_AUTHENTICATION_SECRET|CLIENT_SECRET/i.test(name))).toEqual([]);
+    expect(
+      Object.keys(settings).filter((name) => /MICROSOFT_PROVIDER_AUTHENTICATION_SECRET|CLIENT_SECRET/i.test(name)),
+    ).toEqual([]);
   });
 });
 
 describe('context identities are created first, in parallel with the Cosmos DB account', () => {
-  const deployments = (t: Template): Template[] => (t.resources as Template[]).filter((r) => r.type === 'Microsoft.Resources/deployments');
-  const named = (t: Template, prefix: string) => deployments(t).filter((r) => String(r.name).startsWith(`[format('${prefix}-{0}'`));
+  const deployments = (t: Template): Template[] =>
+    (t.resources as Template[]).filter((r) => r.type === 'Microsoft.Resources/deployments');
+  const named = (t: Template, prefix: string) =>
+    deployments(t).filter((r) => String(r.name).startsWith(`[format('${prefix}-{0}'`));
 
   it('each identity is its own deployment that waits for nothing but the resource group', () => {
     const identities = named(template, 'identity');
@@ -232,7 +254,9 @@ describe('context identities are created first, in parallel with the Cosmos DB a
     expect(contextModule.dependsOn.some((d: string) => d.includes("format('identity-{0}'"))).toBe(true);
     for (const parameter of ['identityPrincipalId', 'identityClientId']) {
       const value = String(contextModule.properties.parameters[parameter].value);
-      expect(value).toContain("'Microsoft.Resources/deployments', format('identity-{0}', variables('contexts')[copyIndex()].name))");
+      expect(value).toContain(
+        "'Microsoft.Resources/deployments', format('identity-{0}', variables('contexts')[copyIndex()].name))",
+      );
     }
   });
 
@@ -247,11 +271,17 @@ describe('context identities are created first, in parallel with the Cosmos DB a
     const attached = Object.keys(functionApp(e).identity.userAssignedIdentities);
     for (const [, identity] of contextIdentities(e)) {
       expect(attached).toContain(identity.id);
-      const roles = ofType(e, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').filter((a) => a.properties.principalId === ref(identity.id, 'principalId'));
+      const roles = ofType(e, 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').filter(
+        (a) => a.properties.principalId === ref(identity.id, 'principalId'),
+      );
       expect(roles).toHaveLength(1);
     }
     expect(attached).toContain(appIdentityId(e));
-    expect(ofType(e, 'Microsoft.ManagedIdentity/userAssignedIdentities').every((i: DeployedResource) => i.id.startsWith(`${resourceGroupId()}/`))).toBe(true);
+    expect(
+      ofType(e, 'Microsoft.ManagedIdentity/userAssignedIdentities').every((i: DeployedResource) =>
+        i.id.startsWith(`${resourceGroupId()}/`),
+      ),
+    ).toBe(true);
   });
 });
 

@@ -38,7 +38,10 @@ const outputs = (overrides: Partial<AzdOutputs> = {}): AzdOutputs => ({
   AZURE_RESOURCE_GROUP: 'rg-saga-dev',
   COSMOS_ENDPOINT: '',
   COSMOS_CONTEXT_ENDPOINTS: JSON.stringify(
-    ['orders', 'payments', 'inventory', 'notifications', 'analytics', 'shipping'].map((context) => ({ context, endpoint: localEndpoint })),
+    ['orders', 'payments', 'inventory', 'notifications', 'analytics', 'shipping'].map((context) => ({
+      context,
+      endpoint: localEndpoint,
+    })),
   ),
   DEVELOPER_ROLES: 'true',
   VNET_ENABLED: 'false',
@@ -47,9 +50,14 @@ const outputs = (overrides: Partial<AzdOutputs> = {}): AzdOutputs => ({
 });
 
 async function snapshot() {
-  const catalog = await Promise.all(items.map(async (item) => (await ordersData.container('catalog').item(item.sku, item.sku).read()).resource));
-  const stock = await Promise.all(items.map(async (item) => (await stockContainer().item(item.sku, item.sku).read()).resource));
-  const strip = (doc: Record<string, unknown> | undefined) => doc && Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_')));
+  const catalog = await Promise.all(
+    items.map(async (item) => (await ordersData.container('catalog').item(item.sku, item.sku).read()).resource),
+  );
+  const stock = await Promise.all(
+    items.map(async (item) => (await stockContainer().item(item.sku, item.sku).read()).resource),
+  );
+  const strip = (doc: Record<string, unknown> | undefined) =>
+    doc && Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_')));
   return { catalog: catalog.map(strip), stock: stock.map(strip) };
 }
 
@@ -65,8 +73,15 @@ beforeAll(async () => {
 afterAll(async () => {
   // The jest run shares one Cosmos server: take this file's items out again.
   for (const item of items) {
-    await ordersData.container('catalog').item(item.sku, item.sku).delete().catch(() => undefined);
-    await stockContainer().item(item.sku, item.sku).delete().catch(() => undefined);
+    await ordersData
+      .container('catalog')
+      .item(item.sku, item.sku)
+      .delete()
+      .catch(() => undefined);
+    await stockContainer()
+      .item(item.sku, item.sku)
+      .delete()
+      .catch(() => undefined);
   }
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
@@ -78,7 +93,9 @@ describe('seeding a deployed environment', () => {
     await seedDeployment(items);
     const { catalog, stock } = await snapshot();
     expect(catalog).toEqual(items.map(({ sku, name, prices }) => ({ id: sku, sku, name, prices })));
-    expect(stock).toEqual(items.map(({ sku, stock: available }) => ({ id: sku, sku, available, committed: 0, holds: {}, released: {} })));
+    expect(stock).toEqual(
+      items.map(({ sku, stock: available }) => ({ id: sku, sku, available, committed: 0, holds: {}, released: {} })),
+    );
   });
 
   it('running it twice leaves the same data', async () => {
@@ -91,12 +108,28 @@ describe('seeding a deployed environment', () => {
   it('a re-provision does not reset stock already sold or held, nor a price changed in Azure, and restores a missing item', async () => {
     await seedDeployment(items);
     const [a, b] = items;
-    await stockContainer().items.upsert({ id: a!.sku, sku: a!.sku, available: 3, committed: 4, holds: { 'order-1': 2 }, released: {} });
-    await ordersData.container('catalog').items.upsert({ id: b!.sku, sku: b!.sku, name: b!.name, prices: { EUR: 999, USD: 1099, GBP: 899 } });
+    await stockContainer().items.upsert({
+      id: a!.sku,
+      sku: a!.sku,
+      available: 3,
+      committed: 4,
+      holds: { 'order-1': 2 },
+      released: {},
+    });
+    await ordersData
+      .container('catalog')
+      .items.upsert({ id: b!.sku, sku: b!.sku, name: b!.name, prices: { EUR: 999, USD: 1099, GBP: 899 } });
     await stockContainer().item(b!.sku, b!.sku).delete();
     await seedDeployment(items);
     const { catalog, stock } = await snapshot();
-    expect(stock[0]).toEqual({ id: a!.sku, sku: a!.sku, available: 3, committed: 4, holds: { 'order-1': 2 }, released: {} });
+    expect(stock[0]).toEqual({
+      id: a!.sku,
+      sku: a!.sku,
+      available: 3,
+      committed: 4,
+      holds: { 'order-1': 2 },
+      released: {},
+    });
     expect(catalog[1]).toMatchObject({ prices: { EUR: 999, USD: 1099, GBP: 899 } });
     expect(stock[1]).toEqual({ id: b!.sku, sku: b!.sku, available: b!.stock, committed: 0, holds: {}, released: {} });
   });
@@ -123,8 +156,14 @@ describe('the hook’s decisions', () => {
 
   it('seeds only when Cosmos DB is reachable and the deployer holds the data roles', () => {
     expect(seedPlan(outputs())).toEqual({ seed: true });
-    expect(seedPlan(outputs({ VNET_ENABLED: 'true' }))).toEqual({ seed: false, reason: expect.stringMatching(/private-endpoint traffic only/) });
-    expect(seedPlan(outputs({ DEVELOPER_ROLES: 'false' }))).toEqual({ seed: false, reason: expect.stringMatching(/DEVELOPER_ROLES=false/) });
+    expect(seedPlan(outputs({ VNET_ENABLED: 'true' }))).toEqual({
+      seed: false,
+      reason: expect.stringMatching(/private-endpoint traffic only/),
+    });
+    expect(seedPlan(outputs({ DEVELOPER_ROLES: 'false' }))).toEqual({
+      seed: false,
+      reason: expect.stringMatching(/DEVELOPER_ROLES=false/),
+    });
   });
 
   it('retries while the new data role is not effective (403), and only then', async () => {
@@ -144,13 +183,18 @@ describe('the hook’s decisions', () => {
     const notFound = Object.assign(new Error('Not found'), { code: 404 });
     let other = 0;
     await expect(
-      withRoleRetry(async () => {
-        other++;
-        throw notFound;
-      }, { sleep: async () => {} }),
+      withRoleRetry(
+        async () => {
+          other++;
+          throw notFound;
+        },
+        { sleep: async () => {} },
+      ),
     ).rejects.toBe(notFound);
     expect(other).toBe(1);
-    await expect(withRoleRetry(async () => Promise.reject(forbidden), { attempts: 4, sleep: async () => {} })).rejects.toBe(forbidden);
+    await expect(
+      withRoleRetry(async () => Promise.reject(forbidden), { attempts: 4, sleep: async () => {} }),
+    ).rejects.toBe(forbidden);
   });
 
   it('prints the app URL and the exact demo command', () => {
@@ -167,7 +211,9 @@ describe('the hook’s decisions', () => {
   });
 
   it('`npm run seed -- --reset` is refused for a deployed account, allowed locally', () => {
-    expect(() => assertResetAllowed(['https://cosmos-x.documents.azure.com:443/'], true)).toThrow(/refused for a deployed account/);
+    expect(() => assertResetAllowed(['https://cosmos-x.documents.azure.com:443/'], true)).toThrow(
+      /refused for a deployed account/,
+    );
     expect(() => assertResetAllowed(['https://cosmos-x.documents.azure.com:443/'], false)).not.toThrow();
     expect(() => assertResetAllowed([localEndpoint], true)).not.toThrow();
   });

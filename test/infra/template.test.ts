@@ -102,7 +102,11 @@ describe('storage queues and containers', () => {
   it('declares the dead-letter queue, the order-events queue and its poison queue in the AzureWebJobsStorage account', () => {
     const storage = single(shared, 'Microsoft.Storage/storageAccounts');
     const queues = ofType(shared, 'Microsoft.Storage/storageAccounts/queueServices/queues');
-    expect(queues.map((q) => q.id).sort()).toEqual(['order-dead-letters', 'order-events', 'order-events-poison'].map((name) => `${storage.id}/queueServices/default/queues/${name}`));
+    expect(queues.map((q) => q.id).sort()).toEqual(
+      ['order-dead-letters', 'order-events', 'order-events-poison'].map(
+        (name) => `${storage.id}/queueServices/default/queues/${name}`,
+      ),
+    );
     expect(appSettings(shared).DEAD_LETTER_QUEUE).toBe('order-dead-letters');
     expect(appSettings(shared).AzureWebJobsStorage__queueServiceUri).toBe(ref(storage.id, 'primaryEndpoints', 'queue'));
   });
@@ -112,21 +116,52 @@ describe('Azure RBAC role assignments', () => {
   type Expected = { role: string; principal: string; principalType: string; scope: string };
   const summarize = (evaluation: Evaluation): Expected[] =>
     ofType(evaluation, 'Microsoft.Authorization/roleAssignments')
-      .map((a) => ({ role: a.properties.roleDefinitionId, principal: a.properties.principalId, principalType: a.properties.principalType, scope: a.scope! }))
+      .map((a) => ({
+        role: a.properties.roleDefinitionId,
+        principal: a.properties.principalId,
+        principalType: a.properties.principalType,
+        scope: a.scope!,
+      }))
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
   const expected = (evaluation: Evaluation, developer: boolean): Expected[] => {
     const storage = single(evaluation, 'Microsoft.Storage/storageAccounts').id;
     const insights = single(evaluation, 'Microsoft.Insights/components').id;
     const app = ref(appIdentityId(evaluation), 'principalId');
-    const storageRoles = [ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor];
+    const storageRoles = [
+      ROLE.storageBlobDataOwner,
+      ROLE.storageQueueDataContributor,
+      ROLE.storageTableDataContributor,
+    ];
     const list: Expected[] = [
-      ...storageRoles.map((role) => ({ role: roleDefinition(role), principal: app, principalType: 'ServicePrincipal', scope: storage })),
-      { role: roleDefinition(ROLE.monitoringMetricsPublisher), principal: app, principalType: 'ServicePrincipal', scope: insights },
+      ...storageRoles.map((role) => ({
+        role: roleDefinition(role),
+        principal: app,
+        principalType: 'ServicePrincipal',
+        scope: storage,
+      })),
+      {
+        role: roleDefinition(ROLE.monitoringMetricsPublisher),
+        principal: app,
+        principalType: 'ServicePrincipal',
+        scope: insights,
+      },
     ];
     if (developer) {
-      list.push(...storageRoles.map((role) => ({ role: roleDefinition(role), principal: DEVELOPER, principalType: 'User', scope: storage })));
-      list.push({ role: roleDefinition(ROLE.monitoringMetricsPublisher), principal: DEVELOPER, principalType: 'User', scope: insights });
+      list.push(
+        ...storageRoles.map((role) => ({
+          role: roleDefinition(role),
+          principal: DEVELOPER,
+          principalType: 'User',
+          scope: storage,
+        })),
+      );
+      list.push({
+        role: roleDefinition(ROLE.monitoringMetricsPublisher),
+        principal: DEVELOPER,
+        principalType: 'User',
+        scope: insights,
+      });
     }
     return list.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   };
@@ -161,12 +196,19 @@ describe('Cosmos DB data-plane role assignments', () => {
     const accounts = ofType(evaluation, 'Microsoft.DocumentDB/databaseAccounts');
     const expected: string[] = [];
     for (const [context, identity] of contextIdentities(evaluation)) {
-      const account = accounts.find((a) => ofType(evaluation, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases').some((db) => db.id === `${a.id}/sqlDatabases/${context}`))!;
+      const account = accounts.find((a) =>
+        ofType(evaluation, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases').some(
+          (db) => db.id === `${a.id}/sqlDatabases/${context}`,
+        ),
+      )!;
       expect(account).toBeDefined();
-      expected.push(`${ref(identity.id, 'principalId')} ${account.id}/sqlRoleDefinitions/${ROLE.cosmosDataContributor} ${account.id}/dbs/${context}`);
+      expected.push(
+        `${ref(identity.id, 'principalId')} ${account.id}/sqlRoleDefinitions/${ROLE.cosmosDataContributor} ${account.id}/dbs/${context}`,
+      );
     }
     if (developer) {
-      for (const account of accounts) expected.push(`${DEVELOPER} ${account.id}/sqlRoleDefinitions/${ROLE.cosmosDataContributor} ${account.id}`);
+      for (const account of accounts)
+        expected.push(`${DEVELOPER} ${account.id}/sqlRoleDefinitions/${ROLE.cosmosDataContributor} ${account.id}`);
     }
     expect(summarize(evaluation)).toEqual(expected.sort());
   });
@@ -191,9 +233,15 @@ describe('function app', () => {
   });
 
   it('instance memory and maximum instances come from the parameters', () => {
-    expect(functionApp(shared).properties.functionAppConfig.scaleAndConcurrency).toEqual({ instanceMemoryMB: 2048, maximumInstanceCount: 100 });
+    expect(functionApp(shared).properties.functionAppConfig.scaleAndConcurrency).toEqual({
+      instanceMemoryMB: 2048,
+      maximumInstanceCount: 100,
+    });
     const custom = evaluate(template, { instanceMemoryMB: 4096, maximumInstanceCount: 40 });
-    expect(functionApp(custom).properties.functionAppConfig.scaleAndConcurrency).toEqual({ instanceMemoryMB: 4096, maximumInstanceCount: 40 });
+    expect(functionApp(custom).properties.functionAppConfig.scaleAndConcurrency).toEqual({
+      instanceMemoryMB: 4096,
+      maximumInstanceCount: 40,
+    });
     expect(() => evaluate(template, { instanceMemoryMB: 1000 })).toThrow(/not an allowed value/);
   });
 
@@ -215,7 +263,9 @@ describe('function app', () => {
     expect(identity.type).toBe('UserAssigned');
     const expected = [appIdentityId(shared), ...[...contextIdentities(shared).values()].map((i) => i.id)].sort();
     expect(Object.keys(identity.userAssignedIdentities).sort()).toEqual(expected);
-    const all = ofType(shared, 'Microsoft.ManagedIdentity/userAssignedIdentities').map((i) => i.id).sort();
+    const all = ofType(shared, 'Microsoft.ManagedIdentity/userAssignedIdentities')
+      .map((i) => i.id)
+      .sort();
     expect(all).toEqual(expected);
   });
 });
@@ -237,22 +287,38 @@ describe('app settings', () => {
 
   it('Application Insights through Microsoft Entra: authentication string with the app identity', () => {
     const settings = appSettings(shared);
-    expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`ClientId=${ref(appIdentityId(shared), 'clientId')};Authorization=AAD`);
-    expect(settings.APPLICATIONINSIGHTS_CONNECTION_STRING).toBe(allowedSecretLikeSettings(shared).APPLICATIONINSIGHTS_CONNECTION_STRING);
+    expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(
+      `ClientId=${ref(appIdentityId(shared), 'clientId')};Authorization=AAD`,
+    );
+    expect(settings.APPLICATIONINSIGHTS_CONNECTION_STRING).toBe(
+      allowedSecretLikeSettings(shared).APPLICATIONINSIGHTS_CONNECTION_STRING,
+    );
   });
 
   it('saga settings: approval threshold and timeout, task hub, dead-letter queue', () => {
     const settings = appSettings(shared);
-    expect(settings).toMatchObject({ APPROVAL_THRESHOLD: '1000', APPROVAL_TIMEOUT: 'PT24H', DEAD_LETTER_QUEUE: 'order-dead-letters' });
+    expect(settings).toMatchObject({
+      APPROVAL_THRESHOLD: '1000',
+      APPROVAL_TIMEOUT: 'PT24H',
+      DEAD_LETTER_QUEUE: 'order-dead-letters',
+    });
     expect(settings.TASK_HUB_NAME).toBe('OrderSagasagadev1');
     expect(shared.outputs.TASK_HUB_NAME).toBe(settings.TASK_HUB_NAME);
   });
 
-  it.each(['dev', 'my-env.2024_x', 'a'.repeat(64), '1-2-3'])('task hub name from env name %p is 3-45 alphanumerics starting with a letter', (env) => {
-    const name = appSettings(evaluate(template, { environmentName: env })).TASK_HUB_NAME!;
-    expect(name).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
-    expect(name.toLowerCase()).toContain(env.replace(/[^A-Za-z0-9]/g, '').toLowerCase().slice(0, 20));
-  });
+  it.each(['dev', 'my-env.2024_x', 'a'.repeat(64), '1-2-3'])(
+    'task hub name from env name %p is 3-45 alphanumerics starting with a letter',
+    (env) => {
+      const name = appSettings(evaluate(template, { environmentName: env })).TASK_HUB_NAME!;
+      expect(name).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
+      expect(name.toLowerCase()).toContain(
+        env
+          .replace(/[^A-Za-z0-9]/g, '')
+          .toLowerCase()
+          .slice(0, 20),
+      );
+    },
+  );
 
   it('no FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION (Flex Consumption sets the runtime itself)', () => {
     expect(Object.keys(appSettings(shared))).not.toEqual(expect.arrayContaining(['FUNCTIONS_WORKER_RUNTIME']));
@@ -280,9 +346,14 @@ describe('no secrets', () => {
       "createObject('APPROVAL_THRESHOLD'",
       "createObject('STORAGE_KEY', 'AccountKey=abc', 'APPROVAL_THRESHOLD'",
     );
-    expect(templateTextFindings(JSON.stringify(mutated))).toEqual(expect.arrayContaining([expect.stringContaining('AccountKey=')]));
+    expect(templateTextFindings(JSON.stringify(mutated))).toEqual(
+      expect.arrayContaining([expect.stringContaining('AccountKey=')]),
+    );
     expect(secretFindings(evaluate(mutated))).toEqual(
-      expect.arrayContaining(['app setting STORAGE_KEY has a secret-looking value', 'app setting STORAGE_KEY has a secret-looking name']),
+      expect.arrayContaining([
+        'app setting STORAGE_KEY has a secret-looking value',
+        'app setting STORAGE_KEY has a secret-looking name',
+      ]),
     );
   });
 
@@ -313,7 +384,9 @@ describe('outputs for azd', () => {
       DEAD_LETTER_QUEUE: 'order-dead-letters',
     });
     expect(perContext.outputs.COSMOS_ENDPOINT).toBe('');
-    expect(resourceGroupId()).toBe(`/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${shared.outputs.AZURE_RESOURCE_GROUP}`);
+    expect(resourceGroupId()).toBe(
+      `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${shared.outputs.AZURE_RESOURCE_GROUP}`,
+    );
   });
 });
 

@@ -20,20 +20,39 @@ describe('the client principal', () => {
       ],
     });
     expect(readClientPrincipal(header)).toEqual({ name: 'grace@contoso.example', roles: ['Orders.Approver'] });
-    expect(readClientPrincipal(encodeClientPrincipal('olivia', [Roles.operator]))).toEqual({ name: 'olivia', roles: ['Orders.Operator'] });
+    expect(readClientPrincipal(encodeClientPrincipal('olivia', [Roles.operator]))).toEqual({
+      name: 'olivia',
+      roles: ['Orders.Operator'],
+    });
   });
 
   it('is no principal when missing, not base64 JSON, without claims or without a name', () => {
-    for (const header of [undefined, '', 'not base64 json', encode('text'), encode({ claims: 'x' }), encode({ claims: [{ typ: 'roles', val: 'Orders.Approver' }] }), encode({ claims: [{ typ: 42, val: {} }] })]) {
+    for (const header of [
+      undefined,
+      '',
+      'not base64 json',
+      encode('text'),
+      encode({ claims: 'x' }),
+      encode({ claims: [{ typ: 'roles', val: 'Orders.Approver' }] }),
+      encode({ claims: [{ typ: 42, val: {} }] }),
+    ]) {
       expect(readClientPrincipal(header)).toBeUndefined();
     }
   });
 
   it('answers 401 without a principal and 403 without the role', () => {
-    const request = (headers: Record<string, string>) => new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/x', headers });
+    const request = (headers: Record<string, string>) =>
+      new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/x', headers });
     expect(authorize(request({}), Roles.approver)).toMatchObject({ ok: false, response: { status: 401 } });
-    expect(authorize(request({ 'x-ms-client-principal': encodeClientPrincipal('ada', ['Orders.Customer']) }), Roles.approver)).toMatchObject({ ok: false, response: { status: 403 } });
-    expect(authorize(request({ 'x-ms-client-principal': encodeClientPrincipal('grace', [Roles.approver]) }), Roles.approver)).toEqual({ ok: true, principal: { name: 'grace', roles: [Roles.approver] } });
+    expect(
+      authorize(
+        request({ 'x-ms-client-principal': encodeClientPrincipal('ada', ['Orders.Customer']) }),
+        Roles.approver,
+      ),
+    ).toMatchObject({ ok: false, response: { status: 403 } });
+    expect(
+      authorize(request({ 'x-ms-client-principal': encodeClientPrincipal('grace', [Roles.approver]) }), Roles.approver),
+    ).toEqual({ ok: true, principal: { name: 'grace', roles: [Roles.approver] } });
   });
 });
 
@@ -70,7 +89,12 @@ describe('the keys each route needs', () => {
   });
 
   it('behind App Service Authentication: the person routes rely on the principal it sets', () => {
-    expect(authLevels('appService')).toMatchObject({ placeOrderHttp: 'function', decideApprovalHttp: 'anonymous', terminateOrderHttp: 'anonymous', retryDeadLetterHttp: 'anonymous' });
+    expect(authLevels('appService')).toMatchObject({
+      placeOrderHttp: 'function',
+      decideApprovalHttp: 'anonymous',
+      terminateOrderHttp: 'anonymous',
+      retryDeadLetterHttp: 'anonymous',
+    });
   });
 });
 

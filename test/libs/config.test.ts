@@ -66,7 +66,10 @@ describe('valid values', () => {
   });
 
   it("COSMOS_ENDPOINT is every context's account; COSMOS_ENDPOINT_<CONTEXT> one context's own", () => {
-    set({ COSMOS_ENDPOINT: 'https://shared.documents.azure.com:443/', COSMOS_ENDPOINT_ORDERS: 'http://127.0.0.1:8081' });
+    set({
+      COSMOS_ENDPOINT: 'https://shared.documents.azure.com:443/',
+      COSMOS_ENDPOINT_ORDERS: 'http://127.0.0.1:8081',
+    });
     expect(config.cosmosEndpoint('orders')).toBe('http://127.0.0.1:8081');
     expect(config.cosmosEndpoint('payments')).toBe('https://shared.documents.azure.com:443/');
   });
@@ -88,7 +91,10 @@ describe('valid values', () => {
   });
 
   it('AzureWebJobsStorage, a connection string, comes before the identity-based settings', () => {
-    set({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net/' });
+    set({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net/',
+    });
     expect(config.queueStorage()).toEqual({ connectionString: 'UseDevelopmentStorage=true' });
   });
 
@@ -113,7 +119,10 @@ describe('valid values', () => {
   });
 
   it('PUBLIC_BASE_URL gives its origin, before WEBSITE_HOSTNAME', () => {
-    set({ PUBLIC_BASE_URL: 'https://shop.contoso.example/some/path', WEBSITE_HOSTNAME: 'orders-app.azurewebsites.net' });
+    set({
+      PUBLIC_BASE_URL: 'https://shop.contoso.example/some/path',
+      WEBSITE_HOSTNAME: 'orders-app.azurewebsites.net',
+    });
     expect(config.publicBaseUrl()).toBe('https://shop.contoso.example');
   });
 
@@ -139,18 +148,64 @@ describe('a malformed value is an error that names the setting and the value', (
     ['COSMOS_ENDPOINT', 'shared.documents.azure.com', () => config.cosmosEndpoint('orders'), 'an http(s) URL'],
     ['COSMOS_ENDPOINT_ORDERS', 'ftp://127.0.0.1:8081', () => config.cosmosEndpoint('orders'), 'an http(s) URL'],
     ['ORDERS_IDENTITY_CLIENT_ID', 'id-orders', () => config.identityClientId('orders'), 'a client id (a GUID)'],
-    ['DEAD_LETTER_QUEUE', 'Order_Dead_Letters', () => config.deadLetterQueue(), 'a queue name (3-63 lower-case letters, digits and single hyphens)'],
-    ['DEAD_LETTER_QUEUE', 'order--letters', () => config.deadLetterQueue(), 'a queue name (3-63 lower-case letters, digits and single hyphens)'],
-    ['AzureWebJobsStorage', 'devstoreaccount1', () => config.queueStorage(), 'a storage connection string (Name=value;…)'],
-    ['AzureWebJobsStorage__queueServiceUri', 'st.queue.core.windows.net', () => config.queueStorage(), 'an http(s) URL'],
-    ['AzureWebJobsStorage__clientId', 'app-identity', () => config.queueStorage(), 'a client id (a GUID)', { AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net/' }],
-    ['SIMULATED_LATENCY_MS', 'gateway=fast', () => config.simulatedLatencyMs('gateway'), 'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)'],
-    ['SIMULATED_LATENCY_MS', 'gateway:120', () => config.simulatedLatencyMs('gateway'), 'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)'],
-    ['SIMULATED_LATENCY_MS', 'gateway=-5', () => config.simulatedLatencyMs('gateway'), 'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)'],
+    [
+      'DEAD_LETTER_QUEUE',
+      'Order_Dead_Letters',
+      () => config.deadLetterQueue(),
+      'a queue name (3-63 lower-case letters, digits and single hyphens)',
+    ],
+    [
+      'DEAD_LETTER_QUEUE',
+      'order--letters',
+      () => config.deadLetterQueue(),
+      'a queue name (3-63 lower-case letters, digits and single hyphens)',
+    ],
+    [
+      'AzureWebJobsStorage',
+      'devstoreaccount1',
+      () => config.queueStorage(),
+      'a storage connection string (Name=value;…)',
+    ],
+    [
+      'AzureWebJobsStorage__queueServiceUri',
+      'st.queue.core.windows.net',
+      () => config.queueStorage(),
+      'an http(s) URL',
+    ],
+    [
+      'AzureWebJobsStorage__clientId',
+      'app-identity',
+      () => config.queueStorage(),
+      'a client id (a GUID)',
+      { AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net/' },
+    ],
+    [
+      'SIMULATED_LATENCY_MS',
+      'gateway=fast',
+      () => config.simulatedLatencyMs('gateway'),
+      'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)',
+    ],
+    [
+      'SIMULATED_LATENCY_MS',
+      'gateway:120',
+      () => config.simulatedLatencyMs('gateway'),
+      'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)',
+    ],
+    [
+      'SIMULATED_LATENCY_MS',
+      'gateway=-5',
+      () => config.simulatedLatencyMs('gateway'),
+      'provider=milliseconds pairs separated by commas (e.g. gateway=120,carrier=200)',
+    ],
     ['DURABLE_CLOCK', '1000:5000', () => config.durableNow(), 'wallMs:clockMs:speed (speed above 0)'],
     ['DURABLE_CLOCK', '1000:5000:0', () => config.durableNow(), 'wallMs:clockMs:speed (speed above 0)'],
     ['PUBLIC_BASE_URL', 'shop.contoso.example', () => config.publicBaseUrl(), 'an http(s) URL'],
-    ['WEBSITE_HOSTNAME', 'https://orders-app.azurewebsites.net', () => config.publicBaseUrl(), 'a host name, with an optional port'],
+    [
+      'WEBSITE_HOSTNAME',
+      'https://orders-app.azurewebsites.net',
+      () => config.publicBaseUrl(),
+      'a host name, with an optional port',
+    ],
     ['AUTHENTICATION_MODE', 'AppService', () => config.authenticationMode(), 'appService or keys'],
     ['PROVIDERS', 'stripe', () => config.providers(), 'one of simulated'],
   ];

@@ -9,5 +9,7 @@ describe('parseDuration', () => {
     ['pt1h', 3_600_000],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['24h', 'P', 'PT', '', '1000'])('rejects %p', (text) => expect(() => parseDuration(text)).toThrow(/ISO 8601/));
+  it.each(['24h', 'P', 'PT', '', '1000'])('rejects %p', (text) =>
+    expect(() => parseDuration(text)).toThrow(/ISO 8601/),
+  );
 });

@@ -20,15 +20,20 @@ describe('PROVIDERS', () => {
   });
 
   it('refuses an unknown value with a message that names the setting and the choices', () => {
-    expect(() => withProviders('stripe', () => config.providers())).toThrow('Setting PROVIDERS must be one of simulated, got "stripe"');
+    expect(() => withProviders('stripe', () => config.providers())).toThrow(
+      'Setting PROVIDERS must be one of simulated, got "stripe"',
+    );
   });
 
-  it.each(['payments', 'notifications', 'shipping', 'analytics'])('fails the %s context as it registers, rather than at its first order', (context) => {
-    withProviders('stripe', () => {
-      jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh load of the context under the bad setting
-        expect(() => require(`../../src/services/${context}`)).toThrow(/Setting PROVIDERS/);
+  it.each(['payments', 'notifications', 'shipping', 'analytics'])(
+    'fails the %s context as it registers, rather than at its first order',
+    (context) => {
+      withProviders('stripe', () => {
+        jest.isolateModules(() => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh load of the context under the bad setting
+          expect(() => require(`../../src/services/${context}`)).toThrow(/Setting PROVIDERS/);
+        });
       });
-    });
-  });
+    },
+  );
 });

@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 const laptop = [{ sku: 'LAPTOP-PRO-16', quantity: 1 }];
-const decide = (orderId: string, approved: boolean, approver: string) => app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved }, headers: asApprover(approver) });
+const decide = (orderId: string, approved: boolean, approver: string) =>
+  app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved }, headers: asApprover(approver) });
 
 async function awaitingOrder(label: string): Promise<string> {
   const orderId = uniqueOrderId(label);
@@ -30,10 +31,17 @@ async function awaitingOrder(label: string): Promise<string> {
 
 it('5 approvals and 5 rejections at once: one stands, the nine others are told which, and the saga follows it', async () => {
   const orderId = await awaitingOrder('contest');
-  const answers = await Promise.all(Array.from({ length: 10 }, (_, index) => decide(orderId, index % 2 === 0, `person-${index}`)));
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, (_, index) => decide(orderId, index % 2 === 0, `person-${index}`)),
+  );
   const winners = answers.filter((answer) => answer.status === 202);
   expect(winners).toHaveLength(1);
-  const { orderId: answeredFor, ...standing } = winners[0].json as { orderId: string; approved: boolean; approver: string; decidedAt: string };
+  const { orderId: answeredFor, ...standing } = winners[0].json as {
+    orderId: string;
+    approved: boolean;
+    approver: string;
+    decidedAt: string;
+  };
   expect(answeredFor).toBe(orderId);
   for (const answer of answers.filter((candidate) => candidate.status !== 202)) {
     expect(answer.status).toBe(409);
@@ -56,7 +64,10 @@ it('the approver is the client principal, and the same decision sent again (a lo
   expect((await decide(orderId, true, 'someone-else')).status).toBe(409);
   const final = await app.settleOrder(orderId);
   expect(final.status).toBe('Completed');
-  expect(final.steps.find((step) => step.name === 'approval')).toMatchObject({ status: 'succeeded', detail: 'approved by grace@contoso.example' });
+  expect(final.steps.find((step) => step.name === 'approval')).toMatchObject({
+    status: 'succeeded',
+    detail: 'approved by grace@contoso.example',
+  });
 });
 
 it('a decision after the deadline gets 409 naming the timeout, and the order is rejected for it', async () => {
@@ -91,7 +102,13 @@ it('a decision recorded before the deadline whose event came too late still stan
 
 it('a malformed decision raised straight on the instance is no decision: the saga keeps waiting', async () => {
   const orderId = await awaitingOrder('malformed');
-  for (const data of [{ approved: true, approver: '' }, { approved: true, approver: { name: 'x' } }, { approved: 'yes', approver: 'x', decidedAt: new Date().toISOString() }, null, 'approve']) {
+  for (const data of [
+    { approved: true, approver: '' },
+    { approved: true, approver: { name: 'x' } },
+    { approved: 'yes', approver: 'x', decidedAt: new Date().toISOString() },
+    null,
+    'approve',
+  ]) {
     expect(app.engine.raiseEvent(orderId, APPROVAL_EVENT, data)).toBe('accepted');
   }
   await app.settle();
@@ -117,5 +134,8 @@ it('a decision recorded by a request that died before raising it is raised by th
   // Someone else tries to approve: told the rejection stands, and the saga gets it now, not at the deadline.
   expect((await decide(orderId, true, 'someone-else')).json).toMatchObject({ decision });
   await app.settle();
-  expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'Rejected', reason: 'rejected by grace' });
+  expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({
+    status: 'Rejected',
+    reason: 'rejected by grace',
+  });
 });

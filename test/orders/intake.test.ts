@@ -20,14 +20,20 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const post = (body: OrderRequest, headers: Record<string, string> = {}) => app.http('POST', '/api/orders', { body, headers });
-const starts = (orderId: string) => (app.status(orderId)?.history ?? []).filter((event) => event.EventType === EventType.ExecutionStarted).length;
+const post = (body: OrderRequest, headers: Record<string, string> = {}) =>
+  app.http('POST', '/api/orders', { body, headers });
+const starts = (orderId: string) =>
+  (app.status(orderId)?.history ?? []).filter((event) => event.EventType === EventType.ExecutionStarted).length;
 const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
 
 describe('concurrent duplicates', () => {
   it('the same body posted 8 times at once: one saga, every client the same answer', async () => {
     const orderId = uniqueOrderId('same');
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => post(orderRequest({ orderId }), { 'x-correlation-id': `client-${index}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        post(orderRequest({ orderId }), { 'x-correlation-id': `client-${index}` }),
+      ),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(202));
     const [first] = answers;
     for (const answer of answers) expect(answer.json).toEqual(first.json);
@@ -97,7 +103,8 @@ describe('a crash between create and start', () => {
 });
 
 describe('nothing reopens a finished order', () => {
-  const purge = async (orderId: string) => expect((await app.http('DELETE', `/runtime/webhooks/durabletask/instances/${orderId}`)).status).toBe(200);
+  const purge = async (orderId: string) =>
+    expect((await app.http('DELETE', `/runtime/webhooks/durabletask/instances/${orderId}`)).status).toBe(200);
 
   it('a Completed order, purged, then posted again: the document answers, no second charge', async () => {
     const orderId = uniqueOrderId('purged');
@@ -123,7 +130,9 @@ describe('nothing reopens a finished order', () => {
     expect((await post(body)).status).toBe(202);
     await app.settle({ fastForward: true });
     expect(app.status(orderId)).toBeUndefined();
-    const list = (await app.http('GET', '/api/orders?limit=100')).json as { orders: { orderId: string; status: string }[] };
+    const list = (await app.http('GET', '/api/orders?limit=100')).json as {
+      orders: { orderId: string; status: string }[];
+    };
     expect(list.orders.find((entry) => entry.orderId === orderId)?.status).toBe('Compensated');
     expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'Compensated' });
     const ledger = await ledgerEntries(orderId);

@@ -37,7 +37,9 @@ const ordersDatabaseBack = () => {
 
 async function lettersFor(orderId: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
-  return peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)).filter((letter) => letter.orderId === orderId);
+  return peekedMessageItems
+    .map((item) => decodeMessage<DeadLetter>(item.messageText))
+    .filter((letter) => letter.orderId === orderId);
 }
 
 it('POST answers 503 with Retry-After and a JSON error, and starts nothing', async () => {
@@ -60,7 +62,9 @@ it('POST answers 503 with Retry-After and a JSON error, and starts nothing', asy
 
 it('GET answers from the saga while the document cannot be read, and 503 JSON when only the document could tell', async () => {
   const orderId = uniqueOrderId('read');
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
   await app.waitForOrderStatus(orderId, 'AwaitingApproval');
   ordersDatabaseDown();
   try {
@@ -81,7 +85,9 @@ it('GET answers from the saga while the document cannot be read, and 503 JSON wh
 
 it('a poll of a running saga costs no read of the order document; once the saga has ended, GET reads it', async () => {
   const orderId = uniqueOrderId('poll');
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
   await app.waitForOrderStatus(orderId, 'AwaitingApproval');
   const reads = jest.spyOn(ordersRepository, 'readOrder');
   try {
@@ -99,7 +105,11 @@ it('a poll of a running saga costs no read of the order document; once the saga 
 
 it('a CompensationFailed order is dead-lettered though its document cannot be written, exactly once', async () => {
   const orderId = uniqueOrderId('letter');
-  const body = orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } });
+  const body = orderRequest({
+    orderId,
+    payment: { token: 'tok_refund_fails' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+  });
   await app.http('POST', '/api/orders', { body });
   await app.waitForOrderStatus(orderId, 'Compensating');
   ordersDatabaseDown();
@@ -108,14 +118,19 @@ it('a CompensationFailed order is dead-lettered though its document cannot be wr
     const view = await app.http('GET', `/api/orders/${orderId}`);
     expect(view.status).toBe(200);
     expect(view.json).toMatchObject({ status: 'CompensationFailed' });
-    expect((view.json as { warnings: string[] }).warnings.some((warning) => warning.startsWith('dead letter not sent'))).toBe(false);
+    expect(
+      (view.json as { warnings: string[] }).warnings.some((warning) => warning.startsWith('dead letter not sent')),
+    ).toBe(false);
     expect(await lettersFor(orderId)).toHaveLength(1);
   } finally {
     ordersDatabaseBack();
   }
   // Delivered again once the database is back: the queue already has the letter, so no second one.
   const [letter] = await lettersFor(orderId);
-  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  await deadLetterOrder(
+    letter,
+    new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }),
+  );
   expect(await lettersFor(orderId)).toHaveLength(1);
   expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
 });

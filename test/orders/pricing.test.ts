@@ -9,7 +9,15 @@ const address = { line1: '1 Main St', city: 'Berlin', postalCode: '10115', count
 
 describe('priceOrder', () => {
   it('prices lines from the catalog in the order currency and totals them without float drift', () => {
-    const pricing = priceOrder([{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 3 }], 'EUR', catalog, address);
+    const pricing = priceOrder(
+      [
+        { sku: 'A', quantity: 3 },
+        { sku: 'B', quantity: 3 },
+      ],
+      'EUR',
+      catalog,
+      address,
+    );
     expect(pricing).toEqual({
       kind: 'priced',
       lines: [
@@ -26,7 +34,18 @@ describe('priceOrder', () => {
   });
 
   it('names every reason an order cannot be sold', () => {
-    const pricing = priceOrder([{ sku: 'NOPE', quantity: 1 }, { sku: 'A', quantity: 1 }], 'EUR', catalog, { ...address, country: 'AQ', city: ' ' });
-    expect(pricing).toEqual({ kind: 'invalid', reasons: ['unknown sku NOPE', 'we do not ship to AQ', 'shipping address city is empty'] });
+    const pricing = priceOrder(
+      [
+        { sku: 'NOPE', quantity: 1 },
+        { sku: 'A', quantity: 1 },
+      ],
+      'EUR',
+      catalog,
+      { ...address, country: 'AQ', city: ' ' },
+    );
+    expect(pricing).toEqual({
+      kind: 'invalid',
+      reasons: ['unknown sku NOPE', 'we do not ship to AQ', 'shipping address city is empty'],
+    });
   });
 });

@@ -57,7 +57,10 @@ describe('saveOrderProgress', () => {
 
   it('lets exactly one of two concurrent writers of the same revision win', async () => {
     const orderId = `order-${randomUUID()}`;
-    const outcomes = await Promise.all([saveOrderProgress(1, view(orderId, 'Paying'), new Date()), saveOrderProgress(1, view(orderId, 'Paying'), new Date())]);
+    const outcomes = await Promise.all([
+      saveOrderProgress(1, view(orderId, 'Paying'), new Date()),
+      saveOrderProgress(1, view(orderId, 'Paying'), new Date()),
+    ]);
     expect(outcomes.sort()).toEqual(['stale', 'written']);
   });
 });
@@ -100,10 +103,20 @@ describe('saveOrderProgress keeps what the app wrote on the document', () => {
     const input = placed(orderId);
     await createOrder(input, 'hash-1', at);
     const decision = { approved: true, approver: 'grace', decidedAt: '2026-01-01T12:30:00.000Z' };
-    await updateOrder(orderId, (order) => ({ ...order, approval: { deadline: '2026-01-01T13:00:00.000Z', decision }, deadLetter: { state: 'claimed', letter: { orderId } } as unknown as OrderDocument['deadLetter'] }));
+    await updateOrder(orderId, (order) => ({
+      ...order,
+      approval: { deadline: '2026-01-01T13:00:00.000Z', decision },
+      deadLetter: { state: 'claimed', letter: { orderId } } as unknown as OrderDocument['deadLetter'],
+    }));
     const later = new Date('2026-01-01T12:45:00.000Z');
     // The saga's view knows the deadline but not the decision, which the approval route recorded.
-    expect(await saveOrderProgress(3, { ...view(orderId, 'Paying'), approval: { deadline: '2026-01-01T13:00:00.000Z' } }, later)).toBe('written');
+    expect(
+      await saveOrderProgress(
+        3,
+        { ...view(orderId, 'Paying'), approval: { deadline: '2026-01-01T13:00:00.000Z' } },
+        later,
+      ),
+    ).toBe('written');
     const stored = await readOrder(orderId);
     expect(stored).toMatchObject({
       id: orderId,
@@ -176,31 +189,48 @@ describe('createOrder', () => {
 
   it('lets exactly one of two concurrent creates of one id create it', async () => {
     const orderId = `order-${randomUUID()}`;
-    const outcomes = await Promise.all([createOrder(placed(orderId), 'hash-1', at), createOrder(placed(orderId), 'hash-2', at)]);
+    const outcomes = await Promise.all([
+      createOrder(placed(orderId), 'hash-1', at),
+      createOrder(placed(orderId), 'hash-2', at),
+    ]);
     expect(outcomes.map(({ created }) => created).sort()).toEqual([false, true]);
     expect(outcomes[0].order.intake?.bodyHash).toBe(outcomes[1].order.intake?.bodyHash);
   });
 
   it('lets a fault other than a conflict through, and fails when a conflicting document cannot be read', async () => {
     const orderId = `order-${randomUUID()}`;
-    const create = jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    const create = jest
+      .spyOn(Items.prototype, 'create')
+      .mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
     await expect(createOrder(placed(orderId), 'hash-1', at)).rejects.toMatchObject({ code: 503 });
     expect(await readOrder(orderId)).toBeUndefined();
     create.mockRejectedValueOnce(Object.assign(new Error('conflict'), { code: 409 }));
-    await expect(createOrder(placed(orderId), 'hash-1', at)).rejects.toThrow(`order ${orderId}: create conflicted but no document was found`);
+    await expect(createOrder(placed(orderId), 'hash-1', at)).rejects.toThrow(
+      `order ${orderId}: create conflicted but no document was found`,
+    );
   });
 });
 
 describe('recordDecision', () => {
-  const decision = (approved: boolean, approver = 'grace') => ({ approved, approver, decidedAt: '2026-01-01T12:30:00.000Z' });
+  const decision = (approved: boolean, approver = 'grace') => ({
+    approved,
+    approver,
+    decidedAt: '2026-01-01T12:30:00.000Z',
+  });
 
   it('records the first decision with the deadline it was given, and keeps it against a later one', async () => {
     const orderId = `order-${randomUUID()}`;
     await createOrder(placed(orderId), 'hash-1', at);
-    expect(await recordDecision(orderId, decision(true), 'deadline-1')).toEqual({ standing: decision(true), recorded: true });
+    expect(await recordDecision(orderId, decision(true), 'deadline-1')).toEqual({
+      standing: decision(true),
+      recorded: true,
+    });
     const first = await readOrder(orderId);
     expect(first?.approval).toEqual({ deadline: 'deadline-1', decision: decision(true) });
-    expect(await recordDecision(orderId, decision(false, 'linus'), 'deadline-2')).toEqual({ standing: decision(true), recorded: false });
+    expect(await recordDecision(orderId, decision(false, 'linus'), 'deadline-2')).toEqual({
+      standing: decision(true),
+      recorded: false,
+    });
     expect(await readOrder(orderId)).toEqual(first);
   });
 
@@ -208,7 +238,10 @@ describe('recordDecision', () => {
     const orderId = `order-${randomUUID()}`;
     await saveOrderProgress(1, { ...view(orderId, 'AwaitingApproval'), approval: { deadline: 'deadline-saga' } }, at);
     await recordDecision(orderId, { timedOut: true, decidedAt: 'd' }, 'deadline-other');
-    expect((await readOrder(orderId))?.approval).toEqual({ deadline: 'deadline-saga', decision: { timedOut: true, decidedAt: 'd' } });
+    expect((await readOrder(orderId))?.approval).toEqual({
+      deadline: 'deadline-saga',
+      decision: { timedOut: true, decidedAt: 'd' },
+    });
   });
 
   it('answers undefined for an order that does not exist, and creates nothing', async () => {
@@ -220,7 +253,10 @@ describe('recordDecision', () => {
   it('records one of two racing decisions, and both callers see that one standing', async () => {
     const orderId = `order-${randomUUID()}`;
     await createOrder(placed(orderId), 'hash-1', at);
-    const results = await Promise.all([recordDecision(orderId, decision(true), 'd'), recordDecision(orderId, decision(false, 'linus'), 'd')]);
+    const results = await Promise.all([
+      recordDecision(orderId, decision(true), 'd'),
+      recordDecision(orderId, decision(false, 'linus'), 'd'),
+    ]);
     expect(results.map((result) => result?.recorded).sort()).toEqual([false, true]);
     expect(results[0]?.standing).toEqual(results[1]?.standing);
     expect((await readOrder(orderId))?.approval?.decision).toEqual(results[0]?.standing);
@@ -256,12 +292,29 @@ describe('updateOrder', () => {
 });
 
 describe('the catalog', () => {
-  const item = (sku: string, price: number): CatalogItem => ({ sku, name: `Item ${sku}`, prices: { EUR: price, USD: price + 1, GBP: price - 1 } as CatalogItem['prices'] });
+  const item = (sku: string, price: number): CatalogItem => ({
+    sku,
+    name: `Item ${sku}`,
+    prices: { EUR: price, USD: price + 1, GBP: price - 1 } as CatalogItem['prices'],
+  });
 
   it('reads the skus asked for, once each, sorted, without Cosmos fields; unknown and unreadable skus are left out', async () => {
     const stem = `SKU-${randomUUID().slice(0, 8)}`;
     await seedCatalog([item(`${stem}-B`, 20), item(`${stem}-A`, 10)]);
-    expect(await readCatalog([`${stem}-B`, `${stem}-A`, `${stem}-B`, `${stem}-NONE`, '', ` ${stem}-A`, `${stem}-A/x`, 'a?b', 'a#b', 'a\\b'])).toEqual([item(`${stem}-A`, 10), item(`${stem}-B`, 20)]);
+    expect(
+      await readCatalog([
+        `${stem}-B`,
+        `${stem}-A`,
+        `${stem}-B`,
+        `${stem}-NONE`,
+        '',
+        ` ${stem}-A`,
+        `${stem}-A/x`,
+        'a?b',
+        'a#b',
+        'a\\b',
+      ]),
+    ).toEqual([item(`${stem}-A`, 10), item(`${stem}-B`, 20)]);
     expect(await readCatalog([])).toEqual([]);
   });
 
@@ -297,14 +350,25 @@ describe('listRecentOrders', () => {
     for (const [index, time] of times.entries()) {
       await saveOrderProgress(1, { ...view(`${stem}-${index}`, statuses[index]), total: index }, new Date(time));
     }
-    const summary = (index: number) => ({ orderId: `${stem}-${index}`, status: statuses[index], total: index, currency: 'EUR', updatedAt: times[index] });
+    const summary = (index: number) => ({
+      orderId: `${stem}-${index}`,
+      status: statuses[index],
+      total: index,
+      currency: 'EUR',
+      updatedAt: times[index],
+    });
 
     expect(await listRecentOrders(10, { search: stem.toUpperCase() })).toEqual([summary(1), summary(2), summary(0)]);
     expect(await listRecentOrders(2, { search: stem })).toEqual([summary(1), summary(2)]);
     expect(await listRecentOrders(10, { search: stem, before: times[2] })).toEqual([summary(0)]);
     const recent = await listRecentOrders(5);
     expect(recent).toHaveLength(5);
-    expect(recent.map(({ updatedAt }) => updatedAt)).toEqual(recent.map(({ updatedAt }) => updatedAt).sort().reverse());
+    expect(recent.map(({ updatedAt }) => updatedAt)).toEqual(
+      recent
+        .map(({ updatedAt }) => updatedAt)
+        .sort()
+        .reverse(),
+    );
     const before = await listRecentOrders(50, { before: times[1] });
     expect(before.every(({ updatedAt }) => updatedAt < times[1])).toBe(true);
     expect(before.map(({ orderId }) => orderId)).toEqual(expect.arrayContaining([`${stem}-0`, `${stem}-2`]));
@@ -313,7 +377,11 @@ describe('listRecentOrders', () => {
   it('matches a whole status, not part of one', async () => {
     const orderId = `status-${randomUUID().slice(0, 8)}`;
     await saveOrderProgress(1, view(orderId, 'CompensationFailed'), new Date('2099-01-01T00:00:00.000Z'));
-    expect((await listRecentOrders(5, { search: 'compensationfailed' })).map((order) => order.orderId)).toContain(orderId);
-    expect((await listRecentOrders(5, { search: 'compensation' })).map((order) => order.orderId)).not.toContain(orderId);
+    expect((await listRecentOrders(5, { search: 'compensationfailed' })).map((order) => order.orderId)).toContain(
+      orderId,
+    );
+    expect((await listRecentOrders(5, { search: 'compensation' })).map((order) => order.orderId)).not.toContain(
+      orderId,
+    );
   });
 });

@@ -20,39 +20,62 @@ afterAll(async () => {
 });
 
 const terminate = (orderId: string, headers = asOperator('olivia')) =>
-  app.http('POST', `/api/operations/orders/${orderId}/terminate`, { body: { reason: 'customer called to cancel' }, headers });
+  app.http('POST', `/api/operations/orders/${orderId}/terminate`, {
+    body: { reason: 'customer called to cancel' },
+    headers,
+  });
 
 async function lettersFor(orderId: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
-  return peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)).filter((letter) => letter.orderId === orderId);
+  return peekedMessageItems
+    .map((item) => decodeMessage<DeadLetter>(item.messageText))
+    .filter((letter) => letter.orderId === orderId);
 }
 
 it('mid-compensation: Terminated, the steps kept, and the refund still owed is dead-lettered', async () => {
   const orderId = uniqueOrderId('stop-undo');
-  const body = orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } });
+  const body = orderRequest({
+    orderId,
+    payment: { token: 'tok_refund_fails' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+  });
   expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
   // The refund fails and waits for its retry (virtual time does not move): the saga is undoing.
   await app.waitForOrderStatus(orderId, 'Compensating');
   // The document's Compensating write runs beside the refund's first attempt: let what is running finish.
   await app.settle();
   expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Compensating');
-  const list = (await app.http('GET', '/api/orders?limit=100')).json as { orders: { orderId: string; status: string }[] };
+  const list = (await app.http('GET', '/api/orders?limit=100')).json as {
+    orders: { orderId: string; status: string }[];
+  };
   expect(list.orders.find((entry) => entry.orderId === orderId)?.status).toBe('Compensating');
 
   const stopped = await terminate(orderId);
   expect(stopped.status).toBe(200);
   const { deadLettered } = stopped.json as { deadLettered: string[] };
-  expect(stopped.json).toEqual({ orderId, status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  expect(stopped.json).toEqual({
+    orderId,
+    status: 'Terminated',
+    deadLettered: expect.arrayContaining(['refundPayment']),
+  });
   expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
 
   const view = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
   // Whatever the saga undid before it stopped, and what it left to the dead letter, are every step it did (the shipment never was).
   const undone = view.compensations.filter((entry) => entry.status === 'succeeded').map((entry) => entry.name);
-  expect([...undone, ...deadLettered].sort()).toEqual(['refundPayment', 'releaseStock', 'retractAnalytics', 'sendCancellation']);
+  expect([...undone, ...deadLettered].sort()).toEqual([
+    'refundPayment',
+    'releaseStock',
+    'retractAnalytics',
+    'sendCancellation',
+  ]);
   expect(view.status).toBe('Terminated');
   expect(view.reason).toBe('terminated by olivia: customer called to cancel');
   expect(view.steps.map((step) => step.name)).toEqual(['validate', 'pay', 'reserve', 'confirm', 'analytics', 'ship']);
-  expect(view.compensations.find((entry) => entry.name === 'refundPayment')).toMatchObject({ status: 'failed', detail: 'not run: the saga was terminated' });
+  expect(view.compensations.find((entry) => entry.name === 'refundPayment')).toMatchObject({
+    status: 'failed',
+    detail: 'not run: the saga was terminated',
+  });
   // Still charged, and a person is told so: exactly one letter, with what it takes to refund.
   const ledger = await ledgerEntries(orderId);
   expect(ledger.filter((entry) => entry.operation === 'charge' && entry.status === 'charged')).toHaveLength(1);
@@ -60,7 +83,12 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
   const letters = await lettersFor(orderId);
   expect(letters).toHaveLength(1);
   expect(letters[0].failed.map((entry) => entry.name)).toEqual(deadLettered);
-  expect(letters[0].failed.find((entry) => entry.name === 'refundPayment')).toEqual({ name: 'refundPayment', activity: 'refundPayment', input: { orderId, correlationId: expect.any(String) }, error: 'not run: the saga was terminated' });
+  expect(letters[0].failed.find((entry) => entry.name === 'refundPayment')).toEqual({
+    name: 'refundPayment',
+    activity: 'refundPayment',
+    input: { orderId, correlationId: expect.any(String) },
+    error: 'not run: the saga was terminated',
+  });
 
   // A repeat does nothing twice; a re-POST of the order reopens nothing.
   expect((await terminate(orderId)).json).toMatchObject({ status: 'Terminated' });
@@ -70,26 +98,39 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
   expect(await lettersFor(orderId)).toHaveLength(1);
   expect((await readOrder(orderId))?.status).toBe('Terminated');
   // The operator's retry runs the refund; this card's refunds always fail, so the order stays Terminated.
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
   await app.settle({ fastForward: true });
   expect((await readOrder(orderId))?.status).toBe('Terminated');
 });
 
 it('terminated while awaiting approval: Terminated, nothing charged, nothing to dead-letter', async () => {
   const orderId = uniqueOrderId('stop-approval');
-  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) })).status).toBe(202);
+  expect(
+    (
+      await app.http('POST', '/api/orders', {
+        body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+      })
+    ).status,
+  ).toBe(202);
   await app.waitForOrderStatus(orderId, 'AwaitingApproval');
   expect((await terminate(orderId)).json).toEqual({ orderId, status: 'Terminated', deadLettered: [] });
   expect(await lettersFor(orderId)).toHaveLength(0);
   // Nothing was charged; a decision now finds no saga waiting.
-  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover() })).status).toBe(409);
+  expect(
+    (await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover() }))
+      .status,
+  ).toBe(409);
   expect(await ledgerEntries(orderId)).toEqual([]);
 });
 
 it('is for operators only, and only for a running saga', async () => {
   const orderId = uniqueOrderId('stop-done');
   await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-  expect((await app.http('POST', `/api/operations/orders/${orderId}/terminate`, { body: { reason: 'x' } })).status).toBe(401);
+  expect(
+    (await app.http('POST', `/api/operations/orders/${orderId}/terminate`, { body: { reason: 'x' } })).status,
+  ).toBe(401);
   expect((await terminate(orderId, asApprover())).status).toBe(403);
   expect((await app.settleOrder(orderId)).status).toBe('Completed');
   expect((await terminate(orderId)).status).toBe(409);

@@ -7,7 +7,16 @@ import fc from 'fast-check';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { PLACE_ORDER_ORCHESTRATION } from '../../src/services/orders/contract';
 import { startSagaApp, type OrderResponse, type SagaApp } from '../support/saga-app';
-import { instanceCount, ledgerEntries, order, seedDedicatedSku, shuffled, stockOf, sumMoney, uniqueName } from './helpers';
+import {
+  instanceCount,
+  ledgerEntries,
+  order,
+  seedDedicatedSku,
+  shuffled,
+  stockOf,
+  sumMoney,
+  uniqueName,
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -48,7 +57,9 @@ describe('200 concurrent POSTs of 50 orders, 4 copies each', () => {
    * copies raced past the endpoint's existence check.
    */
   async function placeDuplicates(label: string, arrange: (requests: Request[]) => Request[]) {
-    const skus = await Promise.all(prices.map((price, index) => seedDedicatedSku(`${label}-${index}`, { price, stock: STOCK })));
+    const skus = await Promise.all(
+      prices.map((price, index) => seedDedicatedSku(`${label}-${index}`, { price, stock: STOCK })),
+    );
     const priceOf = new Map(skus.map((sku, index) => [sku, prices[index]]));
     // Each order takes one or two of the skus, 1-3 units each: varied, deterministic, well under the approval threshold.
     const orders = Array.from({ length: ORDERS }, (_, index) => {
@@ -56,8 +67,17 @@ describe('200 concurrent POSTs of 50 orders, 4 copies each', () => {
       if (index % 2 === 0) lines.push({ sku: skus[(index + 1) % 3], quantity: ((index >> 1) % 3) + 1 });
       return { orderId: uniqueName(`${label}${index}`), lines };
     });
-    const expectedTotal = new Map(orders.map(({ orderId, lines }) => [orderId, sumMoney(lines.map(({ sku, quantity }) => priceOf.get(sku)! * quantity))]));
-    const requests = arrange(orders.flatMap(({ orderId, lines }) => Array.from({ length: COPIES }, () => ({ orderId, body: order(orderId, lines) }))));
+    const expectedTotal = new Map(
+      orders.map(({ orderId, lines }) => [
+        orderId,
+        sumMoney(lines.map(({ sku, quantity }) => priceOf.get(sku)! * quantity)),
+      ]),
+    );
+    const requests = arrange(
+      orders.flatMap(({ orderId, lines }) =>
+        Array.from({ length: COPIES }, () => ({ orderId, body: order(orderId, lines) })),
+      ),
+    );
     expect(requests).toHaveLength(ORDERS * COPIES);
     expect(new Set(requests.map(({ orderId }) => orderId)).size).toBe(ORDERS);
 
@@ -82,7 +102,11 @@ describe('200 concurrent POSTs of 50 orders, 4 copies each', () => {
       const answers = responses.filter((_, index) => requests[index].orderId === orderId);
       const [accepted] = answers;
       const { statusUrl } = accepted.json as { statusUrl: string };
-      expect(accepted.json).toEqual({ orderId, correlationId: expect.any(String), statusUrl: expect.stringMatching(new RegExp(`/api/orders/${orderId}$`)) });
+      expect(accepted.json).toEqual({
+        orderId,
+        correlationId: expect.any(String),
+        statusUrl: expect.stringMatching(new RegExp(`/api/orders/${orderId}$`)),
+      });
       for (const answer of answers) {
         expect(answer.json).toEqual(accepted.json);
         expect(answer.headers.location).toBe(statusUrl);
@@ -102,18 +126,28 @@ describe('200 concurrent POSTs of 50 orders, 4 copies each', () => {
     // Every order completed, charged exactly its total exactly once, refunded nothing.
     for (const { orderId } of orders) {
       const final = await view(orderId);
-      expect({ orderId, status: final.status, total: final.total }).toEqual({ orderId, status: 'Completed', total: expectedTotal.get(orderId) });
+      expect({ orderId, status: final.status, total: final.total }).toEqual({
+        orderId,
+        status: 'Completed',
+        total: expectedTotal.get(orderId),
+      });
       expect(await gatewayTotals(orderId)).toEqual({ charged: expectedTotal.get(orderId), refunded: 0 });
       const ledger = await ledgerEntries(orderId);
-      expect(ledger.map(({ operation, status, amount, attempts }) => ({ operation, status, amount, attempts }))).toEqual([
-        { operation: 'charge', status: 'charged', amount: expectedTotal.get(orderId), attempts: 1 },
-      ]);
+      expect(
+        ledger.map(({ operation, status, amount, attempts }) => ({ operation, status, amount, attempts })),
+      ).toEqual([{ operation: 'charge', status: 'charged', amount: expectedTotal.get(orderId), attempts: 1 }]);
     }
-    expect(app.engine.listInstances().filter((instance) => expectedTotal.has(instance.instanceId) && instance.runtimeStatus !== 'Completed')).toEqual([]);
+    expect(
+      app.engine
+        .listInstances()
+        .filter((instance) => expectedTotal.has(instance.instanceId) && instance.runtimeStatus !== 'Completed'),
+    ).toEqual([]);
 
     // Stock went down by exactly the 50 orders' quantities, held once per order and sku.
     for (const sku of skus) {
-      const wanted = orders.flatMap(({ orderId, lines }) => lines.filter((line) => line.sku === sku).map((line) => [orderId, line.quantity] as const));
+      const wanted = orders.flatMap(({ orderId, lines }) =>
+        lines.filter((line) => line.sku === sku).map((line) => [orderId, line.quantity] as const),
+      );
       const stock = await stockOf(sku);
       const sold = wanted.reduce((sum, [, quantity]) => sum + quantity, 0);
       expect(stock.available).toBe(STOCK - sold);
@@ -146,18 +180,30 @@ describe('concurrent orders for the last units of a sku', () => {
     const orders = quantities.map((quantity, index) => ({ orderId: uniqueName(`last${index}`), quantity }));
     const instancesBefore = instanceCount(app);
 
-    const responses = await Promise.all(orders.map(({ orderId, quantity }) => post(order(orderId, [{ sku, quantity }]))));
+    const responses = await Promise.all(
+      orders.map(({ orderId, quantity }) => post(order(orderId, [{ sku, quantity }]))),
+    );
     expect(responses.map((response) => response.status)).toEqual(orders.map(() => 202));
     expect(instanceCount(app) - instancesBefore).toBe(orders.length);
     await app.settle({ fastForward: true });
 
-    const outcomes = await Promise.all(orders.map(async (placed) => ({ ...placed, final: await view(placed.orderId), paid: await gatewayTotals(placed.orderId) })));
+    const outcomes = await Promise.all(
+      orders.map(async (placed) => ({
+        ...placed,
+        final: await view(placed.orderId),
+        paid: await gatewayTotals(placed.orderId),
+      })),
+    );
     const completed = outcomes.filter(({ final }) => final.status === 'Completed');
     const compensated = outcomes.filter(({ final }) => final.status === 'Compensated');
     const level = await stockOf(sku);
 
     // Nothing else: every order either got its units or was undone because the shelf was empty.
-    expect(outcomes.filter(({ final }) => !['Completed', 'Compensated'].includes(final.status)).map(({ orderId, final }) => [orderId, final.status, final.reason])).toEqual([]);
+    expect(
+      outcomes
+        .filter(({ final }) => !['Completed', 'Compensated'].includes(final.status))
+        .map(({ orderId, final }) => [orderId, final.status, final.reason]),
+    ).toEqual([]);
     // Never oversold: units sold are exactly the completed orders' units, never more than the stock; no hold is left.
     expect(level.committed).toBeLessThanOrEqual(stock);
     expect(level.available).toBeGreaterThanOrEqual(0);
@@ -170,18 +216,30 @@ describe('concurrent orders for the last units of a sku', () => {
     }
     for (const { orderId, quantity, final, paid } of compensated) {
       // Out of stock, not some other fault; and it really did not fit: the shelf only ever shrinks while orders race.
-      expect({ orderId, reason: final.reason, reserve: stepStatus(final, 'reserve') }).toEqual({ orderId, reason: expect.stringMatching(/^out of stock/), reserve: 'failed' });
+      expect({ orderId, reason: final.reason, reserve: stepStatus(final, 'reserve') }).toEqual({
+        orderId,
+        reason: expect.stringMatching(/^out of stock/),
+        reserve: 'failed',
+      });
       expect(quantity).toBeGreaterThan(level.available);
       // Charged once, refunded in full.
       expect({ orderId, paid }).toEqual({ orderId, paid: { charged: PRICE * quantity, refunded: PRICE * quantity } });
-      expect(final.compensations).toContainEqual(expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }));
-      expect((await ledgerEntries(orderId)).map(({ operation, status }) => `${operation}:${status}`).sort()).toEqual(['charge:charged', 'refund:refunded']);
+      expect(final.compensations).toContainEqual(
+        expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }),
+      );
+      expect((await ledgerEntries(orderId)).map(({ operation, status }) => `${operation}:${status}`).sort()).toEqual([
+        'charge:charged',
+        'refund:refunded',
+      ]);
     }
     return { completed, compensated, level };
   }
 
   it('12 orders of 1 unit for the last 5: exactly 5 complete, 7 are refunded, the shelf ends empty', async () => {
-    const { completed, compensated, level } = await raceForStock(5, Array.from({ length: 12 }, () => 1));
+    const { completed, compensated, level } = await raceForStock(
+      5,
+      Array.from({ length: 12 }, () => 1),
+    );
     expect(completed).toHaveLength(5);
     expect(compensated).toHaveLength(7);
     expect(level).toMatchObject({ available: 0, held: 0, committed: 5 });
@@ -197,13 +255,18 @@ describe('concurrent orders for the last units of a sku', () => {
 
   it(`any mix of quantities racing for any stock never oversells (fast-check seed ${SEED})`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 10 }), async (stock, quantities) => {
-        const { completed } = await raceForStock(stock, quantities);
-        // If everything fits, nothing may be refused.
-        if (quantities.reduce((sum, quantity) => sum + quantity, 0) <= stock) expect(completed).toHaveLength(quantities.length);
-        // At least one order fits when any order is small enough for the full shelf.
-        if (quantities.some((quantity) => quantity <= stock)) expect(completed.length).toBeGreaterThan(0);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 10 }),
+        async (stock, quantities) => {
+          const { completed } = await raceForStock(stock, quantities);
+          // If everything fits, nothing may be refused.
+          if (quantities.reduce((sum, quantity) => sum + quantity, 0) <= stock)
+            expect(completed).toHaveLength(quantities.length);
+          // At least one order fits when any order is small enough for the full shelf.
+          if (quantities.some((quantity) => quantity <= stock)) expect(completed.length).toBeGreaterThan(0);
+        },
+      ),
       { seed: SEED, numRuns: 12 },
     );
   });

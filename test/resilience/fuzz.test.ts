@@ -40,7 +40,9 @@ beforeAll(async () => {
   app = await startSagaApp();
   // One real order waits for approval, so that bad decisions are also aimed at a live saga.
   awaitingId = `awaiting-${process.pid}-${Date.now().toString(36)}`;
-  const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId: awaitingId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
+  const placed = await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId: awaitingId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
   expect(placed.status).toBe(202);
   await app.waitForOrderStatus(awaitingId, 'AwaitingApproval');
   await app.settle();
@@ -109,7 +111,10 @@ const leaf = fc.oneof(
 );
 /** Nested junk, up to tens of thousands of levels (which may also push the body over 64 KB). */
 const deepJunk = fc
-  .record({ depth: fc.integer({ min: 20, max: 20_000 }), kind: fc.constantFrom('array' as const, 'object' as const, 'mixed' as const) })
+  .record({
+    depth: fc.integer({ min: 20, max: 20_000 }),
+    kind: fc.constantFrom('array' as const, 'object' as const, 'mixed' as const),
+  })
   .map(({ depth, kind }) => new RawJson(nest(depth, kind)));
 const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: leaf },
@@ -118,21 +123,55 @@ const anyJson: fc.Arbitrary<unknown> = fc.oneof(
 );
 type Kind = 'string' | 'number' | 'boolean' | 'object' | 'array';
 const kindOf = (value: unknown): string =>
-  value instanceof RawJson ? (value.text.startsWith('[') ? 'array' : 'object') : Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  value instanceof RawJson
+    ? value.text.startsWith('[')
+      ? 'array'
+      : 'object'
+    : Array.isArray(value)
+      ? 'array'
+      : value === null
+        ? 'null'
+        : typeof value;
 /** Any JSON value but one of the expected kind (for an object field: no object at all, so none can be valid by chance). */
 const wrongType = (expected: Kind) => anyJson.filter((value) => kindOf(value) !== expected);
 
 /** Whitespace that String.prototype.trim removes, so a field of only this is empty. */
-const blank = fc.array(fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028'), { maxLength: 6 }).map((chars) => chars.join(''));
+const blank = fc
+  .array(fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028'), { maxLength: 6 })
+  .map((chars) => chars.join(''));
 /** Longer than `max` UTF-16 units even after trimming, in any script. */
-const tooLong = (max: number) => fc.string({ unit: 'grapheme', minLength: max + 1, maxLength: max + 40 }).map((text) => `x${text}x`);
+const tooLong = (max: number) =>
+  fc.string({ unit: 'grapheme', minLength: max + 1, maxLength: max + 40 }).map((text) => `x${text}x`);
 const badText = (max: number) => fc.oneof(blank, tooLong(max), wrongType('string'), fc.constant(MISSING));
 
 /** Keys that must never be taken for fields, nor reach a prototype. */
-const SPECIAL_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__lookupGetter__', 'isPrototypeOf', 'then', 'toJSON', 'total', 'status', 'price', 'isAdmin'];
+const SPECIAL_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '__lookupGetter__',
+  'isPrototypeOf',
+  'then',
+  'toJSON',
+  'total',
+  'status',
+  'price',
+  'isAdmin',
+];
 const extraKey = (allowed: readonly string[]) =>
-  fc.oneof(fc.constantFrom(...SPECIAL_KEYS), fc.string({ unit: 'binary', minLength: 1, maxLength: 16 })).filter((key) => !allowed.includes(key));
-const extraValue = fc.oneof(anyJson, fc.constant({ polluted: true }), fc.constant({ prototype: { polluted: true } }), fc.constant({ constructor: { prototype: { polluted: true } } }));
+  fc
+    .oneof(fc.constantFrom(...SPECIAL_KEYS), fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }))
+    .filter((key) => !allowed.includes(key));
+const extraValue = fc.oneof(
+  anyJson,
+  fc.constant({ polluted: true }),
+  fc.constant({ prototype: { polluted: true } }),
+  fc.constant({ constructor: { prototype: { polluted: true } } }),
+);
 
 const word = fc.stringMatching(/^[a-z0-9]{1,20}$/);
 const domain = fc.stringMatching(/^[a-z0-9]{1,15}\.[a-z]{2,6}$/);
@@ -146,7 +185,10 @@ const badEmail = fc.oneof(
   fc.tuple(word, domain).map(([a, d]) => `${a}@${d.replace('.', '..')}`),
   fc.tuple(word, word).map(([a, d]) => `${a}@${d}`),
   fc
-    .tuple(fc.stringMatching(/^[a-z]{40,64}$/), fc.array(fc.stringMatching(/^[a-z]{40,60}$/), { minLength: 4, maxLength: 6 }))
+    .tuple(
+      fc.stringMatching(/^[a-z]{40,64}$/),
+      fc.array(fc.stringMatching(/^[a-z]{40,60}$/), { minLength: 4, maxLength: 6 }),
+    )
     .map(([local, labels]) => `${local}@${labels.join('.')}.com`)
     .filter((email) => email.length > 254),
   wrongType('string'),
@@ -169,7 +211,11 @@ const badOrderId = fc.oneof(
   fc.constant(''),
   fc.stringMatching(/^[A-Za-z0-9_-]{65,90}$/),
   fc
-    .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{0,10}$/), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }).filter((text) => /[^A-Za-z0-9_-]/.test(text)), fc.stringMatching(/^[A-Za-z0-9_-]{0,10}$/))
+    .tuple(
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,10}$/),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }).filter((text) => /[^A-Za-z0-9_-]/.test(text)),
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,10}$/),
+    )
     .map((parts) => parts.join('')),
   fc.constantFrom('order-1\n', ' order-1', 'order 1', 'order/1', '../order'),
   wrongType('string'),
@@ -192,11 +238,14 @@ interface Mutation {
 }
 
 const TOP_KEYS = ['orderId', 'customerId', 'customerEmail', 'currency', 'items', 'payment', 'shippingAddress'];
-const setTo = (field: string) => (value: unknown): Mutation => ({ names: [field], apply: (order) => put(order, field, value) });
+const setTo =
+  (field: string) =>
+  (value: unknown): Mutation => ({ names: [field], apply: (order) => put(order, field, value) });
 
 const skuName = fc.stringMatching(/^[A-Z0-9][A-Z0-9-]{0,19}$/);
 const validLine = fc.record({ sku: skuName, quantity: fc.integer({ min: 1, max: 1000 }) });
-const validLines = (min: number, max: number) => fc.uniqueArray(validLine, { selector: (line) => line.sku, minLength: min, maxLength: max });
+const validLines = (min: number, max: number) =>
+  fc.uniqueArray(validLine, { selector: (line) => line.sku, minLength: min, maxLength: max });
 
 /** One bad line among valid ones: the line as an object, and the name of what is wrong with it at index `at`. */
 const badLine: fc.Arbitrary<{ line: unknown; name: (at: number) => string }> = fc.oneof(
@@ -231,31 +280,46 @@ const itemsMutation: fc.Arbitrary<Mutation> = fc.oneof(
     return { names: [bad.name(at)], apply: (order) => put(order, 'items', items) };
   }),
   // The same sku on two lines, each line valid on its own.
-  fc.tuple(validLines(1, 5), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 1000 })).map(([lines, from, position, quantity]): Mutation => {
-    const items: unknown[] = [...lines];
-    items.splice(position % (lines.length + 1), 0, { sku: lines[from % lines.length].sku, quantity });
-    return { names: ['items'], apply: (order) => put(order, 'items', items) };
-  }),
+  fc
+    .tuple(validLines(1, 5), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 1000 }))
+    .map(([lines, from, position, quantity]): Mutation => {
+      const items: unknown[] = [...lines];
+      items.splice(position % (lines.length + 1), 0, { sku: lines[from % lines.length].sku, quantity });
+      return { names: ['items'], apply: (order) => put(order, 'items', items) };
+    }),
 );
 
 const paymentMutation: fc.Arbitrary<Mutation> = fc.oneof(
   wrongType('object').map(setTo('payment')),
   fc.constant(MISSING).map(setTo('payment')),
-  badText(128).map((token): Mutation => ({ names: ['payment'], apply: (order) => put(order.payment as Obj, 'token', token) })),
-  fc.tuple(extraKey(['token']), extraValue).map(([key, value]): Mutation => ({ names: [`payment.${key}`], apply: (order) => put(order.payment as Obj, key, value) })),
+  badText(128).map((token): Mutation => ({
+    names: ['payment'],
+    apply: (order) => put(order.payment as Obj, 'token', token),
+  })),
+  fc.tuple(extraKey(['token']), extraValue).map(([key, value]): Mutation => ({
+    names: [`payment.${key}`],
+    apply: (order) => put(order.payment as Obj, key, value),
+  })),
 );
 
 const ADDRESS_LIMITS = { line1: 200, city: 100, postalCode: 16 } as const;
 const addressMutation: fc.Arbitrary<Mutation> = fc.oneof(
   wrongType('object').map(setTo('shippingAddress')),
   fc.constant(MISSING).map(setTo('shippingAddress')),
-  fc
-    .constantFrom(...(Object.keys(ADDRESS_LIMITS) as (keyof typeof ADDRESS_LIMITS)[]))
-    .chain((field) => badText(ADDRESS_LIMITS[field]).map((value): Mutation => ({ names: ['shippingAddress'], apply: (order) => put(order.shippingAddress as Obj, field, value) }))),
-  badCountry.map((country): Mutation => ({ names: ['shippingAddress'], apply: (order) => put(order.shippingAddress as Obj, 'country', country) })),
-  fc
-    .tuple(extraKey(['line1', 'city', 'postalCode', 'country']), extraValue)
-    .map(([key, value]): Mutation => ({ names: [`shippingAddress.${key}`], apply: (order) => put(order.shippingAddress as Obj, key, value) })),
+  fc.constantFrom(...(Object.keys(ADDRESS_LIMITS) as (keyof typeof ADDRESS_LIMITS)[])).chain((field) =>
+    badText(ADDRESS_LIMITS[field]).map((value): Mutation => ({
+      names: ['shippingAddress'],
+      apply: (order) => put(order.shippingAddress as Obj, field, value),
+    })),
+  ),
+  badCountry.map((country): Mutation => ({
+    names: ['shippingAddress'],
+    apply: (order) => put(order.shippingAddress as Obj, 'country', country),
+  })),
+  fc.tuple(extraKey(['line1', 'city', 'postalCode', 'country']), extraValue).map(([key, value]): Mutation => ({
+    names: [`shippingAddress.${key}`],
+    apply: (order) => put(order.shippingAddress as Obj, key, value),
+  })),
 );
 
 const ORDER_AREAS: Record<string, fc.Arbitrary<Mutation>> = {
@@ -266,15 +330,24 @@ const ORDER_AREAS: Record<string, fc.Arbitrary<Mutation>> = {
   items: itemsMutation,
   payment: paymentMutation,
   shippingAddress: addressMutation,
-  extraKey: fc.tuple(extraKey(TOP_KEYS), extraValue).map(([key, value]): Mutation => ({ names: [key], apply: (order) => put(order, key, value) })),
+  extraKey: fc
+    .tuple(extraKey(TOP_KEYS), extraValue)
+    .map(([key, value]): Mutation => ({ names: [key], apply: (order) => put(order, key, value) })),
 };
 
 /** A valid order, with or without its own order id (never placed: the ids are random). */
-const validOrder: fc.Arbitrary<Obj> = fc.option(fc.stringMatching(/^fuzz-[A-Za-z0-9_-]{8,40}$/), { nil: undefined }).map((orderId) => clone(orderRequest(orderId ? { orderId } : {})) as unknown as Obj);
+const validOrder: fc.Arbitrary<Obj> = fc
+  .option(fc.stringMatching(/^fuzz-[A-Za-z0-9_-]{8,40}$/), { nil: undefined })
+  .map((orderId) => clone(orderRequest(orderId ? { orderId } : {})) as unknown as Obj);
 
 /** A valid order with 1-4 of its areas made bad. */
 const mutatedOrder = fc
-  .tuple(validOrder, fc.subarray(Object.keys(ORDER_AREAS), { minLength: 1, maxLength: 4 }).chain((areas) => fc.tuple(...areas.map((area) => ORDER_AREAS[area]))))
+  .tuple(
+    validOrder,
+    fc
+      .subarray(Object.keys(ORDER_AREAS), { minLength: 1, maxLength: 4 })
+      .chain((areas) => fc.tuple(...areas.map((area) => ORDER_AREAS[area]))),
+  )
   .map(([order, mutations]) => {
     for (const mutation of mutations) mutation.apply(order);
     return { text: toJson(order), names: mutations.flatMap((mutation) => mutation.names) };
@@ -285,12 +358,26 @@ const mutatedOrder = fc
 // Who decides comes from the client principal; an approver in the body is a field too many.
 const validDecision = fc.record({ approved: fc.boolean() });
 const DECISION_AREAS: Record<string, fc.Arbitrary<Mutation>> = {
-  approved: fc.oneof(wrongType('boolean'), fc.constantFrom('true', 'false', 'yes', 1, 0, MISSING)).map(setTo('approved')),
-  approver: fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z .'-]{0,30}[A-Za-z]$/), badText(100).filter((value) => value !== MISSING)).map(setTo('approver')),
-  extraKey: fc.tuple(extraKey(['approved', 'approver']), extraValue).map(([key, value]): Mutation => ({ names: [key], apply: (decision) => put(decision, key, value) })),
+  approved: fc
+    .oneof(wrongType('boolean'), fc.constantFrom('true', 'false', 'yes', 1, 0, MISSING))
+    .map(setTo('approved')),
+  approver: fc
+    .oneof(
+      fc.stringMatching(/^[A-Za-z][A-Za-z .'-]{0,30}[A-Za-z]$/),
+      badText(100).filter((value) => value !== MISSING),
+    )
+    .map(setTo('approver')),
+  extraKey: fc
+    .tuple(extraKey(['approved', 'approver']), extraValue)
+    .map(([key, value]): Mutation => ({ names: [key], apply: (decision) => put(decision, key, value) })),
 };
 const mutatedDecision = fc
-  .tuple(validDecision, fc.subarray(Object.keys(DECISION_AREAS), { minLength: 1 }).chain((areas) => fc.tuple(...areas.map((area) => DECISION_AREAS[area]))))
+  .tuple(
+    validDecision,
+    fc
+      .subarray(Object.keys(DECISION_AREAS), { minLength: 1 })
+      .chain((areas) => fc.tuple(...areas.map((area) => DECISION_AREAS[area]))),
+  )
   .map(([decision, mutations]) => {
     const body = { ...decision } as Obj;
     for (const mutation of mutations) mutation.apply(body);
@@ -316,11 +403,19 @@ const invalidJson = fc.oneof(
     `[${VALID_TEXT}`,
   ),
 );
-const nonObjectJson = fc.oneof(fc.constantFrom('null', '[]', '"order"', '42', 'true', `[${VALID_TEXT}]`, JSON.stringify(VALID_TEXT)), leaf.map((value) => JSON.stringify(value)));
+const nonObjectJson = fc.oneof(
+  fc.constantFrom('null', '[]', '"order"', '42', 'true', `[${VALID_TEXT}]`, JSON.stringify(VALID_TEXT)),
+  leaf.map((value) => JSON.stringify(value)),
+);
 /** Bodies with the wrong shape as a whole: the error is the body's, `(body)`. */
 const wholeBodyWrong = fc.oneof(invalidJson, nonObjectJson).map((text) => ({ text, names: ['(body)'] }));
 /** Arbitrary text or bytes: nothing to say about the paths, only that they are well formed. */
-const arbitraryBody = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes))).map((text) => ({ text, names: [] as string[] }));
+const arbitraryBody = fc
+  .oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+  )
+  .map((text) => ({ text, names: [] as string[] }));
 
 // ---- bodies at the 64 KB limit --------------------------------------------------------------
 
@@ -332,7 +427,11 @@ const FILL = 'FILL-7f3a';
 function sizedBody(template: string, name: string) {
   return fc
     .record({
-      delta: fc.oneof(fc.integer({ min: -16, max: 16 }), fc.integer({ min: -4000, max: 4000 }), fc.integer({ min: 1, max: 200_000 })),
+      delta: fc.oneof(
+        fc.integer({ min: -16, max: 16 }),
+        fc.integer({ min: -4000, max: 4000 }),
+        fc.integer({ min: 1, max: 200_000 }),
+      ),
       fill: fc.constantFrom('x', 'é', '€', '😀', 'Ωx'),
     })
     .map(({ delta, fill }) => {
@@ -354,7 +453,10 @@ const sizedOrder = fc.oneof(
   sizedBody(orderWith('customerId', FILL), 'customerId'),
   sizedBody(orderWith('orderId', FILL), 'orderId'),
   sizedBody(toJson({ ...orderRequest(), items: [{ sku: FILL, quantity: 1 }] }), 'items'),
-  sizedBody(toJson({ ...orderRequest(), shippingAddress: { ...orderRequest().shippingAddress, line1: FILL } }), 'shippingAddress'),
+  sizedBody(
+    toJson({ ...orderRequest(), shippingAddress: { ...orderRequest().shippingAddress, line1: FILL } }),
+    'shippingAddress',
+  ),
   sizedBody(orderWith(FILL, 'unknown key'), FILL).map(({ text }) => {
     const key = Object.keys(JSON.parse(text) as Obj).find((candidate) => !TOP_KEYS.includes(candidate))!;
     return { text, names: [key] };
@@ -366,12 +468,25 @@ const sizedDecision = sizedBody(toJson({ approved: true, approver: FILL }), 'app
 
 const token = fc.stringMatching(/^[A-Za-z0-9!#$&^_.+-]{1,12}$/);
 const printable = (maxLength: number) => fc.string({ unit: 'grapheme-ascii', maxLength });
-const parameters = fc.array(fc.tuple(token, printable(20)).map(([name, value]) => `; ${name}=${value.replace(/[;,]/g, '')}`), { maxLength: 2 }).map((list) => list.join(''));
+const parameters = fc
+  .array(
+    fc.tuple(token, printable(20)).map(([name, value]) => `; ${name}=${value.replace(/[;,]/g, '')}`),
+    { maxLength: 2 },
+  )
+  .map((list) => list.join(''));
 
 /** Media types this API must take as JSON: application/json and any +json type, with any parameters. */
 const jsonMediaType = fc.oneof(
   fc.constantFrom('application/json', 'Application/JSON', 'application/json; charset=utf-8'),
-  fc.tuple(fc.constantFrom('application/json', 'APPLICATION/JSON'), fc.oneof(printable(30).map((junk) => `; charset=${junk}`), parameters, fc.constantFrom(';', ';;;', '; charset=', '; charset="utf-8"', ';charset=utf-1000', '; charset=ebcdic')))
+  fc
+    .tuple(
+      fc.constantFrom('application/json', 'APPLICATION/JSON'),
+      fc.oneof(
+        printable(30).map((junk) => `; charset=${junk}`),
+        parameters,
+        fc.constantFrom(';', ';;;', '; charset=', '; charset="utf-8"', ';charset=utf-1000', '; charset=ebcdic'),
+      ),
+    )
     .map(([type, junk]) => `${type}${junk}`),
 );
 /** Anything else, or no content type at all (undefined). */
@@ -410,7 +525,13 @@ const nonJsonMediaType: fc.Arbitrary<string | undefined> = fc.oneof(
   ),
   fc
     .tuple(token, token, parameters)
-    .filter(([type, subtype]) => !(type.toLowerCase() === 'application' && (subtype.toLowerCase() === 'json' || subtype.toLowerCase().endsWith('+json'))))
+    .filter(
+      ([type, subtype]) =>
+        !(
+          type.toLowerCase() === 'application' &&
+          (subtype.toLowerCase() === 'json' || subtype.toLowerCase().endsWith('+json'))
+        ),
+    )
     .map(([type, subtype, params]) => `${type}/${subtype}${params}`),
 );
 const contentType = fc.oneof(
@@ -459,7 +580,11 @@ function describeProbe(probe: Probe): string {
   return `${probe.kind}: POST ${probe.path.slice(0, 200)} content-type=${JSON.stringify(probe.contentType)} headers=${JSON.stringify(probe.headers).slice(0, 300)} body=${JSON.stringify(preview)} → expect ${expectedStatus(probe)}`;
 }
 
-function probe(fields: Omit<Probe, 'contentType' | 'json' | 'headers'>, type: { type: string | undefined; json: boolean }, headers: Record<string, string>): Probe {
+function probe(
+  fields: Omit<Probe, 'contentType' | 'json' | 'headers'>,
+  type: { type: string | undefined; json: boolean },
+  headers: Record<string, string>,
+): Probe {
   const built: Probe = { ...fields, contentType: type.type, json: type.json, headers };
   return Object.assign(built, { [fc.toStringMethod]: () => describeProbe(built) });
 }
@@ -477,20 +602,30 @@ const orderProbe: fc.Arbitrary<Probe> = fc.oneof(
     weight: 6,
     arbitrary: fc
       .tuple(badOrderBody, contentType, otherHeaders)
-      .map(([{ kind, text, names }, type, headers]) => probe({ kind, path: '/api/orders', body: text, verdict: { status: 400, names } }, type, headers)),
+      .map(([{ kind, text, names }, type, headers]) =>
+        probe({ kind, path: '/api/orders', body: text, verdict: { status: 400, names } }, type, headers),
+      ),
   },
   // A perfectly valid order, sent as something that is not JSON.
   {
     weight: 1,
     arbitrary: fc
       .tuple(validOrder, nonJsonMediaType, otherHeaders)
-      .map(([order, type, headers]) => probe({ kind: 'valid order, not JSON', path: '/api/orders', body: toJson(order), verdict: { status: 'accepted' } }, { type, json: false }, headers)),
+      .map(([order, type, headers]) =>
+        probe(
+          { kind: 'valid order, not JSON', path: '/api/orders', body: toJson(order), verdict: { status: 'accepted' } },
+          { type, json: false },
+          headers,
+        ),
+      ),
   },
 );
 
 type Target = { id: string; exists: boolean };
 const unknownId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/).filter((id) => id !== awaitingId);
-const malformedId = fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }).filter((id) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== '.' && id !== '..');
+const malformedId = fc
+  .string({ unit: 'binary', minLength: 1, maxLength: 80 })
+  .filter((id) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== '.' && id !== '..');
 const absentTarget: fc.Arbitrary<Target> = fc.oneof(unknownId, malformedId).map((id) => ({ id, exists: false }));
 const anyTarget: fc.Arbitrary<Target> = fc.oneof(
   absentTarget,
@@ -511,21 +646,52 @@ const approvalProbe: fc.Arbitrary<Probe> = fc.oneof(
     weight: 6,
     arbitrary: fc
       .tuple(badDecisionBody, anyTarget, contentType, otherHeaders)
-      .map(([{ kind, text, names }, target, type, headers]) => probe({ kind: `${kind} for ${target.exists ? 'the awaiting order' : 'no order'}`, path: approvalPath(target), body: text, verdict: { status: 400, names } }, type, headers)),
+      .map(([{ kind, text, names }, target, type, headers]) =>
+        probe(
+          {
+            kind: `${kind} for ${target.exists ? 'the awaiting order' : 'no order'}`,
+            path: approvalPath(target),
+            body: text,
+            verdict: { status: 400, names },
+          },
+          type,
+          headers,
+        ),
+      ),
   },
   // A valid decision for an order id that is unknown or malformed.
   {
     weight: 3,
     arbitrary: fc
       .tuple(validDecision, absentTarget, contentType, otherHeaders)
-      .map(([decision, target, type, headers]) => probe({ kind: 'valid decision for no order', path: approvalPath(target), body: toJson(decision), verdict: { status: 404 } }, type, headers)),
+      .map(([decision, target, type, headers]) =>
+        probe(
+          {
+            kind: 'valid decision for no order',
+            path: approvalPath(target),
+            body: toJson(decision),
+            verdict: { status: 404 },
+          },
+          type,
+          headers,
+        ),
+      ),
   },
   // A valid decision for the awaiting order, sent as something that is not JSON.
   {
     weight: 1,
-    arbitrary: fc
-      .tuple(validDecision, nonJsonMediaType, otherHeaders)
-      .map(([decision, type, headers]) => probe({ kind: 'valid decision, not JSON', path: approvalPath({ id: awaitingId, exists: true }), body: toJson(decision), verdict: { status: 'accepted' } }, { type, json: false }, headers)),
+    arbitrary: fc.tuple(validDecision, nonJsonMediaType, otherHeaders).map(([decision, type, headers]) =>
+      probe(
+        {
+          kind: 'valid decision, not JSON',
+          path: approvalPath({ id: awaitingId, exists: true }),
+          body: toJson(decision),
+          verdict: { status: 'accepted' },
+        },
+        { type, json: false },
+        headers,
+      ),
+    ),
   },
 );
 
@@ -533,26 +699,36 @@ const approvalProbe: fc.Arbitrary<Probe> = fc.oneof(
 
 async function send(probe: Probe): Promise<TestResponse> {
   // Decisions come from a signed-in approver, so each answer is about the request itself.
-  const headers: Record<string, string> = probe.path.endsWith('/approval') ? { ...asApprover('fuzz-approver'), ...probe.headers } : { ...probe.headers };
+  const headers: Record<string, string> = probe.path.endsWith('/approval')
+    ? { ...asApprover('fuzz-approver'), ...probe.headers }
+    : { ...probe.headers };
   if (probe.contentType !== undefined) headers['content-type'] = probe.contentType;
   return app.http('POST', probe.path, { rawBody: probe.body, headers });
 }
 
 function fail(probe: Probe, response: TestResponse, why: string): never {
-  throw new Error(`${why}\n  request: ${describeProbe(probe)}\n  answer: ${response.status} ${response.text.slice(0, 500)}`);
+  throw new Error(
+    `${why}\n  request: ${describeProbe(probe)}\n  answer: ${response.status} ${response.text.slice(0, 500)}`,
+  );
 }
 
 function checkFieldErrors(probe: Probe, response: TestResponse, names: readonly string[]): void {
   const errors = (response.json as { errors?: unknown } | undefined)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) fail(probe, response, 'a 400 must carry { errors: [...] }');
   for (const error of errors as { path?: unknown; message?: unknown }[]) {
-    if (typeof error?.path !== 'string' || error.path === '' || typeof error.message !== 'string' || error.message === '') {
+    if (
+      typeof error?.path !== 'string' ||
+      error.path === '' ||
+      typeof error.message !== 'string' ||
+      error.message === ''
+    ) {
       fail(probe, response, `every error needs a non-empty string path and message, got ${JSON.stringify(error)}`);
     }
   }
   const paths = (errors as { path: string }[]).map((error) => error.path);
   for (const name of names) {
-    if (!paths.some((path) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`))) fail(probe, response, `no error names ${JSON.stringify(name)}`);
+    if (!paths.some((path) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`)))
+      fail(probe, response, `no error names ${JSON.stringify(name)}`);
   }
 }
 
@@ -577,7 +753,11 @@ async function check(probe: Probe): Promise<void> {
     // The correlation id is echoed only when it is a sane token; junk is never reflected into a header.
     const sent = probe.headers['x-correlation-id']?.trim();
     const echoed = response.headers['x-correlation-id'];
-    if (!echoed || !SAFE_CORRELATION.test(echoed) || (sent !== undefined && SAFE_CORRELATION.test(sent) && echoed !== sent)) {
+    if (
+      !echoed ||
+      !SAFE_CORRELATION.test(echoed) ||
+      (sent !== undefined && SAFE_CORRELATION.test(sent) && echoed !== sent)
+    ) {
       fail(probe, response, `x-correlation-id answered as ${JSON.stringify(echoed)}`);
     }
   }
@@ -599,7 +779,9 @@ describe('fuzzing the write endpoints with bad requests', () => {
     await app.settle();
     expect(app.engine.listInstances().map((instance) => instance.instanceId)).toEqual([awaitingId]);
     expect(raisedEvents()).toBe(0);
-    expect(((await app.http('GET', `/api/orders/${awaitingId}`)).json as OrderResponse).status).toBe('AwaitingApproval');
+    expect(((await app.http('GET', `/api/orders/${awaitingId}`)).json as OrderResponse).status).toBe(
+      'AwaitingApproval',
+    );
     expect(await paymentFootprint()).toEqual({ payments: 0, ledger: 0 });
     const { resources: orders } = await ordersData.container('orders').items.readAll<{ id: string }>().fetchAll();
     expect(orders.map((order) => order.id)).toEqual([awaitingId]);
@@ -611,7 +793,10 @@ describe('fuzzing the write endpoints with bad requests', () => {
     // The order that waited the whole time ends by its timeout, not by any decision the fuzzer sent.
     await app.settle({ fastForward: true });
     const final = (await app.http('GET', `/api/orders/${awaitingId}`)).json as OrderResponse;
-    expect({ status: final.status, reason: final.reason }).toEqual({ status: 'Rejected', reason: 'no approval decision before the timeout' });
+    expect({ status: final.status, reason: final.reason }).toEqual({
+      status: 'Rejected',
+      reason: 'no approval decision before the timeout',
+    });
     expect(instanceCount(app)).toBe(1);
     expect(await paymentFootprint()).toEqual({ payments: 0, ledger: 0 });
   });
@@ -624,15 +809,32 @@ describe('fuzzing the write endpoints with bad requests', () => {
 describe('bad fields that must be refused at the edge', () => {
   it('a sku of only whitespace answers 400 naming the line, never 500; a padded sku is trimmed like every other text field', async () => {
     const before = instanceCount(app);
-    const blankSku = await app.http('POST', '/api/orders', { body: orderRequest({ items: [{ sku: ' ', quantity: 1 }] }) });
-    expect({ status: blankSku.status, paths: (blankSku.json as { errors?: { path: string }[] } | undefined)?.errors?.map((error) => error.path) }).toEqual({ status: 400, paths: ['items[0].sku'] });
+    const blankSku = await app.http('POST', '/api/orders', {
+      body: orderRequest({ items: [{ sku: ' ', quantity: 1 }] }),
+    });
+    expect({
+      status: blankSku.status,
+      paths: (blankSku.json as { errors?: { path: string }[] } | undefined)?.errors?.map((error) => error.path),
+    }).toEqual({ status: 400, paths: ['items[0].sku'] });
     // One line per sku holds for the trimmed sku too.
-    const paddedTwice = await app.http('POST', '/api/orders', { body: orderRequest({ items: [{ sku: 'MOUSE-ERGO', quantity: 1 }, { sku: 'MOUSE-ERGO ', quantity: 1 }] }) });
-    expect({ status: paddedTwice.status, paths: (paddedTwice.json as { errors?: { path: string }[] } | undefined)?.errors?.map((error) => error.path) }).toEqual({ status: 400, paths: ['items[1].sku'] });
+    const paddedTwice = await app.http('POST', '/api/orders', {
+      body: orderRequest({
+        items: [
+          { sku: 'MOUSE-ERGO', quantity: 1 },
+          { sku: 'MOUSE-ERGO ', quantity: 1 },
+        ],
+      }),
+    });
+    expect({
+      status: paddedTwice.status,
+      paths: (paddedTwice.json as { errors?: { path: string }[] } | undefined)?.errors?.map((error) => error.path),
+    }).toEqual({ status: 400, paths: ['items[1].sku'] });
     expect(instanceCount(app)).toBe(before);
 
     const orderId = `padded-${process.pid}-${Date.now().toString(36)}`;
-    const padded = await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: ' MOUSE-ERGO ', quantity: 1 }] }) });
+    const padded = await app.http('POST', '/api/orders', {
+      body: orderRequest({ orderId, items: [{ sku: ' MOUSE-ERGO ', quantity: 1 }] }),
+    });
     expect(padded.status).toBe(202);
     const final = await app.settleOrder(orderId);
     expect({ status: final.status, total: final.total }).toEqual({ status: 'Completed', total: 79.5 });
@@ -640,13 +842,47 @@ describe('bad fields that must be refused at the edge', () => {
 
   // ICU (Intl.DisplayNames) has a name for each of these, but none is an assigned ISO 3166-1 alpha-2 code:
   // exceptionally or transitionally reserved, withdrawn, or user-assigned ("ZZ" is ICU's "Unknown Region").
-  const NOT_ISO_3166_1 = ['AC', 'AN', 'BU', 'CP', 'CQ', 'CS', 'DD', 'DG', 'DY', 'EA', 'EU', 'EZ', 'FX', 'HV', 'IC', 'NH', 'QO', 'RH', 'SU', 'TA', 'TP', 'UK', 'UN', 'VD', 'XA', 'XB', 'XK', 'YD', 'YU', 'ZR', 'ZZ'];
+  const NOT_ISO_3166_1 = [
+    'AC',
+    'AN',
+    'BU',
+    'CP',
+    'CQ',
+    'CS',
+    'DD',
+    'DG',
+    'DY',
+    'EA',
+    'EU',
+    'EZ',
+    'FX',
+    'HV',
+    'IC',
+    'NH',
+    'QO',
+    'RH',
+    'SU',
+    'TA',
+    'TP',
+    'UK',
+    'UN',
+    'VD',
+    'XA',
+    'XB',
+    'XK',
+    'YD',
+    'YU',
+    'ZR',
+    'ZZ',
+  ];
 
   it('a region code that is not an ISO 3166-1 alpha-2 country code answers 400 and starts no saga', async () => {
     const before = instanceCount(app);
     const answers: Record<string, number> = {};
     for (const country of NOT_ISO_3166_1) {
-      const response = await app.http('POST', '/api/orders', { body: orderRequest({ shippingAddress: { ...orderRequest().shippingAddress, country } }) });
+      const response = await app.http('POST', '/api/orders', {
+        body: orderRequest({ shippingAddress: { ...orderRequest().shippingAddress, country } }),
+      });
       answers[country] = response.status;
     }
     expect(answers).toEqual(Object.fromEntries(NOT_ISO_3166_1.map((country) => [country, 400])));

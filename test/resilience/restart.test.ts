@@ -22,7 +22,8 @@ it('10 orders for 4 units, a crash while reserving, a restart: exactly 4 orders 
   const STOCK = 4;
   const sku = await seedDedicatedSku('restart', { price: 5, stock: STOCK });
   const orderIds = Array.from({ length: 10 }, (_, index) => uniqueName(`restart${index}`));
-  for (const orderId of orderIds) expect((await app.http('POST', '/api/orders', { body: order(orderId, [{ sku, quantity: 1 }]) })).status).toBe(202);
+  for (const orderId of orderIds)
+    expect((await app.http('POST', '/api/orders', { body: order(orderId, [{ sku, quantity: 1 }]) })).status).toBe(202);
 
   // Run the first host until some reservations have happened, then kill it where it stands.
   const first = app;
@@ -37,7 +38,11 @@ it('10 orders for 4 units, a crash while reserving, a restart: exactly 4 orders 
   const unfinished = orderIds.filter((orderId) => first.engine.getStatus(orderId)?.runtimeStatus !== 'Completed');
   expect(unfinished.length).toBeGreaterThan(0);
 
-  second = await startTestApp({ entry: require.resolve('../../src/index'), store: first.engine.store, startTime: first.clock.now() });
+  second = await startTestApp({
+    entry: require.resolve('../../src/index'),
+    store: first.engine.store,
+    startTime: first.clock.now(),
+  });
   second.engine.recover();
   await second.settle({ fastForward: true });
 
@@ -46,7 +51,11 @@ it('10 orders for 4 units, a crash while reserving, a restart: exactly 4 orders 
   const views = outcomes.map((status) => status.output as OrderView);
   const completed = views.filter((view) => view.status === 'Completed').map((view) => view.orderId);
   expect(completed).toHaveLength(STOCK);
-  expect(views.filter((view) => view.status !== 'Completed').every((view) => view.status === 'Compensated' && /out of stock/.test(view.reason ?? ''))).toBe(true);
+  expect(
+    views
+      .filter((view) => view.status !== 'Completed')
+      .every((view) => view.status === 'Compensated' && /out of stock/.test(view.reason ?? '')),
+  ).toBe(true);
 
   const stock = await stockOf(sku);
   expect(stock.available).toBe(0);

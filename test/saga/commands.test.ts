@@ -43,7 +43,11 @@ function expectCommands(names: string[]) {
   for (const name of names) {
     const inputs = saga!.callsTo(name);
     expect({ name, calls: inputs.length }).toEqual({ name, calls: 1 });
-    const command = schemas[name].parse(inputs[0]) as { orderId: string; correlationId: string; lines?: { sku: string; quantity: number }[] };
+    const command = schemas[name].parse(inputs[0]) as {
+      orderId: string;
+      correlationId: string;
+      lines?: { sku: string; quantity: number }[];
+    };
     expect(command).toMatchObject(ids);
     if (command.lines) expect(command.lines.map(({ sku, quantity }) => ({ sku, quantity }))).toEqual(order.items);
   }
@@ -52,11 +56,31 @@ function expectCommands(names: string[]) {
 it('sends each step a well-formed command for the order', async () => {
   saga = await startStubbedSaga();
   await saga.run();
-  expectCommands(['chargePayment', 'reserveStock', 'sendConfirmation', 'recordOrderFact', 'createShipment', 'commitStock']);
-  expect(saga.callsTo('sendConfirmation')[0]).toMatchObject({ customerEmail: 'ada@example.com', total: 400, currency: 'EUR' });
+  expectCommands([
+    'chargePayment',
+    'reserveStock',
+    'sendConfirmation',
+    'recordOrderFact',
+    'createShipment',
+    'commitStock',
+  ]);
+  expect(saga.callsTo('sendConfirmation')[0]).toMatchObject({
+    customerEmail: 'ada@example.com',
+    total: 400,
+    currency: 'EUR',
+  });
   expect(saga.callsTo('recordOrderFact')[0]).toMatchObject({ customerId: 'ada', total: 400, currency: 'EUR' });
   // How the order ended, for whoever listens: enough to build the OrderCompleted fact.
-  expect(saga.callsTo('publishOrderOutcome')).toEqual([expect.objectContaining({ ...ids, customerId: 'ada', status: 'Completed', total: 400, currency: 'EUR', at: expect.any(String) })]);
+  expect(saga.callsTo('publishOrderOutcome')).toEqual([
+    expect.objectContaining({
+      ...ids,
+      customerId: 'ada',
+      status: 'Completed',
+      total: 400,
+      currency: 'EUR',
+      at: expect.any(String),
+    }),
+  ]);
 });
 
 it('sends each compensation a well-formed command for the order', async () => {
@@ -66,5 +90,8 @@ it('sends each compensation a well-formed command for the order', async () => {
   expect(view.status).toBe('Compensated');
   expectCommands(['refundPayment', 'releaseStock', 'sendCancellation', 'retractOrderFact', 'cancelShipment']);
   // The customer reads the reason: never empty.
-  expect(saga.callsTo('sendCancellation')[0]).toMatchObject({ customerEmail: 'ada@example.com', reason: expect.stringMatching(/\S/) });
+  expect(saga.callsTo('sendCancellation')[0]).toMatchObject({
+    customerEmail: 'ada@example.com',
+    reason: expect.stringMatching(/\S/),
+  });
 });

@@ -21,7 +21,9 @@ beforeAll(async () => {
   app = await startSagaApp();
   orderId = uniqueOrderId('dead');
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }) });
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }),
+  });
   expect((await app.settleOrder(orderId)).status).toBe('CompensationFailed');
 });
 afterAll(async () => {
@@ -32,22 +34,34 @@ const quiet = () => new InvocationContext({ functionName: 'deadLetterOrder', log
 
 async function lettersFor(id: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
-  return peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)).filter((letter) => letter.orderId === id);
+  return peekedMessageItems
+    .map((item) => decodeMessage<DeadLetter>(item.messageText))
+    .filter((letter) => letter.orderId === id);
 }
 
 it('sends exactly one message with the order, its correlation id and the failed compensations', async () => {
   const letters = await lettersFor(orderId);
   expect(letters).toHaveLength(1);
-  expect(letters[0]).toMatchObject({ orderId, correlationId: expect.any(String), failed: [{ name: 'refundPayment', activity: 'refundPayment', error: expect.stringMatching(/timed out/) }] });
+  expect(letters[0]).toMatchObject({
+    orderId,
+    correlationId: expect.any(String),
+    failed: [{ name: 'refundPayment', activity: 'refundPayment', error: expect.stringMatching(/timed out/) }],
+  });
   expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
 });
 
 it('still sends one message when the activity runs again, even after dying between send and record', async () => {
   const letter = (await lettersFor(orderId))[0];
-  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  await deadLetterOrder(
+    letter,
+    new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }),
+  );
   // As if a run had sent the message and died before writing its id on the order.
   await updateOrder(orderId, (order) => ({ ...order, deadLetter: { state: 'claimed', letter } }));
-  await deadLetterOrder(letter, new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }));
+  await deadLetterOrder(
+    letter,
+    new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }),
+  );
   expect(await lettersFor(orderId)).toHaveLength(1);
   expect((await readOrder(orderId))?.deadLetter?.state).toBe('sent');
 });
@@ -55,9 +69,14 @@ it('still sends one message when the activity runs again, even after dying betwe
 it('lists dead letters for an operator', async () => {
   const response = await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() });
   expect(response.status).toBe(200);
-  const body = response.json as { approximateCount: number; deadLetters: { orderId: string; failed: { name: string }[] }[] };
+  const body = response.json as {
+    approximateCount: number;
+    deadLetters: { orderId: string; failed: { name: string }[] }[];
+  };
   expect(body.approximateCount).toBeGreaterThanOrEqual(1);
-  expect(body.deadLetters.find((letter) => letter.orderId === orderId)?.failed).toEqual([{ name: 'refundPayment', error: expect.any(String) }]);
+  expect(body.deadLetters.find((letter) => letter.orderId === orderId)?.failed).toEqual([
+    { name: 'refundPayment', error: expect.any(String) },
+  ]);
 });
 
 it('retries only the failed compensations; while the gateway still fails, the order stays CompensationFailed', async () => {
@@ -78,9 +97,14 @@ it('once the cause is fixed, a retry refunds, makes the order Compensated and cl
   const entry = (await readLedgerEntry(`${orderId}:charge`))!;
   await writeLedgerEntry({ ...entry.value, token: 'tok_visa' }, entry.etag);
 
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
   await app.settle({ fastForward: true });
-  const view = (await app.http('GET', `/api/orders/${orderId}`)).json as { status: string; compensations: { name: string; status: string }[] };
+  const view = (await app.http('GET', `/api/orders/${orderId}`)).json as {
+    status: string;
+    compensations: { name: string; status: string }[];
+  };
   expect(view.status).toBe('Compensated');
   expect(view.compensations.map((entry) => [entry.name, entry.status])).toEqual([
     ['releaseStock', 'succeeded'],
@@ -93,20 +117,32 @@ it('once the cause is fixed, a retry refunds, makes the order Compensated and cl
 });
 
 it('answers 409 for an order that no longer needs a repair, and 404 for one without a dead letter', async () => {
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(409);
-  expect((await app.http('POST', '/api/operations/dead-letters/never-placed/retry', { headers: asOperator() })).status).toBe(404);
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(409);
+  expect(
+    (await app.http('POST', '/api/operations/dead-letters/never-placed/retry', { headers: asOperator() })).status,
+  ).toBe(404);
 });
 
 it('tok_refund_recovers: the refund outlasts the saga’s retries, and the operator’s retry alone makes it Compensated', async () => {
   const recovering = uniqueOrderId('recovers');
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId: recovering, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }) });
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({
+      orderId: recovering,
+      payment: { token: 'tok_refund_recovers' },
+      shippingAddress: rejectedAddress,
+    }),
+  });
   expect((await app.settleOrder(recovering)).status).toBe('CompensationFailed');
   expect((await gatewayTotals(recovering)).refunded).toBe(0);
   expect(await lettersFor(recovering)).toHaveLength(1);
 
   // Nothing changed by hand: the provider recovered, and the retry goes through.
-  expect((await app.http('POST', `/api/operations/dead-letters/${recovering}/retry`, { headers: asOperator() })).status).toBe(202);
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${recovering}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
   await app.settle({ fastForward: true });
   expect((await app.http('GET', `/api/orders/${recovering}`)).json).toMatchObject({ status: 'Compensated' });
   const { charged, refunded } = await gatewayTotals(recovering);
@@ -121,14 +157,25 @@ it('leaves out of the list a letter whose order a repair resolved, even while it
   await queueClient('order-dead-letters').sendMessage(encodeMessage(letter));
   expect(await lettersFor(orderId)).toHaveLength(1);
 
-  const body = (await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() })).json as { deadLetters: { orderId: string }[] };
+  const body = (await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() })).json as {
+    deadLetters: { orderId: string }[];
+  };
   expect(body.deadLetters.map((entry) => entry.orderId)).not.toContain(orderId);
 });
 
 it('sends exactly one message when two runs of the activity race for the same order', async () => {
   const orders = [1, 2, 3].map(() => uniqueOrderId('race'));
   for (const id of orders) {
-    const view = { orderId: id, correlationId: `corr-${id}`, status: 'CompensationFailed' as const, total: 10, currency: 'EUR' as const, steps: [], compensations: [], warnings: [] };
+    const view = {
+      orderId: id,
+      correlationId: `corr-${id}`,
+      status: 'CompensationFailed' as const,
+      total: 10,
+      currency: 'EUR' as const,
+      steps: [],
+      compensations: [],
+      warnings: [],
+    };
     expect(await saveOrderProgress(1, view, new Date())).toBe('written');
   }
   const letterOf = (id: string): DeadLetter => ({
@@ -138,13 +185,18 @@ it('sends exactly one message when two runs of the activity race for the same or
     failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
     deadLetteredAt: new Date().toISOString(),
   });
-  const runs = await Promise.all(orders.flatMap((id) => [deadLetterOrder(letterOf(id), quiet()), deadLetterOrder(letterOf(id), quiet())]));
+  const runs = await Promise.all(
+    orders.flatMap((id) => [deadLetterOrder(letterOf(id), quiet()), deadLetterOrder(letterOf(id), quiet())]),
+  );
   for (const [index, id] of orders.entries()) {
     const letters = await lettersFor(id);
     expect(letters).toHaveLength(1);
     const stored = (await readOrder(id))!.deadLetter!;
     expect(stored.state).toBe('sent');
     // Both runs answer with the one message that stayed.
-    expect([runs[2 * index], runs[2 * index + 1]]).toEqual([{ messageId: stored.messageId }, { messageId: stored.messageId }]);
+    expect([runs[2 * index], runs[2 * index + 1]]).toEqual([
+      { messageId: stored.messageId },
+      { messageId: stored.messageId },
+    ]);
   }
 });

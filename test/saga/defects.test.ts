@@ -25,22 +25,31 @@ afterAll(async () => {
 
 const quiet = (functionName: string) => new InvocationContext({ functionName, logHandler: () => undefined });
 /** The activities the orchestration scheduled, by name, retries included (TaskScheduled is event type 4). */
-const scheduled = (instanceId: string) => (app.status(instanceId)?.history ?? []).filter((event) => event.EventType === 4).map((event) => event.Name);
+const scheduled = (instanceId: string) =>
+  (app.status(instanceId)?.history ?? []).filter((event) => event.EventType === 4).map((event) => event.Name);
 
 it('a shipment already cancelled is a defect: createShipment runs once and the order is undone', async () => {
   const orderId = uniqueOrderId('defect-ship');
   // A compensation (or an operator) cancelled this order's shipment before the saga got to ship it.
-  expect(await cancelShipment({ orderId, correlationId: 'corr-early' }, quiet('cancelShipment'))).toMatchObject({ wasCreated: false });
+  expect(await cancelShipment({ orderId, correlationId: 'corr-early' }, quiet('cancelShipment'))).toMatchObject({
+    wasCreated: false,
+  });
 
   await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
   const view = await app.settleOrder(orderId);
   expect(view.status).toBe('Compensated');
-  expect(view.steps.find((step) => step.name === 'ship')).toMatchObject({ status: 'failed', detail: `shipment for order ${orderId} was cancelled; it will not be created again` });
+  expect(view.steps.find((step) => step.name === 'ship')).toMatchObject({
+    status: 'failed',
+    detail: `shipment for order ${orderId} was cancelled; it will not be created again`,
+  });
   expect(scheduled(orderId).filter((name) => name === 'createShipment')).toHaveLength(1);
   // The timeline reads the defect out of the completed task: one failed attempt, with its reason.
   const timeline = (await app.http('GET', `/api/orders/${orderId}/timeline`)).json as OrderTimeline;
   expect(timeline.spans.find((span) => span.kind === 'step' && span.name === 'ship')?.attempts).toEqual([
-    expect.objectContaining({ outcome: 'failed', error: `shipment for order ${orderId} was cancelled; it will not be created again` }),
+    expect.objectContaining({
+      outcome: 'failed',
+      error: `shipment for order ${orderId} was cancelled; it will not be created again`,
+    }),
   ]);
   expect(view.compensations.map(({ name, status }) => `${name}:${status}`)).toEqual([
     'cancelShipment:skipped',
@@ -54,7 +63,15 @@ it('a shipment already cancelled is a defect: createShipment runs once and the o
 it('refunding a charge the gateway never made is a defect, answered at once and not thrown', async () => {
   const orderId = uniqueOrderId('defect-refund');
   // The shop believes it charged; the gateway has no such charge.
-  await recordPayment({ id: orderId, orderId, status: 'charged', paymentId: 'ch_lost', amount: 10, currency: 'EUR', recordedAt: new Date().toISOString() });
+  await recordPayment({
+    id: orderId,
+    orderId,
+    status: 'charged',
+    paymentId: 'ch_lost',
+    amount: 10,
+    currency: 'EUR',
+    recordedAt: new Date().toISOString(),
+  });
   expect(await refundPayment({ orderId, correlationId: 'corr-1' }, quiet('refundPayment'))).toEqual({
     type: factType('activities', 'ActivityDefect'),
     activity: 'refundPayment',

@@ -10,12 +10,17 @@ afterAll(async () => {
   await app?.stop();
 });
 
-it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString'])('order id %s completes like any other and pollutes nothing', async (orderId) => {
-  const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-  expect(placed.status).toBe(202);
-  expect((await app.settleOrder(orderId)).status).toBe('Completed');
-  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
-  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId: 'another' }) })).status).toBe(409);
-  expect(({} as Record<string, unknown>).available).toBeUndefined();
-  expect(Object.getPrototypeOf({})).toBe(Object.prototype);
-});
+it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString'])(
+  'order id %s completes like any other and pollutes nothing',
+  async (orderId) => {
+    const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    expect(placed.status).toBe(202);
+    expect((await app.settleOrder(orderId)).status).toBe('Completed');
+    expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
+    expect(
+      (await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId: 'another' }) })).status,
+    ).toBe(409);
+    expect(({} as Record<string, unknown>).available).toBeUndefined();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  },
+);

@@ -5,7 +5,15 @@
  */
 import type { ActivityStub } from '../../local/engine/testing';
 import type { OrderView } from '../../src/services/orders/order-view';
-import { fact, failing, happyActivities, ids, placeOrderInput, startStubbedSaga, type StubbedSaga } from '../support/stubbed-saga';
+import {
+  fact,
+  failing,
+  happyActivities,
+  ids,
+  placeOrderInput,
+  startStubbedSaga,
+  type StubbedSaga,
+} from '../support/stubbed-saga';
 
 let saga: StubbedSaga | undefined;
 afterEach(async () => {
@@ -40,13 +48,21 @@ async function runWatching(overrides: Record<string, ActivityStub> = {}) {
   return seen;
 }
 
-const step = (view: OrderView, name: string) => view.steps.filter((entry) => entry.name === name).map((entry) => entry.status);
+const step = (view: OrderView, name: string) =>
+  view.steps.filter((entry) => entry.name === name).map((entry) => entry.status);
 
 describe('the live status of a good order', () => {
   it('shows each step running while it runs, after the ones before it succeeded', async () => {
     const seen = await runWatching();
 
-    expect(seen.validateOrder).toMatchObject({ ...ids, status: 'Pending', total: null, currency: 'EUR', compensations: [], warnings: [] });
+    expect(seen.validateOrder).toMatchObject({
+      ...ids,
+      status: 'Pending',
+      total: null,
+      currency: 'EUR',
+      compensations: [],
+      warnings: [],
+    });
     expect(seen.validateOrder.steps).toEqual([expect.objectContaining({ name: 'validate', status: 'running' })]);
 
     expect(seen.chargePayment).toMatchObject({ status: 'Paying', total: 400 });
@@ -61,8 +77,14 @@ describe('the live status of a good order', () => {
     }
 
     expect(seen.createShipment).toMatchObject({ status: 'Shipping' });
-    expect(seen.createShipment.undoable?.slice().sort()).toEqual(['refundPayment', 'releaseStock', 'retractAnalytics', 'sendCancellation']);
-    for (const branch of ['reserve', 'confirm', 'analytics']) expect(step(seen.createShipment, branch)).toEqual(['succeeded']);
+    expect(seen.createShipment.undoable?.slice().sort()).toEqual([
+      'refundPayment',
+      'releaseStock',
+      'retractAnalytics',
+      'sendCancellation',
+    ]);
+    for (const branch of ['reserve', 'confirm', 'analytics'])
+      expect(step(seen.createShipment, branch)).toEqual(['succeeded']);
     expect(step(seen.createShipment, 'ship')).toEqual(['running']);
 
     expect(seen.publishOrderOutcome).toMatchObject({ status: 'Completed', warnings: [] });
@@ -70,7 +92,9 @@ describe('the live status of a good order', () => {
   });
 
   it('shows a non-critical branch that failed as a warning while the order goes on', async () => {
-    const seen = await runWatching({ sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'mailbox full' }) });
+    const seen = await runWatching({
+      sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'mailbox full' }),
+    });
     expect(seen.createShipment).toMatchObject({ status: 'Shipping', warnings: ['confirm: mailbox full'] });
     expect(step(seen.createShipment, 'confirm')).toEqual(['warning']);
     expect(seen.createShipment.undoable).not.toContain('sendCancellation');
@@ -83,7 +107,10 @@ describe('the live status of an order being undone', () => {
       reserveStock: () => fact('inventory', 'StockUnavailable', { sku: 'LAPTOP-PRO-16', requested: 1, available: 0 }),
     });
     // Newest first: the cancellation and the analytics retraction before the refund.
-    expect(seen.sendCancellation).toMatchObject({ status: 'Compensating', reason: expect.stringContaining('out of stock: LAPTOP-PRO-16') });
+    expect(seen.sendCancellation).toMatchObject({
+      status: 'Compensating',
+      reason: expect.stringContaining('out of stock: LAPTOP-PRO-16'),
+    });
     expect(step(seen.sendCancellation, 'reserve')).toEqual(['failed']);
     expect(seen.sendCancellation.compensations.at(-1)).toMatchObject({ name: 'sendCancellation', status: 'running' });
 
@@ -105,8 +132,14 @@ describe('the live status of an order being undone', () => {
       releaseStock: failing('inventory down'),
     });
     // Every compensation that failed, in the order they ran (newest step first).
-    expect(seen.deadLetterOrder).toMatchObject({ status: 'CompensationFailed', reason: expect.stringMatching(/; compensation failed: releaseStock, refundPayment$/) });
-    expect(seen.deadLetterOrder.compensations.find(({ name }) => name === 'refundPayment')).toMatchObject({ status: 'failed', detail: expect.stringContaining('gateway down') });
+    expect(seen.deadLetterOrder).toMatchObject({
+      status: 'CompensationFailed',
+      reason: expect.stringMatching(/; compensation failed: releaseStock, refundPayment$/),
+    });
+    expect(seen.deadLetterOrder.compensations.find(({ name }) => name === 'refundPayment')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining('gateway down'),
+    });
     expect(step(seen.deadLetterOrder, 'ship')).toEqual(['failed']);
   });
 
@@ -125,8 +158,14 @@ describe('the live status of an order being undone', () => {
   });
 
   it('shows a rejected payment as Rejected with nothing to undo', async () => {
-    const seen = await runWatching({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) });
-    expect(seen.publishOrderOutcome).toMatchObject({ status: 'Rejected', reason: 'payment declined: no funds', compensations: [] });
+    const seen = await runWatching({
+      chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }),
+    });
+    expect(seen.publishOrderOutcome).toMatchObject({
+      status: 'Rejected',
+      reason: 'payment declined: no funds',
+      compensations: [],
+    });
     expect(step(seen.publishOrderOutcome, 'pay')).toEqual(['failed']);
   });
 });
@@ -138,27 +177,39 @@ describe('the live status of a large order', () => {
     const startedAt = saga.clock.now();
     await saga.start(large, { fastForward: false });
     const waiting = await liveView();
-    expect(waiting).toMatchObject({ status: 'AwaitingApproval', approval: { deadline: new Date(startedAt + 3600_000).toISOString() } });
+    expect(waiting).toMatchObject({
+      status: 'AwaitingApproval',
+      approval: { deadline: new Date(startedAt + 3600_000).toISOString() },
+    });
     expect(step(waiting, 'approval')).toEqual(['running']);
     expect(step(waiting, 'validate')).toEqual(['succeeded']);
 
     await saga.approve({ approved: true, approver: 'grace' });
     const done = await liveView();
     expect(done.approval?.decision).toMatchObject({ approved: true, approver: 'grace' });
-    expect(done.steps.find(({ name }) => name === 'approval')).toMatchObject({ status: 'succeeded', detail: 'approved by grace' });
+    expect(done.steps.find(({ name }) => name === 'approval')).toMatchObject({
+      status: 'succeeded',
+      detail: 'approved by grace',
+    });
   });
 });
 
 describe('warnings on the live status', () => {
   it('shows a stock commit that failed for good as a warning on a Completed order', async () => {
     const seen = await runWatching({ commitStock: failing('inventory down') });
-    expect(seen.publishOrderOutcome).toMatchObject({ status: 'Completed', warnings: [expect.stringMatching(/^commit stock: .*inventory down/)] });
+    expect(seen.publishOrderOutcome).toMatchObject({
+      status: 'Completed',
+      warnings: [expect.stringMatching(/^commit stock: .*inventory down/)],
+    });
   });
 
   it('shows an outcome that could not be published as a warning on the order, which still ends Completed', async () => {
     saga = await startStubbedSaga({ publishOrderOutcome: failing('queue down') });
     await saga.start();
-    expect(saga.output()).toMatchObject({ status: 'Completed', warnings: [expect.stringMatching(/^order outcome not published: .*queue down/)] });
+    expect(saga.output()).toMatchObject({
+      status: 'Completed',
+      warnings: [expect.stringMatching(/^order outcome not published: .*queue down/)],
+    });
     expect((await liveView()).warnings).toEqual(saga.output().warnings);
   });
 
@@ -167,7 +218,9 @@ describe('warnings on the live status', () => {
     await saga.start(placeOrderInput({ approvalThreshold: 100 }), { fastForward: false });
     await saga.approve({ approved: true, approver: 'grace' });
     const view = await liveView();
-    expect(view.warnings).toEqual([expect.stringMatching(/^approval: decision not recorded on the order: .*orders database down/)]);
+    expect(view.warnings).toEqual([
+      expect.stringMatching(/^approval: decision not recorded on the order: .*orders database down/),
+    ]);
     expect(view.approval?.decision).toMatchObject({ approved: true, approver: 'grace' });
     expect(view.status).toBe('Completed');
   });

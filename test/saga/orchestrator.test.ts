@@ -6,7 +6,16 @@
 import { MemoryInstanceStore } from '../../local/engine/store';
 import { startTestApp } from '../../local/engine/testing';
 import type { CompensationEntry, OrderView } from '../../src/services/orders/order-view';
-import { defective, fact, failing, happyActivities, ids, placeOrderInput, startStubbedSaga, type StubbedSaga } from '../support/stubbed-saga';
+import {
+  defective,
+  fact,
+  failing,
+  happyActivities,
+  ids,
+  placeOrderInput,
+  startStubbedSaga,
+  type StubbedSaga,
+} from '../support/stubbed-saga';
 
 let saga: StubbedSaga | undefined;
 afterEach(async () => {
@@ -17,7 +26,8 @@ afterEach(async () => {
 const begin = async (...args: Parameters<typeof startStubbedSaga>) => (saga = await startStubbedSaga(...args));
 const compensations = (view: OrderView) => view.compensations.map(({ name, status }) => `${name}:${status}`);
 const steps = (view: OrderView) => view.steps.map(({ name, status }) => `${name}:${status}`);
-const progressStatuses = (app: StubbedSaga) => app.callsTo('recordOrderProgress').map((input) => (input as { view: OrderView }).view.status);
+const progressStatuses = (app: StubbedSaga) =>
+  app.callsTo('recordOrderProgress').map((input) => (input as { view: OrderView }).view.status);
 
 /** Undo answers for "there was nothing to undo", one per compensation. */
 const nothingToUndo = {
@@ -33,26 +43,47 @@ describe('the happy path', () => {
     const app = await begin();
     const view = await app.run();
     expect(view.status).toBe('Completed');
-    expect(steps(view)).toEqual(['validate:succeeded', 'pay:succeeded', 'reserve:succeeded', 'confirm:succeeded', 'analytics:succeeded', 'ship:succeeded']);
+    expect(steps(view)).toEqual([
+      'validate:succeeded',
+      'pay:succeeded',
+      'reserve:succeeded',
+      'confirm:succeeded',
+      'analytics:succeeded',
+      'ship:succeeded',
+    ]);
     expect(view.compensations).toEqual([]);
     expect(view.warnings).toEqual([]);
     expect(view.total).toBe(400);
     expect(app.callsTo('chargePayment')).toEqual([{ ...ids, amount: 400, currency: 'EUR', paymentToken: 'tok_any' }]);
     expect(progressStatuses(app)).toEqual(['Paying', 'Fulfilling', 'Shipping', 'Completed']);
-    expect(app.callsTo('recordOrderProgress').map((input) => (input as { revision: number }).revision)).toEqual([1, 2, 3, 4]);
-    expect(app.callsTo('createShipment')).toEqual([{ ...ids, address: placeOrderInput().order.shippingAddress, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }]);
+    expect(app.callsTo('recordOrderProgress').map((input) => (input as { revision: number }).revision)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(app.callsTo('createShipment')).toEqual([
+      { ...ids, address: placeOrderInput().order.shippingAddress, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
+    ]);
   });
 
   it('publishes what it would owe, in the order the undos were owed: the parallel block owes its critical branch last, so it is undone first', async () => {
     const view = await (await begin()).run();
-    expect(view.undoable).toEqual(['refundPayment', 'sendCancellation', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
+    expect(view.undoable).toEqual([
+      'refundPayment',
+      'sendCancellation',
+      'retractAnalytics',
+      'releaseStock',
+      'cancelShipment',
+    ]);
   });
 
   it('owes no undo for a step whose result says it did nothing: a bounced confirmation, a declined card', async () => {
-    const bounced = await (await begin({ sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'no mailbox' }) })).run();
+    const bounced = await (
+      await begin({ sendConfirmation: () => fact('notifications', 'ConfirmationBounced', { reason: 'no mailbox' }) })
+    ).run();
     expect(bounced.undoable).toEqual(['refundPayment', 'retractAnalytics', 'releaseStock', 'cancelShipment']);
     await saga?.stop();
-    const declined = await (await begin({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) })).run();
+    const declined = await (
+      await begin({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'no funds' }) })
+    ).run();
     expect(declined.undoable).toBeUndefined();
     expect(declined.status).toBe('Rejected');
   });
@@ -73,7 +104,9 @@ describe('the happy path', () => {
 
 describe('validation', () => {
   it('rejects an invalid order with its reasons, before any money moves', async () => {
-    const app = await begin({ validateOrder: () => fact('orders', 'OrderInvalid', { reasons: ['unknown sku X', 'no lines'] }) });
+    const app = await begin({
+      validateOrder: () => fact('orders', 'OrderInvalid', { reasons: ['unknown sku X', 'no lines'] }),
+    });
     const view = await app.run();
     expect(view).toMatchObject({ status: 'Rejected', reason: 'unknown sku X; no lines', compensations: [] });
     expect(steps(view)).toEqual(['validate:failed']);
@@ -136,9 +169,15 @@ describe('approval of large orders', () => {
 
 describe('payment', () => {
   it('a declined card rejects the order and refunds nothing', async () => {
-    const app = await begin({ chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'insufficient funds' }) });
+    const app = await begin({
+      chargePayment: () => fact('payments', 'PaymentDeclined', { reason: 'insufficient funds' }),
+    });
     const view = await app.run();
-    expect(view).toMatchObject({ status: 'Rejected', reason: 'payment declined: insufficient funds', compensations: [] });
+    expect(view).toMatchObject({
+      status: 'Rejected',
+      reason: 'payment declined: insufficient funds',
+      compensations: [],
+    });
     expect(app.callsTo('refundPayment')).toEqual([]);
   });
 
@@ -153,10 +192,19 @@ describe('payment', () => {
 
 describe('fulfilment', () => {
   it('out of stock undoes the other branches and the payment, newest first, and releases no stock', async () => {
-    const app = await begin({ reserveStock: () => fact('inventory', 'StockUnavailable', { sku: 'LAPTOP-PRO-16', requested: 1, available: 0 }) });
+    const app = await begin({
+      reserveStock: () => fact('inventory', 'StockUnavailable', { sku: 'LAPTOP-PRO-16', requested: 1, available: 0 }),
+    });
     const view = await app.run();
-    expect(view).toMatchObject({ status: 'Compensated', reason: 'out of stock: LAPTOP-PRO-16 (requested 1, available 0)' });
-    expect(compensations(view)).toEqual(['retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:succeeded']);
+    expect(view).toMatchObject({
+      status: 'Compensated',
+      reason: 'out of stock: LAPTOP-PRO-16 (requested 1, available 0)',
+    });
+    expect(compensations(view)).toEqual([
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:succeeded',
+    ]);
     expect(app.callsTo('releaseStock')).toEqual([]);
     expect(app.callsTo('createShipment')).toEqual([]);
   });
@@ -165,7 +213,12 @@ describe('fulfilment', () => {
     const app = await begin({ reserveStock: failing('cosmos unavailable') });
     const view = await app.run();
     expect(view.status).toBe('Compensated');
-    expect(compensations(view)).toEqual(['releaseStock:succeeded', 'retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:succeeded']);
+    expect(compensations(view)).toEqual([
+      'releaseStock:succeeded',
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:succeeded',
+    ]);
     expect(app.callsTo('releaseStock')).toEqual([{ ...ids, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }]);
   });
 
@@ -182,10 +235,17 @@ describe('fulfilment', () => {
 
 describe('shipping and the compensations' + "' answers", () => {
   it('an address rejected undoes every step, newest first', async () => {
-    const app = await begin({ createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }) });
+    const app = await begin({
+      createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }),
+    });
     const view = await app.run();
     expect(view).toMatchObject({ status: 'Compensated', reason: 'address rejected: no such street' });
-    expect(compensations(view)).toEqual(['releaseStock:succeeded', 'retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:succeeded']);
+    expect(compensations(view)).toEqual([
+      'releaseStock:succeeded',
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:succeeded',
+    ]);
     expect(app.callsTo('cancelShipment')).toEqual([]);
   });
 
@@ -207,29 +267,46 @@ describe('shipping and the compensations' + "' answers", () => {
     const view = await app.run();
     expect(view.compensations).toEqual(
       ['cancelShipment', 'releaseStock', 'retractAnalytics', 'sendCancellation', 'refundPayment'].map(
-        (name): CompensationEntry => ({ name: name as CompensationEntry['name'], status: 'skipped', detail: 'nothing to undo', at: expect.any(String), startedAt: expect.any(String) }),
+        (name): CompensationEntry => ({
+          name: name as CompensationEntry['name'],
+          status: 'skipped',
+          detail: 'nothing to undo',
+          at: expect.any(String),
+          startedAt: expect.any(String),
+        }),
       ),
     );
     // Nothing was undone, so the order simply failed.
     expect(view).toMatchObject({ status: 'Failed', reason: 'carrier 503' });
   });
 
-  it.each(Object.keys(nothingToUndo) as (keyof typeof nothingToUndo)[])('only %s found nothing to undo: only it is skipped', async (activity) => {
-    const app = await begin({ createShipment: failing('carrier 503'), [activity]: nothingToUndo[activity] });
-    const view = await app.run();
-    expect(view.status).toBe('Compensated');
-    expect(view.compensations.filter((entry) => entry.status === 'skipped')).toHaveLength(1);
-    expect(view.compensations.filter((entry) => entry.status === 'succeeded')).toHaveLength(4);
-  });
+  it.each(Object.keys(nothingToUndo) as (keyof typeof nothingToUndo)[])(
+    'only %s found nothing to undo: only it is skipped',
+    async (activity) => {
+      const app = await begin({ createShipment: failing('carrier 503'), [activity]: nothingToUndo[activity] });
+      const view = await app.run();
+      expect(view.status).toBe('Compensated');
+      expect(view.compensations.filter((entry) => entry.status === 'skipped')).toHaveLength(1);
+      expect(view.compensations.filter((entry) => entry.status === 'succeeded')).toHaveLength(4);
+    },
+  );
 });
 
 describe('when undoing fails for good', () => {
   it('leaves the order CompensationFailed, goes on with the other undos, and sends one dead letter naming what failed', async () => {
-    const app = await begin({ createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }), refundPayment: failing('refund API down') });
+    const app = await begin({
+      createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }),
+      refundPayment: failing('refund API down'),
+    });
     const view = await app.run();
     expect(view.status).toBe('CompensationFailed');
     expect(view.reason).toBe('address rejected: no such street; compensation failed: refundPayment');
-    expect(compensations(view)).toEqual(['releaseStock:succeeded', 'retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:failed']);
+    expect(compensations(view)).toEqual([
+      'releaseStock:succeeded',
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:failed',
+    ]);
     expect(app.callsTo('refundPayment')).toHaveLength(6);
     expect(app.callsTo('deadLetterOrder')).toEqual([
       {
@@ -243,7 +320,11 @@ describe('when undoing fails for good', () => {
   });
 
   it('deadLetterOrder failing for good still ends the order, with the lost letter in its warnings', async () => {
-    const app = await begin({ createShipment: failing('carrier 503'), cancelShipment: failing('carrier 503'), deadLetterOrder: failing('queue unavailable') });
+    const app = await begin({
+      createShipment: failing('carrier 503'),
+      cancelShipment: failing('carrier 503'),
+      deadLetterOrder: failing('queue unavailable'),
+    });
     const view = await app.run();
     expect(app.engine.getStatus(ids.orderId)!.runtimeStatus).toBe('Completed');
     expect(view.status).toBe('CompensationFailed');
@@ -256,12 +337,19 @@ describe('when undoing fails for good', () => {
     const view = await app.run();
     expect(view.status).toBe('Completed');
     expect(view.compensations).toEqual([]);
-    expect(view.warnings).toEqual(['Paying', 'Fulfilling', 'Shipping', 'Completed'].map((status) => `order document not updated to ${status}: orders db down`));
+    expect(view.warnings).toEqual(
+      ['Paying', 'Fulfilling', 'Shipping', 'Completed'].map(
+        (status) => `order document not updated to ${status}: orders db down`,
+      ),
+    );
     expect(app.callsTo('recordOrderProgress')).toHaveLength(4 * 5);
   });
 
   it('recordOrderProgress failing for good during the undo still undoes everything', async () => {
-    const app = await begin({ recordOrderProgress: failing('orders db down'), createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }) });
+    const app = await begin({
+      recordOrderProgress: failing('orders db down'),
+      createShipment: () => fact('shipping', 'AddressRejected', { reason: 'no such street' }),
+    });
     const view = await app.run();
     expect(view.status).toBe('Compensated');
     expect(compensations(view)).toHaveLength(4);
@@ -297,7 +385,10 @@ describe('a restart inside abort()', () => {
     await releaseStarted;
     await first.stop();
     const before = (store.get(ids.orderId)!.customStatus as OrderView | undefined)?.compensations ?? [];
-    expect(before.map(({ name, status }) => `${name}:${status}`)).toEqual(['cancelShipment:succeeded', 'releaseStock:running']);
+    expect(before.map(({ name, status }) => `${name}:${status}`)).toEqual([
+      'cancelShipment:succeeded',
+      'releaseStock:running',
+    ]);
 
     const second = await startTestApp({
       entry,
@@ -340,7 +431,10 @@ describe('defects: an activity that answers with a defect is not retried', () =>
     expect(app.callsTo('createShipment')).toHaveLength(1);
     expect(view.status).toBe('Compensated');
     expect(view.reason).toBe('shipment for order order-1 was cancelled');
-    expect(view.steps.find((entry) => entry.name === 'ship')).toMatchObject({ status: 'failed', detail: 'shipment for order order-1 was cancelled' });
+    expect(view.steps.find((entry) => entry.name === 'ship')).toMatchObject({
+      status: 'failed',
+      detail: 'shipment for order order-1 was cancelled',
+    });
     // The step may have acted before its defect, so its undo runs too, newest first.
     expect(compensations(view)).toEqual([
       'cancelShipment:succeeded',
@@ -371,7 +465,12 @@ describe('defects: an activity that answers with a defect is not retried', () =>
     const view = await app.run();
     expect(app.callsTo('reserveStock')).toHaveLength(1);
     expect(view.status).toBe('Compensated');
-    expect(compensations(view)).toEqual(['releaseStock:succeeded', 'retractAnalytics:succeeded', 'sendCancellation:succeeded', 'refundPayment:succeeded']);
+    expect(compensations(view)).toEqual([
+      'releaseStock:succeeded',
+      'retractAnalytics:succeeded',
+      'sendCancellation:succeeded',
+      'refundPayment:succeeded',
+    ]);
   });
 
   it('a defect in a compensation fails it at once and sends it to the dead-letter queue', async () => {
@@ -384,12 +483,24 @@ describe('defects: an activity that answers with a defect is not retried', () =>
     expect(view.status).toBe('CompensationFailed');
     expect(compensations(view).at(-1)).toBe('refundPayment:failed');
     expect(app.callsTo('deadLetterOrder')).toEqual([
-      expect.objectContaining({ failed: [{ name: 'refundPayment', activity: 'refundPayment', input: ids, error: 'payment gateway: no charge under key order-1:charge to refund' }] }),
+      expect.objectContaining({
+        failed: [
+          {
+            name: 'refundPayment',
+            activity: 'refundPayment',
+            input: ids,
+            error: 'payment gateway: no charge under key order-1:charge to refund',
+          },
+        ],
+      }),
     ]);
   });
 
   it('a defect in a progress write or the outcome publish is a warning, never an undo', async () => {
-    const app = await begin({ recordOrderProgress: defective('view rejected'), publishOrderOutcome: defective('fact rejected') });
+    const app = await begin({
+      recordOrderProgress: defective('view rejected'),
+      publishOrderOutcome: defective('fact rejected'),
+    });
     const view = await app.run();
     expect(view.status).toBe('Completed');
     expect(app.callsTo('recordOrderProgress')).toHaveLength(4);

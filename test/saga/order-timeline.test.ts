@@ -36,14 +36,28 @@ it('a flaky charge shows each attempt, the error and the retry wait between them
   expect(pay.attempts.slice(0, 2).map((attempt) => attempt.retryAfterMs)).toEqual([2000, 4000]);
   expect(Date.parse(pay.end!) - Date.parse(pay.start)).toBeGreaterThanOrEqual(6000);
   expect(timeline.shipment).toEqual({ trackingNumber: expect.any(String), carrier: expect.any(String) });
-  expect(timeline.items).toEqual([{ sku: 'MOUSE-ERGO', quantity: 2, name: expect.any(String), unitPrice: expect.any(Number), lineTotal: expect.any(Number) }]);
+  expect(timeline.items).toEqual([
+    {
+      sku: 'MOUSE-ERGO',
+      quantity: 2,
+      name: expect.any(String),
+      unitPrice: expect.any(Number),
+      lineTotal: expect.any(Number),
+    },
+  ]);
   expect(timeline.spans.every((span) => span.end && Date.parse(span.end) >= Date.parse(span.start))).toBe(true);
 });
 
 it('a large order shows its approval deadline while it waits, then who decided', async () => {
   const orderId = uniqueOrderId('tl-approval');
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }) });
-  await app.waitFor(orderId, (instance) => (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false);
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
+  await app.waitFor(
+    orderId,
+    (instance) =>
+      (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false,
+  );
   const waiting = await timelineOf(orderId);
   const approval = waiting.spans.find((span) => span.name === 'approval')!;
   expect(approval.status).toBe('running');
@@ -51,7 +65,14 @@ it('a large order shows its approval deadline while it waits, then who decided',
   expect(Date.parse(waiting.approval!.deadline!) - Date.parse(approval.start)).toBe(24 * 3600_000);
   expect(Date.parse(waiting.now)).toBeGreaterThanOrEqual(Date.parse(approval.start));
 
-  expect((await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover('grace') })).status).toBe(202);
+  expect(
+    (
+      await app.http('POST', `/api/orders/${orderId}/approval`, {
+        body: { approved: true },
+        headers: asApprover('grace'),
+      })
+    ).status,
+  ).toBe(202);
   await app.settleOrder(orderId);
   const decided = await timelineOf(orderId);
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
@@ -60,19 +81,27 @@ it('a large order shows its approval deadline while it waits, then who decided',
 it('a dead-lettered order shows the failed compensation, then the repair and its attempts', async () => {
   const orderId = uniqueOrderId('tl-repair');
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
-  await app.http('POST', '/api/orders', { body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }) });
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
+  });
   await app.settleOrder(orderId);
   const stuck = await timelineOf(orderId);
   expect(stuck.status).toBe('CompensationFailed');
   expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
-  expect(stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts).toHaveLength(6);
+  expect(
+    stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts,
+  ).toHaveLength(6);
 
-  expect((await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status).toBe(202);
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
   await app.settle({ fastForward: true });
   const repaired = await timelineOf(orderId);
   expect(repaired.status).toBe('Compensated');
   expect(repaired.deadLetter).toMatchObject({ state: 'resolved', repairs: 1, repair: { runtimeStatus: 'Completed' } });
-  expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([expect.objectContaining({ name: 'refundPayment', status: 'succeeded' })]);
+  expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([
+    expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }),
+  ]);
 });
 
 it('answers 404 for an unknown order', async () => {
@@ -81,22 +110,67 @@ it('answers 404 for an unknown order', async () => {
 
 it('attemptsOf reads attempts in history order and only for the activity asked', () => {
   const history = [
-    { EventType: 'TaskFailed', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:01.000Z', Reason: 'boom\n  at stack' },
-    { EventType: 'TaskCompleted', FunctionName: 'b', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:02.000Z' },
-    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:04.000Z', Timestamp: '2026-01-01T00:00:05.000Z' },
+    {
+      EventType: 'TaskFailed',
+      FunctionName: 'a',
+      ScheduledTime: '2026-01-01T00:00:00.000Z',
+      Timestamp: '2026-01-01T00:00:01.000Z',
+      Reason: 'boom\n  at stack',
+    },
+    {
+      EventType: 'TaskCompleted',
+      FunctionName: 'b',
+      ScheduledTime: '2026-01-01T00:00:00.000Z',
+      Timestamp: '2026-01-01T00:00:02.000Z',
+    },
+    {
+      EventType: 'TaskCompleted',
+      FunctionName: 'a',
+      ScheduledTime: '2026-01-01T00:00:04.000Z',
+      Timestamp: '2026-01-01T00:00:05.000Z',
+    },
   ];
   expect(attemptsOf(history, 'a')).toEqual([
-    { start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:01.000Z', outcome: 'failed', error: 'boom', retryAfterMs: 3000 },
+    {
+      start: '2026-01-01T00:00:00.000Z',
+      end: '2026-01-01T00:00:01.000Z',
+      outcome: 'failed',
+      error: 'boom',
+      retryAfterMs: 3000,
+    },
     { start: '2026-01-01T00:00:04.000Z', end: '2026-01-01T00:00:05.000Z', outcome: 'succeeded' },
   ]);
 });
 
 it('attemptsOf shows an attempt answered with a defect as failed, with its reason', () => {
-  const defect = { type: factType('activities', 'ActivityDefect'), activity: 'a', reason: 'shipment was cancelled', errorType: 'ShipmentAlreadyCancelled' };
+  const defect = {
+    type: factType('activities', 'ActivityDefect'),
+    activity: 'a',
+    reason: 'shipment was cancelled',
+    errorType: 'ShipmentAlreadyCancelled',
+  };
   const history = [
-    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:00.000Z', Timestamp: '2026-01-01T00:00:01.000Z', Result: defect },
-    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:02.000Z', Timestamp: '2026-01-01T00:00:03.000Z', Result: JSON.stringify(defect) },
-    { EventType: 'TaskCompleted', FunctionName: 'a', ScheduledTime: '2026-01-01T00:00:04.000Z', Timestamp: '2026-01-01T00:00:05.000Z', Result: { type: 'x' } },
+    {
+      EventType: 'TaskCompleted',
+      FunctionName: 'a',
+      ScheduledTime: '2026-01-01T00:00:00.000Z',
+      Timestamp: '2026-01-01T00:00:01.000Z',
+      Result: defect,
+    },
+    {
+      EventType: 'TaskCompleted',
+      FunctionName: 'a',
+      ScheduledTime: '2026-01-01T00:00:02.000Z',
+      Timestamp: '2026-01-01T00:00:03.000Z',
+      Result: JSON.stringify(defect),
+    },
+    {
+      EventType: 'TaskCompleted',
+      FunctionName: 'a',
+      ScheduledTime: '2026-01-01T00:00:04.000Z',
+      Timestamp: '2026-01-01T00:00:05.000Z',
+      Result: { type: 'x' },
+    },
   ];
   expect(attemptsOf(history, 'a').map(({ outcome, error }) => ({ outcome, error }))).toEqual([
     { outcome: 'failed', error: 'shipment was cancelled' },
@@ -106,6 +180,15 @@ it('attemptsOf shows an attempt answered with a defect as failed, with its reaso
 });
 
 it("attemptsOf shows a failure's own message, without the extension's `Activity function '<name>' failed:`", () => {
-  const history = [{ EventType: 'TaskFailed', FunctionName: 'chargePayment', Timestamp: '2026-01-01T00:00:01.000Z', Reason: "Activity function 'chargePayment' failed: payment gateway timed out (key o-1:charge)" }];
-  expect(attemptsOf(history, 'chargePayment').map((attempt) => attempt.error)).toEqual(['payment gateway timed out (key o-1:charge)']);
+  const history = [
+    {
+      EventType: 'TaskFailed',
+      FunctionName: 'chargePayment',
+      Timestamp: '2026-01-01T00:00:01.000Z',
+      Reason: "Activity function 'chargePayment' failed: payment gateway timed out (key o-1:charge)",
+    },
+  ];
+  expect(attemptsOf(history, 'chargePayment').map((attempt) => attempt.error)).toEqual([
+    'payment gateway timed out (key o-1:charge)',
+  ]);
 });

@@ -24,7 +24,11 @@ async function repair(overrides: Parameters<typeof startStubbedSaga>[0] = {}) {
   await saga.settle({ fastForward: true });
   const status = saga.engine.getStatus(instanceId)!;
   expect(status.runtimeStatus).toBe('Completed');
-  const [recorded] = saga.callsTo('recordRepairOutcome') as { orderId: string; correlationId: string; outcomes: { name: string; status: string; detail?: string }[] }[];
+  const [recorded] = saga.callsTo('recordRepairOutcome') as {
+    orderId: string;
+    correlationId: string;
+    outcomes: { name: string; status: string; detail?: string }[];
+  }[];
   return { app: saga, output: status.output, recorded };
 }
 
@@ -33,13 +37,22 @@ it('runs each failed compensation again with its recorded input, and records tha
   expect(app.callsTo('refundPayment')).toEqual([input.failed[0].input]);
   expect(app.callsTo('cancelShipment')).toEqual([input.failed[1].input]);
   expect(app.callsTo('releaseStock')).toEqual([]);
-  expect(recorded).toMatchObject({ ...ids, outcomes: [{ name: 'refundPayment', status: 'succeeded' }, { name: 'cancelShipment', status: 'succeeded' }] });
+  expect(recorded).toMatchObject({
+    ...ids,
+    outcomes: [
+      { name: 'refundPayment', status: 'succeeded' },
+      { name: 'cancelShipment', status: 'succeeded' },
+    ],
+  });
   expect(app.callsTo('recordRepairOutcome')).toHaveLength(1);
   expect(output).toEqual({ repaired: true });
 });
 
 it('a compensation failing again is recorded as failed with its first line, and the others still run', async () => {
-  const { app, output, recorded } = await repair({ refundPayment: failing('still down\n    at stack'), recordRepairOutcome: () => ({ repaired: false }) });
+  const { app, output, recorded } = await repair({
+    refundPayment: failing('still down\n    at stack'),
+    recordRepairOutcome: () => ({ repaired: false }),
+  });
   expect(app.callsTo('refundPayment')).toHaveLength(6);
   expect(app.callsTo('cancelShipment')).toHaveLength(1);
   expect(recorded.outcomes).toEqual([

@@ -41,14 +41,24 @@ const facts = {
   published: { messageId: 'q-1', type: factType('orders', 'OrderCompleted') },
   charged: { type: factType('payments', 'PaymentCharged'), ...ids, paymentId: 'pay-1', amount: 1899, currency: 'EUR' },
   reserved: { type: factType('inventory', 'StockReserved'), ...ids, lines: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
-  unavailable: { type: factType('inventory', 'StockUnavailable'), ...ids, sku: 'LAPTOP-PRO-16', requested: 1, available: 0 },
+  unavailable: {
+    type: factType('inventory', 'StockUnavailable'),
+    ...ids,
+    sku: 'LAPTOP-PRO-16',
+    requested: 1,
+    available: 0,
+  },
   confirmed: { type: factType('notifications', 'ConfirmationSent'), ...ids, messageId: 'm-1' },
   recorded: { type: factType('analytics', 'OrderRecorded'), ...ids },
   shipped: { type: factType('shipping', 'ShipmentCreated'), ...ids, trackingNumber: 'T-1', carrier: 'sim' },
   refunded: { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: 'r-1', amount: 1899 },
   cancelled: { type: factType('notifications', 'CancellationSent'), ...ids, messageId: 'm-2' },
   retracted: { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded: true },
-  committed: { type: factType('inventory', 'StockCommitted'), ...ids, committed: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
+  committed: {
+    type: factType('inventory', 'StockCommitted'),
+    ...ids,
+    committed: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }],
+  },
   releasedNothing: { type: factType('inventory', 'StockReleased'), ...ids, released: [] },
 };
 
@@ -68,7 +78,10 @@ class Script {
   result: { isDone: boolean; output?: unknown; actions: SdkAction[] } = { isDone: false, actions: [] };
 
   constructor() {
-    this.history.push(events.orchestratorStarted(this.now()), events.executionStarted(this.now(), 'placeOrder', JSON.stringify(input)));
+    this.history.push(
+      events.orchestratorStarted(this.now()),
+      events.executionStarted(this.now(), 'placeOrder', JSON.stringify(input)),
+    );
   }
 
   /** Runs one episode; returns what it newly scheduled, as `Kind name`. */
@@ -135,9 +148,18 @@ class Script {
   /** The approval timer and the approval event arrive in one episode, in the order given. */
   timerAndEvent(first: 'timer' | 'event', name: string, data: unknown): this {
     this.clock += 1000;
-    const fired = { ...events.timerFired(this.now(), this.take('timer'), this.now().toISOString()), Timestamp: this.now().toISOString() };
-    const raised = { ...events.eventRaised(this.now(), name, JSON.stringify(data)), Timestamp: this.now().toISOString() };
-    this.history.push(events.orchestratorStarted(this.now()), ...(first === 'timer' ? [fired, raised] : [raised, fired]));
+    const fired = {
+      ...events.timerFired(this.now(), this.take('timer'), this.now().toISOString()),
+      Timestamp: this.now().toISOString(),
+    };
+    const raised = {
+      ...events.eventRaised(this.now(), name, JSON.stringify(data)),
+      Timestamp: this.now().toISOString(),
+    };
+    this.history.push(
+      events.orchestratorStarted(this.now()),
+      ...(first === 'timer' ? [fired, raised] : [raised, fired]),
+    );
     return this;
   }
 
@@ -179,20 +201,44 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   const script = new Script();
   expect(await script.episode()).toEqual([call('validateOrder')]);
   expect(await script.complete('validateOrder', facts.validated).episode()).toEqual([progress('AwaitingApproval')]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([
+    'WaitForExternalEvent ApprovalDecision',
+    'CreateTimer',
+  ]);
   // The deadline is orchestration time (the episode's OrchestratorStarted) plus the policy's 24 h, never the wall clock.
   // It is fixed when the order starts waiting (the validation's episode), and shown with AwaitingApproval.
-  expect(new Date(script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!).toISOString()).toBe('2026-01-02T00:00:01.000Z');
+  expect(
+    new Date(
+      script.result.actions.find((action) => action.actionType === ActionType.CreateTimer)!.fireAt!,
+    ).toISOString(),
+  ).toBe('2026-01-02T00:00:01.000Z');
   // A malformed decision is no decision: the saga waits on, until the same deadline (a new timer: no task is yielded twice).
-  expect(await script.raise('ApprovalDecision', { approved: true, approver: '' }).episode()).toEqual(['WaitForExternalEvent ApprovalDecision', 'CreateTimer']);
+  expect(await script.raise('ApprovalDecision', { approved: true, approver: '' }).episode()).toEqual([
+    'WaitForExternalEvent ApprovalDecision',
+    'CreateTimer',
+  ]);
   const timers = script.result.actions.filter((action) => action.actionType === ActionType.CreateTimer);
-  expect(timers.map((timer) => new Date(timer.fireAt!).toISOString())).toEqual(['2026-01-02T00:00:01.000Z', '2026-01-02T00:00:01.000Z']);
+  expect(timers.map((timer) => new Date(timer.fireAt!).toISOString())).toEqual([
+    '2026-01-02T00:00:01.000Z',
+    '2026-01-02T00:00:01.000Z',
+  ]);
   const decision = { approved: true, approver: 'grace', decidedAt: '2026-01-01T01:00:00.000Z' };
   expect(await script.raise('ApprovalDecision', decision).episode()).toEqual([call('settleApproval')]);
-  expect(script.result.actions.filter((action) => action.actionType === ActionType.CreateTimer).every((timer) => timer.isCanceled)).toBe(true);
-  expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toEqual({ ...ids, proposed: decision, deadline: '2026-01-02T00:00:01.000Z' });
+  expect(
+    script.result.actions
+      .filter((action) => action.actionType === ActionType.CreateTimer)
+      .every((timer) => timer.isCanceled),
+  ).toBe(true);
+  expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toEqual({
+    ...ids,
+    proposed: decision,
+    deadline: '2026-01-02T00:00:01.000Z',
+  });
   // Each progress write goes out with the step it announces, not before it.
-  expect(await script.complete('settleApproval', decision).episode()).toEqual([call('chargePayment'), progress('Paying')]);
+  expect(await script.complete('settleApproval', decision).episode()).toEqual([
+    call('chargePayment'),
+    progress('Paying'),
+  ]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
 
   // A transient failure schedules nothing: the host waits out the backoff and tries again.
@@ -207,10 +253,16 @@ test('the happy path of a large order: approval, a retried payment, the parallel
   expect(await script.complete('sendConfirmation', facts.confirmed).episode()).toEqual([]);
   expect(await script.complete('reserveStock', facts.reserved).episode()).toEqual([]);
   expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([]);
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('createShipment'), progress('Shipping')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([
+    call('createShipment'),
+    progress('Shipping'),
+  ]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   // The sale is final: the holds fold into sold units beside the last progress write.
-  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([call('commitStock'), progress('Completed')]);
+  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([
+    call('commitStock'),
+    progress('Completed'),
+  ]);
   expect(await script.complete('commitStock', facts.committed).episode()).toEqual([]);
   // The ending is announced last, as a fact on the order-events queue; nothing waits for its consumers.
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
@@ -224,11 +276,22 @@ test('the approval timer firing first rejects the order and schedules no payment
   await script.episode();
   await script.complete('validateOrder', facts.validated).episode();
   await script.complete('recordOrderProgress', facts.progress).episode();
-  expect(await script.advance(24 * 3600_000).fireTimer().episode()).toEqual([call('settleApproval')]);
-  expect(await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode()).toEqual([progress('Rejected')]);
+  expect(
+    await script
+      .advance(24 * 3600_000)
+      .fireTimer()
+      .episode(),
+  ).toEqual([call('settleApproval')]);
+  expect(
+    await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode(),
+  ).toEqual([progress('Rejected')]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
   await script.complete('publishOrderOutcome', facts.published).episode();
-  expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout', approval: { decision: { timedOut: true } } });
+  expect(script.result.output).toMatchObject({
+    status: 'Rejected',
+    reason: 'no approval decision before the timeout',
+    approval: { decision: { timedOut: true } },
+  });
 });
 
 test('a decision the order document took before the timer fired stands over the timeout', async () => {
@@ -236,10 +299,19 @@ test('a decision the order document took before the timer fired stands over the 
   await script.episode();
   await script.complete('validateOrder', facts.validated).episode();
   await script.complete('recordOrderProgress', facts.progress).episode();
-  await script.advance(24 * 3600_000).fireTimer().episode();
+  await script
+    .advance(24 * 3600_000)
+    .fireTimer()
+    .episode();
   const recorded = { approved: true, approver: 'grace', decidedAt: '2026-01-01T23:59:59.000Z' };
-  expect(await script.complete('settleApproval', recorded).episode()).toEqual([call('chargePayment'), progress('Paying')]);
-  const paying = script.result.actions.find((action) => action.functionName === 'recordOrderProgress' && (action.input as { view: OrderView }).view.status === 'Paying');
+  expect(await script.complete('settleApproval', recorded).episode()).toEqual([
+    call('chargePayment'),
+    progress('Paying'),
+  ]);
+  const paying = script.result.actions.find(
+    (action) =>
+      action.functionName === 'recordOrderProgress' && (action.input as { view: OrderView }).view.status === 'Paying',
+  );
   const { view } = paying!.input as { view: OrderView };
   expect(view.approval).toMatchObject({ decision: recorded });
   // The write goes out beside the payment, so the pay step is in it too (running).
@@ -265,26 +337,43 @@ test('a decision the order document took before the timer fired stands over the 
     const late = { approved: true, approver: 'grace', decidedAt: '2026-01-02T00:00:01.000Z' };
     // The saga proposes the timeout; the order document says which decision stands (here: the timeout).
     expect(await script.timerAndEvent('timer', 'ApprovalDecision', late).episode()).toEqual([call('settleApproval')]);
-    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({ proposed: { timedOut: true } });
-    expect(await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode()).toEqual([progress('Rejected')]);
+    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({
+      proposed: { timedOut: true },
+    });
+    expect(
+      await script.complete('settleApproval', { timedOut: true, decidedAt: '2026-01-02T00:00:01.000Z' }).episode(),
+    ).toEqual([progress('Rejected')]);
     await script.complete('recordOrderProgress', facts.progress).episode();
     await script.complete('publishOrderOutcome', facts.published).episode();
-    expect(script.result.output).toMatchObject({ status: 'Rejected', reason: 'no approval decision before the timeout' });
+    expect(script.result.output).toMatchObject({
+      status: 'Rejected',
+      reason: 'no approval decision before the timeout',
+    });
   });
 
   test('the timer and the decision in one episode: the decision recorded first wins, and the order is paid', async () => {
     const script = await untilApproval();
     const decision = { approved: true, approver: 'grace', decidedAt: '2026-01-01T23:59:59.000Z' };
-    expect(await script.timerAndEvent('event', 'ApprovalDecision', decision).episode()).toEqual([call('settleApproval')]);
-    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({ proposed: decision });
-    expect(await script.complete('settleApproval', decision).episode()).toEqual([call('chargePayment'), progress('Paying')]);
+    expect(await script.timerAndEvent('event', 'ApprovalDecision', decision).episode()).toEqual([
+      call('settleApproval'),
+    ]);
+    expect(script.result.actions.find((action) => action.functionName === 'settleApproval')?.input).toMatchObject({
+      proposed: decision,
+    });
+    expect(await script.complete('settleApproval', decision).episode()).toEqual([
+      call('chargePayment'),
+      progress('Paying'),
+    ]);
   });
 }
 
 test('a critical branch that fails first still waits for the others, then undoes exactly those that succeeded, newest first', async () => {
   const script = new Script();
   await script.episode();
-  expect(await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode()).toEqual([call('chargePayment'), progress('Paying')]);
+  expect(await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode()).toEqual([
+    call('chargePayment'),
+    progress('Paying'),
+  ]);
   await script.complete('recordOrderProgress', facts.progress).episode();
   await script.complete('chargePayment', facts.charged).episode();
 
@@ -298,7 +387,10 @@ test('a critical branch that fails first still waits for the others, then undoes
   expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([]);
   // The order says Compensating while it undoes (written beside the first compensation); the
   // faulted reservation may have held some lines: its release runs first.
-  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('releaseStock'), progress('Compensating')]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([
+    call('releaseStock'),
+    progress('Compensating'),
+  ]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   expect(await script.complete('releaseStock', facts.releasedNothing).episode()).toEqual([call('retractOrderFact')]);
   expect(await script.complete('retractOrderFact', facts.retracted).episode()).toEqual([call('sendCancellation')]);
@@ -326,7 +418,10 @@ test('out of stock is a business outcome: no retry, and the stock itself is not 
   await script.complete('recordOrderProgress', facts.progress).episode();
   expect(await script.complete('reserveStock', facts.unavailable).episode()).toEqual([]);
   await script.complete('sendConfirmation', facts.confirmed).episode();
-  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([call('retractOrderFact'), progress('Compensating')]);
+  expect(await script.complete('recordOrderFact', facts.recorded).episode()).toEqual([
+    call('retractOrderFact'),
+    progress('Compensating'),
+  ]);
   expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
   await script.complete('retractOrderFact', facts.retracted).episode();
   await script.complete('sendCancellation', facts.cancelled).episode();

@@ -39,66 +39,258 @@ interface Expected {
 }
 
 const ok = 'succeeded';
-const happySteps: [string, string][] = [['validate', ok], ['pay', ok], ['reserve', ok], ['confirm', ok], ['analytics', ok], ['ship', ok]];
-const allUndone: [string, string][] = [['releaseStock', ok], ['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', ok]];
+const happySteps: [string, string][] = [
+  ['validate', ok],
+  ['pay', ok],
+  ['reserve', ok],
+  ['confirm', ok],
+  ['analytics', ok],
+  ['ship', ok],
+];
+const allUndone: [string, string][] = [
+  ['releaseStock', ok],
+  ['retractAnalytics', ok],
+  ['sendCancellation', ok],
+  ['refundPayment', ok],
+];
 
 const scenarios: [string, Partial<OrderRequest>, Expected][] = [
-  ['tok_visa charges and ships', {}, {
-    status: 'Completed', steps: happySteps, compensations: [], charged: 159, refunded: 0,
-    stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
-  }],
-  ['tok_declined is rejected with nothing to undo', { payment: { token: 'tok_declined' } }, {
-    status: 'Rejected', steps: [['validate', ok], ['pay', 'failed']], compensations: [], charged: 0, refunded: 0,
-    stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'none', shipment: 'none',
-  }],
-  ['tok_flaky is retried and charged once', { payment: { token: 'tok_flaky' } }, {
-    status: 'Completed', steps: happySteps, compensations: [], charged: 159, refunded: 0,
-    stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
-  }],
-  ['tok_gateway_down fails after its retries; the refund that checks finds nothing to undo', { payment: { token: 'tok_gateway_down' } }, {
-    status: 'Failed', steps: [['validate', ok], ['pay', 'failed']], compensations: [['refundPayment', 'skipped']], charged: 0, refunded: 0,
-    stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'none', shipment: 'none',
-  }],
-  ['an address the carrier rejects undoes everything, newest first', { shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
-    status: 'Compensated', steps: [...happySteps.slice(0, 5), ['ship', 'failed']], compensations: allUndone, charged: 159, refunded: 159,
-    stockTaken: { 'MOUSE-ERGO': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
-  }],
-  ['tok_refund_fails leaves CompensationFailed, and the other compensations still run', { payment: { token: 'tok_refund_fails' }, shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
-    status: 'CompensationFailed', steps: [...happySteps.slice(0, 5), ['ship', 'failed']],
-    compensations: [['releaseStock', ok], ['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', 'failed']],
-    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
-  }],
-  ['more than the stock is out of stock: the payment and the parallel successes are undone', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 6 }] }, {
-    approve: true, status: 'Compensated',
-    steps: [['validate', ok], ['approval', ok], ['pay', ok], ['reserve', 'failed'], ['confirm', ok], ['analytics', ok]],
-    compensations: [['retractAnalytics', ok], ['sendCancellation', ok], ['refundPayment', ok]],
-    charged: 11394, refunded: 11394, stockTaken: { 'LAPTOP-PRO-16': 0 }, messages: ['cancellation', 'confirmation'], analytics: 'retracted', shipment: 'none',
-  }],
-  ['a bouncing email is a warning, not a failure', { customerEmail: 'ada@bounce.test' }, {
-    status: 'Completed', steps: happySteps.map(([name]) => [name, name === 'confirm' ? 'warning' : ok]), compensations: [], warnings: [/^confirm: /],
-    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 2 }, messages: [], analytics: 'recorded', shipment: 'created',
-  }],
-  ['analytics being down is a warning, not a failure', { customerId: 'analytics-down' }, {
-    status: 'Completed', steps: happySteps.map(([name]) => [name, name === 'analytics' ? 'warning' : ok]), compensations: [], warnings: [/^analytics: /],
-    charged: 159, refunded: 0, stockTaken: { 'MOUSE-ERGO': 2 }, messages: ['confirmation'], analytics: 'none', shipment: 'created',
-  }],
-  ['a bounced confirmation is not followed by a cancellation', { customerEmail: 'ada@bounce.test', shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } }, {
-    status: 'Compensated', steps: [...happySteps.slice(0, 3), ['confirm', 'warning'], ['analytics', ok], ['ship', 'failed']],
-    compensations: [['releaseStock', ok], ['retractAnalytics', ok], ['refundPayment', ok]], warnings: [/^confirm: /],
-    charged: 159, refunded: 159, stockTaken: { 'MOUSE-ERGO': 0 }, messages: [], analytics: 'retracted', shipment: 'none',
-  }],
-  ['an unknown sku is rejected at validation', { items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] }, {
-    status: 'Rejected', steps: [['validate', 'failed']], compensations: [], charged: 0, refunded: 0,
-    stockTaken: {}, messages: [], analytics: 'none', shipment: 'none',
-  }],
-  ['a large order waits for approval, then completes', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }, {
-    approve: true, status: 'Completed', steps: [['validate', ok], ['approval', ok], ...happySteps.slice(1)], compensations: [],
-    charged: 1899, refunded: 0, stockTaken: { 'LAPTOP-PRO-16': 1 }, messages: ['confirmation'], analytics: 'recorded', shipment: 'created',
-  }],
-  ['a large order that is rejected charges nothing', { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }, {
-    approve: false, status: 'Rejected', steps: [['validate', ok], ['approval', 'failed']], compensations: [], charged: 0, refunded: 0,
-    stockTaken: { 'LAPTOP-PRO-16': 0 }, messages: [], analytics: 'none', shipment: 'none',
-  }],
+  [
+    'tok_visa charges and ships',
+    {},
+    {
+      status: 'Completed',
+      steps: happySteps,
+      compensations: [],
+      charged: 159,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 2 },
+      messages: ['confirmation'],
+      analytics: 'recorded',
+      shipment: 'created',
+    },
+  ],
+  [
+    'tok_declined is rejected with nothing to undo',
+    { payment: { token: 'tok_declined' } },
+    {
+      status: 'Rejected',
+      steps: [
+        ['validate', ok],
+        ['pay', 'failed'],
+      ],
+      compensations: [],
+      charged: 0,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 0 },
+      messages: [],
+      analytics: 'none',
+      shipment: 'none',
+    },
+  ],
+  [
+    'tok_flaky is retried and charged once',
+    { payment: { token: 'tok_flaky' } },
+    {
+      status: 'Completed',
+      steps: happySteps,
+      compensations: [],
+      charged: 159,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 2 },
+      messages: ['confirmation'],
+      analytics: 'recorded',
+      shipment: 'created',
+    },
+  ],
+  [
+    'tok_gateway_down fails after its retries; the refund that checks finds nothing to undo',
+    { payment: { token: 'tok_gateway_down' } },
+    {
+      status: 'Failed',
+      steps: [
+        ['validate', ok],
+        ['pay', 'failed'],
+      ],
+      compensations: [['refundPayment', 'skipped']],
+      charged: 0,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 0 },
+      messages: [],
+      analytics: 'none',
+      shipment: 'none',
+    },
+  ],
+  [
+    'an address the carrier rejects undoes everything, newest first',
+    { shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } },
+    {
+      status: 'Compensated',
+      steps: [...happySteps.slice(0, 5), ['ship', 'failed']],
+      compensations: allUndone,
+      charged: 159,
+      refunded: 159,
+      stockTaken: { 'MOUSE-ERGO': 0 },
+      messages: ['cancellation', 'confirmation'],
+      analytics: 'retracted',
+      shipment: 'none',
+    },
+  ],
+  [
+    'tok_refund_fails leaves CompensationFailed, and the other compensations still run',
+    {
+      payment: { token: 'tok_refund_fails' },
+      shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+    },
+    {
+      status: 'CompensationFailed',
+      steps: [...happySteps.slice(0, 5), ['ship', 'failed']],
+      compensations: [
+        ['releaseStock', ok],
+        ['retractAnalytics', ok],
+        ['sendCancellation', ok],
+        ['refundPayment', 'failed'],
+      ],
+      charged: 159,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 0 },
+      messages: ['cancellation', 'confirmation'],
+      analytics: 'retracted',
+      shipment: 'none',
+    },
+  ],
+  [
+    'more than the stock is out of stock: the payment and the parallel successes are undone',
+    { items: [{ sku: 'LAPTOP-PRO-16', quantity: 6 }] },
+    {
+      approve: true,
+      status: 'Compensated',
+      steps: [
+        ['validate', ok],
+        ['approval', ok],
+        ['pay', ok],
+        ['reserve', 'failed'],
+        ['confirm', ok],
+        ['analytics', ok],
+      ],
+      compensations: [
+        ['retractAnalytics', ok],
+        ['sendCancellation', ok],
+        ['refundPayment', ok],
+      ],
+      charged: 11394,
+      refunded: 11394,
+      stockTaken: { 'LAPTOP-PRO-16': 0 },
+      messages: ['cancellation', 'confirmation'],
+      analytics: 'retracted',
+      shipment: 'none',
+    },
+  ],
+  [
+    'a bouncing email is a warning, not a failure',
+    { customerEmail: 'ada@bounce.test' },
+    {
+      status: 'Completed',
+      steps: happySteps.map(([name]) => [name, name === 'confirm' ? 'warning' : ok]),
+      compensations: [],
+      warnings: [/^confirm: /],
+      charged: 159,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 2 },
+      messages: [],
+      analytics: 'recorded',
+      shipment: 'created',
+    },
+  ],
+  [
+    'analytics being down is a warning, not a failure',
+    { customerId: 'analytics-down' },
+    {
+      status: 'Completed',
+      steps: happySteps.map(([name]) => [name, name === 'analytics' ? 'warning' : ok]),
+      compensations: [],
+      warnings: [/^analytics: /],
+      charged: 159,
+      refunded: 0,
+      stockTaken: { 'MOUSE-ERGO': 2 },
+      messages: ['confirmation'],
+      analytics: 'none',
+      shipment: 'created',
+    },
+  ],
+  [
+    'a bounced confirmation is not followed by a cancellation',
+    {
+      customerEmail: 'ada@bounce.test',
+      shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+    },
+    {
+      status: 'Compensated',
+      steps: [...happySteps.slice(0, 3), ['confirm', 'warning'], ['analytics', ok], ['ship', 'failed']],
+      compensations: [
+        ['releaseStock', ok],
+        ['retractAnalytics', ok],
+        ['refundPayment', ok],
+      ],
+      warnings: [/^confirm: /],
+      charged: 159,
+      refunded: 159,
+      stockTaken: { 'MOUSE-ERGO': 0 },
+      messages: [],
+      analytics: 'retracted',
+      shipment: 'none',
+    },
+  ],
+  [
+    'an unknown sku is rejected at validation',
+    { items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] },
+    {
+      status: 'Rejected',
+      steps: [['validate', 'failed']],
+      compensations: [],
+      charged: 0,
+      refunded: 0,
+      stockTaken: {},
+      messages: [],
+      analytics: 'none',
+      shipment: 'none',
+    },
+  ],
+  [
+    'a large order waits for approval, then completes',
+    { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
+    {
+      approve: true,
+      status: 'Completed',
+      steps: [['validate', ok], ['approval', ok], ...happySteps.slice(1)],
+      compensations: [],
+      charged: 1899,
+      refunded: 0,
+      stockTaken: { 'LAPTOP-PRO-16': 1 },
+      messages: ['confirmation'],
+      analytics: 'recorded',
+      shipment: 'created',
+    },
+  ],
+  [
+    'a large order that is rejected charges nothing',
+    { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] },
+    {
+      approve: false,
+      status: 'Rejected',
+      steps: [
+        ['validate', ok],
+        ['approval', 'failed'],
+      ],
+      compensations: [],
+      charged: 0,
+      refunded: 0,
+      stockTaken: { 'LAPTOP-PRO-16': 0 },
+      messages: [],
+      analytics: 'none',
+      shipment: 'none',
+    },
+  ],
 ];
 
 describe.each(scenarios)('%s', (_title, overrides, expected) => {
@@ -109,15 +301,22 @@ describe.each(scenarios)('%s', (_title, overrides, expected) => {
   beforeAll(async () => {
     orderId = uniqueOrderId('scenario');
     const skus = Object.keys(expected.stockTaken);
-    stockBefore = Object.fromEntries(await Promise.all(skus.map(async (sku) => {
-      const stock = (await readStock(sku))!;
-      return [sku, { available: stock.available, committed: stock.committed ?? 0 }] as const;
-    })));
+    stockBefore = Object.fromEntries(
+      await Promise.all(
+        skus.map(async (sku) => {
+          const stock = (await readStock(sku))!;
+          return [sku, { available: stock.available, committed: stock.committed ?? 0 }] as const;
+        }),
+      ),
+    );
     const placed = await app.http('POST', '/api/orders', { body: orderRequest({ ...overrides, orderId }) });
     expect(placed.status).toBe(202);
     if (expected.approve !== undefined) {
       await app.waitForOrderStatus(orderId, 'AwaitingApproval');
-      const decided = await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: expected.approve }, headers: asApprover('grace') });
+      const decided = await app.http('POST', `/api/orders/${orderId}/approval`, {
+        body: { approved: expected.approve },
+        headers: asApprover('grace'),
+      });
       expect(decided.status).toBe(202);
     }
     view = await app.settleOrder(orderId);

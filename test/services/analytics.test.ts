@@ -5,7 +5,13 @@ import { TransientError } from '../../src/libs/errors';
 import { factType, type RecordOrder } from '../../src/libs/events';
 import { analyticsActivities } from '../../src/services/analytics';
 import { AnalyticsActivities } from '../../src/services/analytics/contract';
-import { analyticsData, readFact, recordFact, retractFact, type OrderSale } from '../../src/services/analytics/repository';
+import {
+  analyticsData,
+  readFact,
+  recordFact,
+  retractFact,
+  type OrderSale,
+} from '../../src/services/analytics/repository';
 import { invocation, newOrder } from './helpers';
 
 const { recordOrderFact, retractOrderFact } = analyticsActivities;
@@ -40,7 +46,11 @@ describe('analytics context', () => {
 describe('recordOrderFact', () => {
   it('records the order fact', async () => {
     const command = recordFor();
-    expect(await record(command)).toEqual({ type: factType('analytics', 'OrderRecorded'), orderId: command.orderId, correlationId: command.correlationId });
+    expect(await record(command)).toEqual({
+      type: factType('analytics', 'OrderRecorded'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+    });
     expect(await readFact(command.orderId)).toMatchObject({
       id: command.orderId,
       status: 'recorded',
@@ -62,7 +72,8 @@ describe('recordOrderFact', () => {
 
   it('fails transiently on every attempt while the sink is down (customer analytics-down), recording nothing', async () => {
     const command = recordFor('analytics-down');
-    for (let attempt = 0; attempt < 3; attempt += 1) await expect(record(command)).rejects.toBeInstanceOf(TransientError);
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      await expect(record(command)).rejects.toBeInstanceOf(TransientError);
     expect(await readFact(command.orderId)).toBeUndefined();
   });
 
@@ -82,9 +93,19 @@ describe('retractOrderFact', () => {
     const command = recordFor();
     await record(command);
     const first = await retract(command);
-    expect(first).toEqual({ type: factType('analytics', 'OrderRetracted'), orderId: command.orderId, correlationId: command.correlationId, wasRecorded: true });
+    expect(first).toEqual({
+      type: factType('analytics', 'OrderRetracted'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      wasRecorded: true,
+    });
     const afterFirst = await readFact(command.orderId);
-    expect(afterFirst).toMatchObject({ status: 'retracted', total: 159, recordedAt: expect.any(String), retractedAt: expect.any(String) });
+    expect(afterFirst).toMatchObject({
+      status: 'retracted',
+      total: 159,
+      recordedAt: expect.any(String),
+      retractedAt: expect.any(String),
+    });
     expect(await retract(command)).toEqual(first);
     expect(await readFact(command.orderId)).toEqual(afterFirst);
   });
@@ -111,7 +132,13 @@ describe('retractOrderFact', () => {
 });
 
 describe('the analytics repository', () => {
-  const sale = (): OrderSale => ({ orderId: newOrder().orderId, customerId: 'ada', total: 20, currency: 'EUR', lines: [] });
+  const sale = (): OrderSale => ({
+    orderId: newOrder().orderId,
+    customerId: 'ada',
+    total: 20,
+    currency: 'EUR',
+    lines: [],
+  });
   const at = new Date('2026-01-01T00:00:00.000Z');
   const nothingStored = () => ({ resource: undefined }) as Awaited<ReturnType<Item['read']>>;
 
@@ -120,7 +147,11 @@ describe('the analytics repository', () => {
     await recordFact(first, at);
     // As if this run read before the rival's create landed: its own create then conflicts.
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored());
-    expect(await recordFact({ ...first, total: 999 }, new Date())).toMatchObject({ status: 'recorded', total: 20, recordedAt: at.toISOString() });
+    expect(await recordFact({ ...first, total: 999 }, new Date())).toMatchObject({
+      status: 'recorded',
+      total: 20,
+      recordedAt: at.toISOString(),
+    });
   });
 
   it('recordFact lets a fault other than a conflict through, and fails when the conflicting fact cannot be read', async () => {
@@ -130,7 +161,10 @@ describe('the analytics repository', () => {
     expect(await readFact(first.orderId)).toBeUndefined();
     await recordFact(first, at);
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored()).mockResolvedValueOnce(nothingStored());
-    await expect(recordFact(first, at)).rejects.toMatchObject({ message: `fact ${first.orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+    await expect(recordFact(first, at)).rejects.toMatchObject({
+      message: `fact ${first.orderId} conflicted on create but cannot be read`,
+      cause: expect.objectContaining({ code: 409 }),
+    });
   });
 
   it('retractFact keeps the sale on the retracted fact and answers wasRecorded from what is stored', async () => {
@@ -138,12 +172,23 @@ describe('the analytics repository', () => {
     await recordFact(first, at);
     const later = new Date('2026-01-02T00:00:00.000Z');
     expect(await retractFact(first.orderId, later)).toEqual({ wasRecorded: true });
-    expect(await readFact(first.orderId)).toMatchObject({ ...first, id: first.orderId, status: 'retracted', recordedAt: at.toISOString(), retractedAt: later.toISOString() });
+    expect(await readFact(first.orderId)).toMatchObject({
+      ...first,
+      id: first.orderId,
+      status: 'retracted',
+      recordedAt: at.toISOString(),
+      retractedAt: later.toISOString(),
+    });
     expect(await retractFact(first.orderId, new Date())).toEqual({ wasRecorded: true });
     expect((await readFact(first.orderId))?.retractedAt).toBe(later.toISOString());
 
     const never = sale().orderId;
     expect(await retractFact(never, later)).toEqual({ wasRecorded: false });
-    expect(await readFact(never)).toMatchObject({ id: never, orderId: never, status: 'retracted', retractedAt: later.toISOString() });
+    expect(await readFact(never)).toMatchObject({
+      id: never,
+      orderId: never,
+      status: 'retracted',
+      retractedAt: later.toISOString(),
+    });
   });
 });

@@ -6,7 +6,14 @@ import { factType, type OrderLine } from '../../src/libs/events';
 import '../../src/services/inventory';
 import { InventoryActivities } from '../../src/services/inventory/contract';
 import { availableStock } from '../../src/services/inventory/queries';
-import { changeStock, inventoryData, readStock, seedStock, stockContainer, type StockDocument } from '../../src/services/inventory/repository';
+import {
+  changeStock,
+  inventoryData,
+  readStock,
+  seedStock,
+  stockContainer,
+  type StockDocument,
+} from '../../src/services/inventory/repository';
 import { commitStock } from '../../src/services/inventory/commit-stock';
 import { TOMBSTONE_RETENTION_MS, giveBackHold } from '../../src/services/inventory/holds';
 import { releaseStock } from '../../src/services/inventory/release-stock';
@@ -42,10 +49,12 @@ async function newSkus(...available: number[]): Promise<string[]> {
 }
 
 const levels = async (...skus: string[]) =>
-  Promise.all(skus.map(async (sku) => {
-    const stock = await readStock(sku);
-    return { available: stock?.available, holds: stock?.holds };
-  }));
+  Promise.all(
+    skus.map(async (sku) => {
+      const stock = await readStock(sku);
+      return { available: stock?.available, holds: stock?.holds };
+    }),
+  );
 
 describe('inventory context', () => {
   it('registers its activities under the names of its contract', () => {
@@ -68,7 +77,10 @@ describe('reserveStock', () => {
   it('holds once when run twice: same fact, stock document unchanged by the repeat', async () => {
     const [a, b] = await newSkus(10, 10);
     const ids = newOrder();
-    const lines = [{ sku: b, quantity: 1 }, { sku: a, quantity: 2 }];
+    const lines = [
+      { sku: b, quantity: 1 },
+      { sku: a, quantity: 2 },
+    ];
     const first = await reserve(ids, lines);
     const afterFirst = await Promise.all([readStock(a), readStock(b)]);
     expect(await reserve(ids, lines)).toEqual(first);
@@ -96,7 +108,12 @@ describe('reserveStock', () => {
   it('answers StockUnavailable with 0 available for a sku it does not know', async () => {
     const ids = newOrder();
     const sku = uniqueId('NO-SUCH-SKU');
-    expect(await reserve(ids, [{ sku, quantity: 1 }])).toMatchObject({ type: factType('inventory', 'StockUnavailable'), sku, requested: 1, available: 0 });
+    expect(await reserve(ids, [{ sku, quantity: 1 }])).toMatchObject({
+      type: factType('inventory', 'StockUnavailable'),
+      sku,
+      requested: 1,
+      available: 0,
+    });
     expect(await readStock(sku)).toBeUndefined();
   });
 
@@ -104,15 +121,29 @@ describe('reserveStock', () => {
     const [first, second] = await newSkus(5, 1);
     const ids = newOrder();
     // Listed out of order on purpose: lines are taken in sku order, so `first` is held before `second` is found short.
-    const fact = await reserve(ids, [{ sku: second, quantity: 3 }, { sku: first, quantity: 2 }]);
-    expect(fact).toMatchObject({ type: factType('inventory', 'StockUnavailable'), sku: second, requested: 3, available: 1 });
-    expect(await levels(first, second)).toEqual([{ available: 5, holds: {} }, { available: 1, holds: {} }]);
+    const fact = await reserve(ids, [
+      { sku: second, quantity: 3 },
+      { sku: first, quantity: 2 },
+    ]);
+    expect(fact).toMatchObject({
+      type: factType('inventory', 'StockUnavailable'),
+      sku: second,
+      requested: 3,
+      available: 1,
+    });
+    expect(await levels(first, second)).toEqual([
+      { available: 5, holds: {} },
+      { available: 1, holds: {} },
+    ]);
   });
 
   it('merges lines of the same sku into one hold', async () => {
     const sku = await newSku(10);
     const ids = newOrder();
-    const fact = await reserve(ids, [{ sku, quantity: 1 }, { sku, quantity: 2 }]);
+    const fact = await reserve(ids, [
+      { sku, quantity: 1 },
+      { sku, quantity: 2 },
+    ]);
     expect(fact).toMatchObject({ lines: [{ sku, quantity: 3 }] });
     expect(await levels(sku)).toEqual([{ available: 7, holds: { [ids.orderId]: 3 } }]);
   });
@@ -133,7 +164,10 @@ describe('reserveStock', () => {
     const sku = await newSku(5);
     const [x, y] = [newOrder(), newOrder()];
     const facts = await Promise.all([reserve(x, [{ sku, quantity: 3 }]), reserve(y, [{ sku, quantity: 3 }])]);
-    expect(facts.map((fact) => fact.type).sort()).toEqual([factType('inventory', 'StockReserved'), factType('inventory', 'StockUnavailable')]);
+    expect(facts.map((fact) => fact.type).sort()).toEqual([
+      factType('inventory', 'StockReserved'),
+      factType('inventory', 'StockUnavailable'),
+    ]);
     const loser = facts.find((fact) => fact.type === factType('inventory', 'StockUnavailable'));
     expect(loser).toMatchObject({ requested: 3, available: 2 });
     const stock = await readStock(sku);
@@ -148,7 +182,9 @@ describe('optimistic concurrency on the stock document', () => {
     const item = stockContainer().item(sku, sku);
     const { resource, etag: stale } = await item.read<StockDocument>();
     await item.replace({ ...resource!, available: 4 });
-    const error = await item.replace({ ...resource!, available: 3 }, { accessCondition: { type: 'IfMatch', condition: stale! } }).catch((e: unknown) => e);
+    const error = await item
+      .replace({ ...resource!, available: 3 }, { accessCondition: { type: 'IfMatch', condition: stale! } })
+      .catch((e: unknown) => e);
     expect(cosmosStatus(error)).toBe(412);
     expect((await readStock(sku))?.available).toBe(4);
   });
@@ -158,12 +194,19 @@ describe('optimistic concurrency on the stock document', () => {
     const ids = newOrder();
     const replace = Item.prototype.replace;
     let interfered = false;
-    const spy = jest.spyOn(Item.prototype, 'replace').mockImplementation(async function (this: Item, ...args: Parameters<Item['replace']>) {
+    const spy = jest.spyOn(Item.prototype, 'replace').mockImplementation(async function (
+      this: Item,
+      ...args: Parameters<Item['replace']>
+    ) {
       if (!interfered && this.id === sku) {
         interfered = true;
         // Another order takes 4 units after reserveStock read the document, making its ETag stale.
         const { resource } = await stockContainer().item(sku, sku).read<StockDocument>();
-        await stockContainer().items.upsert({ ...resource!, available: resource!.available - 4, holds: { ...resource!.holds, rival: 4 } });
+        await stockContainer().items.upsert({
+          ...resource!,
+          available: resource!.available - 4,
+          holds: { ...resource!.holds, rival: 4 },
+        });
       }
       return replace.apply(this, args);
     } as Item['replace']);
@@ -179,7 +222,10 @@ describe('optimistic concurrency on the stock document', () => {
     const ids = newOrder();
     const replace = Item.prototype.replace;
     let interfered = false;
-    jest.spyOn(Item.prototype, 'replace').mockImplementation(async function (this: Item, ...args: Parameters<Item['replace']>) {
+    jest.spyOn(Item.prototype, 'replace').mockImplementation(async function (
+      this: Item,
+      ...args: Parameters<Item['replace']>
+    ) {
       if (!interfered && this.id === sku) {
         interfered = true;
         const { resource } = await stockContainer().item(sku, sku).read<StockDocument>();
@@ -188,7 +234,10 @@ describe('optimistic concurrency on the stock document', () => {
       return replace.apply(this, args);
     } as Item['replace']);
 
-    expect(await reserve(ids, [{ sku, quantity: 2 }])).toMatchObject({ type: factType('inventory', 'StockUnavailable'), available: 0 });
+    expect(await reserve(ids, [{ sku, quantity: 2 }])).toMatchObject({
+      type: factType('inventory', 'StockUnavailable'),
+      available: 0,
+    });
     expect(await levels(sku)).toEqual([{ available: 0, holds: { rival: 3 } }]);
   });
 });
@@ -197,12 +246,18 @@ describe('releaseStock', () => {
   it('gives the held units back once when run twice; the repeat reports nothing released', async () => {
     const [a, b] = await newSkus(10, 10);
     const ids = newOrder();
-    const lines = [{ sku: a, quantity: 2 }, { sku: b, quantity: 5 }];
+    const lines = [
+      { sku: a, quantity: 2 },
+      { sku: b, quantity: 5 },
+    ];
     await reserve(ids, lines);
     const first = await release(ids, lines);
     expect(first).toEqual({ type: factType('inventory', 'StockReleased'), ...ids, released: lines });
     const afterFirst = await Promise.all([readStock(a), readStock(b)]);
-    expect(afterFirst.map((stock) => [stock?.available, stock?.holds])).toEqual([[10, {}], [10, {}]]);
+    expect(afterFirst.map((stock) => [stock?.available, stock?.holds])).toEqual([
+      [10, {}],
+      [10, {}],
+    ]);
     // StockReleased lists what this run gave back, so a repeat truthfully lists nothing.
     expect(await release(ids, lines)).toEqual({ ...first, released: [] });
     expect(await Promise.all([readStock(a), readStock(b)])).toEqual(afterFirst);
@@ -221,7 +276,12 @@ describe('releaseStock', () => {
     const holder = newOrder();
     await reserve(holder, [{ sku, quantity: 4 }]);
     const stranger = newOrder();
-    expect(await release(stranger, [{ sku, quantity: 4 }, { sku: uniqueId('NO-SUCH-SKU'), quantity: 1 }])).toMatchObject({ released: [] });
+    expect(
+      await release(stranger, [
+        { sku, quantity: 4 },
+        { sku: uniqueId('NO-SUCH-SKU'), quantity: 1 },
+      ]),
+    ).toMatchObject({ released: [] });
     expect(await levels(sku)).toEqual([{ available: 6, holds: { [holder.orderId]: 4 } }]);
   });
 
@@ -230,7 +290,10 @@ describe('releaseStock', () => {
     const holder = newOrder();
     await reserve(holder, [{ sku, quantity: 5 }]);
     const others = Array.from({ length: 5 }, () => newOrder());
-    await Promise.all([release(holder, [{ sku, quantity: 5 }]), ...others.map((ids) => reserve(ids, [{ sku, quantity: 2 }]))]);
+    await Promise.all([
+      release(holder, [{ sku, quantity: 5 }]),
+      ...others.map((ids) => reserve(ids, [{ sku, quantity: 2 }])),
+    ]);
     const stock = await readStock(sku);
     expect(stock?.available).toBe(10);
     expect(Object.keys(stock!.holds).sort()).toEqual(others.map((ids) => ids.orderId).sort());
@@ -241,11 +304,21 @@ describe('commitStock: a completed order leaves no hold behind', () => {
   it('folds the hold into the sold units, once when run twice', async () => {
     const [a, b] = await newSkus(10, 10);
     const ids = newOrder();
-    const lines = [{ sku: a, quantity: 2 }, { sku: b, quantity: 3 }];
+    const lines = [
+      { sku: a, quantity: 2 },
+      { sku: b, quantity: 3 },
+    ];
     await reserve(ids, lines);
-    expect(await commit(ids, lines)).toEqual({ type: factType('inventory', 'StockCommitted'), ...ids, committed: lines });
+    expect(await commit(ids, lines)).toEqual({
+      type: factType('inventory', 'StockCommitted'),
+      ...ids,
+      committed: lines,
+    });
     const after = await Promise.all([readStock(a), readStock(b)]);
-    expect(after.map((stock) => [stock?.available, stock?.committed, stock?.holds])).toEqual([[8, 2, {}], [7, 3, {}]]);
+    expect(after.map((stock) => [stock?.available, stock?.committed, stock?.holds])).toEqual([
+      [8, 2, {}],
+      [7, 3, {}],
+    ]);
     expect(await commit(ids, lines)).toEqual({ type: factType('inventory', 'StockCommitted'), ...ids, committed: [] });
     expect(await Promise.all([readStock(a), readStock(b)])).toEqual(after); // including _etag: the repeat wrote nothing
   });
@@ -292,7 +365,9 @@ describe('release tombstones', () => {
     const sku = await newSku(5);
     const ids = newOrder();
     expect(await release(ids, [{ sku, quantity: 1 }])).toMatchObject({ released: [] });
-    expect(await reserve(ids, [{ sku, quantity: 1 }])).toMatchObject({ type: factType('inventory', 'StockUnavailable') });
+    expect(await reserve(ids, [{ sku, quantity: 1 }])).toMatchObject({
+      type: factType('inventory', 'StockUnavailable'),
+    });
     expect(await readStock(sku)).toMatchObject({ available: 5, holds: {} });
   });
 
@@ -343,13 +418,22 @@ describe('the inventory repository', () => {
 
   it('changeStock answers what decide decided, writes what it asked, and never creates a sku', async () => {
     const sku = await newSku(5);
-    expect(await changeStock(sku, (stock) => ({ write: { ...stock!, available: stock!.available - 1 }, result: 'took one' }))).toBe('took one');
+    expect(
+      await changeStock(sku, (stock) => ({
+        write: { ...stock!, available: stock!.available - 1 },
+        result: 'took one',
+      })),
+    ).toBe('took one');
     expect((await readStock(sku))?.available).toBe(4);
     expect(await changeStock(sku, (stock) => ({ result: stock?.available }))).toBe(4);
 
     const unknown = uniqueId('NO-SUCH-SKU');
     expect(await changeStock(unknown, (stock) => ({ result: stock }))).toBeUndefined();
-    const create = () => changeStock(unknown, () => ({ write: { id: unknown, sku: unknown, available: 1, holds: {} }, result: 'created' }));
+    const create = () =>
+      changeStock(unknown, () => ({
+        write: { id: unknown, sku: unknown, available: 1, holds: {} },
+        result: 'created',
+      }));
     await expect(create()).rejects.toThrow(`stock ${unknown}: cannot change a sku that does not exist`);
     expect(await readStock(unknown)).toBeUndefined();
   });

@@ -73,8 +73,13 @@ describe('recordOnce', () => {
     const customerId = uniqueId('cust');
     const first = entry(customerId);
     await recordOnce(first);
-    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordOnce(first)).rejects.toMatchObject({ message: `ledger entry ${first.id} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+    jest
+      .spyOn(Item.prototype, 'read')
+      .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordOnce(first)).rejects.toMatchObject({
+      message: `ledger entry ${first.id} conflicted on create but cannot be read`,
+      cause: expect.objectContaining({ code: 409 }),
+    });
   });
 });
 
@@ -96,26 +101,56 @@ describe('customerLedger', () => {
 });
 
 describe('awardLoyaltyPoints', () => {
-  const outcome = <F extends Record<string, unknown>>(customerId: string, fields: F) => ({ orderId: uniqueId('order'), correlationId: uniqueId('corr'), customerId, currency: 'EUR', ...fields });
+  const outcome = <F extends Record<string, unknown>>(customerId: string, fields: F) => ({
+    orderId: uniqueId('order'),
+    correlationId: uniqueId('corr'),
+    customerId,
+    currency: 'EUR',
+    ...fields,
+  });
 
   it('awards one point per whole unit for a completed order, once however often the fact is delivered', async () => {
     const customerId = uniqueId('cust');
-    const fact = outcome(customerId, { type: factType('orders', 'OrderCompleted'), total: 159.9, completedAt: '2026-01-01T00:00:00.000Z' });
-    for (let delivery = 0; delivery < 3; delivery += 1) await awardLoyaltyPoints(fact, invocation(LoyaltyFunctions.onOrderOutcome));
+    const fact = outcome(customerId, {
+      type: factType('orders', 'OrderCompleted'),
+      total: 159.9,
+      completedAt: '2026-01-01T00:00:00.000Z',
+    });
+    for (let delivery = 0; delivery < 3; delivery += 1)
+      await awardLoyaltyPoints(fact, invocation(LoyaltyFunctions.onOrderOutcome));
     expect(await customerLedger(customerId)).toEqual({
       points: 159,
-      entries: [{ id: fact.orderId, customerId, orderId: fact.orderId, correlationId: fact.correlationId, points: 159, why: 'order completed', fact: fact.type, at: fact.completedAt }],
+      entries: [
+        {
+          id: fact.orderId,
+          customerId,
+          orderId: fact.orderId,
+          correlationId: fact.correlationId,
+          points: 159,
+          why: 'order completed',
+          fact: fact.type,
+          at: fact.completedAt,
+        },
+      ],
     });
   });
 
   it('gives goodwill points for an order undone after payment, none for a rejected one', async () => {
     const customerId = uniqueId('cust');
     const cancelled = (finalStatus: string) =>
-      outcome(customerId, { type: factType('orders', 'OrderCancelled'), finalStatus, reason: 'r', total: 50, cancelledAt: '2026-01-01T00:00:00.000Z' });
+      outcome(customerId, {
+        type: factType('orders', 'OrderCancelled'),
+        finalStatus,
+        reason: 'r',
+        total: 50,
+        cancelledAt: '2026-01-01T00:00:00.000Z',
+      });
     await awardLoyaltyPoints(cancelled('Rejected'), invocation(LoyaltyFunctions.onOrderOutcome));
     await awardLoyaltyPoints(cancelled('Compensated'), invocation(LoyaltyFunctions.onOrderOutcome));
     const { points, entries } = await customerLedger(customerId);
     expect(points).toBe(GOODWILL_POINTS);
-    expect(entries).toEqual([expect.objectContaining({ why: 'goodwill: order cancelled after payment', points: GOODWILL_POINTS })]);
+    expect(entries).toEqual([
+      expect.objectContaining({ why: 'goodwill: order cancelled after payment', points: GOODWILL_POINTS }),
+    ]);
   });
 });

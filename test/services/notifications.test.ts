@@ -4,7 +4,15 @@ import { capturedFunctions } from '../../local/engine/functions-core';
 import { factType, type SendCancellation, type SendConfirmation } from '../../src/libs/events';
 import { notificationsActivities } from '../../src/services/notifications';
 import { NotificationsActivities } from '../../src/services/notifications/contract';
-import { listMessages, messageDocumentId, notificationsData, readMessage, recordMessage, type MessageDocument, type MessageKind } from '../../src/services/notifications/repository';
+import {
+  listMessages,
+  messageDocumentId,
+  notificationsData,
+  readMessage,
+  recordMessage,
+  type MessageDocument,
+  type MessageKind,
+} from '../../src/services/notifications/repository';
 import { simulatedMailer as mailer } from '../../src/services/notifications/simulated-mailer';
 import { invocation, newOrder } from './helpers';
 
@@ -31,12 +39,17 @@ const cancellationFor = (command: SendConfirmation): SendCancellation => ({
   customerEmail: command.customerEmail,
   reason: 'order cancelled',
 });
-const confirm = (command: SendConfirmation) => sendConfirmation(command, invocation(NotificationsActivities.sendConfirmation));
-const cancel = (command: SendCancellation) => sendCancellation(command, invocation(NotificationsActivities.sendCancellation));
+const confirm = (command: SendConfirmation) =>
+  sendConfirmation(command, invocation(NotificationsActivities.sendConfirmation));
+const cancel = (command: SendCancellation) =>
+  sendCancellation(command, invocation(NotificationsActivities.sendCancellation));
 
 describe('notifications context', () => {
   it('registers its activities under the names of its contract', () => {
-    expect(NotificationsActivities).toEqual({ sendConfirmation: 'sendConfirmation', sendCancellation: 'sendCancellation' });
+    expect(NotificationsActivities).toEqual({
+      sendConfirmation: 'sendConfirmation',
+      sendCancellation: 'sendCancellation',
+    });
     expect(capturedFunctions().has('sendConfirmation')).toBe(true);
     expect(capturedFunctions().has('sendCancellation')).toBe(true);
   });
@@ -54,7 +67,12 @@ describe('sendConfirmation', () => {
     });
     const messages = await listMessages(command.orderId);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ id: `${command.orderId}:confirmation`, kind: 'confirmation', to: 'ada@example.com', messageId: (fact as { messageId: string }).messageId });
+    expect(messages[0]).toMatchObject({
+      id: `${command.orderId}:confirmation`,
+      kind: 'confirmation',
+      to: 'ada@example.com',
+      messageId: (fact as { messageId: string }).messageId,
+    });
   });
 
   it('sends once when run twice: same fact, one message, and the mailer is not asked again', async () => {
@@ -115,7 +133,10 @@ describe('sendCancellation', () => {
     const command = confirmationFor('ada@bounce.test');
     const first = await cancel(cancellationFor(command));
     const second = await cancel(cancellationFor(command));
-    expect(first).toMatchObject({ type: 'contoso.notifications.CancellationNotNeeded.v1', reason: 'no confirmation was sent' });
+    expect(first).toMatchObject({
+      type: 'contoso.notifications.CancellationNotNeeded.v1',
+      reason: 'no confirmation was sent',
+    });
     expect(second).toEqual(first);
     expect(await listMessages(command.orderId)).toEqual([]);
   });
@@ -135,9 +156,13 @@ describe('the notifications repository', () => {
   it('records one message per order and kind: a second of the same kind answers the first', async () => {
     const { orderId } = newOrder();
     expect(messageDocumentId(orderId, 'confirmation')).toBe(`${orderId}:confirmation`);
-    expect(await recordMessage(message(orderId, 'confirmation', 'm-1'))).toEqual(message(orderId, 'confirmation', 'm-1'));
+    expect(await recordMessage(message(orderId, 'confirmation', 'm-1'))).toEqual(
+      message(orderId, 'confirmation', 'm-1'),
+    );
     expect(await recordMessage(message(orderId, 'confirmation', 'm-2'))).toMatchObject({ messageId: 'm-1' });
-    expect(await recordMessage(message(orderId, 'cancellation', 'm-3'))).toEqual(message(orderId, 'cancellation', 'm-3'));
+    expect(await recordMessage(message(orderId, 'cancellation', 'm-3'))).toEqual(
+      message(orderId, 'cancellation', 'm-3'),
+    );
     expect(await readMessage(orderId, 'confirmation')).toMatchObject({ messageId: 'm-1' });
     const other = newOrder().orderId;
     await recordMessage(message(other, 'confirmation', 'm-4'));
@@ -150,7 +175,12 @@ describe('the notifications repository', () => {
     await expect(recordMessage(message(orderId, 'confirmation', 'm-1'))).rejects.toMatchObject({ code: 503 });
     expect(await listMessages(orderId)).toEqual([]);
     await recordMessage(message(orderId, 'confirmation', 'm-1'));
-    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toMatchObject({ message: `message ${orderId}:confirmation conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+    jest
+      .spyOn(Item.prototype, 'read')
+      .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toMatchObject({
+      message: `message ${orderId}:confirmation conflicted on create but cannot be read`,
+      cause: expect.objectContaining({ code: 409 }),
+    });
   });
 });

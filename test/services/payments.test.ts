@@ -5,7 +5,16 @@ import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
 import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
-import { markRefunded, paymentsData, readLedgerEntry, readPayment, recordPayment, writeLedgerEntry, type LedgerEntry, type PaymentDocument } from '../../src/services/payments/repository';
+import {
+  markRefunded,
+  paymentsData,
+  readLedgerEntry,
+  readPayment,
+  recordPayment,
+  writeLedgerEntry,
+  type LedgerEntry,
+  type PaymentDocument,
+} from '../../src/services/payments/repository';
 import { simulatedGateway as gateway } from '../../src/services/payments/simulated-gateway';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { invocation, newOrder } from './helpers';
@@ -20,7 +29,12 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const chargeCommand = (paymentToken: string, amount = 159): ChargePayment => ({ ...newOrder(), amount, currency: 'EUR', paymentToken });
+const chargeCommand = (paymentToken: string, amount = 159): ChargePayment => ({
+  ...newOrder(),
+  amount,
+  currency: 'EUR',
+  paymentToken,
+});
 const charge = (command: ChargePayment) => chargePayment(command, invocation(PaymentsActivities.charge));
 const refund = (ids: { orderId: string; correlationId: string }) =>
   refundPayment({ orderId: ids.orderId, correlationId: ids.correlationId }, invocation(PaymentsActivities.refund));
@@ -38,13 +52,20 @@ describe('payments context', () => {
     await chargePayment(command, context);
     expect(context.logs.length).toBeGreaterThan(0);
     for (const { text } of context.logs) {
-      expect(JSON.parse(text)).toMatchObject({ function: 'chargePayment', orderId: command.orderId, correlationId: command.correlationId });
+      expect(JSON.parse(text)).toMatchObject({
+        function: 'chargePayment',
+        orderId: command.orderId,
+        correlationId: command.correlationId,
+      });
       expect(text).not.toContain('tok_visa');
     }
   });
 
   it('answers a malformed command with a defect (a bug, not a transient fault: nothing to retry)', async () => {
-    const answer = await chargePayment({ orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' }, invocation('chargePayment'));
+    const answer = await chargePayment(
+      { orderId: 'x', correlationId: 'c', amount: -1, currency: 'EUR', paymentToken: 'tok_visa' },
+      invocation('chargePayment'),
+    );
     expect(answer).toEqual({
       type: factType('activities', 'ActivityDefect'),
       activity: 'chargePayment',
@@ -69,7 +90,11 @@ describe('chargePayment', () => {
       amount: 12.5,
       currency: 'EUR',
     });
-    expect(await readPayment(command.orderId)).toMatchObject({ status: 'charged', amount: 12.5, paymentId: (fact as { paymentId: string }).paymentId });
+    expect(await readPayment(command.orderId)).toMatchObject({
+      status: 'charged',
+      amount: 12.5,
+      paymentId: (fact as { paymentId: string }).paymentId,
+    });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 12.5, refunded: 0 });
   });
 
@@ -93,7 +118,12 @@ describe('chargePayment', () => {
   it('returns tok_declined as PaymentDeclined, again on a repeat, and takes nothing', async () => {
     const command = chargeCommand('tok_declined');
     const first = await charge(command);
-    expect(first).toEqual({ type: factType('payments', 'PaymentDeclined'), orderId: command.orderId, correlationId: command.correlationId, reason: 'card declined' });
+    expect(first).toEqual({
+      type: factType('payments', 'PaymentDeclined'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      reason: 'card declined',
+    });
     const afterFirst = await readPayment(command.orderId);
     expect(afterFirst).toMatchObject({ status: 'declined' });
     expect(await charge(command)).toEqual(first);
@@ -103,7 +133,10 @@ describe('chargePayment', () => {
 
   it('declines an unknown card token', async () => {
     const command = chargeCommand('tok_mastercard');
-    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentDeclined'), reason: 'unknown card token' });
+    expect(await charge(command)).toMatchObject({
+      type: factType('payments', 'PaymentDeclined'),
+      reason: 'unknown card token',
+    });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
   });
 
@@ -112,7 +145,10 @@ describe('chargePayment', () => {
     await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
     await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
     expect(await readPayment(command.orderId)).toBeUndefined();
-    expect((await readLedgerEntry(`${command.orderId}:charge`))?.value).toMatchObject({ status: 'pending', attempts: 2 });
+    expect((await readLedgerEntry(`${command.orderId}:charge`))?.value).toMatchObject({
+      status: 'pending',
+      attempts: 2,
+    });
     const third = await charge(command);
     expect(third).toMatchObject({ type: factType('payments', 'PaymentCharged'), amount: 159 });
     expect(await charge(command)).toEqual(third);
@@ -129,7 +165,8 @@ describe('chargePayment', () => {
 
   it('tok_gateway_down always fails transiently and records no payment', async () => {
     const command = chargeCommand('tok_gateway_down');
-    for (let attempt = 0; attempt < 4; attempt += 1) await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
+    for (let attempt = 0; attempt < 4; attempt += 1)
+      await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
     expect(await readPayment(command.orderId)).toBeUndefined();
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
   });
@@ -138,7 +175,13 @@ describe('chargePayment', () => {
 describe('the simulated gateway', () => {
   it('answers a repeated key with the first charge', async () => {
     const { orderId } = newOrder();
-    const request = { idempotencyKey: `${orderId}:charge`, orderId, token: 'tok_visa', amount: 20, currency: 'EUR' as const };
+    const request = {
+      idempotencyKey: `${orderId}:charge`,
+      orderId,
+      token: 'tok_visa',
+      amount: 20,
+      currency: 'EUR' as const,
+    };
     const first = await gateway.charge(request);
     const second = await gateway.charge({ ...request, amount: 999 });
     expect(first).toMatchObject({ kind: 'charged', amount: 20 });
@@ -148,7 +191,13 @@ describe('the simulated gateway', () => {
 
   it('recovers a charge the payments document never heard of (a crash between the two)', async () => {
     const command = chargeCommand('tok_visa');
-    const charged = await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
+    const charged = await gateway.charge({
+      idempotencyKey: `${command.orderId}:charge`,
+      orderId: command.orderId,
+      token: 'tok_visa',
+      amount: 159,
+      currency: 'EUR',
+    });
     const fact = await charge(command);
     expect(fact).toMatchObject({ paymentId: charged.kind === 'charged' ? charged.chargeId : 'unexpected' });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
@@ -174,7 +223,13 @@ describe('refundPayment', () => {
 
   it('finds and refunds a charge the gateway made but the payment document never recorded', async () => {
     const command = chargeCommand('tok_visa');
-    await gateway.charge({ idempotencyKey: `${command.orderId}:charge`, orderId: command.orderId, token: 'tok_visa', amount: 159, currency: 'EUR' });
+    await gateway.charge({
+      idempotencyKey: `${command.orderId}:charge`,
+      orderId: command.orderId,
+      token: 'tok_visa',
+      amount: 159,
+      currency: 'EUR',
+    });
     expect(await readPayment(command.orderId)).toBeUndefined();
     const first = await refund(command);
     const second = await refund(command);
@@ -187,7 +242,10 @@ describe('refundPayment', () => {
   it('is not needed for a declined payment', async () => {
     const command = chargeCommand('tok_declined');
     await charge(command);
-    expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded'), reason: expect.stringMatching(/^no payment was made/) });
+    expect(await refund(command)).toMatchObject({
+      type: factType('payments', 'RefundNotNeeded'),
+      reason: expect.stringMatching(/^no payment was made/),
+    });
     expect(await readPayment(command.orderId)).toMatchObject({ status: 'declined' });
   });
 
@@ -231,8 +289,24 @@ describe('refundPayment', () => {
 });
 
 describe('the payments repository', () => {
-  const charged = (orderId: string, amount = 10): PaymentDocument => ({ id: orderId, orderId, amount, currency: 'EUR', recordedAt: '2026-01-01T00:00:00.000Z', status: 'charged', paymentId: `ch_${orderId}` });
-  const declined = (orderId: string): PaymentDocument => ({ id: orderId, orderId, amount: 10, currency: 'EUR', recordedAt: '2026-01-01T00:00:00.000Z', status: 'declined', reason: 'no funds' });
+  const charged = (orderId: string, amount = 10): PaymentDocument => ({
+    id: orderId,
+    orderId,
+    amount,
+    currency: 'EUR',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    status: 'charged',
+    paymentId: `ch_${orderId}`,
+  });
+  const declined = (orderId: string): PaymentDocument => ({
+    id: orderId,
+    orderId,
+    amount: 10,
+    currency: 'EUR',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    status: 'declined',
+    reason: 'no funds',
+  });
   const entry = (orderId: string, fields: Partial<LedgerEntry> = {}): LedgerEntry => ({
     id: `${orderId}:charge`,
     orderId,
@@ -259,26 +333,47 @@ describe('the payments repository', () => {
     await expect(recordPayment(charged(orderId))).rejects.toMatchObject({ code: 503 });
     expect(await readPayment(orderId)).toBeUndefined();
     await recordPayment(charged(orderId));
-    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordPayment(charged(orderId))).rejects.toMatchObject({ message: `payment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+    jest
+      .spyOn(Item.prototype, 'read')
+      .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordPayment(charged(orderId))).rejects.toMatchObject({
+      message: `payment ${orderId} conflicted on create but cannot be read`,
+      cause: expect.objectContaining({ code: 409 }),
+    });
   });
 
   it('markRefunded marks a charged payment once; the first refund stands', async () => {
     const { orderId } = newOrder();
     await recordPayment(charged(orderId, 25));
     const first = await markRefunded(orderId, { refundId: 're_1', refundedAt: '2026-01-02T00:00:00.000Z' });
-    expect(first).toMatchObject({ ...charged(orderId, 25), status: 'refunded', refundId: 're_1', refundedAt: '2026-01-02T00:00:00.000Z' });
-    expect(await markRefunded(orderId, { refundId: 're_2', refundedAt: '2026-01-03T00:00:00.000Z' })).toMatchObject({ refundId: 're_1' });
-    expect(await readPayment(orderId)).toMatchObject({ status: 'refunded', refundId: 're_1', paymentId: `ch_${orderId}`, amount: 25 });
+    expect(first).toMatchObject({
+      ...charged(orderId, 25),
+      status: 'refunded',
+      refundId: 're_1',
+      refundedAt: '2026-01-02T00:00:00.000Z',
+    });
+    expect(await markRefunded(orderId, { refundId: 're_2', refundedAt: '2026-01-03T00:00:00.000Z' })).toMatchObject({
+      refundId: 're_1',
+    });
+    expect(await readPayment(orderId)).toMatchObject({
+      status: 'refunded',
+      refundId: 're_1',
+      paymentId: `ch_${orderId}`,
+      amount: 25,
+    });
   });
 
   it('markRefunded refuses a payment that does not exist or was declined, and changes nothing', async () => {
     const missing = newOrder().orderId;
-    await expect(markRefunded(missing, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(`payment ${missing}: nothing to mark refunded`);
+    await expect(markRefunded(missing, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(
+      `payment ${missing}: nothing to mark refunded`,
+    );
     expect(await readPayment(missing)).toBeUndefined();
     const { orderId } = newOrder();
     await recordPayment(declined(orderId));
-    await expect(markRefunded(orderId, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(`payment ${orderId} was declined: nothing to refund`);
+    await expect(markRefunded(orderId, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(
+      `payment ${orderId} was declined: nothing to refund`,
+    );
     expect(await readPayment(orderId)).toMatchObject({ status: 'declined' });
   });
 

@@ -6,7 +6,13 @@ import { factType, type CreateShipment } from '../../src/libs/events';
 import { shippingActivities } from '../../src/services/shipping';
 import { ShippingActivities } from '../../src/services/shipping/contract';
 import { ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
-import { markCancelled, readShipment, recordShipment, shippingData, type BookedShipment } from '../../src/services/shipping/repository';
+import {
+  markCancelled,
+  readShipment,
+  recordShipment,
+  shippingData,
+  type BookedShipment,
+} from '../../src/services/shipping/repository';
 import { simulatedCarrier as carrier } from '../../src/services/shipping/simulated-carrier';
 import { invocation, newOrder } from './helpers';
 
@@ -68,8 +74,14 @@ describe('createShipment', () => {
 
   it('gets the same tracking number when a run crashed after booking (the carrier key is the order)', async () => {
     const command = shipmentFor();
-    const booked = await carrier.book({ idempotencyKey: `${command.orderId}:shipment`, address: command.address, lines: command.lines });
-    expect(await create(command)).toMatchObject({ trackingNumber: booked.kind === 'booked' ? booked.trackingNumber : 'unexpected' });
+    const booked = await carrier.book({
+      idempotencyKey: `${command.orderId}:shipment`,
+      address: command.address,
+      lines: command.lines,
+    });
+    expect(await create(command)).toMatchObject({
+      trackingNumber: booked.kind === 'booked' ? booked.trackingNumber : 'unexpected',
+    });
   });
 
   it('gives different orders different tracking numbers', async () => {
@@ -96,7 +108,11 @@ describe('createShipment', () => {
     await cancel(command);
     const cancelled = await readShipment(command.orderId);
     // A defect: answered at once, never thrown, so the host does not retry it.
-    expect(await create(command)).toMatchObject({ type: factType('activities', 'ActivityDefect'), activity: 'createShipment', errorType: new ShipmentAlreadyCancelled(command.orderId).name });
+    expect(await create(command)).toMatchObject({
+      type: factType('activities', 'ActivityDefect'),
+      activity: 'createShipment',
+      errorType: new ShipmentAlreadyCancelled(command.orderId).name,
+    });
     expect(await readShipment(command.orderId)).toEqual(cancelled);
   });
 });
@@ -106,9 +122,18 @@ describe('cancelShipment', () => {
     const command = shipmentFor();
     const created = await create(command);
     const first = await cancel(command);
-    expect(first).toEqual({ type: factType('shipping', 'ShipmentCancelled'), orderId: command.orderId, correlationId: command.correlationId, wasCreated: true });
+    expect(first).toEqual({
+      type: factType('shipping', 'ShipmentCancelled'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      wasCreated: true,
+    });
     const afterFirst = await readShipment(command.orderId);
-    expect(afterFirst).toMatchObject({ status: 'cancelled', trackingNumber: (created as { trackingNumber: string }).trackingNumber, cancelledAt: expect.any(String) });
+    expect(afterFirst).toMatchObject({
+      status: 'cancelled',
+      trackingNumber: (created as { trackingNumber: string }).trackingNumber,
+      cancelledAt: expect.any(String),
+    });
     expect(await cancel(command)).toEqual(first);
     expect(await readShipment(command.orderId)).toEqual(afterFirst);
   });
@@ -131,7 +156,10 @@ describe('cancelShipment', () => {
     expect(tombstone?.trackingNumber).toBeUndefined();
     expect(await cancel(command)).toEqual(first);
     expect(await readShipment(command.orderId)).toEqual(tombstone);
-    expect(await create(command)).toMatchObject({ type: factType('activities', 'ActivityDefect'), errorType: 'ShipmentAlreadyCancelled' });
+    expect(await create(command)).toMatchObject({
+      type: factType('activities', 'ActivityDefect'),
+      errorType: 'ShipmentAlreadyCancelled',
+    });
   });
 });
 
@@ -158,8 +186,13 @@ describe('the shipping repository', () => {
     await expect(recordShipment(orderId, booked('T-1'))).rejects.toMatchObject({ code: 503 });
     expect(await readShipment(orderId)).toBeUndefined();
     await recordShipment(orderId, booked('T-1'));
-    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
-    await expect(recordShipment(orderId, booked('T-2'))).rejects.toMatchObject({ message: `shipment ${orderId} conflicted on create but cannot be read`, cause: expect.objectContaining({ code: 409 }) });
+    jest
+      .spyOn(Item.prototype, 'read')
+      .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
+    await expect(recordShipment(orderId, booked('T-2'))).rejects.toMatchObject({
+      message: `shipment ${orderId} conflicted on create but cannot be read`,
+      cause: expect.objectContaining({ code: 409 }),
+    });
   });
 
   it('markCancelled keeps the booking on the cancelled document, and a repeat changes nothing', async () => {
@@ -175,7 +208,15 @@ describe('the shipping repository', () => {
   it('markCancelled leaves a tombstone, with no booking, for an order never shipped', async () => {
     const { orderId } = newOrder();
     const at = new Date('2026-01-02T00:00:00.000Z');
-    expect(await markCancelled(orderId, at)).toEqual({ id: orderId, orderId, status: 'cancelled', cancelledAt: at.toISOString() });
-    expect(await recordShipment(orderId, booked('T-1'))).toMatchObject({ status: 'cancelled', cancelledAt: at.toISOString() });
+    expect(await markCancelled(orderId, at)).toEqual({
+      id: orderId,
+      orderId,
+      status: 'cancelled',
+      cancelledAt: at.toISOString(),
+    });
+    expect(await recordShipment(orderId, booked('T-1'))).toMatchObject({
+      status: 'cancelled',
+      cancelledAt: at.toISOString(),
+    });
   });
 });

@@ -10,7 +10,10 @@ import { sumAmounts } from '../../src/libs/money';
 export async function gatewayTotals(orderId: string): Promise<{ charged: number; refunded: number }> {
   const { resources } = await paymentsData
     .container('gatewayLedger')
-    .items.query<LedgerEntry>({ query: 'SELECT * FROM c WHERE c.orderId = @orderId', parameters: [{ name: '@orderId', value: orderId }] })
+    .items.query<LedgerEntry>({
+      query: 'SELECT * FROM c WHERE c.orderId = @orderId',
+      parameters: [{ name: '@orderId', value: orderId }],
+    })
     .fetchAll();
   const settled = (operation: LedgerEntry['operation'], status: LedgerStatus) =>
     resources.filter((entry) => entry.operation === operation && entry.status === status).map((entry) => entry.amount);

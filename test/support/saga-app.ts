@@ -12,7 +12,10 @@ import { resetCosmosClients } from '../../src/libs/cosmos';
 import type { OrderStatus, OrderView } from '../../src/services/orders/order-view';
 import { isFinal } from '../../src/services/orders/order-view';
 
-export type OrderResponse = Pick<OrderView, 'orderId' | 'status' | 'total' | 'currency' | 'steps' | 'compensations' | 'warnings' | 'reason'>;
+export type OrderResponse = Pick<
+  OrderView,
+  'orderId' | 'status' | 'total' | 'currency' | 'steps' | 'compensations' | 'warnings' | 'reason'
+>;
 
 export interface SagaApp extends TestApp {
   /** The app's queue triggers (the loyalty reaction), run on demand: `await app.queues.drain()`. */
@@ -32,14 +35,23 @@ export async function startSagaApp(options: { entry?: string | string[] } = {}):
   const started: (() => Promise<void>)[] = [];
   const stopStarted = async () => {
     resetCosmosClients();
-    await Promise.allSettled(started.splice(0).reverse().map((stop) => stop()));
+    await Promise.allSettled(
+      started
+        .splice(0)
+        .reverse()
+        .map((stop) => stop()),
+    );
   };
   let app: TestApp;
   try {
     const [cosmos, azurite] = await Promise.allSettled([startCosmosServer(), startAzuriteQueues()]);
-    for (const dependency of [cosmos, azurite]) if (dependency.status === 'fulfilled') started.push(() => dependency.value.stop());
+    for (const dependency of [cosmos, azurite])
+      if (dependency.status === 'fulfilled') started.push(() => dependency.value.stop());
     for (const dependency of [cosmos, azurite]) if (dependency.status === 'rejected') throw dependency.reason;
-    const endpoints = { cosmos: (cosmos as PromiseFulfilledResult<RunningCosmos>).value, azurite: (azurite as PromiseFulfilledResult<RunningAzurite>).value };
+    const endpoints = {
+      cosmos: (cosmos as PromiseFulfilledResult<RunningCosmos>).value,
+      azurite: (azurite as PromiseFulfilledResult<RunningAzurite>).value,
+    };
     process.env.COSMOS_ENDPOINT = endpoints.cosmos.endpoint;
     process.env.AzureWebJobsStorage = endpoints.azurite.connectionString;
     resetCosmosClients();

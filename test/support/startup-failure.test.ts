@@ -30,7 +30,9 @@ it('an app that fails to load rejects startSagaApp, and leaves no Cosmos or Azur
     return running;
   });
 
-  await expect(startSagaApp({ entry: require.resolve('./fixtures/app-that-fails-to-load') })).rejects.toThrow('this app fails to load on purpose');
+  await expect(startSagaApp({ entry: require.resolve('./fixtures/app-that-fails-to-load') })).rejects.toThrow(
+    'this app fails to load on purpose',
+  );
 
   expect(pids).toHaveLength(2);
   expect(pids.filter(alive)).toEqual([]);

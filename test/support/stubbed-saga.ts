@@ -16,7 +16,11 @@ export const ids = { orderId: 'order-1', correlationId: 'corr-1' };
 export const lines = [{ sku: 'LAPTOP-PRO-16', quantity: 1, name: 'Laptop', unitPrice: 400, lineTotal: 400 }];
 
 /** A fact as a context would return it, for the order under test. */
-export const fact = (context: string, name: string, fields: Record<string, unknown> = {}) => ({ type: factType(context, name), ...ids, ...fields });
+export const fact = (context: string, name: string, fields: Record<string, unknown> = {}) => ({
+  type: factType(context, name),
+  ...ids,
+  ...fields,
+});
 
 export const placeOrderInput = (policy: Partial<PlaceOrderInput['policy']> = {}): PlaceOrderInput => ({
   order: {
@@ -104,7 +108,10 @@ export async function startStubbedSaga(overrides: Record<string, ActivityStub> =
     ]),
   );
   const app = await startTestApp({
-    entry: [require.resolve('../../src/services/orders/place-order.orchestrator'), require.resolve('../../src/services/orders/repair-order.orchestrator')],
+    entry: [
+      require.resolve('../../src/services/orders/place-order.orchestrator'),
+      require.resolve('../../src/services/orders/repair-order.orchestrator'),
+    ],
     activities,
   });
   const output = () => {

@@ -11,10 +11,13 @@ import type { AnalyticsProviders } from './providers';
 export const recordOrderFact =
   ({ sink }: AnalyticsProviders): HandlerOf<typeof AnalyticsContract.record> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  const { customerId, total, currency, lines } = command;
-  const stored = await sink.record({ orderId: command.orderId, customerId, total, currency, lines });
-  log.info(stored.status === 'retracted' ? 'order fact already retracted; left retracted' : 'order fact recorded', { total, currency });
-  return { type: factType('analytics', 'OrderRecorded'), ...ids };
+    const { customerId, total, currency, lines } = command;
+    const stored = await sink.record({ orderId: command.orderId, customerId, total, currency, lines });
+    log.info(stored.status === 'retracted' ? 'order fact already retracted; left retracted' : 'order fact recorded', {
+      total,
+      currency,
+    });
+    return { type: factType('analytics', 'OrderRecorded'), ...ids };
   };

@@ -61,7 +61,17 @@ export async function retractFact(orderId: string, now: Date): Promise<{ wasReco
     if (current?.status === 'retracted') return undefined;
     if (!current) return { id: orderId, orderId, status: 'retracted', retractedAt: now.toISOString() };
     const { id, customerId, total, currency, lines, recordedAt } = current;
-    return { id, orderId, customerId, total, currency, lines, status: 'retracted', recordedAt, retractedAt: now.toISOString() };
+    return {
+      id,
+      orderId,
+      customerId,
+      total,
+      currency,
+      lines,
+      status: 'retracted',
+      recordedAt,
+      retractedAt: now.toISOString(),
+    };
   });
   return { wasRecorded: stored!.recordedAt !== undefined };
 }

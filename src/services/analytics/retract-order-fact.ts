@@ -7,9 +7,9 @@ import type { AnalyticsProviders } from './providers';
 export const retractOrderFact =
   ({ sink }: AnalyticsProviders): HandlerOf<typeof AnalyticsContract.retract> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  const { wasRecorded } = await sink.retract(command.orderId);
-  log.info(wasRecorded ? 'order fact retracted' : 'no order fact recorded; tombstone left', { wasRecorded });
-  return { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded };
+    const { wasRecorded } = await sink.retract(command.orderId);
+    log.info(wasRecorded ? 'order fact retracted' : 'no order fact recorded; tombstone left', { wasRecorded });
+    return { type: factType('analytics', 'OrderRetracted'), ...ids, wasRecorded };
   };

@@ -1,6 +1,14 @@
 /** The inventory context's activities: each registered name with its command and the facts it answers. */
 import { activity } from '../../libs/activity';
-import { CommitStock, ReleaseStock, ReserveStock, StockCommitted, StockReleased, StockReserved, StockUnavailable } from '../../libs/events';
+import {
+  CommitStock,
+  ReleaseStock,
+  ReserveStock,
+  StockCommitted,
+  StockReleased,
+  StockReserved,
+  StockUnavailable,
+} from '../../libs/events';
 
 export const InventoryContract = {
   reserve: activity('reserveStock', ReserveStock, [StockReserved, StockUnavailable]),

@@ -17,11 +17,28 @@ export type HoldOutcome = { kind: 'held' } | { kind: 'short'; available: number 
 /** How long a released hold keeps refusing a late reserve of its order. */
 export const TOMBSTONE_RETENTION_MS = 7 * 24 * 3600_000;
 
-function stockWith(stock: StockDocument, now: Date, change: Partial<Pick<StockDocument, 'available' | 'committed' | 'holds' | 'released'>>): StockDocument {
-  const next = { available: stock.available, committed: stock.committed ?? 0, holds: stock.holds, released: stock.released ?? {}, ...change };
+function stockWith(
+  stock: StockDocument,
+  now: Date,
+  change: Partial<Pick<StockDocument, 'available' | 'committed' | 'holds' | 'released'>>,
+): StockDocument {
+  const next = {
+    available: stock.available,
+    committed: stock.committed ?? 0,
+    holds: stock.holds,
+    released: stock.released ?? {},
+    ...change,
+  };
   const oldest = now.getTime() - TOMBSTONE_RETENTION_MS;
   const released = Object.fromEntries(Object.entries(next.released).filter(([, at]) => Date.parse(at) >= oldest));
-  return { id: stock.id, sku: stock.sku, available: next.available, committed: next.committed, holds: next.holds, released };
+  return {
+    id: stock.id,
+    sku: stock.sku,
+    available: next.available,
+    committed: next.committed,
+    holds: next.holds,
+    released,
+  };
 }
 
 function without(holds: Record<string, number>, orderId: string): Record<string, number> {
@@ -33,10 +50,14 @@ export function takeHold(sku: string, orderId: string, quantity: number, now = n
     if (!stock) return { result: { kind: 'short', available: 0 } };
     if (Object.hasOwn(stock.holds, orderId)) return { result: { kind: 'held' } };
     // The order's hold was given back: this is a late repeat of a reserve the saga is done with.
-    if (stock.released && Object.hasOwn(stock.released, orderId)) return { result: { kind: 'short', available: stock.available } };
+    if (stock.released && Object.hasOwn(stock.released, orderId))
+      return { result: { kind: 'short', available: stock.available } };
     if (stock.available < quantity) return { result: { kind: 'short', available: stock.available } };
     return {
-      write: stockWith(stock, now, { available: stock.available - quantity, holds: { ...stock.holds, [orderId]: quantity } }),
+      write: stockWith(stock, now, {
+        available: stock.available - quantity,
+        holds: { ...stock.holds, [orderId]: quantity },
+      }),
       result: { kind: 'held' },
     };
   });
@@ -53,7 +74,11 @@ export function giveBackHold(sku: string, orderId: string, now = new Date()): Pr
     const held = Object.hasOwn(stock.holds, orderId) ? stock.holds[orderId] : 0;
     if (held === 0 && stock.released && Object.hasOwn(stock.released, orderId)) return { result: 0 };
     return {
-      write: stockWith(stock, now, { available: stock.available + held, holds: without(stock.holds, orderId), released: { ...stock.released, [orderId]: now.toISOString() } }),
+      write: stockWith(stock, now, {
+        available: stock.available + held,
+        holds: without(stock.holds, orderId),
+        released: { ...stock.released, [orderId]: now.toISOString() },
+      }),
       result: held,
     };
   });
@@ -64,6 +89,9 @@ export function commitHold(sku: string, orderId: string, now = new Date()): Prom
   return changeStock<number>(sku, (stock) => {
     if (!stock || !Object.hasOwn(stock.holds, orderId)) return { result: 0 };
     const held = stock.holds[orderId];
-    return { write: stockWith(stock, now, { committed: (stock.committed ?? 0) + held, holds: without(stock.holds, orderId) }), result: held };
+    return {
+      write: stockWith(stock, now, { committed: (stock.committed ?? 0) + held, holds: without(stock.holds, orderId) }),
+      result: held,
+    };
   });
 }

@@ -8,7 +8,5 @@ import type { OrderLine } from '../../libs/events';
 export function linesBySku(lines: readonly OrderLine[]): OrderLine[] {
   const quantities = new Map<string, number>();
   for (const { sku, quantity } of lines) quantities.set(sku, (quantities.get(sku) ?? 0) + quantity);
-  return [...quantities]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([sku, quantity]) => ({ sku, quantity }));
+  return [...quantities].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([sku, quantity]) => ({ sku, quantity }));
 }

@@ -39,7 +39,10 @@ export async function readStock(sku: string): Promise<StockDocument | undefined>
  * On a conflict the document is read again and `decide` runs again on the fresh state, which is
  * what makes concurrent reservations of the last units never oversell.
  */
-export async function changeStock<R>(sku: string, decide: (stock: StockDocument | undefined) => StockDecision<R>): Promise<R> {
+export async function changeStock<R>(
+  sku: string,
+  decide: (stock: StockDocument | undefined) => StockDecision<R>,
+): Promise<R> {
   let result!: R;
   await optimisticUpdate<StockDocument>(stockContainer(), sku, sku, (stock) => {
     const decision = decide(stock);
@@ -54,7 +57,10 @@ export async function changeStock<R>(sku: string, decide: (stock: StockDocument 
  * Loads stock levels: missing skus are created and existing ones kept, unless `reset`, which
  * replaces them with the given level, nothing sold and no holds (local development and tests only).
  */
-export async function seedStock(entries: { sku: string; available: number }[], { reset = false }: { reset?: boolean } = {}): Promise<void> {
+export async function seedStock(
+  entries: { sku: string; available: number }[],
+  { reset = false }: { reset?: boolean } = {},
+): Promise<void> {
   for (const { sku, available } of entries) {
     const document: StockDocument = { id: sku, sku, available, committed: 0, holds: {}, released: {} };
     if (reset) {

@@ -18,7 +18,13 @@ export const reserveStock = registerActivity(InventoryContract.reserve, async (c
     if (outcome.kind === 'short') {
       for (const earlier of held) await giveBackHold(earlier.sku, command.orderId);
       log.info('stock unavailable', { sku: line.sku, requested: line.quantity, available: outcome.available });
-      return { type: factType('inventory', 'StockUnavailable'), ...ids, sku: line.sku, requested: line.quantity, available: outcome.available };
+      return {
+        type: factType('inventory', 'StockUnavailable'),
+        ...ids,
+        sku: line.sku,
+        requested: line.quantity,
+        available: outcome.available,
+      };
     }
     held.push(line);
   }

@@ -9,7 +9,14 @@
  */
 import { app, type InvocationContext } from '@azure/functions';
 import { correlatedLogger } from '../../libs/correlation';
-import { ORDER_EVENTS_QUEUE, OrderCompleted, type OrderOutcome, OrderOutcome as OrderOutcomeSchema, isFact, parseCommand } from '../../libs/events';
+import {
+  ORDER_EVENTS_QUEUE,
+  OrderCompleted,
+  type OrderOutcome,
+  OrderOutcome as OrderOutcomeSchema,
+  isFact,
+  parseCommand,
+} from '../../libs/events';
 import { LoyaltyFunctions } from './contract';
 import { type LedgerEntry, recordOnce } from './repository';
 
@@ -20,8 +27,15 @@ export const GOODWILL_POINTS = 25;
 
 /** The business rule, as a value: what the ledger should hold for this fact, if anything. */
 export function entryFor(fact: OrderOutcome): LedgerEntry | undefined {
-  const base = { id: fact.orderId, customerId: fact.customerId, orderId: fact.orderId, correlationId: fact.correlationId, fact: fact.type };
-  if (isFact(OrderCompleted, fact)) return { ...base, points: Math.floor(fact.total * POINTS_PER_UNIT), why: 'order completed', at: fact.completedAt };
+  const base = {
+    id: fact.orderId,
+    customerId: fact.customerId,
+    orderId: fact.orderId,
+    correlationId: fact.correlationId,
+    fact: fact.type,
+  };
+  if (isFact(OrderCompleted, fact))
+    return { ...base, points: Math.floor(fact.total * POINTS_PER_UNIT), why: 'order completed', at: fact.completedAt };
   // Only a customer whose money was taken and given back gets a gesture; a declined card does not.
   if (fact.finalStatus === 'Compensated' || fact.finalStatus === 'CompensationFailed') {
     return { ...base, points: GOODWILL_POINTS, why: 'goodwill: order cancelled after payment', at: fact.cancelledAt };
@@ -34,7 +48,10 @@ export async function awardLoyaltyPoints(message: unknown, context: InvocationCo
   const log = correlatedLogger(context, fact);
   const entry = entryFor(fact);
   if (!entry) {
-    log.info('no points for this ending', { type: fact.type, finalStatus: 'finalStatus' in fact ? fact.finalStatus : undefined });
+    log.info('no points for this ending', {
+      type: fact.type,
+      finalStatus: 'finalStatus' in fact ? fact.finalStatus : undefined,
+    });
     return;
   }
   const { entry: stored, repeated } = await recordOnce(entry);
@@ -45,4 +62,8 @@ export async function awardLoyaltyPoints(message: unknown, context: InvocationCo
   });
 }
 
-app.storageQueue(LoyaltyFunctions.onOrderOutcome, { queueName: ORDER_EVENTS_QUEUE, connection: 'AzureWebJobsStorage', handler: awardLoyaltyPoints });
+app.storageQueue(LoyaltyFunctions.onOrderOutcome, {
+  queueName: ORDER_EVENTS_QUEUE,
+  connection: 'AzureWebJobsStorage',
+  handler: awardLoyaltyPoints,
+});

@@ -29,16 +29,32 @@ export async function recordOnce(entry: LedgerEntry): Promise<{ entry: LedgerEnt
   } catch (error) {
     if (cosmosStatus(error) !== 409) throw error;
     const { resource } = await ledger().item(entry.id, entry.customerId).read<LedgerEntry>();
-    if (!resource) throw new Error(`ledger entry ${entry.id} conflicted on create but cannot be read`, { cause: error });
+    if (!resource)
+      throw new Error(`ledger entry ${entry.id} conflicted on create but cannot be read`, { cause: error });
     return { entry: resource, repeated: true };
   }
 }
 
 export async function customerLedger(customerId: string): Promise<{ points: number; entries: LedgerEntry[] }> {
   const { resources } = await ledger()
-    .items.query<LedgerEntry>({ query: 'SELECT * FROM c WHERE c.customerId = @customerId', parameters: [{ name: '@customerId', value: customerId }] }, { partitionKey: customerId })
+    .items.query<LedgerEntry>(
+      {
+        query: 'SELECT * FROM c WHERE c.customerId = @customerId',
+        parameters: [{ name: '@customerId', value: customerId }],
+      },
+      { partitionKey: customerId },
+    )
     .fetchAll();
-  const entries = resources.map(({ id, customerId: owner, orderId, correlationId, points, why, fact, at }) => ({ id, customerId: owner, orderId, correlationId, points, why, fact, at }));
+  const entries = resources.map(({ id, customerId: owner, orderId, correlationId, points, why, fact, at }) => ({
+    id,
+    customerId: owner,
+    orderId,
+    correlationId,
+    points,
+    why,
+    fact,
+    at,
+  }));
   entries.sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
   return { points: entries.reduce((sum, entry) => sum + entry.points, 0), entries };
 }

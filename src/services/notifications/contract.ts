@@ -1,6 +1,13 @@
 /** The notifications context's activities: each registered name with its command and the facts it answers. */
 import { activity } from '../../libs/activity';
-import { CancellationNotNeeded, CancellationSent, ConfirmationBounced, ConfirmationSent, SendCancellation, SendConfirmation } from '../../libs/events';
+import {
+  CancellationNotNeeded,
+  CancellationSent,
+  ConfirmationBounced,
+  ConfirmationSent,
+  SendCancellation,
+  SendConfirmation,
+} from '../../libs/events';
 
 export const NotificationsContract = {
   sendConfirmation: activity('sendConfirmation', SendConfirmation, [ConfirmationSent, ConfirmationBounced]),

@@ -15,24 +15,24 @@ import { sendOnce } from './send-once';
 export const sendCancellation =
   ({ mailer }: NotificationsProviders): HandlerOf<typeof NotificationsContract.sendCancellation> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  // The saga also calls this when the confirmation step failed midway: the customer is told of a
-  // cancellation only if they were told of the order.
-  if (!(await readMessage(command.orderId, 'confirmation'))) {
-    log.info('cancellation not needed: no confirmation was sent');
-    return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
-  }
+    // The saga also calls this when the confirmation step failed midway: the customer is told of a
+    // cancellation only if they were told of the order.
+    if (!(await readMessage(command.orderId, 'confirmation'))) {
+      log.info('cancellation not needed: no confirmation was sent');
+      return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
+    }
 
-  const result = await sendOnce(mailer, command.orderId, 'cancellation', {
-    to: command.customerEmail,
-    subject: `Your order ${command.orderId} was cancelled`,
-    body: `We are sorry: your order ${command.orderId} was cancelled (${command.reason}).`,
-  });
-  if (result.kind === 'bounced') {
-    log.error('cancellation bounced', { reason: result.reason });
-    throw new Error(`cancellation for order ${command.orderId} bounced: ${result.reason}`);
-  }
-  log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
-  return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
+    const result = await sendOnce(mailer, command.orderId, 'cancellation', {
+      to: command.customerEmail,
+      subject: `Your order ${command.orderId} was cancelled`,
+      body: `We are sorry: your order ${command.orderId} was cancelled (${command.reason}).`,
+    });
+    if (result.kind === 'bounced') {
+      log.error('cancellation bounced', { reason: result.reason });
+      throw new Error(`cancellation for order ${command.orderId} bounced: ${result.reason}`);
+    }
+    log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
+    return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
   };

@@ -1,7 +1,8 @@
 import type { Mailer } from './mailer';
 import { messageDocumentId, readMessage, recordMessage, type MessageKind } from './repository';
 
-export type SendOnceResult = { kind: 'sent'; messageId: string; repeated: boolean } | { kind: 'bounced'; reason: string };
+export type SendOnceResult =
+  { kind: 'sent'; messageId: string; repeated: boolean } | { kind: 'bounced'; reason: string };
 
 /**
  * Sends the order's message of one kind at most once. The stored message answers a repeat

@@ -20,13 +20,26 @@ export const SettleApproval = z.object({ ...ids, deadline: z.string().optional()
 export type SettleApproval = z.infer<typeof SettleApproval>;
 
 /** Enough to run a failed compensation again: which activity, with which input. */
-export const FailedCompensation = z.object({ name: z.enum(COMPENSATION_NAMES), activity: z.string(), input: z.unknown(), error: z.string() });
+export const FailedCompensation = z.object({
+  name: z.enum(COMPENSATION_NAMES),
+  activity: z.string(),
+  input: z.unknown(),
+  error: z.string(),
+});
 export type FailedCompensation = z.infer<typeof FailedCompensation>;
 
-export const DeadLetter = z.object({ ...ids, reason: z.string(), failed: z.array(FailedCompensation).min(1), deadLetteredAt: z.string() });
+export const DeadLetter = z.object({
+  ...ids,
+  reason: z.string(),
+  failed: z.array(FailedCompensation).min(1),
+  deadLetteredAt: z.string(),
+});
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
-export const RecordRepair = z.object({ ...ids, outcomes: z.array(CompensationEntry.extend({ status: z.enum(['succeeded', 'failed']) })) });
+export const RecordRepair = z.object({
+  ...ids,
+  outcomes: z.array(CompensationEntry.extend({ status: z.enum(['succeeded', 'failed']) })),
+});
 export type RecordRepair = z.infer<typeof RecordRepair>;
 
 export const PublishOrderOutcome = z.object({
@@ -45,7 +58,9 @@ export const OrdersContract = {
   recordProgress: activity('recordOrderProgress', RecordOrderProgress, [z.object({ written: z.boolean() })]),
   deadLetter: activity('deadLetterOrder', DeadLetter, [z.object({ messageId: z.string() })]),
   recordRepair: activity('recordRepairOutcome', RecordRepair, [z.object({ repaired: z.boolean() })]),
-  publishOutcome: activity('publishOrderOutcome', PublishOrderOutcome, [z.object({ messageId: z.string(), type: z.string() })]),
+  publishOutcome: activity('publishOrderOutcome', PublishOrderOutcome, [
+    z.object({ messageId: z.string(), type: z.string() }),
+  ]),
   settleApproval: activity('settleApproval', SettleApproval, [StandingDecision]),
 } as const;
 

@@ -41,7 +41,9 @@ export async function ensureDeadLetterQueue(): Promise<void> {
 export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageId: string; repeated: boolean }> {
   let record: DeadLetterRecord | undefined;
   try {
-    const claimed = await updateOrder(letter.orderId, (order) => (order.deadLetter ? undefined : { ...order, deadLetter: { state: 'claimed', letter } }));
+    const claimed = await updateOrder(letter.orderId, (order) =>
+      order.deadLetter ? undefined : { ...order, deadLetter: { state: 'claimed', letter } },
+    );
     record = claimed.deadLetter!;
     if (record.messageId) return { messageId: record.messageId, repeated: true };
   } catch (error) {
@@ -54,7 +56,9 @@ export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageI
   let kept = messageId;
   try {
     const recorded = await updateOrder(letter.orderId, (order) =>
-      order.deadLetter?.messageId ? undefined : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
+      order.deadLetter?.messageId
+        ? undefined
+        : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
     );
     kept = recorded.deadLetter?.messageId ?? messageId;
   } catch (error) {
@@ -71,7 +75,10 @@ export async function listDeadLetters(): Promise<{ approximateCount: number; dea
     queue.getProperties(),
     queue.peekMessages({ numberOfMessages: PEEK_LIMIT }),
   ]);
-  return { approximateCount: approximateMessagesCount ?? peekedMessageItems.length, deadLetters: peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)) };
+  return {
+    approximateCount: approximateMessagesCount ?? peekedMessageItems.length,
+    deadLetters: peekedMessageItems.map((item) => decodeMessage<DeadLetter>(item.messageText)),
+  };
 }
 
 /**
@@ -86,7 +93,10 @@ export async function removeDeadLetter(orderId: string): Promise<boolean> {
   let removed = false;
   try {
     for (let batch = 0; batch < 100 && !removed; batch += 1) {
-      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: PEEK_LIMIT, visibilityTimeout: 30 });
+      const { receivedMessageItems } = await queue.receiveMessages({
+        numberOfMessages: PEEK_LIMIT,
+        visibilityTimeout: 30,
+      });
       if (receivedMessageItems.length === 0) break;
       for (const item of receivedMessageItems) {
         if (!removed && decodeMessage<DeadLetter>(item.messageText).orderId === orderId) {
@@ -96,7 +106,9 @@ export async function removeDeadLetter(orderId: string): Promise<boolean> {
       }
     }
   } finally {
-    await Promise.all(held.map((item) => queue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined)));
+    await Promise.all(
+      held.map((item) => queue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined)),
+    );
   }
   return removed;
 }

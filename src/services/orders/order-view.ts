@@ -11,7 +11,15 @@ import { Currency, OrderPlaced } from '../../libs/events';
  * failed and the saga is undoing what succeeded. `Terminated`: an operator stopped the saga; what
  * it left charged, reserved or shipped went to the dead-letter queue.
  */
-export const IN_FLIGHT = ['Accepted', 'Pending', 'AwaitingApproval', 'Paying', 'Fulfilling', 'Shipping', 'Compensating'] as const;
+export const IN_FLIGHT = [
+  'Accepted',
+  'Pending',
+  'AwaitingApproval',
+  'Paying',
+  'Fulfilling',
+  'Shipping',
+  'Compensating',
+] as const;
 export const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'] as const;
 export type InFlightStatus = (typeof IN_FLIGHT)[number];
 export type FinalStatus = (typeof FINAL)[number];
@@ -20,7 +28,13 @@ export type OrderStatus = InFlightStatus | FinalStatus;
 export const isFinal = (status: OrderStatus): status is FinalStatus => (FINAL as readonly string[]).includes(status);
 
 export const STEP_NAMES = ['validate', 'approval', 'pay', 'reserve', 'confirm', 'analytics', 'ship'] as const;
-export const COMPENSATION_NAMES = ['refundPayment', 'releaseStock', 'sendCancellation', 'retractAnalytics', 'cancelShipment'] as const;
+export const COMPENSATION_NAMES = [
+  'refundPayment',
+  'releaseStock',
+  'sendCancellation',
+  'retractAnalytics',
+  'cancelShipment',
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 export type CompensationName = (typeof COMPENSATION_NAMES)[number];
 
@@ -55,7 +69,10 @@ export const ApprovalDecision = z.object({
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** The decision that stands: a person's, or the timeout's. */
-export const StandingDecision = z.union([ApprovalDecision, z.object({ timedOut: z.literal(true), decidedAt: z.string() })]);
+export const StandingDecision = z.union([
+  ApprovalDecision,
+  z.object({ timedOut: z.literal(true), decidedAt: z.string() }),
+]);
 export type StandingDecision = z.infer<typeof StandingDecision>;
 
 export const ApprovalState = z.object({ deadline: z.string(), decision: StandingDecision.optional() });
@@ -87,4 +104,5 @@ export const PlaceOrderInput = z.object({
 });
 export type PlaceOrderInput = z.infer<typeof PlaceOrderInput>;
 
-export const isTimeout = (decision: StandingDecision): decision is { timedOut: true; decidedAt: string } => 'timedOut' in decision;
+export const isTimeout = (decision: StandingDecision): decision is { timedOut: true; decidedAt: string } =>
+  'timedOut' in decision;

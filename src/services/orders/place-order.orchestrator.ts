@@ -33,7 +33,14 @@ import { NotificationsContract } from '../notifications/contract';
 import { PaymentsContract } from '../payments/contract';
 import { ShippingContract } from '../shipping/contract';
 import { APPROVAL_EVENT, OrdersContract, PLACE_ORDER_ORCHESTRATION } from './contract';
-import { isTimeout, PlaceOrderInput, type ApprovalDecision, type OrderView, type StandingDecision, type StepName } from './order-view';
+import {
+  isTimeout,
+  PlaceOrderInput,
+  type ApprovalDecision,
+  type OrderView,
+  type StandingDecision,
+  type StepName,
+} from './order-view';
 import { RetryPolicies as retry } from './retry-policies';
 import { type Durable, OrderSaga, step, undo, type Undo } from './saga';
 
@@ -60,7 +67,12 @@ export function orderSteps(order: OrderPlaced) {
       retry: retry.reserve,
       critical: true,
       acted: (stock) => isFact(StockReserved, stock),
-      undo: undo('releaseStock', InventoryContract.release, { ...ids, lines: order.items }, (release) => release.released.length > 0),
+      undo: undo(
+        'releaseStock',
+        InventoryContract.release,
+        { ...ids, lines: order.items },
+        (release) => release.released.length > 0,
+      ),
     }),
     confirm: step({
       name: 'confirm',
@@ -114,11 +126,22 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     // 2. A large order waits for a person, but not forever. The order document decides which
     //    decision stands (the first one recorded, or the timeout), so the saga and the document agree.
     if (total >= policy.approvalThreshold) {
-      const waited = yield* saga.awaitDecision('approval', APPROVAL_EVENT, policy.approvalTimeoutMs, wellFormedDecision);
-      const proposed: StandingDecision = 'decision' in waited ? waited.decision : { timedOut: true, decidedAt: waited.deadline };
-      const settled = yield* saga.ask(OrdersContract.settleApproval, retry.progress, { ...ids, proposed, deadline: saga.view.approval?.deadline });
+      const waited = yield* saga.awaitDecision(
+        'approval',
+        APPROVAL_EVENT,
+        policy.approvalTimeoutMs,
+        wellFormedDecision,
+      );
+      const proposed: StandingDecision =
+        'decision' in waited ? waited.decision : { timedOut: true, decidedAt: waited.deadline };
+      const settled = yield* saga.ask(OrdersContract.settleApproval, retry.progress, {
+        ...ids,
+        proposed,
+        deadline: saga.view.approval?.deadline,
+      });
       // The document cannot be reached: the saga's own view is all there is to go on.
-      if (settled.kind === 'failed') saga.warn('approval', `decision not recorded on the order: ${settled.failure.message}`);
+      if (settled.kind === 'failed')
+        saga.warn('approval', `decision not recorded on the order: ${settled.failure.message}`);
       const decision = settled.kind === 'succeeded' ? settled.value : proposed;
       saga.decided('approval', decision);
       if (isTimeout(decision)) saga.reject('approval', 'no approval decision before the timeout');

@@ -4,11 +4,34 @@ import { lineTotal, sumAmounts } from '../../libs/money';
 import type { CatalogItem } from './repository';
 
 /** Where the shop ships to. */
-export const SHIPPING_COUNTRIES = new Set(['AT', 'BE', 'CH', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'IE', 'IT', 'NL', 'NO', 'PL', 'PT', 'SE', 'US']);
+export const SHIPPING_COUNTRIES = new Set([
+  'AT',
+  'BE',
+  'CH',
+  'DE',
+  'DK',
+  'ES',
+  'FI',
+  'FR',
+  'GB',
+  'IE',
+  'IT',
+  'NL',
+  'NO',
+  'PL',
+  'PT',
+  'SE',
+  'US',
+]);
 
 export type Pricing = { kind: 'priced'; lines: PricedLine[]; total: number } | { kind: 'invalid'; reasons: string[] };
 
-export function priceOrder(items: readonly OrderLine[], currency: Currency, catalog: readonly CatalogItem[], address: Address): Pricing {
+export function priceOrder(
+  items: readonly OrderLine[],
+  currency: Currency,
+  catalog: readonly CatalogItem[],
+  address: Address,
+): Pricing {
   const bySku = new Map(catalog.map((item) => [item.sku, item]));
   const reasons: string[] = [];
   const lines: PricedLine[] = [];
@@ -23,5 +46,7 @@ export function priceOrder(items: readonly OrderLine[], currency: Currency, cata
   for (const field of ['line1', 'city', 'postalCode'] as const) {
     if (address[field].trim() === '') reasons.push(`shipping address ${field} is empty`);
   }
-  return reasons.length > 0 ? { kind: 'invalid', reasons } : { kind: 'priced', lines, total: sumAmounts(lines.map((line) => line.lineTotal)) };
+  return reasons.length > 0
+    ? { kind: 'invalid', reasons }
+    : { kind: 'priced', lines, total: sumAmounts(lines.map((line) => line.lineTotal)) };
 }

@@ -9,7 +9,15 @@ export type { PublishOrderOutcome } from './contract';
 export function outcomeFact(command: PublishOrderOutcome): OrderOutcome {
   const { orderId, correlationId, customerId, total, currency, at } = command;
   if (command.status === 'Completed') {
-    return { type: factType('orders', 'OrderCompleted'), orderId, correlationId, customerId, total: total ?? 0, currency, completedAt: at };
+    return {
+      type: factType('orders', 'OrderCompleted'),
+      orderId,
+      correlationId,
+      customerId,
+      total: total ?? 0,
+      currency,
+      completedAt: at,
+    };
   }
   return {
     type: factType('orders', 'OrderCancelled'),

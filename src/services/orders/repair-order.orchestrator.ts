@@ -11,7 +11,11 @@ import type { CompensationEntry } from './order-view';
 import { RetryPolicies } from './retry-policies';
 import { callActivity, outcomeOf, type ActivityTask, type Durable } from './saga';
 
-export const RepairInput = z.object({ orderId: z.string().min(1), correlationId: z.string().min(1), failed: z.array(FailedCompensation) });
+export const RepairInput = z.object({
+  orderId: z.string().min(1),
+  correlationId: z.string().min(1),
+  failed: z.array(FailedCompensation),
+});
 export type RepairInput = z.infer<typeof RepairInput>;
 
 export function* repairOrder(context: OrchestrationContext): Durable<{ repaired: boolean }> {
@@ -21,7 +25,11 @@ export function* repairOrder(context: OrchestrationContext): Durable<{ repaired:
   const outcomes: RepairOutcome[] = [];
   for (const compensation of failed) {
     // The dead letter names the activity as data; what it answers is read only as failed or not.
-    const task: ActivityTask<unknown> = context.df.callActivityWithRetry(compensation.activity, RetryPolicies.compensation, compensation.input);
+    const task: ActivityTask<unknown> = context.df.callActivityWithRetry(
+      compensation.activity,
+      RetryPolicies.compensation,
+      compensation.input,
+    );
     try {
       yield task;
     } catch {
@@ -29,9 +37,17 @@ export function* repairOrder(context: OrchestrationContext): Durable<{ repaired:
     }
     const outcome = outcomeOf(task);
     const at = context.df.currentUtcDateTime.toISOString();
-    outcomes.push(outcome.kind === 'failed' ? { name: compensation.name, status: 'failed', at, detail: outcome.failure.message } : { name: compensation.name, status: 'succeeded', at });
+    outcomes.push(
+      outcome.kind === 'failed'
+        ? { name: compensation.name, status: 'failed', at, detail: outcome.failure.message }
+        : { name: compensation.name, status: 'succeeded', at },
+    );
   }
-  const recorded = callActivity(context, OrdersContract.recordRepair, RetryPolicies.progress, { orderId, correlationId, outcomes });
+  const recorded = callActivity(context, OrdersContract.recordRepair, RetryPolicies.progress, {
+    orderId,
+    correlationId,
+    outcomes,
+  });
   yield recorded;
   const outcome = outcomeOf(recorded);
   if (outcome.kind === 'failed') throw new Error(`repair of ${orderId} not recorded: ${outcome.failure.message}`);

@@ -5,7 +5,14 @@
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import type { DeadLetterRecord } from './dead-letters';
-import { isFinal, type ApprovalDecision, type OrderStatus, type OrderView, type PlaceOrderInput, type StandingDecision } from './order-view';
+import {
+  isFinal,
+  type ApprovalDecision,
+  type OrderStatus,
+  type OrderView,
+  type PlaceOrderInput,
+  type StandingDecision,
+} from './order-view';
 
 export const ordersData = contextDatabase('orders', { orders: '/orderId', catalog: '/sku' });
 
@@ -52,7 +59,11 @@ export function canMove(from: OrderStatus, to: OrderStatus): boolean {
  * any number of concurrent requests for one order id exactly one creates it. Returns whether
  * this call did, and the document as it stands.
  */
-export async function createOrder(input: PlaceOrderInput, bodyHash: string, now: Date): Promise<{ created: boolean; order: OrderDocument }> {
+export async function createOrder(
+  input: PlaceOrderInput,
+  bodyHash: string,
+  now: Date,
+): Promise<{ created: boolean; order: OrderDocument }> {
   const { orderId, correlationId, currency } = input.order;
   const document: OrderDocument = {
     id: orderId,
@@ -85,13 +96,21 @@ export async function createOrder(input: PlaceOrderInput, bodyHash: string, now:
  * stands afterwards: `proposed` when it was first, the earlier one otherwise. Only an order that
  * is waiting for approval takes a decision; `undefined` when there is no such order.
  */
-export async function recordDecision(orderId: string, proposed: StandingDecision, deadline: string): Promise<{ standing: StandingDecision; recorded: boolean } | undefined> {
+export async function recordDecision(
+  orderId: string,
+  proposed: StandingDecision,
+  deadline: string,
+): Promise<{ standing: StandingDecision; recorded: boolean } | undefined> {
   let recorded = false;
   const stored = await optimisticUpdate<OrderDocument>(ordersData.container('orders'), orderId, orderId, (current) => {
     recorded = false;
     if (!current || current.approval?.decision) return undefined;
     recorded = true;
-    return { ...current, approval: { deadline: current.approval?.deadline ?? deadline, decision: proposed }, updatedAt: new Date().toISOString() };
+    return {
+      ...current,
+      approval: { deadline: current.approval?.deadline ?? deadline, decision: proposed },
+      updatedAt: new Date().toISOString(),
+    };
   });
   if (!stored) return undefined;
   return { standing: stored.approval?.decision ?? proposed, recorded };
@@ -110,8 +129,12 @@ export async function readCatalog(skus?: readonly string[]): Promise<CatalogItem
   let documents: CatalogDocument[];
   if (skus) {
     const readable = [...new Set(skus)].filter((sku) => sku.length > 0 && sku.trim() === sku && !/[/\\?#]/.test(sku));
-    const found: (CatalogDocument | undefined)[] = await Promise.all(readable.map(async (sku) => (await container.item(sku, sku).read<CatalogDocument>()).resource));
-    documents = found.filter((document): document is CatalogDocument => document !== undefined && readable.includes(document.sku));
+    const found: (CatalogDocument | undefined)[] = await Promise.all(
+      readable.map(async (sku) => (await container.item(sku, sku).read<CatalogDocument>()).resource),
+    );
+    documents = found.filter(
+      (document): document is CatalogDocument => document !== undefined && readable.includes(document.sku),
+    );
   } else {
     documents = (await container.items.query<CatalogDocument>({ query: 'SELECT * FROM c' }).fetchAll()).resources;
   }
@@ -172,7 +195,10 @@ export async function saveOrderProgress(revision: number, view: OrderView, now: 
  * Read-decide-write on an existing order document, guarded by its ETag: `decide` returns the new
  * document, or undefined to leave it as it is. Returns what is stored afterwards.
  */
-export async function updateOrder(orderId: string, decide: (stored: OrderDocument) => OrderDocument | undefined): Promise<OrderDocument> {
+export async function updateOrder(
+  orderId: string,
+  decide: (stored: OrderDocument) => OrderDocument | undefined,
+): Promise<OrderDocument> {
   const stored = await optimisticUpdate<OrderDocument>(ordersData.container('orders'), orderId, orderId, (current) => {
     if (!current) throw new Error(`order ${orderId}: no order document`);
     return decide(current);
@@ -189,8 +215,14 @@ export type OrderSummary = Pick<OrderDocument, 'orderId' | 'status' | 'total' | 
  * the previous page (keyset paging: no OFFSET to pay for). `search` matches part of the order id
  * or a whole status, ignoring case. `limit` and the rest are the caller's, already checked.
  */
-export async function listRecentOrders(limit: number, { before, search }: { before?: string; search?: string } = {}): Promise<OrderSummary[]> {
-  const filters = [...(before ? ['c.updatedAt < @before'] : []), ...(search ? ['(CONTAINS(LOWER(c.orderId), @search) OR LOWER(c.status) = @search)'] : [])];
+export async function listRecentOrders(
+  limit: number,
+  { before, search }: { before?: string; search?: string } = {},
+): Promise<OrderSummary[]> {
+  const filters = [
+    ...(before ? ['c.updatedAt < @before'] : []),
+    ...(search ? ['(CONTAINS(LOWER(c.orderId), @search) OR LOWER(c.status) = @search)'] : []),
+  ];
   const { resources } = await ordersData
     .container('orders')
     .items.query<OrderSummary>({

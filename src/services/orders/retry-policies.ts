@@ -53,9 +53,12 @@ export function giveUpAfterMs(options: df.RetryOptions): number {
   const backoff = options.backoffCoefficient > 0 ? options.backoffCoefficient : 1;
   const cap = options.maxRetryIntervalInMilliseconds > 0 ? options.maxRetryIntervalInMilliseconds : Infinity;
   let total = 0;
-  for (let retry = 1; retry < options.maxNumberOfAttempts; retry += 1) total += Math.min(options.firstRetryIntervalInMilliseconds * backoff ** (retry - 1), cap);
+  for (let retry = 1; retry < options.maxNumberOfAttempts; retry += 1)
+    total += Math.min(options.firstRetryIntervalInMilliseconds * backoff ** (retry - 1), cap);
   return total;
 }
 
 /** Each step's give-up time, as the table above states it. */
-export const GiveUpAfterMs = Object.fromEntries(Object.entries(RetryPolicies).map(([step, options]) => [step, giveUpAfterMs(options)])) as Record<keyof typeof RetryPolicies, number>;
+export const GiveUpAfterMs = Object.fromEntries(
+  Object.entries(RetryPolicies).map(([step, options]) => [step, giveUpAfterMs(options)]),
+) as Record<keyof typeof RetryPolicies, number>;

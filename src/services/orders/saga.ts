@@ -16,7 +16,18 @@ import type { ActivityContract } from '../../libs/activity';
 import { failureOf, type Failure } from '../../libs/errors';
 import { isDefect } from '../../libs/events';
 import { OrdersContract, type DeadLetter, type FailedCompensation } from './contract';
-import { isFinal, isTimeout, type CompensationEntry, type CompensationName, type FinalStatus, type OrderStatus, type OrderView, type StandingDecision, type StepEntry, type StepName } from './order-view';
+import {
+  isFinal,
+  isTimeout,
+  type CompensationEntry,
+  type CompensationName,
+  type FinalStatus,
+  type OrderStatus,
+  type OrderView,
+  type StandingDecision,
+  type StepEntry,
+  type StepName,
+} from './order-view';
 import { RetryPolicies } from './retry-policies';
 
 /** What a generator step yields to the durable runtime and gets back. */
@@ -24,14 +35,20 @@ export type Durable<T> = Generator<Task, T, unknown>;
 
 /** A business rule ended the order (declined card, no stock, …): the answer, not a fault. */
 export class BusinessRejection extends Error {
-  constructor(readonly step: StepName, reason: string) {
+  constructor(
+    readonly step: StepName,
+    reason: string,
+  ) {
     super(reason);
   }
 }
 
 /** A step failed for good: a transient fault outlasted its retry policy, or the activity answered with a defect. */
 export class StepFault extends Error {
-  constructor(readonly step: StepName, reason: string) {
+  constructor(
+    readonly step: StepName,
+    reason: string,
+  ) {
     super(reason);
   }
 }
@@ -106,7 +123,9 @@ export interface Step<Command, Result, Critical extends boolean = boolean> {
   warning?: (result: Result) => string | undefined;
 }
 
-export function step<Command, Result, Critical extends boolean>(declaration: Step<Command, Result, Critical>): Step<Command, Result, Critical> {
+export function step<Command, Result, Critical extends boolean>(
+  declaration: Step<Command, Result, Critical>,
+): Step<Command, Result, Critical> {
   return declaration;
 }
 
@@ -123,7 +142,11 @@ export interface Branch<Result, Critical extends boolean> {
 
 /** What a parallel block gives back per branch: a critical branch's result; a non-critical one's when it did not fail. */
 export type BranchResults<T extends readonly Branch<unknown, boolean>[]> = {
-  [K in keyof T]: T[K] extends Branch<infer Result, infer Critical> ? (Critical extends true ? Result : Result | undefined) : never;
+  [K in keyof T]: T[K] extends Branch<infer Result, infer Critical>
+    ? Critical extends true
+      ? Result
+      : Result | undefined
+    : never;
 };
 
 export class OrderSaga {
@@ -144,19 +167,30 @@ export class OrderSaga {
   }
 
   /** Schedules an activity through its contract with its retry policy. */
-  call<Command, Result>(contract: ActivityContract<string, Command, Result>, policy: df.RetryOptions, command: NoInfer<Command>): ActivityTask<Result> {
+  call<Command, Result>(
+    contract: ActivityContract<string, Command, Result>,
+    policy: df.RetryOptions,
+    command: NoInfer<Command>,
+  ): ActivityTask<Result> {
     return callActivity(this.context, contract, policy, command);
   }
 
   /** Calls an activity and waits for it (and the progress writes before it); never throws: a failure is an outcome. */
-  *ask<Command, Result>(contract: ActivityContract<string, Command, Result>, policy: df.RetryOptions, command: NoInfer<Command>): Durable<Outcome<Result>> {
+  *ask<Command, Result>(
+    contract: ActivityContract<string, Command, Result>,
+    policy: df.RetryOptions,
+    command: NoInfer<Command>,
+  ): Durable<Outcome<Result>> {
     const task = this.call(contract, policy, command);
     yield* this.settleAll([task]);
     return outcomeOf(task);
   }
 
   /** Pairs a step with its command, for `parallel`. */
-  branch<Command, Result, Critical extends boolean>(declared: Step<Command, Result, Critical>, command: NoInfer<Command>): Branch<Result, Critical> {
+  branch<Command, Result, Critical extends boolean>(
+    declared: Step<Command, Result, Critical>,
+    command: NoInfer<Command>,
+  ): Branch<Result, Critical> {
     return {
       name: declared.name,
       critical: declared.critical,
@@ -215,7 +249,8 @@ export class OrderSaga {
       const warning = outcome.kind === 'failed' ? outcome.failure.message : branch.warning(outcome.value);
       if (warning !== undefined) this.warn(branch.name, warning);
     }
-    for (const { branch, outcome } of critical) if (outcome.kind === 'failed') throw new StepFault(branch.name, outcome.failure.message);
+    for (const { branch, outcome } of critical)
+      if (outcome.kind === 'failed') throw new StepFault(branch.name, outcome.failure.message);
     return settled.map(({ outcome }) => (outcome.kind === 'succeeded' ? outcome.value : undefined)) as BranchResults<T>;
   }
 
@@ -253,7 +288,12 @@ export class OrderSaga {
    * on the instance (a malformed or empty body, through the management API) is no decision, and
    * the wait goes on until the same deadline.
    */
-  *awaitDecision<D>(name: StepName, eventName: string, timeoutMs: number, accept: (event: unknown) => D | undefined): Durable<{ decision: D } | { timedOut: true; deadline: string }> {
+  *awaitDecision<D>(
+    name: StepName,
+    eventName: string,
+    timeoutMs: number,
+    accept: (event: unknown) => D | undefined,
+  ): Durable<{ decision: D } | { timedOut: true; deadline: string }> {
     const deadline = new Date(this.context.df.currentUtcDateTime.getTime() + timeoutMs);
     this.view.approval = { deadline: deadline.toISOString() };
     yield* this.moveTo('AwaitingApproval');
@@ -281,7 +321,8 @@ export class OrderSaga {
   decided(name: StepName, decision: StandingDecision): void {
     this.view.approval = { deadline: this.view.approval?.deadline ?? decision.decidedAt, decision };
     const entry = this.lastEntry(name);
-    if (entry && !isTimeout(decision) && decision.approved) this.mark(entry, 'succeeded', `approved by ${decision.approver}`);
+    if (entry && !isTimeout(decision) && decision.approved)
+      this.mark(entry, 'succeeded', `approved by ${decision.approver}`);
     else this.publish();
   }
 
@@ -339,9 +380,18 @@ export class OrderSaga {
       const outcome = outcomeOf(task);
       if (outcome.kind === 'failed') {
         Object.assign(entry, { status: 'failed', at: this.now(), detail: outcome.failure.message });
-        failed.push({ name: undoing.name, activity: undoing.activity, input: undoing.input, error: outcome.failure.message });
+        failed.push({
+          name: undoing.name,
+          activity: undoing.activity,
+          input: undoing.input,
+          error: outcome.failure.message,
+        });
       } else {
-        Object.assign(entry, undoing.undid(outcome.value) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' }, { at: this.now() });
+        Object.assign(
+          entry,
+          undoing.undid(outcome.value) ? { status: 'succeeded' } : { status: 'skipped', detail: 'nothing to undo' },
+          { at: this.now() },
+        );
       }
     }
     let status: FinalStatus;
@@ -366,7 +416,16 @@ export class OrderSaga {
   *announce(customerId: string): Durable<void> {
     const { orderId, correlationId, status, reason, total, currency } = this.view;
     if (!isFinal(status)) throw new Error(`order ${orderId} announced while ${status}`);
-    const published = yield* this.ask(OrdersContract.publishOutcome, RetryPolicies.publish, { orderId, correlationId, customerId, status, reason, total, currency, at: this.now() });
+    const published = yield* this.ask(OrdersContract.publishOutcome, RetryPolicies.publish, {
+      orderId,
+      correlationId,
+      customerId,
+      status,
+      reason,
+      total,
+      currency,
+      at: this.now(),
+    });
     if (published.kind === 'failed') {
       this.view.warnings.push(`order outcome not published: ${published.failure.message}`);
       this.publish();
@@ -376,7 +435,13 @@ export class OrderSaga {
   /** Hands what could not be undone to a person, through the dead-letter queue. */
   private *deadLetter(failed: FailedCompensation[]): Durable<void> {
     const { orderId, correlationId } = this.view;
-    const letter: DeadLetter = { orderId, correlationId, reason: this.view.reason ?? '', failed, deadLetteredAt: this.now() };
+    const letter: DeadLetter = {
+      orderId,
+      correlationId,
+      reason: this.view.reason ?? '',
+      failed,
+      deadLetteredAt: this.now(),
+    };
     const sent = yield* this.ask(OrdersContract.deadLetter, RetryPolicies.compensation, letter);
     if (sent.kind === 'failed') {
       this.view.warnings.push(`dead letter not sent: ${sent.failure.message}`);
@@ -411,7 +476,8 @@ export class OrderSaga {
     let warned = false;
     for (const { status, task } of writes) {
       const outcome = outcomeOf(task);
-      if (outcome.kind === 'failed') this.view.warnings.push(`order document not updated to ${status}: ${outcome.failure.message}`);
+      if (outcome.kind === 'failed')
+        this.view.warnings.push(`order document not updated to ${status}: ${outcome.failure.message}`);
       warned ||= outcome.kind === 'failed';
     }
     if (warned) this.publish();

@@ -13,6 +13,9 @@ export const settleApproval = registerActivity(OrdersContract.settleApproval, as
   const { proposed } = command;
   const result = await recordDecision(command.orderId, proposed, command.deadline ?? proposed.decidedAt);
   const standing = result?.standing ?? proposed;
-  log.info('approval settled', { recorded: result?.recorded ?? false, decision: 'timedOut' in standing ? 'timedOut' : standing.approved });
+  log.info('approval settled', {
+    recorded: result?.recorded ?? false,
+    decision: 'timedOut' in standing ? 'timedOut' : standing.approved,
+  });
   return standing;
 });

@@ -78,7 +78,12 @@ export interface OrderTimeline {
   items: { sku: string; quantity: number; name?: string; unitPrice?: number; lineTotal?: number }[];
   approval?: { required: true; deadline?: string; decision?: { approved: boolean; approver: string; at: string } };
   shipment?: { trackingNumber: string; carrier: string };
-  deadLetter?: { state: DeadLetterRecord['state']; repairs: number; failed: { name: string; error: string }[]; repair?: { runtimeStatus: string; lastUpdatedAt?: string } };
+  deadLetter?: {
+    state: DeadLetterRecord['state'];
+    repairs: number;
+    failed: { name: string; error: string }[];
+    repair?: { runtimeStatus: string; lastUpdatedAt?: string };
+  };
   spans: TimelineSpan[];
 }
 
@@ -112,7 +117,8 @@ export function attemptsOf(history: readonly HistoryEventJson[], activity: strin
     .filter((event) => isTask(event) && event.FunctionName === activity)
     .map((event): Attempt => {
       const span = { start: event.ScheduledTime ?? event.Timestamp, end: event.Timestamp };
-      if (event.EventType === 'TaskFailed') return { ...span, outcome: 'failed', ...(event.Reason ? { error: failureText(event.Reason) } : {}) };
+      if (event.EventType === 'TaskFailed')
+        return { ...span, outcome: 'failed', ...(event.Reason ? { error: failureText(event.Reason) } : {}) };
       const defect = defectOf(event);
       return defect ? { ...span, outcome: 'failed', error: defect.reason } : { ...span, outcome: 'succeeded' };
     });
@@ -138,18 +144,36 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
     const activity = entry.name === 'approval' ? undefined : STEP_ACTIVITIES[entry.name];
     spans.push(spanOf('step', entry, activity ? attemptsOf(history, activity) : []));
   }
-  for (const entry of view.compensations) spans.push(spanOf('compensation', entry, attemptsOf(history, COMPENSATION_ACTIVITIES[entry.name])));
+  for (const entry of view.compensations)
+    spans.push(spanOf('compensation', entry, attemptsOf(history, COMPENSATION_ACTIVITIES[entry.name])));
   if (repair?.history) {
     for (const name of new Set(deadLetter?.letter.failed.map((failed) => failed.name) ?? [])) {
       const attempts = attemptsOf(repair.history, COMPENSATION_ACTIVITIES[name as CompensationName]);
       if (attempts.length === 0) continue;
       const last = attempts.at(-1)!;
-      spans.push({ kind: 'repair', name, status: last.outcome, start: attempts[0].start, end: last.end, attempts, ...(last.error ? { detail: last.error } : {}) });
+      spans.push({
+        kind: 'repair',
+        name,
+        status: last.outcome,
+        start: attempts[0].start,
+        end: last.end,
+        attempts,
+        ...(last.error ? { detail: last.error } : {}),
+      });
     }
   }
 
   const validated = resultOf<{ lines?: OrderTimeline['items'] }>(history, OrdersActivities.validate);
-  const items = validated?.lines?.map(({ sku, quantity, name, unitPrice, lineTotal }) => ({ sku, quantity, name, unitPrice, lineTotal })) ?? input?.order.items.map(({ sku, quantity }) => ({ sku, quantity })) ?? [];
+  const items =
+    validated?.lines?.map(({ sku, quantity, name, unitPrice, lineTotal }) => ({
+      sku,
+      quantity,
+      name,
+      unitPrice,
+      lineTotal,
+    })) ??
+    input?.order.items.map(({ sku, quantity }) => ({ sku, quantity })) ??
+    [];
 
   const timeline: OrderTimeline = {
     orderId: view.orderId,
@@ -171,14 +195,17 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
     const began = approvalEntry.startedAt ?? (approvalEntry.status === 'running' ? approvalEntry.at : undefined);
     timeline.approval = {
       required: true,
-      ...(began && input ? { deadline: new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString() } : {}),
+      ...(began && input
+        ? { deadline: new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString() }
+        : {}),
       ...(raised && decision && typeof decision.approved === 'boolean'
         ? { decision: { approved: decision.approved, approver: String(decision.approver ?? ''), at: raised.Timestamp } }
         : {}),
     };
   }
   const shipped = resultOf<{ trackingNumber?: string; carrier?: string }>(history, ShippingActivities.create);
-  if (shipped?.trackingNumber) timeline.shipment = { trackingNumber: shipped.trackingNumber, carrier: shipped.carrier ?? '' };
+  if (shipped?.trackingNumber)
+    timeline.shipment = { trackingNumber: shipped.trackingNumber, carrier: shipped.carrier ?? '' };
   if (deadLetter) {
     timeline.deadLetter = {
       state: deadLetter.state,
@@ -190,7 +217,11 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
   return timeline;
 }
 
-function spanOf(kind: TimelineSpan['kind'], entry: OrderView['steps'][number] | OrderView['compensations'][number], attempts: Attempt[]): TimelineSpan {
+function spanOf(
+  kind: TimelineSpan['kind'],
+  entry: OrderView['steps'][number] | OrderView['compensations'][number],
+  attempts: Attempt[],
+): TimelineSpan {
   const running = entry.status === 'running';
   const start = entry.startedAt ?? attempts[0]?.start ?? entry.at;
   return {

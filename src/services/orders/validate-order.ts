@@ -14,5 +14,11 @@ export const validateOrder = registerActivity(OrdersContract.validate, async (or
     return { type: factType('orders', 'OrderInvalid'), ...ids, reasons: pricing.reasons };
   }
   log.info('order validated', { total: pricing.total, currency: order.currency });
-  return { type: factType('orders', 'OrderValidated'), ...ids, lines: pricing.lines, total: pricing.total, currency: order.currency };
+  return {
+    type: factType('orders', 'OrderValidated'),
+    ...ids,
+    lines: pricing.lines,
+    total: pricing.total,
+    currency: order.currency,
+  };
 });

@@ -1,6 +1,13 @@
 /** The payments context's activities: each registered name with its command and the facts it answers. */
 import { activity } from '../../libs/activity';
-import { ChargePayment, PaymentCharged, PaymentDeclined, PaymentRefunded, RefundNotNeeded, RefundPayment } from '../../libs/events';
+import {
+  ChargePayment,
+  PaymentCharged,
+  PaymentDeclined,
+  PaymentRefunded,
+  RefundNotNeeded,
+  RefundPayment,
+} from '../../libs/events';
 
 export const PaymentsContract = {
   charge: activity('chargePayment', ChargePayment, [PaymentCharged, PaymentDeclined]),

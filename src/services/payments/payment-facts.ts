@@ -8,6 +8,13 @@ type Ids = { orderId: string; correlationId: string };
  * duplicate of the charge step hears "charged" (with the same payment id), never a new charge.
  */
 export function chargeFactOf(payment: PaymentDocument, ids: Ids): PaymentCharged | PaymentDeclined {
-  if (payment.status === 'declined') return { type: factType('payments', 'PaymentDeclined'), ...ids, reason: payment.reason };
-  return { type: factType('payments', 'PaymentCharged'), ...ids, paymentId: payment.paymentId, amount: payment.amount, currency: payment.currency };
+  if (payment.status === 'declined')
+    return { type: factType('payments', 'PaymentDeclined'), ...ids, reason: payment.reason };
+  return {
+    type: factType('payments', 'PaymentCharged'),
+    ...ids,
+    paymentId: payment.paymentId,
+    amount: payment.amount,
+    currency: payment.currency,
+  };
 }

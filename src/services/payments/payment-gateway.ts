@@ -15,7 +15,8 @@ export interface ChargeRequest {
   currency: Currency;
 }
 
-export type ChargeResult = { kind: 'charged'; chargeId: string; amount: number; currency: Currency } | { kind: 'declined'; reason: string };
+export type ChargeResult =
+  { kind: 'charged'; chargeId: string; amount: number; currency: Currency } | { kind: 'declined'; reason: string };
 
 export interface RefundRequest {
   idempotencyKey: string;

@@ -13,23 +13,39 @@ import { markRefunded, readPayment, recordPayment, type PaymentDocument } from '
 export const refundPayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.refund> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(gateway, command.orderId));
-  if (!payment || payment.status === 'declined') {
-    const reason = payment ? 'no payment was made: the card was declined' : 'no payment was made';
-    log.info('refund not needed', { reason });
-    return { type: factType('payments', 'RefundNotNeeded'), ...ids, reason };
-  }
-  if (payment.status === 'refunded') {
-    log.info('payment already refunded; answering as before');
-    return { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: payment.refundId, amount: payment.amount };
-  }
+    const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(gateway, command.orderId));
+    if (!payment || payment.status === 'declined') {
+      const reason = payment ? 'no payment was made: the card was declined' : 'no payment was made';
+      log.info('refund not needed', { reason });
+      return { type: factType('payments', 'RefundNotNeeded'), ...ids, reason };
+    }
+    if (payment.status === 'refunded') {
+      log.info('payment already refunded; answering as before');
+      return {
+        type: factType('payments', 'PaymentRefunded'),
+        ...ids,
+        refundId: payment.refundId,
+        amount: payment.amount,
+      };
+    }
 
-  const refund = await gateway.refund({ idempotencyKey: refundKey(command.orderId), chargeKey: chargeKey(command.orderId) });
-  const refunded = await markRefunded(command.orderId, { refundId: refund.refundId, refundedAt: new Date().toISOString() });
-  log.info('payment refunded', { amount: refunded.amount });
-  return { type: factType('payments', 'PaymentRefunded'), ...ids, refundId: refunded.refundId, amount: refunded.amount };
+    const refund = await gateway.refund({
+      idempotencyKey: refundKey(command.orderId),
+      chargeKey: chargeKey(command.orderId),
+    });
+    const refunded = await markRefunded(command.orderId, {
+      refundId: refund.refundId,
+      refundedAt: new Date().toISOString(),
+    });
+    log.info('payment refunded', { amount: refunded.amount });
+    return {
+      type: factType('payments', 'PaymentRefunded'),
+      ...ids,
+      refundId: refunded.refundId,
+      amount: refunded.amount,
+    };
   };
 
 /**

@@ -16,7 +16,12 @@ interface PaymentBase {
   recordedAt: string;
 }
 
-export type RefundedPayment = PaymentBase & { status: 'refunded'; paymentId: string; refundId: string; refundedAt: string };
+export type RefundedPayment = PaymentBase & {
+  status: 'refunded';
+  paymentId: string;
+  refundId: string;
+  refundedAt: string;
+};
 
 export type PaymentDocument =
   | (PaymentBase & { status: 'charged'; paymentId: string })
@@ -65,13 +70,17 @@ export async function recordPayment(payment: PaymentDocument): Promise<PaymentDo
   } catch (error) {
     if (cosmosStatus(error) !== 409) throw error;
     const stored = await readPayment(payment.orderId);
-    if (!stored) throw new Error(`payment ${payment.orderId} conflicted on create but cannot be read`, { cause: error });
+    if (!stored)
+      throw new Error(`payment ${payment.orderId} conflicted on create but cannot be read`, { cause: error });
     return stored;
   }
 }
 
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
-export async function markRefunded(orderId: string, refund: { refundId: string; refundedAt: string }): Promise<RefundedPayment> {
+export async function markRefunded(
+  orderId: string,
+  refund: { refundId: string; refundedAt: string },
+): Promise<RefundedPayment> {
   const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
     if (!current) throw new Error(`payment ${orderId}: nothing to mark refunded`);
     if (current.status === 'refunded') return undefined;
@@ -94,7 +103,10 @@ export async function readLedgerEntry(key: string): Promise<Versioned<LedgerEntr
 export async function writeLedgerEntry(entry: LedgerEntry, expectedEtag: string | undefined): Promise<boolean> {
   try {
     if (expectedEtag === undefined) await ledger().items.create(entry);
-    else await ledger().item(entry.id, entry.id).replace(entry, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
+    else
+      await ledger()
+        .item(entry.id, entry.id)
+        .replace(entry, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
     return true;
   } catch (error) {
     const status = cosmosStatus(error);

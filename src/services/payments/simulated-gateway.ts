@@ -67,7 +67,8 @@ async function underKey<A>(key: string, decide: (entry: LedgerEntry | undefined)
 }
 
 function chargeAnswer(entry: LedgerEntry): ChargeResult | undefined {
-  if (entry.status === 'charged') return { kind: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
+  if (entry.status === 'charged')
+    return { kind: 'charged', chargeId: entry.reference!, amount: entry.amount, currency: entry.currency };
   if (entry.status === 'declined') return { kind: 'declined', reason: entry.reason! };
   return undefined;
 }
@@ -93,7 +94,10 @@ async function charge(request: ChargeRequest): Promise<ChargeResult> {
     if (card.timeoutsBeforeAnswer === Infinity) return { answer: 'timeout' };
     if (attempts <= card.timeoutsBeforeAnswer) return { write: base, answer: 'timeout' };
     if (card.declineReason) {
-      return { write: { ...base, status: 'declined', reason: card.declineReason }, answer: { kind: 'declined', reason: card.declineReason } };
+      return {
+        write: { ...base, status: 'declined', reason: card.declineReason },
+        answer: { kind: 'declined', reason: card.declineReason },
+      };
     }
     const chargeId = `ch_${randomUUID()}`;
     return {
@@ -108,7 +112,8 @@ async function refund(request: RefundRequest): Promise<RefundResult> {
   await simulatedLatency('gateway');
   const charged = (await readLedgerEntry(request.chargeKey))?.value;
   // Asking to refund money that was never taken is a bug in the caller, not a passing fault.
-  if (charged?.status !== 'charged') throw new Error(`payment gateway: no charge under key ${request.chargeKey} to refund`);
+  if (charged?.status !== 'charged')
+    throw new Error(`payment gateway: no charge under key ${request.chargeKey} to refund`);
   return underKey<RefundResult>(request.idempotencyKey, (entry) => {
     if (entry?.status === 'refunded') return { answer: { refundId: entry.reference!, amount: entry.amount } };
     const attempts = (entry?.attempts ?? 0) + 1;
@@ -124,14 +129,21 @@ async function refund(request: RefundRequest): Promise<RefundResult> {
     };
     if (attempts <= (cardFor(charged.token).refundTimeoutsBeforeAnswer ?? 0)) return { write: base, answer: 'timeout' };
     const refundId = `re_${randomUUID()}`;
-    return { write: { ...base, status: 'refunded', reference: refundId }, answer: { refundId, amount: charged.amount } };
+    return {
+      write: { ...base, status: 'refunded', reference: refundId },
+      answer: { refundId, amount: charged.amount },
+    };
   });
 }
 
 /** The settled charge made under `chargeKey`, if any: how a shop finds money it took but never recorded. */
-async function findCharge(chargeKey: string): Promise<{ chargeId: string; amount: number; currency: Currency } | undefined> {
+async function findCharge(
+  chargeKey: string,
+): Promise<{ chargeId: string; amount: number; currency: Currency } | undefined> {
   const entry = (await readLedgerEntry(chargeKey))?.value;
-  return entry?.status === 'charged' ? { chargeId: entry.reference!, amount: entry.amount, currency: entry.currency } : undefined;
+  return entry?.status === 'charged'
+    ? { chargeId: entry.reference!, amount: entry.amount, currency: entry.currency }
+    : undefined;
 }
 
 export const simulatedGateway: PaymentGateway = { charge, refund, findCharge };

@@ -12,11 +12,11 @@ import { markCancelled } from './repository';
 export const cancelShipment =
   ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.cancel> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-  const cancelled = await markCancelled(command.orderId, new Date());
-  const wasCreated = cancelled.trackingNumber !== undefined;
-  if (cancelled.trackingNumber !== undefined) await carrier.cancel(cancelled.trackingNumber);
-  log.info(wasCreated ? 'shipment cancelled' : 'no shipment existed; tombstone left', { wasCreated });
-  return { type: factType('shipping', 'ShipmentCancelled'), ...ids, wasCreated };
+    const cancelled = await markCancelled(command.orderId, new Date());
+    const wasCreated = cancelled.trackingNumber !== undefined;
+    if (cancelled.trackingNumber !== undefined) await carrier.cancel(cancelled.trackingNumber);
+    log.info(wasCreated ? 'shipment cancelled' : 'no shipment existed; tombstone left', { wasCreated });
+    return { type: factType('shipping', 'ShipmentCancelled'), ...ids, wasCreated };
   };

@@ -12,7 +12,8 @@ export interface BookingRequest {
   lines: OrderLine[];
 }
 
-export type BookingResult = { kind: 'booked'; trackingNumber: string; carrier: string } | { kind: 'rejected'; reason: string };
+export type BookingResult =
+  { kind: 'booked'; trackingNumber: string; carrier: string } | { kind: 'rejected'; reason: string };
 
 export interface Carrier {
   book(request: BookingRequest): Promise<BookingResult>;

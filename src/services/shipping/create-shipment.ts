@@ -21,30 +21,39 @@ export class ShipmentAlreadyCancelled extends Error {
 export const createShipment =
   ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.create> =>
   async (command, { log }) => {
-  const ids = { orderId: command.orderId, correlationId: command.correlationId };
-  const created = (shipment: ShipmentDocument): ShipmentCreated => {
-    if (shipment.status === 'cancelled') throw new ShipmentAlreadyCancelled(command.orderId);
-    return { type: factType('shipping', 'ShipmentCreated'), ...ids, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier };
-  };
+    const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const created = (shipment: ShipmentDocument): ShipmentCreated => {
+      if (shipment.status === 'cancelled') throw new ShipmentAlreadyCancelled(command.orderId);
+      return {
+        type: factType('shipping', 'ShipmentCreated'),
+        ...ids,
+        trackingNumber: shipment.trackingNumber,
+        carrier: shipment.carrier,
+      };
+    };
 
-  const existing = await readShipment(command.orderId);
-  if (existing) {
-    log.info('shipment exists; answering as before', { status: existing.status });
-    return created(existing);
-  }
+    const existing = await readShipment(command.orderId);
+    if (existing) {
+      log.info('shipment exists; answering as before', { status: existing.status });
+      return created(existing);
+    }
 
-  const booking = await carrier.book({ idempotencyKey: `${command.orderId}:shipment`, address: command.address, lines: command.lines });
-  if (booking.kind === 'rejected') {
-    log.info('address rejected', { reason: booking.reason });
-    return { type: factType('shipping', 'AddressRejected'), ...ids, reason: booking.reason };
-  }
-  const stored = await recordShipment(command.orderId, {
-    trackingNumber: booking.trackingNumber,
-    carrier: booking.carrier,
-    address: command.address,
-    lines: command.lines,
-    createdAt: new Date().toISOString(),
-  });
-  log.info('shipment created', { trackingNumber: booking.trackingNumber });
-  return created(stored);
+    const booking = await carrier.book({
+      idempotencyKey: `${command.orderId}:shipment`,
+      address: command.address,
+      lines: command.lines,
+    });
+    if (booking.kind === 'rejected') {
+      log.info('address rejected', { reason: booking.reason });
+      return { type: factType('shipping', 'AddressRejected'), ...ids, reason: booking.reason };
+    }
+    const stored = await recordShipment(command.orderId, {
+      trackingNumber: booking.trackingNumber,
+      carrier: booking.carrier,
+      address: command.address,
+      lines: command.lines,
+      createdAt: new Date().toISOString(),
+    });
+    log.info('shipment created', { trackingNumber: booking.trackingNumber });
+    return created(stored);
   };

@@ -49,7 +49,17 @@ export async function markCancelled(orderId: string, now: Date): Promise<Shipmen
     if (current?.status === 'cancelled') return undefined;
     if (!current) return { id: orderId, orderId, status: 'cancelled', cancelledAt: now.toISOString() };
     const { trackingNumber, carrier, address, lines, createdAt } = current;
-    return { id: orderId, orderId, status: 'cancelled', cancelledAt: now.toISOString(), trackingNumber, carrier, address, lines, createdAt };
+    return {
+      id: orderId,
+      orderId,
+      status: 'cancelled',
+      cancelledAt: now.toISOString(),
+      trackingNumber,
+      carrier,
+      address,
+      lines,
+      createdAt,
+    };
   });
   return stored!;
 }

@@ -25,7 +25,10 @@ export function useHostCosmos(dataDir: string): () => void {
 export async function ledgerOf(orderId: string): Promise<{ charges: LedgerEntry[]; refunds: LedgerEntry[] }> {
   const { resources } = await paymentsData
     .container('gatewayLedger')
-    .items.query<LedgerEntry>({ query: 'SELECT * FROM c WHERE c.orderId = @orderId', parameters: [{ name: '@orderId', value: orderId }] })
+    .items.query<LedgerEntry>({
+      query: 'SELECT * FROM c WHERE c.orderId = @orderId',
+      parameters: [{ name: '@orderId', value: orderId }],
+    })
     .fetchAll();
   return {
     charges: resources.filter((entry) => entry.operation === 'charge' && entry.status === 'charged'),

@@ -4,7 +4,18 @@
  * and, should jest exit early, in a process exit hook.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stopDependencies, stateFile } from '../../../local/host/dependencies';
@@ -34,7 +45,8 @@ function killEverythingNow(): void {
   for (const dataDir of dataDirs) {
     try {
       const state = JSON.parse(readFileSync(stateFile(dataDir), 'utf8')) as Record<string, { pid?: number }>;
-      for (const entry of Object.values(state)) if (typeof entry === 'object' && entry?.pid) killGroupQuietly(entry.pid);
+      for (const entry of Object.values(state))
+        if (typeof entry === 'object' && entry?.pid) killGroupQuietly(entry.pid);
     } catch {
       // No dependencies recorded.
     }
@@ -109,10 +121,13 @@ function newest(path: string): number {
  */
 export function builtAppSnapshot(label: string): { appRoot: string; remove(): void } {
   withBuildLock(() => {
-    const sources = Math.max(...['src', 'package.json', 'host.json', ...buildScripts()].map((path) => newest(join(ROOT, path))));
+    const sources = Math.max(
+      ...['src', 'package.json', 'host.json', ...buildScripts()].map((path) => newest(join(ROOT, path))),
+    );
     waitForQuietDist();
     const entry = distEntry();
-    if (!entry || statSync(entry).mtimeMs < sources) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    if (!entry || statSync(entry).mtimeMs < sources)
+      execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
   });
   const appRoot = join(ROOT, '.cache', 'e2e-apps', `${label}-${process.pid}-${Date.now().toString(36)}`);
   for (let attempt = 1; ; attempt += 1) {
@@ -145,7 +160,8 @@ function distEntry(): string | undefined {
 function waitForQuietDist(): void {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const quiet = existsSync(join(ROOT, 'dist')) && distEntry() !== undefined && Date.now() - newest(join(ROOT, 'dist')) > 1000;
+    const quiet =
+      existsSync(join(ROOT, 'dist')) && distEntry() !== undefined && Date.now() - newest(join(ROOT, 'dist')) > 1000;
     if (quiet || !existsSync(join(ROOT, 'dist'))) return;
     sleepSync(250);
   }
@@ -186,12 +202,18 @@ let started = 0;
  * group, and waits for "Host ready". The test's own Cosmos and storage settings are not passed
  * on, so the host uses its embedded dependencies unless `env` sets them.
  */
-async function startHostProcess(dataDir: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<HostProcess> {
+async function startHostProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<HostProcess> {
   installExitHook();
   dataDirs.add(dataDir);
   mkdirSync(dataDir, { recursive: true });
   const logFile = `${dataDir}.host-${(started += 1)}.log`;
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(COSMOS_|AzureWebJobsStorage|WEBSITE_HOSTNAME)/.test(name)));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(COSMOS_|AzureWebJobsStorage|WEBSITE_HOSTNAME)/.test(name)),
+  );
   const log = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/host/main.ts'], {
     cwd: ROOT,

@@ -8,7 +8,12 @@ export interface JsonResponse<T = unknown> {
   text: string;
 }
 
-export async function call<T = unknown>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+export async function call<T = unknown>(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
   const response = await fetch(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -25,12 +30,18 @@ export async function call<T = unknown>(method: string, url: string, body?: unkn
 }
 
 /** Polls `read` until `done` holds for its value; fails with the last value after `timeoutMs`. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`gave up waiting after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
@@ -39,7 +50,11 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
  * Writes raw bytes to the server and collects what comes back until the server closes the
  * connection or `waitMs` passes. `keepWriting` supplies more bytes for as long as it returns some.
  */
-export function rawExchange(baseUrl: string, request: string | Buffer, options: { waitMs?: number; keepWriting?: () => Buffer | undefined } = {}): Promise<{ response: string; closed: boolean; elapsedMs: number }> {
+export function rawExchange(
+  baseUrl: string,
+  request: string | Buffer,
+  options: { waitMs?: number; keepWriting?: () => Buffer | undefined } = {},
+): Promise<{ response: string; closed: boolean; elapsedMs: number }> {
   const { hostname, port } = new URL(baseUrl);
   const started = Date.now();
   return new Promise((resolve) => {
@@ -62,7 +77,8 @@ export function rawExchange(baseUrl: string, request: string | Buffer, options: 
       const more = options.keepWriting;
       if (!more) return;
       const pump = () => {
-        for (let next = more(); next && !finished; next = more()) if (!socket.write(next)) return void socket.once('drain', pump);
+        for (let next = more(); next && !finished; next = more())
+          if (!socket.write(next)) return void socket.once('drain', pump);
       };
       pump();
     });

@@ -15,7 +15,8 @@ const PEEK_LIMIT = 32;
 
 export async function getLoyaltyHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const customerId = request.params.customerId ?? '';
-  if (!CUSTOMER_ID.test(customerId)) return json(400, { errors: [{ path: 'customerId', message: 'not a customer id' }] });
+  if (!CUSTOMER_ID.test(customerId))
+    return json(400, { errors: [{ path: 'customerId', message: 'not a customer id' }] });
   return json(200, { customerId, ...(await customerLedger(customerId)) });
 }
 
@@ -26,11 +27,18 @@ export async function listLoyaltyPoisonHttp(request: HttpRequest): Promise<HttpR
   if (!caller.ok) return caller.response;
   const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
   if (!(await poison.exists())) return json(200, { queue: poison.name, approximateCount: 0, messages: [] });
-  const [{ approximateMessagesCount }, { peekedMessageItems }] = await Promise.all([poison.getProperties(), poison.peekMessages({ numberOfMessages: PEEK_LIMIT })]);
+  const [{ approximateMessagesCount }, { peekedMessageItems }] = await Promise.all([
+    poison.getProperties(),
+    poison.peekMessages({ numberOfMessages: PEEK_LIMIT }),
+  ]);
   return json(200, {
     queue: poison.name,
     approximateCount: approximateMessagesCount ?? peekedMessageItems.length,
-    messages: peekedMessageItems.map((item) => ({ messageId: item.messageId, insertedOn: item.insertedOn?.toISOString(), body: readable(item.messageText) })),
+    messages: peekedMessageItems.map((item) => ({
+      messageId: item.messageId,
+      insertedOn: item.insertedOn?.toISOString(),
+      body: readable(item.messageText),
+    })),
   });
 }
 
@@ -42,5 +50,15 @@ function readable(text: string): unknown {
   }
 }
 
-app.http('getLoyalty', { route: 'loyalty/{customerId}', methods: ['GET'], authLevel: 'function', handler: getLoyaltyHttp });
-app.http('listLoyaltyPoison', { route: 'operations/loyalty/poison', methods: ['GET'], authLevel: personRouteAuthLevel(), handler: listLoyaltyPoisonHttp });
+app.http('getLoyalty', {
+  route: 'loyalty/{customerId}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getLoyaltyHttp,
+});
+app.http('listLoyaltyPoison', {
+  route: 'operations/loyalty/poison',
+  methods: ['GET'],
+  authLevel: personRouteAuthLevel(),
+  handler: listLoyaltyPoisonHttp,
+});

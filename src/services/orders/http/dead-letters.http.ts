@@ -21,7 +21,8 @@ export async function listDeadLettersHttp(request: HttpRequest): Promise<HttpRes
   const { approximateCount, deadLetters } = await listDeadLetters();
   // A message whose order a repair already resolved may linger on the queue; the order says so.
   const open = [];
-  for (const letter of deadLetters) if ((await readOrder(letter.orderId))?.deadLetter?.state !== 'resolved') open.push(letter);
+  for (const letter of deadLetters)
+    if ((await readOrder(letter.orderId))?.deadLetter?.state !== 'resolved') open.push(letter);
   return json(200, {
     approximateCount,
     deadLetters: open.map(({ orderId, correlationId, reason, failed, deadLetteredAt }) => ({
@@ -40,7 +41,8 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   if (!caller.ok) return caller.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order?.deadLetter) return json(404, { orderId, message: 'no dead letter for this order' });
-  if (order.status !== 'CompensationFailed' && order.status !== 'Terminated') return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
+  if (order.status !== 'CompensationFailed' && order.status !== 'Terminated')
+    return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
 
   const client = df.getClient(context);
   const instanceId = repairInstanceId(orderId);
@@ -52,13 +54,20 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   try {
     await client.startNew(REPAIR_ORDER_ORCHESTRATION, { instanceId, input });
   } catch (error) {
-    if (await findInstance(client, instanceId)) return json(409, { orderId, message: 'a repair of this order is already running' });
+    if (await findInstance(client, instanceId))
+      return json(409, { orderId, message: 'a repair of this order is already running' });
     throw error;
   }
   const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-  correlatedLogger(context, { correlationId, orderId }).info('repair started', { failed: input.failed.map((entry) => entry.name) });
+  correlatedLogger(context, { correlationId, orderId }).info('repair started', {
+    failed: input.failed.map((entry) => entry.name),
+  });
   const statusUrl = `${originOf(request)}/api/orders/${orderId}`;
-  return json(202, { orderId, repairInstanceId: instanceId, retrying: input.failed.map((entry) => entry.name), statusUrl }, { location: statusUrl });
+  return json(
+    202,
+    { orderId, repairInstanceId: instanceId, retrying: input.failed.map((entry) => entry.name), statusUrl },
+    { location: statusUrl },
+  );
 }
 
 app.http('listDeadLettersHttp', {

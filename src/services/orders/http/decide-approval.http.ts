@@ -30,11 +30,18 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
   const live = await waitingFor(client, orderId);
   const order = await readOrder(orderId);
   if (!order) return json(404, { orderId, message: 'no such order' });
-  const decision: ApprovalDecision = { approved: body.value.approved, approver: caller.principal.name, decidedAt: new Date().toISOString() };
+  const decision: ApprovalDecision = {
+    approved: body.value.approved,
+    approver: caller.principal.name,
+    decidedAt: new Date().toISOString(),
+  };
   const raise = async (standing: ApprovalDecision) => {
     await client.raiseEvent(orderId, APPROVAL_EVENT, standing);
     const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-    correlatedLogger(context, { correlationId, orderId }).info('approval decision raised', { approved: standing.approved, approver: standing.approver });
+    correlatedLogger(context, { correlationId, orderId }).info('approval decision raised', {
+      approved: standing.approved,
+      approver: standing.approver,
+    });
     return json(202, { orderId, ...standing });
   };
   const stands = async (standing: StandingDecision, { raiseAgain }: { raiseAgain: boolean }) => {
@@ -45,7 +52,8 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
     return sameDecision(standing, decision) ? json(202, { orderId, ...standing }) : decided(orderId, standing);
   };
   if (order.approval?.decision) return stands(order.approval.decision, { raiseAgain: true });
-  if (!live?.approval) return json(409, { orderId, status: live?.status ?? order.status, message: 'the order is not awaiting approval' });
+  if (!live?.approval)
+    return json(409, { orderId, status: live?.status ?? order.status, message: 'the order is not awaiting approval' });
   if (Date.parse(decision.decidedAt) >= Date.parse(live.approval.deadline)) {
     return decided(orderId, { timedOut: true, decidedAt: live.approval.deadline });
   }
@@ -65,7 +73,10 @@ async function waitingFor(client: df.DurableClient, orderId: string): Promise<Or
 }
 
 function decided(orderId: string, standing: StandingDecision): HttpResponseInit {
-  const message = 'timedOut' in standing ? 'the approval deadline has passed' : `already ${standing.approved ? 'approved' : 'rejected'} by ${standing.approver}`;
+  const message =
+    'timedOut' in standing
+      ? 'the approval deadline has passed'
+      : `already ${standing.approved ? 'approved' : 'rejected'} by ${standing.approver}`;
   return json(409, { orderId, decision: standing, message });
 }
 

@@ -11,13 +11,25 @@ import { readCatalog } from '../repository';
 
 export async function getCatalogHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const currency = Currency.safeParse(request.query.get('currency') ?? 'EUR');
-  if (!currency.success) return json(400, { errors: [{ path: '(query).currency', message: 'must be one of EUR, USD, GBP' }] });
+  if (!currency.success)
+    return json(400, { errors: [{ path: '(query).currency', message: 'must be one of EUR, USD, GBP' }] });
   const catalog = await readCatalog();
   const stock = await availableStock(catalog.map((item) => item.sku));
   return json(
     200,
-    catalog.map(({ sku, name, prices }) => ({ sku, name, price: prices[currency.data], currency: currency.data, stock: stock[sku] ?? 0 })),
+    catalog.map(({ sku, name, prices }) => ({
+      sku,
+      name,
+      price: prices[currency.data],
+      currency: currency.data,
+      stock: stock[sku] ?? 0,
+    })),
   );
 }
 
-app.http('getCatalogHttp', { route: 'catalog', methods: ['GET'], authLevel: 'function', handler: answering<[HttpRequest, InvocationContext]>(getCatalogHttp) });
+app.http('getCatalogHttp', {
+  route: 'catalog',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: answering<[HttpRequest, InvocationContext]>(getCatalogHttp),
+});

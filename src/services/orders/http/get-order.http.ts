@@ -43,7 +43,17 @@ function answer(orderId: string, view: OrderView): HttpResponseInit {
   const retryAfter = retryAfterSeconds(status);
   return json(
     200,
-    { orderId, status, total, currency, steps, compensations, warnings, ...(reason ? { reason } : {}), ...(approval ? { approval } : {}) },
+    {
+      orderId,
+      status,
+      total,
+      currency,
+      steps,
+      compensations,
+      warnings,
+      ...(reason ? { reason } : {}),
+      ...(approval ? { approval } : {}),
+    },
     retryAfter ? { 'retry-after': String(retryAfter) } : {},
   );
 }
@@ -64,7 +74,8 @@ export function retryAfterSeconds(status: OrderStatus): number | undefined {
 function pick(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
   if (!live) return stored;
   if (!stored) return live;
-  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed')) return stored;
+  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed'))
+    return stored;
   return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
 }
 

@@ -3,7 +3,11 @@ import type * as df from 'durable-functions';
 import { isInstanceNotFound } from '../../../libs/errors';
 
 /** The SDK's getStatus throws on an unknown instance; here that is an ordinary answer. */
-export async function findInstance(client: df.DurableClient, instanceId: string, options?: df.GetStatusOptions): Promise<df.DurableOrchestrationStatus | undefined> {
+export async function findInstance(
+  client: df.DurableClient,
+  instanceId: string,
+  options?: df.GetStatusOptions,
+): Promise<df.DurableOrchestrationStatus | undefined> {
   try {
     return await client.getStatus(instanceId, options);
   } catch (error) {
@@ -27,7 +31,11 @@ export interface InstanceWithHistory {
  * endpoint the SDK itself asks - the binding's `rpcBaseUrl`, on the host's loopback - directly.
  * (The binding's management URLs will not do: the SDK points them at localhost:7071 off Azure.)
  */
-export async function findInstanceWithHistory(context: InvocationContext, clientInput: FunctionInput, instanceId: string): Promise<InstanceWithHistory | undefined> {
+export async function findInstanceWithHistory(
+  context: InvocationContext,
+  clientInput: FunctionInput,
+  instanceId: string,
+): Promise<InstanceWithHistory | undefined> {
   const rpcBaseUrl = (context.extraInputs.get(clientInput) as { rpcBaseUrl?: unknown } | undefined)?.rpcBaseUrl;
   if (typeof rpcBaseUrl !== 'string') throw new Error('the durable client binding has no rpcBaseUrl');
   const url = new URL(`instances/${encodeURIComponent(instanceId)}`, rpcBaseUrl);
@@ -35,7 +43,8 @@ export async function findInstanceWithHistory(context: InvocationContext, client
   const response = await fetch(url);
   if (response.status === 404) return undefined;
   // 200 once it has ended, 202 while it runs.
-  if (response.status !== 200 && response.status !== 202) throw new Error(`status query for ${instanceId} answered HTTP ${response.status}`);
+  if (response.status !== 200 && response.status !== 202)
+    throw new Error(`status query for ${instanceId} answered HTTP ${response.status}`);
   const status = (await response.json()) as Partial<InstanceWithHistory>;
   return { ...status, runtimeStatus: String(status.runtimeStatus), historyEvents: status.historyEvents ?? [] };
 }

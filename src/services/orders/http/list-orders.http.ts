@@ -18,9 +18,12 @@ export async function listOrdersHttp(request: HttpRequest): Promise<HttpResponse
   const before = request.query.get('before')?.trim() || undefined;
   const search = request.query.get('q')?.trim() || undefined;
   const errors = [];
-  if (!(limit >= 1 && limit <= MAX_ORDER_LIST_LIMIT)) errors.push({ path: '(query).limit', message: `must be a whole number from 1 to ${MAX_ORDER_LIST_LIMIT}` });
-  if (before && !CURSOR.test(before)) errors.push({ path: '(query).before', message: 'must be the next value of a previous page' });
-  if (search && !SEARCH.test(search)) errors.push({ path: '(query).q', message: 'letters, digits and . _ : - only, at most 64' });
+  if (!(limit >= 1 && limit <= MAX_ORDER_LIST_LIMIT))
+    errors.push({ path: '(query).limit', message: `must be a whole number from 1 to ${MAX_ORDER_LIST_LIMIT}` });
+  if (before && !CURSOR.test(before))
+    errors.push({ path: '(query).before', message: 'must be the next value of a previous page' });
+  if (search && !SEARCH.test(search))
+    errors.push({ path: '(query).q', message: 'letters, digits and . _ : - only, at most 64' });
   if (errors.length > 0) return json(400, { errors });
   // One more than asked tells whether there is a next page.
   const found = await listRecentOrders(limit + 1, { before, search });
@@ -28,4 +31,9 @@ export async function listOrdersHttp(request: HttpRequest): Promise<HttpResponse
   return json(200, { orders, next: found.length > limit ? orders.at(-1)!.updatedAt : null });
 }
 
-app.http('listOrdersHttp', { route: 'orders', methods: ['GET'], authLevel: 'function', handler: answering<[HttpRequest, InvocationContext]>(listOrdersHttp) });
+app.http('listOrdersHttp', {
+  route: 'orders',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: answering<[HttpRequest, InvocationContext]>(listOrdersHttp),
+});

@@ -18,7 +18,10 @@ import { ORDER_ID } from './request-schemas';
 const durableClient = df.input.durableClient();
 const notFound = (orderId: string) => json(404, { orderId, message: 'no such order' });
 
-export async function getOrderTimelineHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function getOrderTimelineHttp(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
   const [instance, document, repair] = await Promise.all([
@@ -32,13 +35,22 @@ export async function getOrderTimelineHttp(request: HttpRequest, context: Invoca
   if (!view) return notFound(orderId);
   const history = (instance?.historyEvents ?? []) as HistoryEventJson[];
   // The now-line, on the saga's clock, and never before the latest thing the saga recorded.
-  const latest = Math.max(config.durableNow(), ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite));
+  const latest = Math.max(
+    config.durableNow(),
+    ...history.map((event) => Date.parse(event.Timestamp)).filter(Number.isFinite),
+  );
   const timeline = buildTimeline({
     view,
     input: instance?.input as PlaceOrderInput | undefined,
     history,
     deadLetter: document?.deadLetter,
-    repair: repair ? { runtimeStatus: repair.runtimeStatus, lastUpdatedTime: repair.lastUpdatedTime, history: repair.historyEvents as HistoryEventJson[] } : undefined,
+    repair: repair
+      ? {
+          runtimeStatus: repair.runtimeStatus,
+          lastUpdatedTime: repair.lastUpdatedTime,
+          history: repair.historyEvents as HistoryEventJson[],
+        }
+      : undefined,
     now: new Date(latest),
   });
   return json(200, timeline);

@@ -60,15 +60,23 @@ export async function placeOrderHttp(request: HttpRequest, context: InvocationCo
     intake = await createOrder(input, bodyHash({ ...body.value, orderId }), now);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
-    return withCorrelation(unavailable('the orders database is unavailable: nothing was started, retry later'), requestedCorrelationId);
+    return withCorrelation(
+      unavailable('the orders database is unavailable: nothing was started, retry later'),
+      requestedCorrelationId,
+    );
   }
   const stored = intake.order;
   const correlationId = stored.correlationId;
-  const accepted = () => json(202, { orderId, correlationId, statusUrl }, { location: statusUrl, [CORRELATION_HEADER]: correlationId });
+  const accepted = () =>
+    json(202, { orderId, correlationId, statusUrl }, { location: statusUrl, [CORRELATION_HEADER]: correlationId });
   const log = correlatedLogger(context, { correlationId, orderId });
 
   if (!intake.created && stored.intake?.bodyHash !== bodyHash({ ...body.value, orderId })) {
-    return json(409, { orderId, statusUrl, message: 'an order with this id exists already, with another body' }, { location: statusUrl, [CORRELATION_HEADER]: requestedCorrelationId });
+    return json(
+      409,
+      { orderId, statusUrl, message: 'an order with this id exists already, with another body' },
+      { location: statusUrl, [CORRELATION_HEADER]: requestedCorrelationId },
+    );
   }
   const client = df.getClient(context);
   if (intake.created) {
@@ -107,14 +115,19 @@ export function bodyHash(value: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 function withCorrelation(response: HttpResponseInit, correlationId: string): HttpResponseInit {
-  return { ...response, headers: { ...(response.headers as Record<string, string>), [CORRELATION_HEADER]: correlationId } };
+  return {
+    ...response,
+    headers: { ...(response.headers as Record<string, string>), [CORRELATION_HEADER]: correlationId },
+  };
 }
 
 app.http('placeOrderHttp', {

@@ -12,7 +12,9 @@ const regionName = (code: string) => (regionNames ??= new Intl.DisplayNames(['en
  * ICU names every assigned ISO 3166-1 alpha-2 code (for an unknown one it echoes the code back),
  * but also these reserved, withdrawn and private-use codes, which are no country to ship to.
  */
-const NOT_ASSIGNED = new Set('AC AN BU CP CQ CS DD DG DY EA EU EZ FX HV IC NH QO RH SU TA TP UK UN VD XA XB XK YD YU ZR ZZ'.split(' '));
+const NOT_ASSIGNED = new Set(
+  'AC AN BU CP CQ CS DD DG DY EA EU EZ FX HV IC NH QO RH SU TA TP UK UN VD XA XB XK YD YU ZR ZZ'.split(' '),
+);
 const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && !NOT_ASSIGNED.has(code) && regionName(code) !== code;
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -23,13 +25,20 @@ const OrderItem = z.strictObject({ sku: text(64), quantity: z.number().int().min
  * One line per sku. Checked beside the line schema (an intersection), not after it, so that a
  * duplicate is reported in the same answer as every other bad field.
  */
-const UniqueSkus = z.array(z.looseObject({ sku: z.unknown().transform((sku) => (typeof sku === 'string' ? sku.trim() : sku)) })).superRefine((items, check) => {
-  const seen = new Set<unknown>();
-  items.forEach(({ sku }, index) => {
-    if (seen.has(sku)) check.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicate sku ${String(sku)}: use one line per sku` });
-    seen.add(sku);
+const UniqueSkus = z
+  .array(z.looseObject({ sku: z.unknown().transform((sku) => (typeof sku === 'string' ? sku.trim() : sku)) }))
+  .superRefine((items, check) => {
+    const seen = new Set<unknown>();
+    items.forEach(({ sku }, index) => {
+      if (seen.has(sku))
+        check.addIssue({
+          code: 'custom',
+          path: [index, 'sku'],
+          message: `duplicate sku ${String(sku)}: use one line per sku`,
+        });
+      seen.add(sku);
+    });
   });
-});
 
 export const PlaceOrderRequest = z.strictObject({
   orderId: z.string().regex(ORDER_ID, 'must be 1-64 letters, digits, _ or -').optional(),

@@ -32,7 +32,8 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   if (!body.ok) return body.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order) return json(404, { orderId, message: 'no such order' });
-  if (order.status === 'Terminated') return json(200, { orderId, status: order.status, deadLettered: Boolean(order.deadLetter) });
+  if (order.status === 'Terminated')
+    return json(200, { orderId, status: order.status, deadLettered: Boolean(order.deadLetter) });
 
   const client = df.getClient(context);
   let instance = await findInstance(client, orderId);
@@ -44,7 +45,11 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
     await client.terminate(orderId, reason);
     instance = await untilTerminated(client, orderId);
     if (instance?.runtimeStatus !== 'Terminated') {
-      return json(202, { orderId, message: 'terminate requested; call again to finish once the saga has stopped' }, { location: `${originOf(request)}/api/orders/${orderId}` });
+      return json(
+        202,
+        { orderId, message: 'terminate requested; call again to finish once the saga has stopped' },
+        { location: `${originOf(request)}/api/orders/${orderId}` },
+      );
     }
   }
 
@@ -54,9 +59,15 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // The undos the saga's steps declare, so what is owed here is what the saga would have run.
   const undos = undosOf(placed);
   const byName = new Map([...undos.values()].map((undoing) => [undoing.name, undoing]));
-  const undone = new Set(view.compensations.filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped').map((entry) => entry.name));
+  const undone = new Set(
+    view.compensations
+      .filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped')
+      .map((entry) => entry.name),
+  );
   // What the saga registered to undo; for a view without that list, every step that began.
-  const undoable = view.undoable ?? view.steps.flatMap((step): CompensationName[] => {
+  const undoable =
+    view.undoable ??
+    view.steps.flatMap((step): CompensationName[] => {
       const undoing = undos.get(step.name);
       return undoing ? [undoing.name] : [];
     });
@@ -64,7 +75,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // Newest first, as the saga would have undone them.
   const pending: FailedCompensation[] = held.reverse().flatMap((name) => {
     const undoing = byName.get(name);
-    return undoing ? [{ name, activity: undoing.activity, input: undoing.input, error: 'not run: the saga was terminated' }] : [];
+    return undoing
+      ? [{ name, activity: undoing.activity, input: undoing.input, error: 'not run: the saga was terminated' }]
+      : [];
   });
   const at = new Date().toISOString();
   await updateOrder(orderId, (stored) =>
@@ -78,22 +91,39 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
           reason,
           compensations: [
             ...view.compensations.filter((entry) => undone.has(entry.name)),
-            ...pending.map((entry): CompensationEntry => ({ name: entry.name, status: 'failed', at, detail: entry.error })),
+            ...pending.map((entry): CompensationEntry => ({
+              name: entry.name,
+              status: 'failed',
+              at,
+              detail: entry.error,
+            })),
           ],
           revision: stored.revision + 1,
           updatedAt: at,
         },
   );
   if (pending.length > 0) {
-    const letter: DeadLetter = { orderId, correlationId: order.correlationId, reason, failed: pending, deadLetteredAt: at };
+    const letter: DeadLetter = {
+      orderId,
+      correlationId: order.correlationId,
+      reason,
+      failed: pending,
+      deadLetteredAt: at,
+    };
     await sendDeadLetterOnce(letter);
   }
   const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-  correlatedLogger(context, { correlationId, orderId }).warn('order terminated by an operator', { operator: caller.principal.name, deadLettered: pending.map((entry) => entry.name) });
+  correlatedLogger(context, { correlationId, orderId }).warn('order terminated by an operator', {
+    operator: caller.principal.name,
+    deadLettered: pending.map((entry) => entry.name),
+  });
   return json(200, { orderId, status: 'Terminated', deadLettered: pending.map((entry) => entry.name) });
 }
 
-async function untilTerminated(client: df.DurableClient, orderId: string): Promise<df.DurableOrchestrationStatus | undefined> {
+async function untilTerminated(
+  client: df.DurableClient,
+  orderId: string,
+): Promise<df.DurableOrchestrationStatus | undefined> {
   const until = Date.now() + TERMINATE_WAIT_MS;
   for (;;) {
     const instance = await findInstance(client, orderId);

@@ -36,4 +36,9 @@ export function timelinePageHttp(): HttpResponseInit {
   };
 }
 
-app.http('timelinePageHttp', { route: 'timeline', methods: ['GET'], authLevel: 'anonymous', handler: timelinePageHttp });
+app.http('timelinePageHttp', {
+  route: 'timeline',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: timelinePageHttp,
+});
