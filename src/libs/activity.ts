@@ -63,10 +63,16 @@ const TRANSIENT_HTTP = new Set([408, 429, 449, 500, 502, 503, 504]);
 
 /**
  * Faults a retry may cure: TransientError, an unreachable or throttling Cosmos (isUnavailable),
- * and a Storage (queue) call answered 408/429/5xx (Azure SDK errors carry `statusCode`).
+ * a Storage (queue) call answered 408/429/5xx (Azure SDK errors carry `statusCode`), and a managed
+ * identity's token not obtained (the identity endpoint unreachable or busy): in Azure every Cosmos
+ * and queue call first gets a token, and a blip there must not end a step at once. A misconfigured
+ * identity fails the same way on every attempt and ends when the step's policy gives up.
  */
+const TOKEN_FAILURES = new Set(['CredentialUnavailableError', 'AuthenticationError']);
+
 export function isTransient(error: unknown): boolean {
   if (isUnavailable(error)) return true;
+  if (error instanceof Error && TOKEN_FAILURES.has(error.name)) return true;
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof statusCode === 'number' && TRANSIENT_HTTP.has(statusCode);
 }

@@ -81,6 +81,16 @@ describe('the activity wrapper', () => {
       'a reset beneath a wrapper error',
       new Error('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }),
     ],
+    [
+      'a managed identity that could not get a token',
+      Object.assign(new Error('ManagedIdentityCredential: Network unreachable.'), {
+        name: 'CredentialUnavailableError',
+      }),
+    ],
+    [
+      'a token request the identity endpoint refused for now',
+      Object.assign(new Error('throttled'), { name: 'AuthenticationError', statusCode: 429 }),
+    ],
   ])('lets %s throw, so the host retries it', async (_label, error) => {
     await expect(throwing(error)(command, invocation())).rejects.toBe(error);
   });
