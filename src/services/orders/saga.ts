@@ -273,8 +273,7 @@ export class OrderSaga {
   warn(name: StepName, message: string): void {
     const entry = this.lastEntry(name);
     if (entry) this.mark(entry, 'warning', message);
-    this.view.warnings.push(`${name}: ${message}`);
-    this.publish();
+    this.noteWarning(`${name}: ${message}`);
   }
 
   priced(total: number): void {
@@ -350,13 +349,10 @@ export class OrderSaga {
   *complete(alongside: { name: string; task: ActivityTask<unknown> }[] = []): Durable<OrderView> {
     yield* this.moveTo('Completed');
     yield* this.settleAll(alongside.map(({ task }) => task));
-    let warned = false;
     for (const { name, task } of alongside) {
       const outcome = outcomeOf(task);
-      if (outcome.kind === 'failed') this.view.warnings.push(`${name}: ${outcome.failure.message}`);
-      warned ||= outcome.kind === 'failed';
+      if (outcome.kind === 'failed') this.noteWarning(`${name}: ${outcome.failure.message}`);
     }
-    if (warned) this.publish();
     return this.view;
   }
 
@@ -427,8 +423,7 @@ export class OrderSaga {
       at: this.now(),
     });
     if (published.kind === 'failed') {
-      this.view.warnings.push(`order outcome not published: ${published.failure.message}`);
-      this.publish();
+      this.noteWarning(`order outcome not published: ${published.failure.message}`);
     }
   }
 
@@ -444,8 +439,7 @@ export class OrderSaga {
     };
     const sent = yield* this.ask(OrdersContract.deadLetter, RetryPolicies.compensation, letter);
     if (sent.kind === 'failed') {
-      this.view.warnings.push(`dead letter not sent: ${sent.failure.message}`);
-      this.publish();
+      this.noteWarning(`dead letter not sent: ${sent.failure.message}`);
     }
   }
 
@@ -473,14 +467,17 @@ export class OrderSaga {
         }
       }
     }
-    let warned = false;
     for (const { status, task } of writes) {
       const outcome = outcomeOf(task);
       if (outcome.kind === 'failed')
-        this.view.warnings.push(`order document not updated to ${status}: ${outcome.failure.message}`);
-      warned ||= outcome.kind === 'failed';
+        this.noteWarning(`order document not updated to ${status}: ${outcome.failure.message}`);
     }
-    if (warned) this.publish();
+  }
+
+  /** A warning on the order as a whole (not on one step): kept on the view, and shown at once. */
+  private noteWarning(message: string): void {
+    this.view.warnings.push(message);
+    this.publish();
   }
 
   private begin(name: StepName): StepEntry {
