@@ -8,6 +8,7 @@ import {
   createOrder,
   listRecentOrders,
   ordersData,
+  progressCondition,
   readCatalog,
   readOrder,
   recordDecision,
@@ -151,6 +152,85 @@ describe('saveOrderProgress keeps what the app wrote on the document', () => {
     expect(await saveOrderProgress(2, view(orderId, 'Compensated'), at)).toBe('written');
     expect(await saveOrderProgress(3, view(orderId, 'Compensating'), at)).toBe('stale');
     expect((await readOrder(orderId))?.status).toBe('Compensated');
+  });
+});
+
+describe('saveOrderProgress on a placed order: one conditional patch', () => {
+  // What the intake created, as every order the HTTP route accepts has.
+  async function placedOrder(): Promise<string> {
+    const orderId = `order-${randomUUID()}`;
+    await createOrder(placed(orderId), 'hash-1', at);
+    return orderId;
+  }
+
+  it('writes with one request and no read, and keeps the intake and the dead letter', async () => {
+    const orderId = await placedOrder();
+    await updateOrder(orderId, (order) => ({
+      ...order,
+      deadLetter: { state: 'claimed', letter: { orderId } } as unknown as OrderDocument['deadLetter'],
+    }));
+    const container = ordersData.container('orders');
+    const item = container.item(orderId, orderId);
+    const read = jest.spyOn(Object.getPrototypeOf(item) as typeof item, 'read');
+    const replace = jest.spyOn(Object.getPrototypeOf(item) as typeof item, 'replace');
+    const patch = jest.spyOn(Object.getPrototypeOf(item) as typeof item, 'patch');
+    const later = new Date('2026-01-01T12:45:00.000Z');
+    const failed = {
+      ...view(orderId, 'Failed'),
+      correlationId: `corr-${orderId}`,
+      reason: 'no luck',
+      undoable: ['refundPayment' as const],
+    };
+    expect(await saveOrderProgress(4, failed, later)).toBe('written');
+    expect([read.mock.calls.length, replace.mock.calls.length, patch.mock.calls.length]).toEqual([0, 0, 1]);
+    jest.restoreAllMocks();
+    expect(await readOrder(orderId)).toMatchObject({
+      ...failed,
+      id: orderId,
+      revision: 4,
+      updatedAt: later.toISOString(),
+      intake: { bodyHash: 'hash-1', input: placed(orderId) },
+      deadLetter: { state: 'claimed', letter: { orderId } },
+    });
+  });
+
+  it('refuses a stale or repeated revision, and any move from a final status but a repair', async () => {
+    const orderId = await placedOrder();
+    expect(await saveOrderProgress(1, view(orderId, 'Paying'), at)).toBe('written');
+    expect(await saveOrderProgress(1, view(orderId, 'Paying'), at)).toBe('stale');
+    expect(await saveOrderProgress(3, view(orderId, 'CompensationFailed'), at)).toBe('written');
+    expect(await saveOrderProgress(2, view(orderId, 'Compensating'), at)).toBe('stale');
+    expect(await saveOrderProgress(4, view(orderId, 'Failed'), at)).toBe('stale');
+    expect(await saveOrderProgress(5, view(orderId, 'Compensated'), at)).toBe('written');
+    expect(await saveOrderProgress(6, view(orderId, 'Compensated'), at)).toBe('stale');
+    expect(await readOrder(orderId)).toMatchObject({ status: 'Compensated', revision: 5 });
+  });
+
+  it('lets exactly one of two concurrent writers of the same revision win', async () => {
+    const orderId = await placedOrder();
+    const outcomes = await Promise.all([
+      saveOrderProgress(1, view(orderId, 'Paying'), at),
+      saveOrderProgress(1, view(orderId, 'Fulfilling'), at),
+    ]);
+    expect(outcomes.sort()).toEqual(['stale', 'written']);
+  });
+
+  it('lets a fault other than a refused condition through', async () => {
+    const orderId = await placedOrder();
+    const item = ordersData.container('orders').item(orderId, orderId);
+    jest
+      .spyOn(Object.getPrototypeOf(item) as typeof item, 'patch')
+      .mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 429 }));
+    await expect(saveOrderProgress(1, view(orderId, 'Paying'), at)).rejects.toThrow('busy');
+  });
+
+  it('states its condition in terms Cosmos and the local server read alike', () => {
+    expect(progressCondition(7, 'Shipping')).toBe(
+      "FROM c WHERE c.revision < 7 AND NOT (LOWER(c.status) IN ('completed', 'rejected', 'failed', 'compensated', 'compensationfailed', 'terminated'))",
+    );
+    expect(progressCondition(8, 'Compensated')).toBe(
+      "FROM c WHERE c.revision < 8 AND (NOT (LOWER(c.status) IN ('completed', 'rejected', 'failed', 'compensated', 'compensationfailed', 'terminated')) OR LOWER(c.status) IN ('compensationfailed', 'terminated'))",
+    );
   });
 });
 

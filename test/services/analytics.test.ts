@@ -142,16 +142,19 @@ describe('the analytics repository', () => {
   const at = new Date('2026-01-01T00:00:00.000Z');
   const nothingStored = () => ({ resource: undefined }) as Awaited<ReturnType<Item['read']>>;
 
-  it('recordFact answers the fact stored by a rival that created it between its read and its create', async () => {
+  it('recordFact creates with one request and no read; a repeat or a rival answers the fact the 409 points to', async () => {
     const first = sale();
+    const read = jest.spyOn(Item.prototype, 'read');
+    const create = jest.spyOn(Items.prototype, 'create');
     await recordFact(first, at);
-    // As if this run read before the rival's create landed: its own create then conflicts.
-    jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored());
+    expect([create.mock.calls.length, read.mock.calls.length]).toEqual([1, 0]);
+    // A repeat, or a rival's create that landed first: the stored fact stands, its sale unchanged.
     expect(await recordFact({ ...first, total: 999 }, new Date())).toMatchObject({
       status: 'recorded',
       total: 20,
       recordedAt: at.toISOString(),
     });
+    expect([create.mock.calls.length, read.mock.calls.length]).toEqual([2, 1]);
   });
 
   it('recordFact lets a fault other than a conflict through, and fails when the conflicting fact cannot be read', async () => {

@@ -182,8 +182,14 @@ describe('the simulated gateway', () => {
       amount: 20,
       currency: 'EUR' as const,
     };
+    const read = jest.spyOn(Item.prototype, 'read');
+    const create = jest.spyOn(Items.prototype, 'create');
     const first = await gateway.charge(request);
+    // A new key: one create, no read.
+    expect([create.mock.calls.length, read.mock.calls.length]).toEqual([1, 0]);
     const second = await gateway.charge({ ...request, amount: 999 });
+    // A known key: the create conflicts, the entry is read, and its answer stands.
+    expect([create.mock.calls.length, read.mock.calls.length]).toEqual([2, 1]);
     expect(first).toMatchObject({ kind: 'charged', amount: 20 });
     expect(second).toEqual(first);
     expect(await gatewayTotals(orderId)).toEqual({ charged: 20, refunded: 0 });

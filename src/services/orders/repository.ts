@@ -2,10 +2,12 @@
  * The orders context's data: one document per order (its status and step log, written at every
  * status transition) and the catalog the prices come from.
  */
+import type { PatchOperation } from '@azure/cosmos';
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import type { DeadLetterRecord } from './dead-letters';
 import {
+  FINAL,
   isFinal,
   type ApprovalDecision,
   type OrderStatus,
@@ -167,8 +169,64 @@ export async function readOrder(orderId: string): Promise<OrderDocument | undefi
  * Writes the saga's view of an order unless a newer one is already stored. Activities are
  * delivered at least once, so an old write can arrive late; the revision makes it harmless,
  * and a final status changes only by an operator’s repair (see canMove).
+ *
+ * One request in the common case: a patch of the saga's fields, conditional on the stored
+ * revision and status, so the guard runs inside Cosmos instead of after a read. What the app keeps
+ * on the document (the intake, the dead letter) is not among the patched fields, so it stays. A
+ * view with an approval is merged with the decision the approval route may have recorded, and an
+ * order with no document yet is created: both read first.
  */
 export async function saveOrderProgress(revision: number, view: OrderView, now: Date): Promise<'written' | 'stale'> {
+  if (!view.approval) {
+    const patched = await patchProgress(revision, view, now);
+    if (patched !== 'no document') return patched;
+  }
+  return replaceProgress(revision, view, now);
+}
+
+/** The statuses the document can still move from to `to` (canMove), as a Cosmos SQL filter. */
+export function progressCondition(revision: number, to: OrderStatus): string {
+  const from = (statuses: readonly string[]) => statuses.map((status) => `'${status.toLowerCase()}'`).join(', ');
+  // Statuses compared lower-cased: the local Cosmos server lower-cases a patch's whole filter
+  // before it runs it (string literals included); Azure gives the same answer either way.
+  const movable = `NOT (LOWER(c.status) IN (${from(FINAL)}))`;
+  const repairable = `LOWER(c.status) IN (${from(FINAL.filter((status) => canMove(status, to)))})`;
+  const status = FINAL.some((status) => canMove(status, to)) ? `(${movable} OR ${repairable})` : movable;
+  return `FROM c WHERE c.revision < ${Math.trunc(revision)} AND ${status}`;
+}
+
+async function patchProgress(
+  revision: number,
+  view: OrderView,
+  now: Date,
+): Promise<'written' | 'stale' | 'no document'> {
+  const set = (path: string, value: unknown): PatchOperation => ({ op: 'set', path, value });
+  const operations = [
+    set('/status', view.status),
+    set('/total', view.total),
+    set('/steps', view.steps),
+    set('/compensations', view.compensations),
+    set('/warnings', view.warnings),
+    ...(view.reason === undefined ? [] : [set('/reason', view.reason)]),
+    ...(view.undoable === undefined ? [] : [set('/undoable', view.undoable)]),
+    set('/revision', revision),
+    set('/updatedAt', now.toISOString()),
+  ];
+  try {
+    await ordersData
+      .container('orders')
+      .item(view.orderId, view.orderId)
+      .patch({ operations, condition: progressCondition(revision, view.status) });
+    return 'written';
+  } catch (error) {
+    // 412: the condition does not hold, so a newer (or final) state is stored.
+    if (cosmosStatus(error) === 412) return 'stale';
+    if (cosmosStatus(error) === 404) return 'no document';
+    throw error;
+  }
+}
+
+async function replaceProgress(revision: number, view: OrderView, now: Date): Promise<'written' | 'stale'> {
   let outcome: 'written' | 'stale' = 'stale';
   await optimisticUpdate<OrderDocument>(ordersData.container('orders'), view.orderId, view.orderId, (stored) => {
     if (stored && (stored.revision >= revision || !canMove(stored.status, view.status))) {

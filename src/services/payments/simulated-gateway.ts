@@ -54,11 +54,17 @@ const MAX_RACES = 20;
  * Reads the entry under `key`, lets `decide` choose, and writes the choice guarded by the ETag.
  * Two concurrent requests under one key cannot both move money: the loser's write is refused,
  * it reads the winner's entry and answers with it.
+ *
+ * The first look assumes a new key (most are) and reads nothing: when `decide` creates an entry,
+ * the create itself tells whether one exists (it fails, and the loop reads and decides again), so
+ * a new key costs one request instead of two. An answer that writes nothing proves nothing about
+ * the key: it is asked again after a read.
  */
 async function underKey<A>(key: string, decide: (entry: LedgerEntry | undefined) => Decision<A>): Promise<A> {
   for (let race = 0; race < MAX_RACES; race += 1) {
-    const current = await readLedgerEntry(key);
+    const current = race === 0 ? undefined : await readLedgerEntry(key);
     const { write, answer } = decide(current?.value);
+    if (race === 0 && !write) continue;
     if (write && !(await writeLedgerEntry(write, current?.etag))) continue;
     if (answer === 'timeout') throw new TransientError(`payment gateway timed out (key ${key})`);
     return answer;
