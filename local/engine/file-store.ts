@@ -1,23 +1,28 @@
 /**
  * An InstanceStore on disk, so orchestration instances survive a restart of the offline host:
- * an append-only log of whole records (`records.log`, one line per put or delete), written by
- * group commit.
+ * an append-only log (`records.log`, one line per change), written by group commit.
  *
  * `put` and `delete` change the in-memory state at once (synchronous, like the interface: the
- * engine's check-then-create must not interleave) and queue the line. One flush, in the
- * background, appends every line queued since the last one and flushes the disk once (one fsync
- * for many records, off the event loop). `flushed()` resolves when everything put so far is on
- * disk.
+ * engine's check-then-create must not interleave) and mark the instance changed. One flush, in
+ * the background, appends a line for every instance changed since the last one and flushes the
+ * disk once (one fsync for many records, off the event loop). `flushed()` resolves when everything
+ * put so far is on disk.
+ *
+ * A line carries only what the log lacks: a record whose log already holds its execution's
+ * history up to some event is written as its other fields plus the events after it (an `A` line);
+ * a new record, or a new execution of an instance id, whole (a `P` line); a delete as a `D` line.
+ * History only ever grows within an execution, so an order's ~25 changes write each of its ~50
+ * events once instead of rewriting the whole record every time.
  *
  * What "acknowledged" means: the host answers no HTTP request before `flushed()` (see
  * host-handler.ts). So anything a client was told (an order accepted, an event raised, a status
  * it read) survives a crash; work the engine did but nobody was told about may be lost and is
  * done again after recovery, which every activity tolerates (at-least-once delivery).
  *
- * The log is rewritten with only the live records (compaction) when it grows to several times
- * their size. Loading reads it once; a torn last line (a crash mid-append) is cut off. Reads are
- * served from the texts this process loaded or wrote: the host is the only writer of its data
- * folder (it holds a lock on it), so the cache cannot go stale.
+ * The log is rewritten with only the live records, whole (compaction), when it grows to several
+ * times their size. Loading reads it once; a torn last line (a crash mid-append) is cut off.
+ * Reads are served from what this process loaded or wrote: the host is the only writer of its
+ * data folder (it holds a lock on it), so that cannot go stale.
  */
 import {
   closeSync,
@@ -34,7 +39,7 @@ import {
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { historyJson } from './history';
+import { eventJson, type HistoryEvent } from './history';
 import type { InstanceRecord, InstanceStore, InstanceSummary } from './store';
 
 export interface FileInstanceStoreOptions {
@@ -45,12 +50,38 @@ export interface FileInstanceStoreOptions {
   fsync?: boolean;
   /** Told about log lines (or old record files) that cannot be read; they are set aside as `*.corrupt`. */
   onCorrupt?: (file: string, error: unknown) => void;
+  /** Never compact a log smaller than this (default 8 MiB); tests set it low to see compactions. */
+  minCompactBytes?: number;
 }
 
 export const LOG_FILE = 'records.log';
 /** Compact when the log is this many times the live records' size (and at least MIN_COMPACT_BYTES). */
 const COMPACT_RATIO = 4;
 const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+
+/** A record as kept in memory: its fields but the history as JSON, and each history event's JSON. */
+interface Entry {
+  executionId: string;
+  head: string;
+  events: string[];
+  /** head and events, in UTF-16 units: for the compaction ratio. */
+  size: number;
+}
+
+/** What the log holds of an instance: its execution, how many events, and the last one. */
+interface Logged {
+  executionId: string;
+  events: number;
+  lastEvent: string | undefined;
+}
+
+/** An `A` line: a record's other fields and the events after the first `from` of its history. */
+interface Delta {
+  instanceId: string;
+  from: number;
+  record: Omit<InstanceRecord, 'history'>;
+  events: HistoryEvent[];
+}
 
 interface Waiter {
   sequence: number;
@@ -59,12 +90,14 @@ interface Waiter {
 }
 
 export class FileInstanceStore implements InstanceStore {
-  private readonly texts = new Map<string, string>();
+  private readonly entries = new Map<string, Entry>();
   private readonly summaries = new Map<string, InstanceSummary>();
+  /** By instance: what the lines handed to flushes so far hold. */
+  private readonly logged = new Map<string, Logged>();
   private readonly fsync: boolean;
   private readonly logFile: string;
-  /** Lines not yet handed to a flush, by instance (a later put replaces an earlier one). */
-  private queued = new Map<string, string>();
+  /** Instances changed since the last batch was taken; their lines are made when it is. */
+  private changed = new Set<string>();
   private queuedSequence = 0;
   private durableSequence = 0;
   private flushing: Promise<void> | undefined;
@@ -87,28 +120,36 @@ export class FileInstanceStore implements InstanceStore {
   }
 
   get(instanceId: string): InstanceRecord | undefined {
-    const text = this.texts.get(instanceId);
-    return text === undefined ? undefined : (JSON.parse(text) as InstanceRecord);
+    const entry = this.entries.get(instanceId);
+    return entry === undefined ? undefined : (JSON.parse(recordJson(entry)) as InstanceRecord);
   }
 
   put(record: InstanceRecord): void {
-    const text = recordText(record);
-    this.remember(record.instanceId, text, summaryOf(record));
-    this.enqueue(record.instanceId, `P${text}\n`);
+    const { history, ...fields } = record;
+    const events = history.map(eventJson);
+    const head = JSON.stringify(fields);
+    const previous = this.entries.get(record.instanceId);
+    // Usually the same history plus a few events: only the new ones add to the size.
+    const grows = previous !== undefined && extendsHistory(previous, record.executionId, events);
+    const size = grows
+      ? previous.size - previous.head.length + head.length + textLength(events, previous.events.length)
+      : head.length + textLength(events, 0);
+    this.remember(record.instanceId, { executionId: record.executionId, head, events, size }, summaryOf(record));
+    this.markChanged(record.instanceId);
   }
 
   delete(instanceId: string): boolean {
-    if (!this.texts.has(instanceId)) return false;
+    if (!this.entries.has(instanceId)) return false;
     this.forget(instanceId);
-    this.enqueue(instanceId, `D${JSON.stringify(instanceId)}\n`);
+    this.markChanged(instanceId);
     return true;
   }
 
   list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[] {
     const ids = where
       ? [...this.summaries.values()].filter(where).map((summary) => summary.instanceId)
-      : [...this.texts.keys()];
-    return ids.map((id) => JSON.parse(this.texts.get(id)!) as InstanceRecord);
+      : [...this.entries.keys()];
+    return ids.map((id) => JSON.parse(recordJson(this.entries.get(id)!)) as InstanceRecord);
   }
 
   /** Resolves when every put and delete so far is on disk; rejects if a flush failed. */
@@ -126,38 +167,52 @@ export class FileInstanceStore implements InstanceStore {
     this.handle = undefined;
   }
 
-  private remember(instanceId: string, text: string, summary: InstanceSummary): void {
-    this.liveBytes += text.length - (this.texts.get(instanceId)?.length ?? 0);
-    this.texts.set(instanceId, text);
+  private remember(instanceId: string, entry: Entry, summary: InstanceSummary): void {
+    this.liveBytes += entry.size - (this.entries.get(instanceId)?.size ?? 0);
+    this.entries.set(instanceId, entry);
     this.summaries.set(instanceId, summary);
   }
 
   private forget(instanceId: string): void {
-    this.liveBytes -= this.texts.get(instanceId)?.length ?? 0;
-    this.texts.delete(instanceId);
+    this.liveBytes -= this.entries.get(instanceId)?.size ?? 0;
+    this.entries.delete(instanceId);
     this.summaries.delete(instanceId);
   }
 
-  private enqueue(instanceId: string, line: string): void {
-    this.queued.delete(instanceId); // keeps the map in the order of the latest change
-    this.queued.set(instanceId, line);
+  private markChanged(instanceId: string): void {
+    this.changed.add(instanceId);
     this.queuedSequence += 1;
     this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+  }
+
+  /** The line that brings the log's copy of an instance up to date, and what the log holds after it. */
+  private lineFor(instanceId: string): string {
+    const entry = this.entries.get(instanceId);
+    const logged = this.logged.get(instanceId);
+    if (!entry) {
+      this.logged.delete(instanceId);
+      return `D${JSON.stringify(instanceId)}\n`;
+    }
+    this.logged.set(instanceId, loggedOf(entry));
+    if (!logged || !extendsLogged(entry, logged)) return `P${recordJson(entry)}\n`;
+    const events = entry.events.slice(logged.events).join(',');
+    return `A{"instanceId":${JSON.stringify(instanceId)},"from":${logged.events},"record":${entry.head},"events":[${events}]}\n`;
   }
 
   /** One batch after another until nothing is queued: whatever arrives during a flush goes in the next. */
   private async flushLoop(): Promise<void> {
     try {
-      while (this.queued.size > 0 && this.failure === undefined) {
-        const lines = [...this.queued.values()];
+      while (this.changed.size > 0 && this.failure === undefined) {
+        const lines = [...this.changed].map((instanceId) => this.lineFor(instanceId));
         const sequence = this.queuedSequence;
-        this.queued = new Map();
+        this.changed = new Set();
         await this.append(lines);
         this.durableSequence = sequence;
         this.stats.flushes += 1;
         this.stats.records += lines.length;
         this.settleWaiters();
-        if (this.logBytes > Math.max(MIN_COMPACT_BYTES, COMPACT_RATIO * this.liveBytes)) await this.compact();
+        if (this.logBytes > Math.max(this.options.minCompactBytes ?? MIN_COMPACT_BYTES, COMPACT_RATIO * this.liveBytes))
+          await this.compact();
       }
     } catch (error) {
       this.failure = error;
@@ -191,8 +246,8 @@ export class FileInstanceStore implements InstanceStore {
    */
   private async compact(): Promise<void> {
     const next = `${this.logFile}.next`;
-    // Taken now: later changes are still queued, and go into the new log by the next flush.
-    const buffer = Buffer.from([...this.texts.values()].map((text) => `P${text}\n`).join(''), 'utf8');
+    // Taken now: later changes are still marked, and go into the new log by the next flush.
+    const buffer = Buffer.from(this.wholeRecordLines(), 'utf8');
     const handle = await open(next, 'w');
     try {
       let offset = 0;
@@ -231,10 +286,9 @@ export class FileInstanceStore implements InstanceStore {
       const line = content.subarray(start, end).toString('utf8');
       try {
         if (line.startsWith('P')) {
-          const text = line.slice(1);
-          const record = JSON.parse(text) as InstanceRecord;
-          if (typeof record.instanceId !== 'string') throw new Error('a record without an instance id');
-          this.remember(record.instanceId, text, summaryOf(record));
+          this.rememberWhole(JSON.parse(line.slice(1)) as InstanceRecord);
+        } else if (line.startsWith('A')) {
+          this.applyDelta(JSON.parse(line.slice(1)) as Delta);
         } else if (line.startsWith('D')) {
           this.forget(JSON.parse(line.slice(1)) as string);
         } else throw new Error('not a record line');
@@ -248,6 +302,33 @@ export class FileInstanceStore implements InstanceStore {
     }
     if (good < content.length) this.truncateTo(good);
     this.logBytes = good;
+    for (const [instanceId, entry] of this.entries) this.logged.set(instanceId, loggedOf(entry));
+  }
+
+  private rememberWhole(record: InstanceRecord): void {
+    if (typeof record.instanceId !== 'string') throw new Error('a record without an instance id');
+    const { history, ...fields } = record;
+    const head = JSON.stringify(fields);
+    const events = (history ?? []).map((event) => JSON.stringify(event));
+    const entry = { executionId: record.executionId, head, events, size: head.length + textLength(events, 0) };
+    this.remember(record.instanceId, entry, summaryOf(record));
+  }
+
+  private applyDelta(delta: Delta): void {
+    const entry = this.entries.get(delta.instanceId);
+    if (!entry || entry.executionId !== delta.record.executionId || entry.events.length < delta.from)
+      throw new Error(`a change of ${delta.instanceId} without the record it changes`);
+    const head = JSON.stringify(delta.record);
+    const events = [...entry.events.slice(0, delta.from), ...delta.events.map((event) => JSON.stringify(event))];
+    const size = head.length + textLength(events, 0);
+    this.remember(delta.instanceId, { executionId: entry.executionId, head, events, size }, summaryOf(delta.record));
+  }
+
+  /** Every live record as a whole (`P`) line; from here on the log holds exactly these. */
+  private wholeRecordLines(): string {
+    this.logged.clear();
+    for (const [instanceId, entry] of this.entries) this.logged.set(instanceId, loggedOf(entry));
+    return [...this.entries.values()].map((entry) => `P${recordJson(entry)}\n`).join('');
   }
 
   private setAside(rest: Buffer, error: unknown): void {
@@ -275,7 +356,7 @@ export class FileInstanceStore implements InstanceStore {
   /** Rewrites the log from memory, synchronously (only while loading). */
   private writeLogNow(): void {
     const next = `${this.logFile}.next`;
-    const content = [...this.texts.values()].map((text) => `P${text}\n`).join('');
+    const content = this.wholeRecordLines();
     const fd = openSync(next, 'w');
     try {
       writeSync(fd, content);
@@ -299,10 +380,7 @@ export class FileInstanceStore implements InstanceStore {
       }
       if (!name.endsWith('.json')) continue;
       try {
-        const text = readFileSync(file, 'utf8');
-        const record = JSON.parse(text) as InstanceRecord;
-        if (typeof record.instanceId !== 'string') throw new Error('a record without an instance id');
-        this.remember(record.instanceId, text, summaryOf(record));
+        this.rememberWhole(JSON.parse(readFileSync(file, 'utf8')) as InstanceRecord);
         loaded.push(file);
       } catch (error) {
         renameSync(file, `${file}.corrupt`);
@@ -328,15 +406,42 @@ export class FileInstanceStore implements InstanceStore {
   }
 }
 
-/** `JSON.stringify(record)` with `history` last, its events' texts serialized once (history.ts eventJson). */
-export function recordText(record: InstanceRecord): string {
-  const { history, ...rest } = record;
-  const head = JSON.stringify(rest);
-  if (!Array.isArray(history)) return head;
-  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"history":${historyJson(history)}}`;
+/** The record's JSON text, from its fields' text and its events' texts. */
+function recordJson(entry: Entry): string {
+  const { head, events } = entry;
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"history":[${events.join(',')}]}`;
 }
 
-function summaryOf(record: InstanceRecord): InstanceSummary {
+function loggedOf(entry: Entry): Logged {
+  return { executionId: entry.executionId, events: entry.events.length, lastEvent: entry.events.at(-1) };
+}
+
+/** Whether `entry` is what the log holds plus later events of the same execution. */
+function extendsLogged(entry: Entry, logged: Logged): boolean {
+  return (
+    entry.executionId === logged.executionId &&
+    entry.events.length >= logged.events &&
+    (logged.events === 0 || entry.events[logged.events - 1] === logged.lastEvent)
+  );
+}
+
+/** Whether `events` are the history of `previous` plus later events of the same execution. */
+function extendsHistory(previous: Entry, executionId: string, events: readonly string[]): boolean {
+  const known = previous.events.length;
+  return (
+    previous.executionId === executionId &&
+    events.length >= known &&
+    (known === 0 || events[known - 1] === previous.events[known - 1])
+  );
+}
+
+function textLength(texts: readonly string[], from: number): number {
+  let length = 0;
+  for (let index = from; index < texts.length; index += 1) length += texts[index].length;
+  return length;
+}
+
+function summaryOf(record: Omit<InstanceRecord, 'history'>): InstanceSummary {
   return { instanceId: record.instanceId, name: record.name, status: record.status, createdTime: record.createdTime };
 }
 

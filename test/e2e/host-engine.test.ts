@@ -109,7 +109,7 @@ describe('FileInstanceStore', () => {
     await store.close();
   });
 
-  it('writes a growing history whole: the same event objects put again, and new ones, read back as put', async () => {
+  it('reads a growing history back as put: the same event objects put again, and new ones', async () => {
     const store = new FileInstanceStore(folder);
     const growing = record('growing');
     const at = new Date(1000).toISOString();
@@ -128,6 +128,81 @@ describe('FileInstanceStore', () => {
     expect(store.get('growing')).toEqual(growing);
     await store.close();
     expect(new FileInstanceStore(folder).get('growing')).toEqual(growing);
+  });
+
+  const completed = (id: number) => ({
+    EventType: EventType.TaskCompleted,
+    EventId: -1,
+    IsPlayed: false,
+    Timestamp: new Date(id).toISOString(),
+    TaskScheduledId: id,
+    Result: `"result ${id}"`,
+  });
+  const lines = () => readFileSync(logOf(), 'utf8').split('\n').filter(Boolean);
+
+  it('writes each history event once: a change is the other fields and the new events; a new execution or a re-created instance is whole', async () => {
+    const store = new FileInstanceStore(folder);
+    const growing = record('growing');
+    growing.history.push(completed(1));
+    store.put(growing);
+    await store.flushed();
+    growing.history.push(completed(2), completed(3));
+    growing.customStatus = { step: 'ship' };
+    store.put(growing);
+    await store.flushed();
+    expect(lines().map((line) => line[0])).toEqual(['P', 'A']);
+    expect(JSON.parse(lines()[1].slice(1))).toEqual({
+      instanceId: 'growing',
+      from: 1,
+      record: { ...growing, history: undefined },
+      events: [completed(2), completed(3)],
+    });
+    expect(new FileInstanceStore(folder).get('growing')).toEqual(growing);
+
+    const restarted = { ...record('growing'), executionId: 'e2', history: [completed(9)] };
+    store.put(restarted);
+    await store.flushed();
+    expect(new FileInstanceStore(folder).get('growing')).toEqual(restarted);
+    store.delete('growing');
+    await store.flushed();
+    store.put(record('growing'));
+    await store.flushed();
+    expect(lines().map((line) => line[0])).toEqual(['P', 'A', 'P', 'D', 'P']);
+    expect(new FileInstanceStore(folder).get('growing')).toEqual(record('growing'));
+    await store.close();
+  });
+
+  it('sets aside a change whose record the log does not hold, and everything after it', async () => {
+    const ghost = { instanceId: 'ghost', from: 0, record: { ...record('ghost'), history: undefined }, events: [] };
+    writeFileSync(
+      logOf(),
+      `P${JSON.stringify(record('kept'))}\nA${JSON.stringify(ghost)}\nP${JSON.stringify(record('after'))}\n`,
+    );
+    const corrupt: string[] = [];
+    const store = new FileInstanceStore(folder, { onCorrupt: (file) => corrupt.push(file) });
+    expect(store.list().map((stored) => stored.instanceId)).toEqual(['kept']);
+    expect(corrupt).toHaveLength(1);
+    expect(readFileSync(corrupt[0], 'utf8')).toMatch(/^A\{"instanceId":"ghost"/);
+    await store.close();
+  });
+
+  it('compacts to whole records, and writes later changes against the compacted log', async () => {
+    const store = new FileInstanceStore(folder, { minCompactBytes: 1 });
+    const busy = record('busy');
+    busy.history.push(completed(1));
+    for (let change = 0; change < 12; change += 1) {
+      busy.customStatus = { change };
+      store.put(busy);
+      await store.flushed();
+    }
+    expect(store.stats.compactions).toBeGreaterThan(0);
+    busy.history.push(completed(2));
+    store.put(busy);
+    await store.flushed();
+    expect(lines()[0][0]).toBe('P');
+    expect(lines().at(-1)![0]).toBe('A');
+    expect(new FileInstanceStore(folder).get('busy')).toEqual(busy);
+    await store.close();
   });
 
   it('cuts off a torn last line (a crash mid-append), and sets aside what follows a corrupt line', async () => {
