@@ -208,8 +208,13 @@ export class Engine {
   }
 
   getStatus(instanceId: string, options: { showHistory?: boolean } = {}): InstanceStatus | undefined {
-    const record = this.store.get(instanceId);
-    return record && statusOf(record, options.showHistory ?? false);
+    if (options.showHistory) {
+      const record = this.store.get(instanceId);
+      return record && statusOf(record, record.history);
+    }
+    // The status polls: a running order's history is most of its record, and they do not show it.
+    const record = this.store.getWithoutHistory ? this.store.getWithoutHistory(instanceId) : this.store.get(instanceId);
+    return record && statusOf(record);
   }
 
   listInstances(
@@ -225,7 +230,7 @@ export class Engine {
           (from === undefined || Date.parse(summary.createdTime) >= from) &&
           (to === undefined || Date.parse(summary.createdTime) <= to),
       )
-      .map((record) => statusOf(record, false));
+      .map((record) => statusOf(record));
   }
 
   // ---- waiting and time ------------------------------------------------------------------
@@ -540,7 +545,7 @@ function takeEntry(entries: Record<number, unknown>, key: number): boolean {
   return true;
 }
 
-function statusOf(record: InstanceRecord, showHistory: boolean): InstanceStatus {
+function statusOf(record: Omit<InstanceRecord, 'history'>, history?: HistoryEvent[]): InstanceStatus {
   return {
     name: record.name,
     instanceId: record.instanceId,
@@ -550,6 +555,6 @@ function statusOf(record: InstanceRecord, showHistory: boolean): InstanceStatus 
     customStatus: record.customStatus ?? null,
     createdTime: record.createdTime,
     lastUpdatedTime: record.lastUpdatedTime,
-    ...(showHistory ? { history: record.history } : {}),
+    ...(history ? { history } : {}),
   };
 }

@@ -124,6 +124,11 @@ export class FileInstanceStore implements InstanceStore {
     return entry === undefined ? undefined : (JSON.parse(recordJson(entry)) as InstanceRecord);
   }
 
+  getWithoutHistory(instanceId: string): Omit<InstanceRecord, 'history'> | undefined {
+    const entry = this.entries.get(instanceId);
+    return entry === undefined ? undefined : (JSON.parse(entry.head) as Omit<InstanceRecord, 'history'>);
+  }
+
   put(record: InstanceRecord): void {
     const { history, ...fields } = record;
     const events = history.map(eventJson);

@@ -99,6 +99,8 @@ export interface InstanceStore {
   delete(instanceId: string): boolean;
   /** The records whose summary passes `where` (default: all); only those are parsed. */
   list(where?: (summary: InstanceSummary) => boolean): InstanceRecord[];
+  /** The record without its history, if the store can read that alone (a status read needs no more). */
+  getWithoutHistory?(instanceId: string): Omit<InstanceRecord, 'history'> | undefined;
   /**
    * Resolves once every change so far is durable (a store that writes in the background);
    * absent: every change is as durable as the store will make it when put returns.

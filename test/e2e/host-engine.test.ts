@@ -172,6 +172,25 @@ describe('FileInstanceStore', () => {
     await store.close();
   });
 
+  it('reads a record without its history for a status read; with it only when the history is asked for', async () => {
+    const store = new FileInstanceStore(folder);
+    const engine = new Engine({ registry: loadRegistry(), clock: new VirtualClock(), store });
+    const growing = record('status-read');
+    growing.history.push(completed(1), completed(2));
+    store.put(growing);
+    const get = jest.spyOn(store, 'get');
+    expect(store.getWithoutHistory('status-read')).toEqual({ ...growing, history: undefined });
+    expect(store.getWithoutHistory('status-read')).not.toHaveProperty('history');
+    expect(engine.getStatus('status-read')).toMatchObject({ instanceId: 'status-read', runtimeStatus: 'Running' });
+    expect(engine.getStatus('status-read')).not.toHaveProperty('history');
+    expect(get).not.toHaveBeenCalled();
+    expect(engine.getStatus('status-read', { showHistory: true })?.history).toEqual(growing.history);
+    expect(get).toHaveBeenCalledTimes(1);
+    expect(store.getWithoutHistory('missing')).toBeUndefined();
+    engine.stop();
+    await store.close();
+  });
+
   it('sets aside a change whose record the log does not hold, and everything after it', async () => {
     const ghost = { instanceId: 'ghost', from: 0, record: { ...record('ghost'), history: undefined }, events: [] };
     writeFileSync(
