@@ -26,10 +26,26 @@ export interface HostLogger {
   app: LogHandler;
 }
 
-export function createLogger(
-  minimum: LogLevel,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): HostLogger {
+/**
+ * Lines written to stdout once per turn of the event loop, not one by one: stdout to a pipe or a
+ * file is a blocking write, and a busy host logs a few lines per step of every order. Whatever is
+ * still held when the process exits is written then.
+ */
+export function batchedStdout(stream: NodeJS.WritableStream = process.stdout): (line: string) => void {
+  let held: string[] = [];
+  const flush = () => {
+    if (held.length === 0) return;
+    const text = held.join('');
+    held = [];
+    stream.write(text);
+  };
+  process.on('exit', flush);
+  return (line) => {
+    if (held.push(`${line}\n`) === 1) setImmediate(flush);
+  };
+}
+
+export function createLogger(minimum: LogLevel, write: (line: string) => void = batchedStdout()): HostLogger {
   const enabled = (level: string) =>
     LEVELS.indexOf(level as LogLevel) >= LEVELS.indexOf(minimum) || !(LEVELS as readonly string[]).includes(level);
   const line = (source: string, level: string, text: string) =>

@@ -16,6 +16,7 @@ import { EventType } from '../../local/engine/history';
 import { loadRegistry, type FunctionRegistry } from '../../local/engine/registry';
 import type { InstanceRecord } from '../../local/engine/store';
 import { lockDataDir, lockFile } from '../../local/host/data-lock';
+import { batchedStdout, createLogger } from '../../local/host/logger';
 import { openDurableState } from '../../local/host/durable-state';
 import { readHostJson, readSettings } from '../../local/host/settings';
 import { closeGate, releaseGate, runs } from './fixtures/host-engine';
@@ -509,6 +510,29 @@ describe('settings', () => {
     expect(() => readSettings({ PORT: 'seventy' })).toThrow('PORT must be a port number');
     expect(() => readSettings({ DURABLE_TIME_SCALE: '0' })).toThrow('DURABLE_TIME_SCALE must be a positive number');
     expect(() => readSettings({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of');
+  });
+});
+
+describe('the host log', () => {
+  it('writes the lines of one turn of the event loop in one write, in order, and what is held at exit', async () => {
+    const writes: string[] = [];
+    const stream = { write: (text: string) => writes.push(text) } as unknown as NodeJS.WritableStream;
+    const exitListeners = process.listenerCount('exit');
+    const log = createLogger('information', batchedStdout(stream));
+    log.info('one');
+    log.app('debug', 'fn', 'below the level');
+    log.app('warning', 'fn', 'two', { n: 2 });
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/^\[.+\] information host: one\n\[.+\] warning     fn: two \{ n: 2 \}\n$/);
+    log.error('three');
+    const atExit = process.listeners('exit').slice(exitListeners);
+    expect(atExit).toHaveLength(1);
+    (atExit[0] as () => void)();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toMatch(/error       host: three\n$/);
+    process.removeListener('exit', atExit[0]);
   });
 });
 
