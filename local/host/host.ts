@@ -23,6 +23,7 @@ import { createHostServer } from './server';
 import type { DurableBackend, HostSettings } from './settings';
 import { startExtensionBackend } from '../extension/backend';
 import { QueueTriggers } from '../engine/queue-triggers';
+import { ActivityThread } from './activity-threads';
 
 export interface RunningHost {
   /** Where the app is served, e.g. http://127.0.0.1:7071. */
@@ -121,6 +122,9 @@ async function startOnEngine(
     process.env.DURABLE_CLOCK = `${wallMs}:${clockMs}:${durable.clock.speed}`;
   }
   const { hostJson } = settings;
+  const activityThread = new ActivityThread(settings.appEntry, log);
+  activityThread.adopt(registry);
+  activityThread.warmUp();
   const engine = new Engine({
     registry,
     clock: durable.clock,
@@ -183,6 +187,7 @@ async function startOnEngine(
       front.server.closeIdleConnections();
       await Promise.race([front.whenIdle(), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
+      await activityThread.close();
       await durable.store.close();
       front.server.closeAllConnections();
       rpcServer.closeAllConnections();

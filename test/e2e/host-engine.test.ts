@@ -525,13 +525,13 @@ describe('the host log', () => {
     expect(writes).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(writes).toHaveLength(1);
-    expect(writes[0]).toMatch(/^\[.+\] information host: one\n\[.+\] warning     fn: two \{ n: 2 \}\n$/);
+    expect(writes[0]).toMatch(/^\[.+\] information host: one\n\[.+\] warning {5}fn: two \{ n: 2 \}\n$/);
     log.error('three');
     const atExit = process.listeners('exit').slice(exitListeners);
     expect(atExit).toHaveLength(1);
     (atExit[0] as () => void)();
     expect(writes).toHaveLength(2);
-    expect(writes[1]).toMatch(/error       host: three\n$/);
+    expect(writes[1]).toMatch(/error {7}host: three\n$/);
     process.removeListener('exit', atExit[0]);
   });
 });
