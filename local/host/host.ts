@@ -138,7 +138,17 @@ async function startOnEngine(
   // Its answers reach the outside only through the HTTP function's own answer on the public
   // port, which waits for the store (host-handler.ts): waiting here too would only add flushes.
   const rpcOptions = { engine, taskHubName, acknowledge: false };
-  const rpcServer = createServer(createHostHandler(rpcOptions));
+  const rpcHandler = createHostHandler(rpcOptions);
+  let missWarned = false;
+  const rpcServer = createServer((req, res) => {
+    // Only the SDK's axios says so; if it still comes here, the in-process path below was
+    // installed on an axios copy the app does not use (a changed bundle layout, say).
+    if (stopInProcess && !missWarned && req.headers['user-agent']?.startsWith('axios/')) {
+      missWarned = true;
+      log.warn("a durable client call reached the RPC port: the app's axios is not the copy it is answered in process on");
+    }
+    rpcHandler(req, res);
+  });
   // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
   rpcServer.keepAliveTimeout = 130_000;
   const rpcBaseUrl = `${await listen(rpcServer, 0)}${RPC_BASE_PATH}`;
@@ -148,10 +158,13 @@ async function startOnEngine(
   // calls rpcBaseUrl (the app's plain fetch of an instance's history). Installed on the first
   // client binding, when the app is about to load axios anyway, so the start does not pay for it.
   let stopInProcess: (() => void) | undefined;
-  const inProcessClient = () =>
-    (stopInProcess ??= serveClientInProcess(appAxios(settings.appEntry), rpcBaseUrl, (request) =>
+  const inProcessClient = () => {
+    if (stopInProcess) return;
+    stopInProcess = serveClientInProcess(appAxios(settings.appEntry), rpcBaseUrl, (request) =>
       handleHostRequest(rpcOptions, request).catch(faultResponse),
-    ));
+    );
+    log.info("the app's durable client calls are answered in process, not over the RPC port");
+  };
   let origin = '';
   const invoker = new HttpInvoker({
     registry,
