@@ -145,7 +145,9 @@ async function startOnEngine(
     // installed on an axios copy the app does not use (a changed bundle layout, say).
     if (stopInProcess && !missWarned && req.headers['user-agent']?.startsWith('axios/')) {
       missWarned = true;
-      log.warn("a durable client call reached the RPC port: the app's axios is not the copy it is answered in process on");
+      log.warn(
+        "a durable client call reached the RPC port: the app's axios is not the copy it is answered in process on",
+      );
     }
     rpcHandler(req, res);
   });
