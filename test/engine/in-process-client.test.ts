@@ -4,8 +4,12 @@
  * over the port: the same scenario runs on two test apps, one per path, on the same virtual time.
  */
 import type { AxiosError, AxiosResponse, AxiosStatic } from 'axios';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { durableFunctionsAxios } from '../../local/engine/in-process-client';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
+import { appAxios } from '../../local/host/load-app';
 import './fixtures/management';
 
 const START = Date.parse('2026-03-01T10:00:00Z');
@@ -221,5 +225,23 @@ describe("what the SDK's axios gets back, request by request", () => {
     expect(axios.defaults.adapter).toBe(adapterBefore);
     inProcess = await startTestApp({ startTime: START });
     expect(axios.defaults.adapter).not.toBe(adapterBefore);
+  });
+});
+
+describe("the offline host's choice of axios copy (appAxios)", () => {
+  it("takes the bundle's own copy, vendor/axios.js beside its entry (host-api.test.ts checks the bundle's calls then stay in process)", () => {
+    const dist = mkdtempSync(join(tmpdir(), 'app-axios-'));
+    try {
+      mkdirSync(join(dist, 'vendor'));
+      writeFileSync(join(dist, 'main.js'), '');
+      writeFileSync(join(dist, 'vendor', 'axios.js'), 'module.exports = { copy: "vendored" };');
+      expect(appAxios(join(dist, 'main.js'))).toEqual({ copy: 'vendored' });
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the copy durable-functions loads for an app run from source', () => {
+    expect(appAxios(resolve(__dirname, '../../src/index.ts'))).toBe(axios);
   });
 });
