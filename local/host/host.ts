@@ -139,6 +139,8 @@ async function startOnEngine(
   // port, which waits for the store (host-handler.ts): waiting here too would only add flushes.
   const rpcOptions = { engine, taskHubName, acknowledge: false };
   const rpcHandler = createHostHandler(rpcOptions);
+  /** Set once the app's durable client calls are answered in process (below). */
+  let stopInProcess: (() => void) | undefined;
   let missWarned = false;
   const rpcServer = createServer((req, res) => {
     // Only the SDK's axios says so; if it still comes here, the in-process path below was
@@ -159,7 +161,6 @@ async function startOnEngine(
   // extension and the worker (in-process-client.ts). The port stays for everything else that
   // calls rpcBaseUrl (the app's plain fetch of an instance's history). Installed on the first
   // client binding, when the app is about to load axios anyway, so the start does not pay for it.
-  let stopInProcess: (() => void) | undefined;
   const inProcessClient = () => {
     if (stopInProcess) return;
     stopInProcess = serveClientInProcess(appAxios(settings.appEntry), rpcBaseUrl, (request) =>
