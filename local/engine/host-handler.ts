@@ -55,12 +55,16 @@ export function createHostHandler(options: HostHandlerOptions): (req: IncomingMe
       try {
         response = await handleHostRequest(options, await readNodeRequest(req, MAX_BODY_BYTES));
       } catch (error) {
-        const tooLarge = error instanceof BodyTooLargeError;
-        response = jsonResponse(tooLarge ? 413 : 500, {
-          message: error instanceof Error ? error.message : String(error),
-        });
+        response = faultResponse(error);
       }
       if (!res.headersSent) writeNodeResponse(res, response);
     })();
   };
+}
+
+/** The answer to a request that could not be read or routed: 413 past the size limit, else 500. */
+export function faultResponse(error: unknown): PlainResponse {
+  return jsonResponse(error instanceof BodyTooLargeError ? 413 : 500, {
+    message: error instanceof Error ? error.message : String(error),
+  });
 }

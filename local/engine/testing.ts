@@ -1,7 +1,8 @@
 /**
  * The jest front door: load the app's registrations, run them on an engine with virtual time,
- * and serve the management API on an ephemeral loopback port so the app's own
- * `df.getClient(context)` calls reach the engine unchanged.
+ * and serve the management API on an ephemeral loopback port. The app's own `df.getClient(context)`
+ * calls reach the engine unchanged: through the SDK and its axios, answered in process as the
+ * offline host does (in-process-client.ts), or over that port (`durableClient: 'loopback'`).
  *
  *   const app = await startTestApp({ entry: require.resolve('../../src/index') });
  *   const res = await app.http('POST', '/api/orders', { body: order });
@@ -23,8 +24,9 @@ import { VirtualClock } from './clock';
 import { Engine, type InstanceStatus } from './engine';
 import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
 import type { HistoryEvent } from './history';
-import { createHostHandler, handleHostRequest } from './host-handler';
+import { createHostHandler, faultResponse, handleHostRequest } from './host-handler';
 import { HttpInvoker } from './http-invoker';
+import { durableFunctionsAxios, serveClientInProcess } from './in-process-client';
 import { loadRegistry, type ActivityHandler, type FunctionRegistry } from './registry';
 import type { InstanceStore } from './store';
 
@@ -44,6 +46,11 @@ export interface TestAppOptions {
    * result; a throw (or rejection) is the activity failing, and its retry policy applies.
    */
   activities?: Record<string, ActivityStub>;
+  /**
+   * How the app's durable client calls reach the engine: answered in process (default, as the
+   * offline host does) or over the loopback port (as under func start, to compare the two).
+   */
+  durableClient?: 'in-process' | 'loopback';
 }
 
 /** An activity stand-in: given the activity's input and which call of this name it is (from 1). */
@@ -79,6 +86,8 @@ export interface TestApp {
   /** Origin of the loopback server (management API and the app's HTTP functions). */
   baseUrl: string;
   clientData: DurableClientData;
+  /** Requests the loopback server has answered so far (app.http() does not go through it). */
+  loopbackRequests(): number;
   http(method: string, path: string, options?: TestRequestOptions): Promise<TestResponse>;
   /** Runs until nothing is runnable; `fastForward` also skips virtual time to each due timer. */
   settle(options?: { fastForward?: boolean }): Promise<void>;
@@ -121,10 +130,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   let baseUrl = '';
   const invoker = new HttpInvoker({ registry, clientData: () => durableClientData(baseUrl), log });
-  const server = createServer(createHostHandler({ engine, invoker }));
+  const handler = createHostHandler({ engine, invoker });
+  let loopbackRequests = 0;
+  const server = createServer((req, res) => {
+    loopbackRequests += 1;
+    handler(req, res);
+  });
   // Longer than the client's idle keep-alive, so a pooled connection is never closed under a request.
   server.keepAliveTimeout = 130_000;
   baseUrl = await listen(server);
+  const stopInProcess =
+    options.durableClient === 'loopback'
+      ? undefined
+      : serveClientInProcess(durableFunctionsAxios(__dirname), durableClientData(baseUrl).rpcBaseUrl, (request) =>
+          handleHostRequest({ engine }, request).catch(faultResponse),
+        );
 
   return {
     engine,
@@ -132,6 +152,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     registry,
     baseUrl,
     clientData: durableClientData(baseUrl),
+    loopbackRequests: () => loopbackRequests,
     async http(method, path, requestOptions = {}) {
       const headers = Object.fromEntries(
         Object.entries(requestOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
@@ -179,6 +200,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async stop() {
       engine.stop();
+      stopInProcess?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defaultTaskHubName, durableClientData, RPC_BASE_PATH } from '../engine/client-binding';
 import { Engine } from '../engine/engine';
-import { createHostHandler, handleHostRequest } from '../engine/host-handler';
+import { createHostHandler, faultResponse, handleHostRequest } from '../engine/host-handler';
+import { serveClientInProcess } from '../engine/in-process-client';
 import { HttpInvoker } from '../engine/http-invoker';
 import type { FunctionRegistry } from '../engine/registry';
 import { isTerminal } from '../engine/store';
@@ -17,7 +18,7 @@ import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '
 import { lockDataDir } from './data-lock';
 import { ensureDependencies, type Dependencies } from './dependencies';
 import { openDurableState } from './durable-state';
-import { loadApp } from './load-app';
+import { appAxios, loadApp } from './load-app';
 import type { HostLogger } from './logger';
 import { createHostServer } from './server';
 import type { DurableBackend, HostSettings } from './settings';
@@ -140,14 +141,44 @@ async function startOnEngine(
   // port stopped accepting.
   // Its answers reach the outside only through the HTTP function's own answer on the public
   // port, which waits for the store (host-handler.ts): waiting here too would only add flushes.
-  const rpcServer = createServer(createHostHandler({ engine, taskHubName, acknowledge: false }));
+  const rpcOptions = { engine, taskHubName, acknowledge: false };
+  const rpcHandler = createHostHandler(rpcOptions);
+  /** Set once the app's durable client calls are answered in process (below). */
+  let stopInProcess: (() => void) | undefined;
+  let missWarned = false;
+  const rpcServer = createServer((req, res) => {
+    // Only the SDK's axios says so; if it still comes here, the in-process path below was
+    // installed on an axios copy the app does not use (a changed bundle layout, say).
+    if (stopInProcess && !missWarned && req.headers['user-agent']?.startsWith('axios/')) {
+      missWarned = true;
+      log.warn(
+        "a durable client call reached the RPC port: the app's axios is not the copy it is answered in process on",
+      );
+    }
+    rpcHandler(req, res);
+  });
   // Longer than the client's idle keep-alive (5 s), so a pooled connection is never closed under a request.
   rpcServer.keepAliveTimeout = 130_000;
-  const rpcOrigin = await listen(rpcServer, 0);
+  const rpcBaseUrl = `${await listen(rpcServer, 0)}${RPC_BASE_PATH}`;
+  // The SDK's own calls to it (startNew, getStatus, raiseEvent, terminate…) are answered in
+  // process by the same handler, without the loopback HTTP the real host needs between the
+  // extension and the worker (in-process-client.ts). The port stays for everything else that
+  // calls rpcBaseUrl (the app's plain fetch of an instance's history). Installed on the first
+  // client binding, when the app is about to load axios anyway, so the start does not pay for it.
+  const inProcessClient = () => {
+    if (stopInProcess) return;
+    stopInProcess = serveClientInProcess(appAxios(settings.appEntry), rpcBaseUrl, (request) =>
+      handleHostRequest(rpcOptions, request).catch(faultResponse),
+    );
+    log.info("the app's durable client calls are answered in process, not over the RPC port");
+  };
   let origin = '';
   const invoker = new HttpInvoker({
     registry,
-    clientData: () => ({ ...durableClientData(origin, taskHubName), rpcBaseUrl: `${rpcOrigin}${RPC_BASE_PATH}` }),
+    clientData: () => {
+      inProcessClient();
+      return { ...durableClientData(origin, taskHubName), rpcBaseUrl };
+    },
     routePrefix: hostJson.routePrefix,
     log: log.app,
   });
@@ -190,6 +221,7 @@ async function startOnEngine(
       await activityThread.close();
       await durable.store.close();
       front.server.closeAllConnections();
+      stopInProcess?.();
       rpcServer.closeAllConnections();
       rpcServer.close();
       durable.clock.dispose();

@@ -100,6 +100,10 @@ describe('the app over HTTP', () => {
       'analytics',
       'ship',
     ]);
+    // The order's start and status reads went through the app's durable client: answered in
+    // process, none of them over the RPC port (the host warns if the SDK's axios calls it).
+    expect(host.output()).toContain("the app's durable client calls are answered in process");
+    expect(host.output()).not.toContain('a durable client call reached the RPC port');
   });
 
   it('does not check function keys, like func start', async () => {
