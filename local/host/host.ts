@@ -24,7 +24,7 @@ import { createHostServer } from './server';
 import type { DurableBackend, HostSettings } from './settings';
 import { startExtensionBackend } from '../extension/backend';
 import { QueueTriggers } from '../engine/queue-triggers';
-import { ActivityThread } from './activity-threads';
+import { WorkerThread } from './worker-thread';
 
 export interface RunningHost {
   /** Where the app is served, e.g. http://127.0.0.1:7071. */
@@ -123,9 +123,14 @@ async function startOnEngine(
     process.env.DURABLE_CLOCK = `${wallMs}:${clockMs}:${durable.clock.speed}`;
   }
   const { hostJson } = settings;
-  const activityThread = new ActivityThread(settings.appEntry, log);
-  activityThread.adopt(registry);
-  activityThread.warmUp();
+  // The thread dies only as the whole process would have (an app's process.exit, an uncaught
+  // exception): then the host stops too, as a crash, and the next start resumes what was in flight.
+  const workerThread = new WorkerThread(settings.appEntry, log, (error) => {
+    log.error('stopping: the worker thread running the activities and orchestrations is gone', error);
+    process.exit(1);
+  });
+  workerThread.adopt(registry);
+  workerThread.warmUp();
   const engine = new Engine({
     registry,
     clock: durable.clock,
@@ -218,7 +223,7 @@ async function startOnEngine(
       front.server.closeIdleConnections();
       await Promise.race([front.whenIdle(), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
-      await activityThread.close();
+      await workerThread.close();
       await durable.store.close();
       front.server.closeAllConnections();
       stopInProcess?.();

@@ -1,17 +1,17 @@
 /**
- * The offline host runs the app's activity functions on a thread of their own.
+ * The offline host runs the app's activities and orchestrator episodes on a thread of their own.
  *
  * In Azure and under `func start` the Functions host and the Node worker are two processes, each
  * with a CPU of its own: the host runs the Durable extension, the HTTP front and the storage
  * calls; the worker runs the app. Here one process plays both parts, so on one thread every
- * Cosmos call an activity makes (most of an order's CPU) waits behind the engine and the HTTP
- * front, and they wait behind it. The activities get a second thread, as they would get the
- * worker's CPU; each activity runs there exactly as on the main thread (its handler, its own
- * InvocationContext, the same JSON in and out), and the engine on the main thread still decides
- * when it runs, records its result and retries it.
+ * Cosmos call an activity makes and every replay of an orchestrator waits behind the engine and
+ * the HTTP front, and they wait behind it. This thread plays the worker's part for activities
+ * and orchestrations: it loads the same app and runs each function exactly as the main thread
+ * would (its handler, its own InvocationContext, the same JSON in and out), while the engine on
+ * the main thread still decides what runs when, records every result and retries.
  *
- * Orchestrations and HTTP functions stay on the main thread: an episode is a few milliseconds of
- * replay, and an HTTP function's durable client calls the engine in the same thread.
+ * HTTP functions (and queue triggers) stay on the main thread, where their durable client talks
+ * to the engine in process.
  */
 import type { InvocationContext } from '@azure/functions';
 import { join } from 'node:path';
@@ -19,9 +19,13 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { FunctionRegistry } from '../engine/registry';
 import type { HostLogger } from './logger';
 
-export interface ActivityRequest {
+export type ThreadedKind = 'activity' | 'orchestration';
+
+export interface ThreadRequest {
   id: number;
+  kind: ThreadedKind;
   name: string;
+  /** An activity's input; an orchestration's trigger input (its history and input). */
   input: unknown;
 }
 
@@ -38,7 +42,7 @@ interface Running {
   reject: (error: unknown) => void;
 }
 
-export class ActivityThread {
+export class WorkerThread {
   private started: Promise<Worker> | undefined;
   private readonly running = new Map<number, Running>();
   private nextId = 1;
@@ -47,22 +51,28 @@ export class ActivityThread {
   constructor(
     private readonly appEntry: string,
     private readonly log: HostLogger,
+    /** Told when the thread stops on its own (an app's `process.exit`, an uncaught exception). */
+    private readonly onLost: (error: Error) => void = () => undefined,
   ) {}
 
-  /** Makes every activity of `registry` run on this thread (the thread loads the same app). */
+  /** Makes every activity and orchestration of `registry` run on this thread (it loads the same app). */
   adopt(registry: FunctionRegistry): void {
     for (const fn of registry.activities.values()) {
       const name = fn.name;
-      fn.handler = (input: unknown, _context: InvocationContext) => this.call(name, input);
+      fn.handler = (input: unknown, _context: InvocationContext) => this.call('activity', name, input);
+    }
+    for (const fn of registry.orchestrations.values()) {
+      const name = fn.name;
+      fn.handler = (input: unknown, _context: InvocationContext) => this.call('orchestration', name, input);
     }
   }
 
-  /** Starts the thread now rather than with the first activity: it loads the app meanwhile. */
+  /** Starts the thread now rather than with the first call: it loads the app meanwhile. */
   warmUp(): void {
-    this.start().catch((error: unknown) => this.log.error('the activity thread did not start', error));
+    this.start().catch((error: unknown) => this.log.error('the worker thread did not start', error));
   }
 
-  /** Stops the thread; call once the engine has no activity running. */
+  /** Stops the thread; call once the engine runs nothing more. */
   async close(): Promise<void> {
     this.closing = true;
     const started = this.started;
@@ -71,20 +81,20 @@ export class ActivityThread {
     await worker?.terminate();
   }
 
-  private async call(name: string, input: unknown): Promise<unknown> {
+  private async call(kind: ThreadedKind, name: string, input: unknown): Promise<unknown> {
     const worker = await this.start();
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve, reject) => {
       this.running.set(id, { name, resolve, reject });
-      worker.postMessage({ id, name, input } satisfies ActivityRequest);
+      worker.postMessage({ id, kind, name, input } satisfies ThreadRequest);
     });
   }
 
   private start(): Promise<Worker> {
-    if (this.closing) return Promise.reject(new Error('the host is stopping: no new activity starts'));
+    if (this.closing) return Promise.reject(new Error('the host is stopping: nothing new starts'));
     this.started ??= new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(join(__dirname, 'activity-thread.ts'), {
+      const worker = new Worker(join(__dirname, 'worker-thread-entry.ts'), {
         // The thread's file is TypeScript: the host runs under tsx, which a thread inherits; a
         // thread started from elsewhere (a test runner) is given it.
         execArgv: process.execArgv.some((arg) => arg.includes('tsx'))
@@ -97,17 +107,18 @@ export class ActivityThread {
       worker.on('message', (message: ThreadMessage) => {
         if (message.kind === 'ready') resolve(worker);
         else if (message.kind === 'broken')
-          reject(new Error(`the activity thread could not load the app: ${message.message}`));
+          reject(new Error(`the worker thread could not load the app: ${message.message}`));
         else this.settle(message);
       });
-      worker.on('error', (error) => this.log.error('the activity thread failed', error));
+      worker.on('error', (error) => this.log.error('the worker thread failed', error));
       worker.on('exit', (code) => {
         this.started = undefined;
-        const lost = new Error(`the activity thread stopped (exit code ${code})`);
+        const lost = new Error(`the worker thread stopped (exit code ${code})`);
         reject(lost);
-        // What ran there has no result: failed, so the engine's retry policy decides, as for a crash.
+        // What ran there has no result: it fails, and the owner decides what that means.
         for (const running of this.running.values()) running.reject(lost);
         this.running.clear();
+        if (!this.closing) this.onLost(lost);
       });
     });
     return this.started;
@@ -115,11 +126,11 @@ export class ActivityThread {
 
   private settle(message: Exclude<ThreadMessage, { kind: 'ready' } | { kind: 'broken' }>): void {
     const running = this.running.get(message.id);
-    if (!running) return;
     if (message.kind === 'log') {
-      this.log.app(message.level, running.name, message.text);
+      this.log.app(message.level, running?.name ?? 'worker thread', message.text);
       return;
     }
+    if (!running) return;
     this.running.delete(message.id);
     if (message.kind === 'completed') running.resolve(JSON.parse(message.resultJson));
     else if ('thrown' in message.error) running.reject(JSON.parse(message.error.thrown));
