@@ -405,10 +405,16 @@ async function runLoad(
         });
         continue;
       }
+      // A fixed, short interval so that the latency is measured rather than the Retry-After
+      // (1 s): the polls' cost lands on the host, as a real client's would. The first poll comes
+      // at a random point of the first interval: orders of nearly the same duration polled on one
+      // grid from the POST would all be seen on the same tick, early or late by up to an
+      // interval depending on incidental timings (how fast the POST and each GET answer); a
+      // random phase makes the lag average half an interval, as for clients in general.
+      let wait = Math.random() * config.pollMs;
       for (;;) {
-        // A fixed, short interval so that the latency is measured rather than the Retry-After
-        // (1 s): the polls' cost lands on the host, as a real client's would.
-        await new Promise((resolve) => setTimeout(resolve, config.pollMs));
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = config.pollMs;
         polls += 1;
         const response = await fetch(`${host.baseUrl}/api/orders/${placed.orderId}`, {
           headers: { accept: 'application/json' },
