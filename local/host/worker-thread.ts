@@ -95,11 +95,10 @@ export class WorkerThread {
     if (this.closing) return Promise.reject(new Error('the host is stopping: nothing new starts'));
     this.started ??= new Promise<Worker>((resolve, reject) => {
       const worker = new Worker(join(__dirname, 'worker-thread-entry.ts'), {
-        // The thread's file is TypeScript: the host runs under tsx, which a thread inherits; a
-        // thread started from elsewhere (a test runner) is given it.
-        execArgv: process.execArgv.some((arg) => arg.includes('tsx'))
-          ? process.execArgv
-          : [...process.execArgv, '--import', 'tsx'],
+        // The thread's file is TypeScript: the host runs under tsx, which a thread inherits with
+        // the rest of the host's options; a thread started from elsewhere (a test runner) is given
+        // tsx alone (a process-wide option such as --max-old-space-size may not be passed on).
+        execArgv: process.execArgv.some((arg) => arg.includes('tsx')) ? undefined : ['--import', 'tsx'],
         workerData: { appEntry: this.appEntry },
         // The app reads its settings lazily; the host sets some after this thread starts.
         env: SHARE_ENV,

@@ -1,4 +1,5 @@
 /** The offline host's worker thread: the app's activities and orchestrations run there, as they would on the main thread. */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { InvocationContext } from '@azure/functions';
@@ -105,6 +106,17 @@ describe('WorkerThread', () => {
     await thread.close();
     expect(lost).toEqual([]);
     await expect(run('thread_echo', 'late')).rejects.toThrow('the host is stopping: nothing new starts');
+  });
+
+  it("starts under the host's own Node options, a process-wide one among them", () => {
+    const host = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=256', '--import', 'tsx', join(__dirname, 'fixtures', 'worker-thread-host.ts')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(host.stderr).toBe('');
+    expect(JSON.parse(host.stdout)).toMatchObject({ input: 'from a host process', threadId: expect.any(Number) });
+    expect(host.status).toBe(0);
   });
 
   it('says so when the thread cannot load the app', async () => {
