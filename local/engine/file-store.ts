@@ -131,15 +131,8 @@ export class FileInstanceStore implements InstanceStore {
 
   put(record: InstanceRecord): void {
     const { history, ...fields } = record;
-    const events = history.map(eventJson);
-    const head = JSON.stringify(fields);
-    const previous = this.entries.get(record.instanceId);
-    // Usually the same history plus a few events: only the new ones add to the size.
-    const grows = previous !== undefined && extendsHistory(previous, record.executionId, events);
-    const size = grows
-      ? previous.size - previous.head.length + head.length + textLength(events, previous.events.length)
-      : head.length + textLength(events, 0);
-    this.remember(record.instanceId, { executionId: record.executionId, head, events, size }, summaryOf(record));
+    const entry = entryOf(record.executionId, JSON.stringify(fields), history.map(eventJson));
+    this.remember(record.instanceId, entry, summaryOf(record));
     this.markChanged(record.instanceId);
   }
 
@@ -313,20 +306,20 @@ export class FileInstanceStore implements InstanceStore {
   private rememberWhole(record: InstanceRecord): void {
     if (typeof record.instanceId !== 'string') throw new Error('a record without an instance id');
     const { history, ...fields } = record;
-    const head = JSON.stringify(fields);
     const events = (history ?? []).map((event) => JSON.stringify(event));
-    const entry = { executionId: record.executionId, head, events, size: head.length + textLength(events, 0) };
-    this.remember(record.instanceId, entry, summaryOf(record));
+    this.remember(record.instanceId, entryOf(record.executionId, JSON.stringify(fields), events), summaryOf(record));
   }
 
   private applyDelta(delta: Delta): void {
     const entry = this.entries.get(delta.instanceId);
     if (!entry || entry.executionId !== delta.record.executionId || entry.events.length < delta.from)
       throw new Error(`a change of ${delta.instanceId} without the record it changes`);
-    const head = JSON.stringify(delta.record);
     const events = [...entry.events.slice(0, delta.from), ...delta.events.map((event) => JSON.stringify(event))];
-    const size = head.length + textLength(events, 0);
-    this.remember(delta.instanceId, { executionId: entry.executionId, head, events, size }, summaryOf(delta.record));
+    this.remember(
+      delta.instanceId,
+      entryOf(entry.executionId, JSON.stringify(delta.record), events),
+      summaryOf(delta.record),
+    );
   }
 
   /** Every live record as a whole (`P`) line; from here on the log holds exactly these. */
@@ -430,20 +423,10 @@ function extendsLogged(entry: Entry, logged: Logged): boolean {
   );
 }
 
-/** Whether `events` are the history of `previous` plus later events of the same execution. */
-function extendsHistory(previous: Entry, executionId: string, events: readonly string[]): boolean {
-  const known = previous.events.length;
-  return (
-    previous.executionId === executionId &&
-    events.length >= known &&
-    (known === 0 || events[known - 1] === previous.events[known - 1])
-  );
-}
-
-function textLength(texts: readonly string[], from: number): number {
-  let length = 0;
-  for (let index = from; index < texts.length; index += 1) length += texts[index].length;
-  return length;
+function entryOf(executionId: string, head: string, events: string[]): Entry {
+  let size = head.length;
+  for (const event of events) size += event.length;
+  return { executionId, head, events, size };
 }
 
 function summaryOf(record: Omit<InstanceRecord, 'history'>): InstanceSummary {
