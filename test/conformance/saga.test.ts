@@ -147,6 +147,15 @@ const nothingHappened = {
   deadLetter: [],
 };
 const shipRejected = 'ship failed: address rejected: postal code 00000 does not exist';
+/** Every step ran, and the carrier refused the address. */
+const stepsToShipRejected = [
+  'validate succeeded',
+  'pay succeeded',
+  'reserve succeeded',
+  'confirm succeeded',
+  'analytics succeeded',
+  shipRejected,
+];
 const undoneAfterShip = ['releaseStock succeeded', 'retractAnalytics succeeded', 'sendCancellation succeeded'];
 
 /**
@@ -174,14 +183,7 @@ const EXPECTED: Record<string, Observed> = {
   },
   'refund-fails': {
     status: 'CompensationFailed',
-    steps: [
-      'validate succeeded',
-      'pay succeeded',
-      'reserve succeeded',
-      'confirm succeeded',
-      'analytics succeeded',
-      shipRejected,
-    ],
+    steps: stepsToShipRejected,
     compensations: [...undoneAfterShip, 'refundPayment failed: payment gateway timed out (key <order>:refund)'],
     warnings: [],
     reason: 'address rejected: postal code 00000 does not exist; compensation failed: refundPayment',
@@ -196,14 +198,7 @@ const EXPECTED: Record<string, Observed> = {
   },
   'refund-recovers': {
     status: 'Compensated',
-    steps: [
-      'validate succeeded',
-      'pay succeeded',
-      'reserve succeeded',
-      'confirm succeeded',
-      'analytics succeeded',
-      shipRejected,
-    ],
+    steps: stepsToShipRejected,
     compensations: [...undoneAfterShip, 'refundPayment succeeded'],
     warnings: [],
     reason:
@@ -265,14 +260,7 @@ const EXPECTED: Record<string, Observed> = {
   }),
   'address-rejected': {
     status: 'Compensated',
-    steps: [
-      'validate succeeded',
-      'pay succeeded',
-      'reserve succeeded',
-      'confirm succeeded',
-      'analytics succeeded',
-      shipRejected,
-    ],
+    steps: stepsToShipRejected,
     compensations: [...undoneAfterShip, 'refundPayment succeeded'],
     warnings: [],
     reason: 'address rejected: postal code 00000 does not exist',
