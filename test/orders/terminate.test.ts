@@ -2,6 +2,8 @@
  * Terminate is an operator's action: the order ends Terminated, keeps its step log, and what the
  * saga left charged, reserved or shipped goes to the dead-letter queue. Never Failed with money held.
  */
+import { TransientError } from '../../src/libs/errors';
+import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
@@ -138,4 +140,33 @@ it('is for operators only, and only for a running saga', async () => {
   expect((await app.http('GET', '/api/operations/dead-letters')).status).toBe(401);
   expect((await app.http('GET', '/api/operations/dead-letters', { headers: asApprover() })).status).toBe(403);
   expect((await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() })).status).toBe(200);
+});
+
+it('refuses a saga that has completed and is only announcing it, and leaves the order Completed', async () => {
+  const orderId = uniqueOrderId('stop-announcing');
+  // The order-events queue is down: the saga has decided Completed and retries its announcement.
+  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    if (name !== 'order-events') return queueClient(name);
+    return {
+      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
+    } as unknown as ReturnType<typeof queueClient>;
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    await app.waitForOrderStatus(orderId, 'Completed');
+    await app.settle();
+    expect(publish).toHaveBeenCalledWith('order-events');
+    expect(app.status(orderId)?.runtimeStatus).toBe('Running');
+
+    const refused = await terminate(orderId);
+    expect(refused.status).toBe(409);
+    expect(refused.json).toEqual({ orderId, status: 'Completed', message: 'the order’s saga has already ended' });
+  } finally {
+    publish.mockRestore();
+  }
+  expect(app.status(orderId)?.runtimeStatus).toBe('Running');
+  expect(await lettersFor(orderId)).toHaveLength(0);
+  expect((await app.settleOrder(orderId)).status).toBe('Completed');
+  expect((await readOrder(orderId))?.status).toBe('Completed');
+  expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
 });

@@ -15,7 +15,13 @@ import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-pri
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
 import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
-import type { CompensationEntry, CompensationName, OrderView, PlaceOrderInput } from '../order-view';
+import {
+  isFinal,
+  type CompensationEntry,
+  type CompensationName,
+  type OrderView,
+  type PlaceOrderInput,
+} from '../order-view';
 import { undosOf } from '../place-order.orchestrator';
 import { readOrder, updateOrder } from '../repository';
 import { findInstance } from './instance';
@@ -39,6 +45,12 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   let instance = await findInstance(client, orderId);
   if (!instance || !['Pending', 'Running', 'Terminated'].includes(instance.runtimeStatus)) {
     return json(409, { orderId, status: order.status, message: 'the order’s saga is not running' });
+  }
+  // A saga whose view is final has made every decision: it is only announcing the ending (which
+  // may wait out a queue outage). Stopping it then would dead-letter undos of a finished order.
+  const decided = (instance.customStatus as OrderView | null)?.status;
+  if (decided && isFinal(decided)) {
+    return json(409, { orderId, status: decided, message: 'the order’s saga has already ended' });
   }
   const reason = `terminated by ${caller.principal.name}: ${body.value.reason}`;
   if (instance.runtimeStatus !== 'Terminated') {
