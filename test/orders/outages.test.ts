@@ -103,6 +103,21 @@ it('a poll of a running saga costs no read of the order document; once the saga 
   }
 });
 
+it('a Completed order is answered from the saga alone: no read of the order document', async () => {
+  const orderId = uniqueOrderId('poll-done');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+  expect((await app.settleOrder(orderId)).status).toBe('Completed');
+  const reads = jest.spyOn(ordersRepository, 'readOrder');
+  try {
+    const done = await app.http('GET', `/api/orders/${orderId}`);
+    expect(done.json).toMatchObject({ orderId, status: 'Completed', steps: expect.any(Array) });
+    expect(done.headers['retry-after']).toBeUndefined();
+    expect(reads).not.toHaveBeenCalled();
+  } finally {
+    reads.mockRestore();
+  }
+});
+
 it('a CompensationFailed order is dead-lettered though its document cannot be written, exactly once', async () => {
   const orderId = uniqueOrderId('letter');
   const body = orderRequest({

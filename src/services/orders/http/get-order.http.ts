@@ -3,9 +3,9 @@
  *
  * Two sources: the saga's custom status (live while it runs) and the order document (written at
  * every status change, the only source once the instance is purged, and ahead of the saga after
- * an operator's repair or terminate). While the saga runs its view answers alone, so a client's
- * polls cost no Cosmos request; once it has ended, or when it cannot be asked, the document is
- * read too. Either one down, the other answers; both down, a 503.
+ * an operator's repair or terminate). While the saga runs, and once it completed, its view answers
+ * alone, so a client's polls cost no Cosmos request; once it ended otherwise, or when it cannot be
+ * asked, the document is read too. Either one down, the other answers; both down, a 503.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -24,8 +24,10 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
   const instance = await settled(findInstance(df.getClient(context), orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
-  // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU).
-  if (live && !isFinal(live.status)) return answer(orderId, live);
+  // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU). So
+  // does a Completed view: only an operator's terminate or repair puts a final status the saga
+  // cannot know of on the document, and neither applies to a completed order.
+  if (live && (!isFinal(live.status) || live.status === 'Completed')) return answer(orderId, live);
   const document = await settled(readOrder(orderId));
   // Without the saga's view, only the document can tell whether the order exists.
   if (!live && 'error' in document) {
