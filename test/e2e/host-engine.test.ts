@@ -293,12 +293,14 @@ describe('the engine over the file store', () => {
     releaseGate();
     await first.idle();
 
-    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const secondStore = new FileInstanceStore(folder);
+    const second = new Engine({ registry: loadRegistry(), clock, store: secondStore });
     second.recover();
     await second.settle();
     expect(second.getStatus(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'done crash' });
     expect(runs.get('crash')).toBe(2);
     second.stop();
+    await Promise.all([firstStore.close(), secondStore.close()]);
   });
 });
 
@@ -320,12 +322,14 @@ describe('Engine.shutdown', () => {
     expect(Object.keys(stored.pendingActivities)).toHaveLength(2);
     await store.flushed();
 
-    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const secondStore = new FileInstanceStore(folder);
+    const second = new Engine({ registry: loadRegistry(), clock, store: secondStore });
     second.recover();
     await second.settle();
     expect(second.getStatus(id)!.output).toEqual(keys.map((key) => `done ${key}`));
     expect(keys.map((key) => runs.get(key))).toEqual([1, 1, 1]);
     second.stop();
+    await Promise.all([store.close(), secondStore.close()]);
   });
 
   it('gives up after the grace period, leaving the unfinished activity pending for the next engine', async () => {
@@ -338,6 +342,7 @@ describe('Engine.shutdown', () => {
     expect(Object.values(store.get(id)!.pendingActivities).map((pending) => pending.activityName)).toEqual([
       'host_gated',
     ]);
+    await store.close();
   });
 });
 
