@@ -4,7 +4,18 @@
  * folder's lock and the host's settings.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, VirtualClock } from '../../local/engine/clock';
@@ -223,6 +234,19 @@ describe('FileInstanceStore', () => {
     expect(lines().at(-1)![0]).toBe('A');
     expect(new FileInstanceStore(folder).get('busy')).toEqual(busy);
     await store.close();
+  });
+
+  it('closes its log even after a failed flush: close() reports the failure and leaves no descriptor open', async () => {
+    const store = new FileInstanceStore(folder, { minCompactBytes: 1 });
+    mkdirSync(`${logOf()}.next`); // the compaction after the first append cannot create its new log
+    store.put(record('gone'));
+    store.delete('gone');
+    await store.flushed(); // the delete is appended; the compaction it calls for (nothing is live) fails
+    store.put(record('next'));
+    await expect(store.flushed()).rejects.toThrow('EISDIR');
+    expect(descriptorsOf(logOf())).toBe(1);
+    await expect(store.close()).rejects.toThrow('EISDIR');
+    expect(descriptorsOf(logOf())).toBe(0);
   });
 
   it('cuts off a torn last line (a crash mid-append), and sets aside what follows a corrupt line', async () => {
@@ -540,6 +564,17 @@ describe('the host log', () => {
     process.removeListener('exit', atExit[0]);
   });
 });
+
+/** How many of this process's open descriptors are `file` (Linux: /proc/self/fd). */
+function descriptorsOf(file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(join('/proc/self/fd', fd)) === realpathSync(file);
+    } catch {
+      return false; // the descriptor readdir itself used, closed by now
+    }
+  }).length;
+}
 
 async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
