@@ -157,12 +157,15 @@ export class FileInstanceStore implements InstanceStore {
     return new Promise((resolve, reject) => this.waiters.push({ sequence: this.queuedSequence, resolve, reject }));
   }
 
-  /** Flushes what is queued and closes the log. */
+  /** Flushes what is queued and closes the log; after a failed flush, closes it and rejects with the failure. */
   async close(): Promise<void> {
-    await this.flushed();
-    await this.flushing;
-    await this.handle?.close();
-    this.handle = undefined;
+    try {
+      await this.flushed();
+    } finally {
+      await this.flushing;
+      await this.handle?.close();
+      this.handle = undefined;
+    }
   }
 
   private remember(instanceId: string, entry: Entry, summary: InstanceSummary): void {

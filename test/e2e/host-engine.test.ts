@@ -4,7 +4,18 @@
  * folder's lock and the host's settings.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock, VirtualClock } from '../../local/engine/clock';
@@ -225,6 +236,19 @@ describe('FileInstanceStore', () => {
     await store.close();
   });
 
+  it('closes its log even after a failed flush: close() reports the failure and leaves no descriptor open', async () => {
+    const store = new FileInstanceStore(folder, { minCompactBytes: 1 });
+    mkdirSync(`${logOf()}.next`); // the compaction after the first append cannot create its new log
+    store.put(record('gone'));
+    store.delete('gone');
+    await store.flushed(); // the delete is appended; the compaction it calls for (nothing is live) fails
+    store.put(record('next'));
+    await expect(store.flushed()).rejects.toThrow('EISDIR');
+    expect(descriptorsOf(logOf())).toBe(1);
+    await expect(store.close()).rejects.toThrow('EISDIR');
+    expect(descriptorsOf(logOf())).toBe(0);
+  });
+
   it('cuts off a torn last line (a crash mid-append), and sets aside what follows a corrupt line', async () => {
     const store = new FileInstanceStore(folder);
     store.put(record('kept'));
@@ -293,12 +317,14 @@ describe('the engine over the file store', () => {
     releaseGate();
     await first.idle();
 
-    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const secondStore = new FileInstanceStore(folder);
+    const second = new Engine({ registry: loadRegistry(), clock, store: secondStore });
     second.recover();
     await second.settle();
     expect(second.getStatus(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'done crash' });
     expect(runs.get('crash')).toBe(2);
     second.stop();
+    await Promise.all([firstStore.close(), secondStore.close()]);
   });
 });
 
@@ -320,12 +346,14 @@ describe('Engine.shutdown', () => {
     expect(Object.keys(stored.pendingActivities)).toHaveLength(2);
     await store.flushed();
 
-    const second = new Engine({ registry: loadRegistry(), clock, store: new FileInstanceStore(folder) });
+    const secondStore = new FileInstanceStore(folder);
+    const second = new Engine({ registry: loadRegistry(), clock, store: secondStore });
     second.recover();
     await second.settle();
     expect(second.getStatus(id)!.output).toEqual(keys.map((key) => `done ${key}`));
     expect(keys.map((key) => runs.get(key))).toEqual([1, 1, 1]);
     second.stop();
+    await Promise.all([store.close(), secondStore.close()]);
   });
 
   it('gives up after the grace period, leaving the unfinished activity pending for the next engine', async () => {
@@ -338,6 +366,7 @@ describe('Engine.shutdown', () => {
     expect(Object.values(store.get(id)!.pendingActivities).map((pending) => pending.activityName)).toEqual([
       'host_gated',
     ]);
+    await store.close();
   });
 });
 
@@ -535,6 +564,17 @@ describe('the host log', () => {
     process.removeListener('exit', atExit[0]);
   });
 });
+
+/** How many of this process's open descriptors are `file` (Linux: /proc/self/fd). */
+function descriptorsOf(file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(join('/proc/self/fd', fd)) === realpathSync(file);
+    } catch {
+      return false; // the descriptor readdir itself used, closed by now
+    }
+  }).length;
+}
 
 async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
