@@ -145,8 +145,9 @@ it('is for operators only, and only for a running saga', async () => {
 it('refuses a saga that has completed and is only announcing it, and leaves the order Completed', async () => {
   const orderId = uniqueOrderId('stop-announcing');
   // The order-events queue is down: the saga has decided Completed and retries its announcement.
+  const realQueueClient = storageQueues.queueClient;
   const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-events') return queueClient(name);
+    if (name !== 'order-events') return realQueueClient(name);
     return {
       sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
     } as unknown as ReturnType<typeof queueClient>;
