@@ -445,6 +445,8 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     const flaky = results.find((result) => result.scenario.key === 'flaky')!.orderId;
     const timeline = await call<OrderTimeline>('GET', `${base()}/api/orders/${flaky}/timeline`);
     expect(timeline.status).toBe(200);
+    // Long completed: the saga instance has stopped too, as the backend reports it.
+    expect(timeline.json).toMatchObject({ status: 'Completed', live: false });
     const pay = timeline.json.spans.find((span) => span.kind === 'step' && span.name === 'pay')!;
     expect(pay.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded']);
     expect(pay.attempts.slice(0, 2).map((attempt) => placeholders(attempt.error ?? '', flaky))).toEqual([

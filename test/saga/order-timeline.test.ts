@@ -4,7 +4,10 @@
  */
 import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
+import { TransientError } from '../../src/libs/errors';
+import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import { factType } from '../../src/libs/events';
+import * as storageQueues from '../../src/libs/storage-queues';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -87,6 +90,7 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   await app.settleOrder(orderId);
   const stuck = await timelineOf(orderId);
   expect(stuck.status).toBe('CompensationFailed');
+  expect(stuck.live).toBe(false);
   expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
   expect(
     stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts,
@@ -98,10 +102,44 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   await app.settle({ fastForward: true });
   const repaired = await timelineOf(orderId);
   expect(repaired.status).toBe('Compensated');
+  expect(repaired.live).toBe(false);
   expect(repaired.deadLetter).toMatchObject({ state: 'resolved', repairs: 1, repair: { runtimeStatus: 'Completed' } });
   expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([
     expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }),
   ]);
+});
+
+it('stays live after a final status while the saga still dead-letters, so the page reads the dead letter once it is sent', async () => {
+  const orderId = uniqueOrderId('tl-letter');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  // The refund is refused outright (no retry), and the dead-letter queue is down: the saga has
+  // written CompensationFailed and retries the letter.
+  const refunds = jest
+    .spyOn(simulatedGateway, 'refund')
+    .mockRejectedValue(new Error('the gateway refuses this refund'));
+  const realQueueClient = storageQueues.queueClient;
+  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    if (name !== 'order-dead-letters') return realQueueClient(name);
+    const unavailable = () => Promise.reject(new TransientError('order-dead-letters is unavailable'));
+    return new Proxy({}, { get: () => unavailable }) as ReturnType<typeof realQueueClient>;
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId, shippingAddress: rejectedAddress }) });
+    await app.waitForOrderStatus(orderId, 'CompensationFailed');
+    await app.settle();
+    expect(queues).toHaveBeenCalledWith('order-dead-letters');
+    const waiting = await timelineOf(orderId);
+    expect(waiting.status).toBe('CompensationFailed');
+    expect(waiting.deadLetter?.state).not.toBe('sent');
+    expect(waiting.live).toBe(true);
+  } finally {
+    queues.mockRestore();
+    refunds.mockRestore();
+  }
+  await app.settleOrder(orderId);
+  const sent = await timelineOf(orderId);
+  expect(sent.deadLetter).toMatchObject({ state: 'sent', failed: [{ name: 'refundPayment' }] });
+  expect(sent.live).toBe(false);
 });
 
 it('answers 404 for an unknown order', async () => {

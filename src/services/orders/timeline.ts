@@ -13,7 +13,7 @@ import { failureText } from '../../libs/errors';
 import { isDefect, type ActivityDefect } from '../../libs/events';
 import { APPROVAL_EVENT, OrdersActivities } from './contract';
 import type { DeadLetterRecord } from './dead-letters';
-import type { CompensationName, OrderView, PlaceOrderInput, StepName } from './order-view';
+import { isFinal, type CompensationName, type OrderView, type PlaceOrderInput, type StepName } from './order-view';
 
 /** The registered activity behind each step and compensation. */
 const STEP_ACTIVITIES: Record<Exclude<StepName, 'approval'>, string> = {
@@ -73,6 +73,11 @@ export interface OrderTimeline {
   currency: OrderView['currency'];
   reason?: string;
   warnings: string[];
+  /**
+   * Whether the saga or a repair may still change what is shown: the page keeps reading until it
+   * is false. A final status alone is not enough: the saga dead-letters (and announces) after it.
+   */
+  live: boolean;
   /** The server's clock (wall time, or the durable clock locally): where the now-line is drawn. */
   now: string;
   items: { sku: string; quantity: number; name?: string; unitPrice?: number; lineTotal?: number }[];
@@ -89,12 +94,16 @@ export interface OrderTimeline {
 
 export interface TimelineSources {
   view: OrderView;
+  /** The saga instance's runtime status; absent once it is purged. */
+  runtimeStatus?: string;
   input?: PlaceOrderInput;
   history?: HistoryEventJson[];
   deadLetter?: DeadLetterRecord;
   repair?: { runtimeStatus: string; lastUpdatedTime?: string; history?: HistoryEventJson[] };
   now: Date;
 }
+
+const isRunning = (runtimeStatus: string | undefined) => runtimeStatus === 'Pending' || runtimeStatus === 'Running';
 
 const isTask = (event: HistoryEventJson) => event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed';
 
@@ -183,6 +192,7 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
     currency: view.currency,
     ...(view.reason ? { reason: view.reason } : {}),
     warnings: view.warnings,
+    live: !isFinal(view.status) || isRunning(sources.runtimeStatus) || isRunning(repair?.runtimeStatus),
     now: now.toISOString(),
     items,
     spans,

@@ -41,6 +41,7 @@ export async function getOrderTimelineHttp(
   );
   const timeline = buildTimeline({
     view,
+    runtimeStatus: instance?.runtimeStatus,
     input: instance?.input as PlaceOrderInput | undefined,
     history,
     deadLetter: document?.deadLetter,

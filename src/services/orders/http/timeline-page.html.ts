@@ -233,10 +233,8 @@ export const TIMELINE_SCRIPT = `
       if (orderId !== selected) return;
       render(timeline);
       showError();
-      // Live while the saga runs, or while a repair may still change it.
-      const repair = timeline.deadLetter && timeline.deadLetter.repair;
-      const repairing = Boolean(repair) && ['Running', 'Pending'].includes(repair.runtimeStatus);
-      if (!FINAL.includes(timeline.status) || repairing) orderTimer = setTimeout(loadOrder, 1000);
+      // Live while the saga or a repair may still change it (the dead letter follows the final status).
+      if (timeline.live) orderTimer = setTimeout(loadOrder, 1000);
     } catch (error) {
       showError(error);
       if (orderId === selected) orderTimer = setTimeout(loadOrder, 3000);
