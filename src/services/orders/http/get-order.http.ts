@@ -24,10 +24,12 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
   const instance = await settled(findInstance(df.getClient(context), orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  // A saga that runs past its final status still changes the order (a warning, a dead letter).
+  const running = 'value' in instance && instance.value !== undefined && isRunning(instance.value);
   // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU). So
   // does a Completed view: only an operator's terminate or repair puts a final status the saga
   // cannot know of on the document, and neither applies to a completed order.
-  if (live && (!isFinal(live.status) || live.status === 'Completed')) return answer(orderId, live);
+  if (live && (!isFinal(live.status) || live.status === 'Completed')) return answer(orderId, live, running);
   const document = await settled(readOrder(orderId));
   // Without the saga's view, only the document can tell whether the order exists.
   if (!live && 'error' in document) {
@@ -37,12 +39,12 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
   const view = pick(live, stored);
-  return view ? answer(orderId, view) : notFound(orderId);
+  return view ? answer(orderId, view, running) : notFound(orderId);
 }
 
-function answer(orderId: string, view: OrderView): HttpResponseInit {
+function answer(orderId: string, view: OrderView, running: boolean): HttpResponseInit {
   const { status, total, currency, steps, compensations, warnings, reason, approval } = view;
-  const retryAfter = retryAfterSeconds(status);
+  const retryAfter = retryAfterSeconds(status, running);
   return json(
     200,
     {
@@ -62,12 +64,19 @@ function answer(orderId: string, view: OrderView): HttpResponseInit {
 
 /**
  * When a poller should ask again (whole seconds, as the header allows): soon while the saga runs,
- * later while it waits for a person; never once the order is final (it will not change).
+ * later while it waits for a person; never once the order is final and its saga has ended (it
+ * will not change). A final status comes before the saga's last acts - committing the stock,
+ * dead-lettering, announcing the outcome - and each of them can still add a warning, so while
+ * the saga runs a final status is asked for again too.
  */
-export function retryAfterSeconds(status: OrderStatus): number | undefined {
-  if (isFinal(status)) return undefined;
+export function retryAfterSeconds(status: OrderStatus, sagaRunning = false): number | undefined {
+  if (isFinal(status)) return sagaRunning ? 1 : undefined;
   return status === 'AwaitingApproval' ? 5 : 1;
 }
+
+const isRunning = (instance: df.DurableOrchestrationStatus) =>
+  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Running ||
+  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Pending;
 
 /**
  * The document wins when it holds a final status the saga cannot know of (an operator's repair
