@@ -132,6 +132,9 @@ async function runOne(
         return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
+      // A final status comes before the saga's last acts (the stock commit, the dead letter, the
+      // announcement), and each can still add a warning: the app answers Retry-After until then.
+      const settled = FINAL.includes(view.status) && !current.headers.has('retry-after');
       if (scenario.repair && view.status === 'CompensationFailed') {
         // The operator's move: run the failed compensations again (the refund now goes through),
         // then wait for the repair to make the order Compensated. The saga reports
@@ -152,7 +155,7 @@ async function runOne(
               `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`,
             );
         }
-      } else if (FINAL.includes(view.status)) return result(view.status, view);
+      } else if (settled) return result(view.status, view);
       const decidedNow =
         view.status === 'AwaitingApproval' &&
         !decided &&

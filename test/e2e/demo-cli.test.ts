@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { runScenarios } from '../../local/demo/runner';
 import { DEMO_SCENARIOS } from '../../local/demo/scenarios';
 import { FUNC_MISSING } from '../../scripts/start-func';
 import { ROOT } from './support/host-process';
@@ -84,6 +85,39 @@ describe('npm run demo', () => {
     const result = await runScript('scripts/demo.ts', ['http://127.0.0.1:9']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('npm start');
+  });
+});
+
+describe('the demo runner', () => {
+  it('follows a final status for as long as the app answers Retry-After, so a warning that comes after it counts', async () => {
+    const bounce = DEMO_SCENARIOS.find((scenario) => scenario.key === 'bounce')!;
+    let polls = 0;
+    // The saga has written Completed and is still at its last acts: the warning is yet to come.
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      if (polls === 1) return send(200, { ...view, warnings: [] }, { 'retry-after': '1' });
+      send(200, { ...view, warnings: ['confirm: the confirmation bounced'] });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([bounce], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+      });
+      expect(polls).toBe(2);
+      expect(result).toMatchObject({ status: 'Completed', ok: true });
+      expect(result.view?.warnings).toEqual(['confirm: the confirmation bounced']);
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
   });
 });
 
