@@ -8,6 +8,7 @@ import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
+import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerEntries } from '../resilience/helpers';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -125,6 +126,23 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
       .status,
   ).toBe(409);
   expect(await ledgerEntries(orderId)).toEqual([]);
+});
+
+it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {
+  const orderId = uniqueOrderId('stop-timeline');
+  const body = orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+  expect((await terminate(orderId)).status).toBe(200);
+  // The instance's custom status still says AwaitingApproval: the saga never wrote another.
+  expect((app.status(orderId)?.customStatus as OrderView).status).toBe('AwaitingApproval');
+  expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Terminated');
+  const timeline = (await app.http('GET', `/api/orders/${orderId}/timeline`)).json as OrderTimeline;
+  expect(timeline).toMatchObject({
+    status: 'Terminated',
+    reason: expect.stringMatching(/^terminated by /),
+    live: false,
+  });
 });
 
 it('is for operators only, and only for a running saga', async () => {

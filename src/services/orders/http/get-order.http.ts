@@ -11,10 +11,11 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { isUnavailable } from '../../../libs/cosmos';
 import { answering, json, unavailable } from '../../../libs/http';
-import type { OrderStatus, OrderView, PlaceOrderInput } from '../order-view';
+import type { OrderStatus, OrderView } from '../order-view';
 import { isFinal } from '../order-view';
-import { readOrder, type OrderDocument } from '../repository';
+import { readOrder } from '../repository';
 import { findInstance } from './instance';
+import { liveView, pickView } from './order-sources';
 import { ORDER_ID } from './request-schemas';
 
 const notFound = (orderId: string) => json(404, { orderId, message: 'no such order' });
@@ -38,7 +39,7 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   }
   if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
-  const view = pick(live, stored);
+  const view = pickView(live, stored);
   return view ? answer(orderId, view, running) : notFound(orderId);
 }
 
@@ -78,45 +79,12 @@ const isRunning = (instance: df.DurableOrchestrationStatus) =>
   instance.runtimeStatus === df.OrchestrationRuntimeStatus.Running ||
   instance.runtimeStatus === df.OrchestrationRuntimeStatus.Pending;
 
-/**
- * The document wins when it holds a final status the saga cannot know of (an operator's repair
- * or terminate) or when there is no saga to ask; otherwise the saga's live view does.
- */
-function pick(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
-  if (!live) return stored;
-  if (!stored) return live;
-  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed'))
-    return stored;
-  return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
-}
-
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
   try {
     return { value: await promise };
   } catch (error) {
     return { error };
   }
-}
-
-function liveView(instance: df.DurableOrchestrationStatus): OrderView {
-  const input = instance.input as PlaceOrderInput;
-  const view = (instance.customStatus as OrderView | null) ?? {
-    orderId: input.order.orderId,
-    correlationId: input.order.correlationId,
-    status: 'Pending',
-    total: null,
-    currency: input.order.currency,
-    steps: [],
-    compensations: [],
-    warnings: [],
-  };
-  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated && !isFinal(view.status)) {
-    return { ...view, status: 'Terminated', reason: 'the saga was terminated' };
-  }
-  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Failed && !isFinal(view.status)) {
-    return { ...view, status: 'Failed', reason: 'the saga failed unexpectedly' };
-  }
-  return view;
 }
 
 app.http('getOrderHttp', {
