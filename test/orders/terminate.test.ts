@@ -2,12 +2,14 @@
  * Terminate is an operator's action: the order ends Terminated, keeps its step log, and what the
  * saga left charged, reserved or shipped goes to the dead-letter queue. Never Failed with money held.
  */
+import type { DurableClient } from 'durable-functions';
 import { TransientError } from '../../src/libs/errors';
 import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
+import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerEntries } from '../resilience/helpers';
 import { orderRequest, uniqueOrderId } from '../support/orders';
@@ -126,6 +128,56 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
       .status,
   ).toBe(409);
   expect(await ledgerEntries(orderId)).toEqual([]);
+});
+
+it('refuses, and leaves the order Completed, when the saga completed before the terminate took effect', async () => {
+  const orderId = uniqueOrderId('stop-overtaken');
+  // The carrier blips once (the saga waits for its retry), and the order-events queue is down.
+  const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
+  const realQueueClient = storageQueues.queueClient;
+  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    if (name !== 'order-events') return realQueueClient(name);
+    return {
+      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
+    } as unknown as ReturnType<typeof queueClient>;
+  });
+  // The saga moves on between the route's look at it and the terminate landing: it ships,
+  // completes and is announcing when it is stopped.
+  // The SDK's client class (its types export it as an interface only).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const client = (
+    require('durable-functions/lib/src/durableClient/DurableClient') as { DurableClient: { prototype: DurableClient } }
+  ).DurableClient.prototype;
+  const realTerminate = client.terminate;
+  const terminating = jest.spyOn(client, 'terminate').mockImplementation(async function (
+    this: DurableClient,
+    instanceId: string,
+    reason: string,
+  ) {
+    await app.advanceTime(2_000);
+    await app.settle();
+    return realTerminate.call(this, instanceId, reason);
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    await app.waitForOrderStatus(orderId, 'Shipping');
+    await app.settle();
+    expect(book).toHaveBeenCalledTimes(1);
+
+    const refused = await terminate(orderId);
+    expect(terminating).toHaveBeenCalled();
+    expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
+    expect((app.status(orderId)?.customStatus as OrderView).status).toBe('Completed');
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ orderId, status: 'Completed' });
+  } finally {
+    terminating.mockRestore();
+    publish.mockRestore();
+    book.mockRestore();
+  }
+  expect((await readOrder(orderId))?.status).toBe('Completed');
+  expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Completed');
+  expect(await lettersFor(orderId)).toHaveLength(0);
 });
 
 it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {

@@ -67,6 +67,11 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
 
   // Stopped: its last custom status is all it did. Each step that began may have acted.
   const view = (instance.customStatus as OrderView | null) ?? order;
+  // The saga may have decided its ending between the look above and the terminate landing: it
+  // was stopped while announcing, and what it decided stands.
+  if (isFinal(view.status)) {
+    return json(409, { orderId, status: view.status, message: 'the order’s saga has already ended' });
+  }
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
   // The undos the saga's steps declare, so what is owed here is what the saga would have run.
   const undos = undosOf(placed);
