@@ -144,10 +144,10 @@ it('refuses, and leaves the order Completed, when the saga completed before the 
   // The saga moves on between the route's look at it and the terminate landing: it ships,
   // completes and is announcing when it is stopped.
   // The SDK's client class (its types export it as an interface only).
+  type SdkModule = { DurableClient: { prototype: DurableClient } };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const client = (
-    require('durable-functions/lib/src/durableClient/DurableClient') as { DurableClient: { prototype: DurableClient } }
-  ).DurableClient.prototype;
+  const sdk = require('durable-functions/lib/src/durableClient/DurableClient') as SdkModule;
+  const client = sdk.DurableClient.prototype;
   const realTerminate = client.terminate;
   const terminating = jest.spyOn(client, 'terminate').mockImplementation(async function (
     this: DurableClient,
