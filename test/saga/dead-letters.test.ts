@@ -95,6 +95,26 @@ it('retries only the failed compensations; while the gateway still fails, the or
   expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
 });
 
+it('GET of a dead-lettered order answers Retry-After while its repair runs, so the retry’s statusUrl can be followed', async () => {
+  const before = await app.http('GET', `/api/orders/${orderId}`);
+  expect(before.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(before.headers['retry-after']).toBeUndefined();
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  expect(retry.json).toMatchObject({ statusUrl: expect.stringMatching(new RegExp(`/api/orders/${orderId}$`)) });
+  // The repair has started and waits out the refund's retries (this card's refunds still fail).
+  await app.settle();
+  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Running');
+  const repairing = await app.http('GET', `/api/orders/${orderId}`);
+  expect(repairing.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(Number(repairing.headers['retry-after'])).toBeGreaterThan(0);
+  await app.settle({ fastForward: true });
+  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Completed');
+  const after = await app.http('GET', `/api/orders/${orderId}`);
+  expect(after.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(after.headers['retry-after']).toBeUndefined();
+});
+
 it('once the cause is fixed, a retry refunds, makes the order Compensated and clears its dead letter', async () => {
   // The payment provider fixed its side: refunds of this charge now go through.
   const entry = (await readLedgerEntry(`${orderId}:charge`))!;

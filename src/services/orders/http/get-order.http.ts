@@ -11,6 +11,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { isUnavailable } from '../../../libs/cosmos';
 import { answering, json, unavailable } from '../../../libs/http';
+import { repairInstanceId } from '../contract';
 import type { OrderStatus, OrderView } from '../order-view';
 import { isFinal } from '../order-view';
 import { readOrder } from '../repository';
@@ -23,7 +24,8 @@ const notFound = (orderId: string) => json(404, { orderId, message: 'no such ord
 export async function getOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
-  const instance = await settled(findInstance(df.getClient(context), orderId));
+  const client = df.getClient(context);
+  const instance = await settled(findInstance(client, orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
   // A saga that runs past its final status still changes the order (a warning, a dead letter).
   const running = 'value' in instance && instance.value !== undefined && isRunning(instance.value);
@@ -40,7 +42,20 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
   const view = pickView(live, stored);
-  return view ? answer(orderId, view, running) : notFound(orderId);
+  if (!view) return notFound(orderId);
+  // An operator's repair of a dead letter ends in Compensated, or leaves the status as it is: the
+  // retry route points at this URL to follow it, so ask again while it runs.
+  const open = stored?.deadLetter && stored.deadLetter.state !== 'resolved' && isRepairable(view.status);
+  const repairing = open ? await repairRunning(client, orderId) : false;
+  return answer(orderId, view, running || repairing);
+}
+
+const isRepairable = (status: OrderStatus) => status === 'CompensationFailed' || status === 'Terminated';
+
+/** Whether the order's repair runs; a status query that fails counts as not (the answer does not fail for it). */
+async function repairRunning(client: df.DurableClient, orderId: string): Promise<boolean> {
+  const repair = await settled(findInstance(client, repairInstanceId(orderId)));
+  return 'value' in repair && repair.value !== undefined && isRunning(repair.value);
 }
 
 function answer(orderId: string, view: OrderView, running: boolean): HttpResponseInit {
@@ -65,13 +80,14 @@ function answer(orderId: string, view: OrderView, running: boolean): HttpRespons
 
 /**
  * When a poller should ask again (whole seconds, as the header allows): soon while the saga runs,
- * later while it waits for a person; never once the order is final and its saga has ended (it
- * will not change). A final status comes before the saga's last acts - committing the stock,
- * dead-lettering, announcing the outcome - and each of them can still add a warning, so while
- * the saga runs a final status is asked for again too.
+ * later while it waits for a person; never once the order is final and nothing runs that can
+ * change it. A final status comes before the saga's last acts - committing the stock,
+ * dead-lettering, announcing the outcome - and each of them can still add a warning, and an
+ * operator's repair can make a dead-lettered order Compensated: while the saga or a repair
+ * runs, a final status is asked for again too.
  */
-export function retryAfterSeconds(status: OrderStatus, sagaRunning = false): number | undefined {
-  if (isFinal(status)) return sagaRunning ? 1 : undefined;
+export function retryAfterSeconds(status: OrderStatus, stillRunning = false): number | undefined {
+  if (isFinal(status)) return stillRunning ? 1 : undefined;
   return status === 'AwaitingApproval' ? 5 : 1;
 }
 
