@@ -154,7 +154,8 @@ async function runOne(
               view,
               `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`,
             );
-        }
+          // GET answers Retry-After while the repair runs: without it, the repair has ended.
+        } else if (settled) return result(view.status, view, 'the repair left the order CompensationFailed');
       } else if (settled) return result(view.status, view);
       const decidedNow =
         view.status === 'AwaitingApproval' &&

@@ -121,6 +121,46 @@ describe('the demo runner', () => {
   });
 });
 
+describe('the demo runner, as the operator', () => {
+  it('reports a repair that left the order CompensationFailed once GET stops answering Retry-After', async () => {
+    const recovers = DEMO_SCENARIOS.find((scenario) => scenario.repair)!;
+    const seen: string[] = [];
+    let polls = 0;
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      seen.push(`${req.method} ${url.pathname.replace(/demo-[^/]+/, '{id}')}`);
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      if (req.method === 'POST' && url.pathname.endsWith('/retry')) return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      const view = { orderId, status: 'CompensationFailed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      // Second poll: the repair runs; third: it has ended, and the refund still failed.
+      send(200, { ...view, warnings: [] }, polls === 2 ? { 'retry-after': '1' } : {});
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([recovers], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+        timeoutMs: 30_000,
+      });
+      expect(seen.filter((request) => request.startsWith('POST') && request.endsWith('/retry'))).toHaveLength(1);
+      expect(polls).toBe(3);
+      expect(result).toMatchObject({
+        status: 'CompensationFailed',
+        ok: false,
+        error: 'the repair left the order CompensationFailed',
+      });
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
+
 describe('npm run start:func', () => {
   it('fails at once with a clear message when func is not on PATH', async () => {
     const result = await runScript('scripts/start-func.ts', [], { ...process.env, PATH: dirname(process.execPath) });
