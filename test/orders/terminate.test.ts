@@ -241,3 +241,30 @@ it('refuses a saga that has completed and is only announcing it, and leaves the 
   expect((await readOrder(orderId))?.status).toBe('Completed');
   expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
 });
+
+it('on a sped-up durable clock (DURABLE_TIME_SCALE) dates what it writes on that clock, not before the steps it stopped', async () => {
+  // The saga's clock an hour ahead of the wall clock, and the app told so, as the offline host does.
+  await app.advanceTime(3_600_000);
+  const orderId = uniqueOrderId('stop-scaled');
+  const body = orderRequest({
+    orderId,
+    payment: { token: 'tok_refund_fails' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+  });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  process.env.DURABLE_CLOCK = `${Date.now()}:${app.clock.now()}:1`;
+  try {
+    expect((await terminate(orderId)).status).toBe(200);
+  } finally {
+    delete process.env.DURABLE_CLOCK;
+  }
+  const stored = (await readOrder(orderId))!;
+  const lastStep = Math.max(...stored.steps.map((step) => Date.parse(step.at)));
+  const notRun = stored.compensations.find((entry) => entry.detail === 'not run: the saga was terminated')!;
+  expect(Date.parse(notRun.at)).toBeGreaterThanOrEqual(lastStep);
+  expect(Date.parse(stored.deadLetter!.letter.deadLetteredAt)).toBeGreaterThanOrEqual(lastStep);
+  // The list sorts by updatedAt, which every other write of the document takes from the wall clock.
+  expect(Date.parse(stored.updatedAt)).toBeLessThan(lastStep);
+});

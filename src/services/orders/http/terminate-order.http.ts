@@ -11,6 +11,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { config } from '../../../libs/config';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
@@ -96,7 +97,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
       ? [{ name, activity: undoing.activity, input: undoing.input, error: 'not run: the saga was terminated' }]
       : [];
   });
-  const at = new Date().toISOString();
+  // On the saga's clock, which the step log is on: wall time, but for a sped-up offline host.
+  // (updatedAt stays on the wall clock every other write of the document uses: the list sorts by it.)
+  const at = new Date(config.durableNow()).toISOString();
   await updateOrder(orderId, (stored) =>
     stored.status === 'Terminated'
       ? undefined
@@ -116,7 +119,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
             })),
           ],
           revision: stored.revision + 1,
-          updatedAt: at,
+          updatedAt: new Date().toISOString(),
         },
   );
   if (pending.length > 0) {
