@@ -128,6 +128,11 @@ async function runOne(
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     for (;;) {
       const current = await client.get<OrderView>(`api/orders/${orderId}`);
+      // Unavailable for now (neither the saga nor the order document could be read): the app says when to ask again.
+      if (current.status === 503 && current.headers.has('retry-after') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, pollDelayMs(current.headers, options.pollMs)));
+        continue;
+      }
       if (current.status !== 200)
         return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;

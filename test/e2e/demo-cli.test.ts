@@ -121,6 +121,38 @@ describe('the demo runner', () => {
   });
 });
 
+describe('the demo runner, when the app is briefly unavailable', () => {
+  it('waits as a 503’s Retry-After says and asks again, instead of giving the order up', async () => {
+    const visa = DEMO_SCENARIOS.find((scenario) => scenario.key === 'visa')!;
+    let polls = 0;
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      // The client's own three tries all see the outage; the next poll finds the order.
+      if (polls <= 3) return send(503, { message: 'the order cannot be read right now' }, { 'retry-after': '1' });
+      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      send(200, { ...view, warnings: [] });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([visa], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+      });
+      expect(polls).toBe(4);
+      expect(result).toMatchObject({ status: 'Completed', ok: true });
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
+
 describe('the demo runner, as the operator', () => {
   it('reports a repair that left the order CompensationFailed once GET stops answering Retry-After', async () => {
     const recovers = DEMO_SCENARIOS.find((scenario) => scenario.repair)!;
