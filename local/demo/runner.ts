@@ -128,10 +128,18 @@ async function runOne(
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     for (;;) {
       const current = await client.get<OrderView>(`api/orders/${orderId}`);
+      // Unavailable for now (neither the saga nor the order document could be read): the app says when to ask again.
+      if (current.status === 503 && current.headers.has('retry-after') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, pollDelayMs(current.headers, options.pollMs)));
+        continue;
+      }
       if (current.status !== 200)
         return result('unknown', undefined, `GET /api/orders/${orderId} answered ${current.status}`);
       const view = current.body;
       report(view.status);
+      // A final status comes before the saga's last acts (the stock commit, the dead letter, the
+      // announcement), and each can still add a warning: the app answers Retry-After until then.
+      const settled = FINAL.includes(view.status) && !current.headers.has('retry-after');
       if (scenario.repair && view.status === 'CompensationFailed') {
         // The operator's move: run the failed compensations again (the refund now goes through),
         // then wait for the repair to make the order Compensated. The saga reports
@@ -151,8 +159,9 @@ async function runOne(
               view,
               `the dead-letter retry answered ${retry.status}: ${JSON.stringify(retry.body)}`,
             );
-        }
-      } else if (FINAL.includes(view.status)) return result(view.status, view);
+          // GET answers Retry-After while the repair runs: without it, the repair has ended.
+        } else if (settled) return result(view.status, view, 'the repair left the order CompensationFailed');
+      } else if (settled) return result(view.status, view);
       const decidedNow =
         view.status === 'AwaitingApproval' &&
         !decided &&

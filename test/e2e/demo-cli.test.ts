@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { runScenarios } from '../../local/demo/runner';
 import { DEMO_SCENARIOS } from '../../local/demo/scenarios';
 import { FUNC_MISSING } from '../../scripts/start-func';
 import { ROOT } from './support/host-process';
@@ -84,6 +85,111 @@ describe('npm run demo', () => {
     const result = await runScript('scripts/demo.ts', ['http://127.0.0.1:9']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('npm start');
+  });
+});
+
+describe('the demo runner', () => {
+  it('follows a final status for as long as the app answers Retry-After, so a warning that comes after it counts', async () => {
+    const bounce = DEMO_SCENARIOS.find((scenario) => scenario.key === 'bounce')!;
+    let polls = 0;
+    // The saga has written Completed and is still at its last acts: the warning is yet to come.
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      if (polls === 1) return send(200, { ...view, warnings: [] }, { 'retry-after': '1' });
+      send(200, { ...view, warnings: ['confirm: the confirmation bounced'] });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([bounce], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+      });
+      expect(polls).toBe(2);
+      expect(result).toMatchObject({ status: 'Completed', ok: true });
+      expect(result.view?.warnings).toEqual(['confirm: the confirmation bounced']);
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
+
+describe('the demo runner, when the app is briefly unavailable', () => {
+  it('waits as a 503’s Retry-After says and asks again, instead of giving the order up', async () => {
+    const visa = DEMO_SCENARIOS.find((scenario) => scenario.key === 'visa')!;
+    let polls = 0;
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      // The client's own three tries all see the outage; the next poll finds the order.
+      if (polls <= 3) return send(503, { message: 'the order cannot be read right now' }, { 'retry-after': '1' });
+      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      send(200, { ...view, warnings: [] });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([visa], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+      });
+      expect(polls).toBe(4);
+      expect(result).toMatchObject({ status: 'Completed', ok: true });
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
+
+describe('the demo runner, as the operator', () => {
+  it('reports a repair that left the order CompensationFailed once GET stops answering Retry-After', async () => {
+    const recovers = DEMO_SCENARIOS.find((scenario) => scenario.repair)!;
+    const seen: string[] = [];
+    let polls = 0;
+    const standIn = createServer((req, res) => {
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const url = new URL(req.url!, 'http://stand-in');
+      seen.push(`${req.method} ${url.pathname.replace(/demo-[^/]+/, '{id}')}`);
+      if (url.pathname === '/api/catalog') return send(200, []);
+      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
+      if (req.method === 'POST' && url.pathname.endsWith('/retry')) return send(202, {});
+      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+      if (!orderId) return send(404, {});
+      polls += 1;
+      const view = { orderId, status: 'CompensationFailed', total: 1, currency: 'EUR', steps: [], compensations: [] };
+      // Second poll: the repair runs; third: it has ended, and the refund still failed.
+      send(200, { ...view, warnings: [] }, polls === 2 ? { 'retry-after': '1' } : {});
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    try {
+      const [result] = await runScenarios([recovers], {
+        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
+        pollMs: 10,
+        timeoutMs: 30_000,
+      });
+      expect(seen.filter((request) => request.startsWith('POST') && request.endsWith('/retry'))).toHaveLength(1);
+      expect(polls).toBe(3);
+      expect(result).toMatchObject({
+        status: 'CompensationFailed',
+        ok: false,
+        error: 'the repair left the order CompensationFailed',
+      });
+    } finally {
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
   });
 });
 

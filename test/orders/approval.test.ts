@@ -88,6 +88,36 @@ it('a decision after the deadline gets 409 naming the timeout, and the order is 
   }
 });
 
+it('on a sped-up durable clock (DURABLE_TIME_SCALE) the route dates a decision on that clock, and refuses one past its deadline', async () => {
+  const orderId = await awaitingOrder('scaled-late');
+  const { approval } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+  // As the offline host sets it for a sped-up clock: durable time is now a day ahead of the wall
+  // clock, past the 24 h deadline, and the saga's timer is about to fire.
+  const ahead = Date.parse(approval!.deadline) - Date.now() + 60_000;
+  process.env.DURABLE_CLOCK = `${Date.now()}:${Date.now() + ahead}:1`;
+  try {
+    const late = await decide(orderId, true, 'too-late');
+    expect(late.status).toBe(409);
+    expect(late.json).toMatchObject({ decision: { timedOut: true, decidedAt: approval!.deadline } });
+    expect((await readOrder(orderId))?.approval?.decision).toBeUndefined();
+  } finally {
+    delete process.env.DURABLE_CLOCK;
+  }
+  const orderOnTime = await awaitingOrder('scaled-on-time');
+  process.env.DURABLE_CLOCK = `${Date.now()}:${Date.now() + 3_600_000}:1`;
+  try {
+    const decided = await decide(orderOnTime, true, 'on-time');
+    expect(decided.status).toBe(202);
+    // An hour ahead of the wall clock, as the saga's own timestamps are.
+    const { decidedAt } = decided.json as { decidedAt: string };
+    expect(Date.parse(decidedAt) - Date.now()).toBeGreaterThan(3_500_000);
+  } finally {
+    delete process.env.DURABLE_CLOCK;
+  }
+  expect((await app.settleOrder(orderOnTime)).status).toBe('Completed');
+  expect((await app.settleOrder(orderId, { skipTime: true })).status).toBe('Rejected');
+});
+
 it('a decision recorded before the deadline whose event came too late still stands: the timer does not overrule it', async () => {
   const orderId = await awaitingOrder('race-deadline');
   const { approval } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;

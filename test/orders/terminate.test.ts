@@ -2,12 +2,15 @@
  * Terminate is an operator's action: the order ends Terminated, keeps its step log, and what the
  * saga left charged, reserved or shipped goes to the dead-letter queue. Never Failed with money held.
  */
+import type { DurableClient } from 'durable-functions';
 import { TransientError } from '../../src/libs/errors';
 import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
+import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
+import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerEntries } from '../resilience/helpers';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -127,6 +130,73 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
   expect(await ledgerEntries(orderId)).toEqual([]);
 });
 
+it('refuses, and leaves the order Completed, when the saga completed before the terminate took effect', async () => {
+  const orderId = uniqueOrderId('stop-overtaken');
+  // The carrier blips once (the saga waits for its retry), and the order-events queue is down.
+  const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
+  const realQueueClient = storageQueues.queueClient;
+  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    if (name !== 'order-events') return realQueueClient(name);
+    return {
+      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
+    } as unknown as ReturnType<typeof queueClient>;
+  });
+  // The saga moves on between the route's look at it and the terminate landing: it ships,
+  // completes and is announcing when it is stopped.
+  // The SDK's client class (its types export it as an interface only).
+  type SdkModule = { DurableClient: { prototype: DurableClient } };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('durable-functions/lib/src/durableClient/DurableClient') as SdkModule;
+  const client = sdk.DurableClient.prototype;
+  const realTerminate = client.terminate;
+  const terminating = jest.spyOn(client, 'terminate').mockImplementation(async function (
+    this: DurableClient,
+    instanceId: string,
+    reason: string,
+  ) {
+    await app.advanceTime(2_000);
+    await app.settle();
+    return realTerminate.call(this, instanceId, reason);
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    await app.waitForOrderStatus(orderId, 'Shipping');
+    await app.settle();
+    expect(book).toHaveBeenCalledTimes(1);
+
+    const refused = await terminate(orderId);
+    expect(terminating).toHaveBeenCalled();
+    expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
+    expect((app.status(orderId)?.customStatus as OrderView).status).toBe('Completed');
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ orderId, status: 'Completed' });
+  } finally {
+    terminating.mockRestore();
+    publish.mockRestore();
+    book.mockRestore();
+  }
+  expect((await readOrder(orderId))?.status).toBe('Completed');
+  expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Completed');
+  expect(await lettersFor(orderId)).toHaveLength(0);
+});
+
+it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {
+  const orderId = uniqueOrderId('stop-timeline');
+  const body = orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+  expect((await terminate(orderId)).status).toBe(200);
+  // The instance's custom status still says AwaitingApproval: the saga never wrote another.
+  expect((app.status(orderId)?.customStatus as OrderView).status).toBe('AwaitingApproval');
+  expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Terminated');
+  const timeline = (await app.http('GET', `/api/orders/${orderId}/timeline`)).json as OrderTimeline;
+  expect(timeline).toMatchObject({
+    status: 'Terminated',
+    reason: expect.stringMatching(/^terminated by /),
+    live: false,
+  });
+});
+
 it('is for operators only, and only for a running saga', async () => {
   const orderId = uniqueOrderId('stop-done');
   await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
@@ -170,4 +240,31 @@ it('refuses a saga that has completed and is only announcing it, and leaves the 
   expect((await app.settleOrder(orderId)).status).toBe('Completed');
   expect((await readOrder(orderId))?.status).toBe('Completed');
   expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
+});
+
+it('on a sped-up durable clock (DURABLE_TIME_SCALE) dates what it writes on that clock, not before the steps it stopped', async () => {
+  // The saga's clock an hour ahead of the wall clock, and the app told so, as the offline host does.
+  await app.advanceTime(3_600_000);
+  const orderId = uniqueOrderId('stop-scaled');
+  const body = orderRequest({
+    orderId,
+    payment: { token: 'tok_refund_fails' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+  });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  process.env.DURABLE_CLOCK = `${Date.now()}:${app.clock.now()}:1`;
+  try {
+    expect((await terminate(orderId)).status).toBe(200);
+  } finally {
+    delete process.env.DURABLE_CLOCK;
+  }
+  const stored = (await readOrder(orderId))!;
+  const lastStep = Math.max(...stored.steps.map((step) => Date.parse(step.at)));
+  const notRun = stored.compensations.find((entry) => entry.detail === 'not run: the saga was terminated')!;
+  expect(Date.parse(notRun.at)).toBeGreaterThanOrEqual(lastStep);
+  expect(Date.parse(stored.deadLetter!.letter.deadLetteredAt)).toBeGreaterThanOrEqual(lastStep);
+  // The list sorts by updatedAt, which every other write of the document takes from the wall clock.
+  expect(Date.parse(stored.updatedAt)).toBeLessThan(lastStep);
 });

@@ -4,11 +4,14 @@
  * successful retry makes the order Compensated and takes it off the queue.
  */
 import { InvocationContext } from '@azure/functions';
+import { TransientError } from '../../src/libs/errors';
+import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
 import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
+import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
@@ -90,6 +93,26 @@ it('retries only the failed compensations; while the gateway still fails, the or
   expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'CompensationFailed' });
   expect(await lettersFor(orderId)).toHaveLength(1);
   expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
+});
+
+it('GET of a dead-lettered order answers Retry-After while its repair runs, so the retry’s statusUrl can be followed', async () => {
+  const before = await app.http('GET', `/api/orders/${orderId}`);
+  expect(before.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(before.headers['retry-after']).toBeUndefined();
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  expect(retry.json).toMatchObject({ statusUrl: expect.stringMatching(new RegExp(`/api/orders/${orderId}$`)) });
+  // The repair has started and waits out the refund's retries (this card's refunds still fail).
+  await app.settle();
+  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Running');
+  const repairing = await app.http('GET', `/api/orders/${orderId}`);
+  expect(repairing.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(Number(repairing.headers['retry-after'])).toBeGreaterThan(0);
+  await app.settle({ fastForward: true });
+  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Completed');
+  const after = await app.http('GET', `/api/orders/${orderId}`);
+  expect(after.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(after.headers['retry-after']).toBeUndefined();
 });
 
 it('once the cause is fixed, a retry refunds, makes the order Compensated and clears its dead letter', async () => {
@@ -199,4 +222,51 @@ it('sends exactly one message when two runs of the activity race for the same or
       { messageId: stored.messageId },
     ]);
   }
+});
+
+it('a repair that resolves a letter still waiting to be sent is not undone by the saga sending it afterwards', async () => {
+  const waiting = uniqueOrderId('resolved-first');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  // The refund is refused outright (no retry), and the dead-letter queue takes no message: the
+  // saga has claimed the letter on the order and retries its send.
+  const refunds = jest
+    .spyOn(simulatedGateway, 'refund')
+    .mockRejectedValue(new Error('the gateway refuses this refund'));
+  const realQueueClient = storageQueues.queueClient;
+  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    const real = realQueueClient(name);
+    if (name !== 'order-dead-letters') return real;
+    return new Proxy(real, {
+      get: (target, property, receiver) =>
+        property === 'sendMessage'
+          ? () => Promise.reject(new TransientError('order-dead-letters takes no message'))
+          : (Reflect.get(target, property, receiver) as unknown),
+    });
+  });
+  try {
+    await app.http('POST', '/api/orders', {
+      body: orderRequest({ orderId: waiting, shippingAddress: rejectedAddress }),
+    });
+    await app.waitForOrderStatus(waiting, 'CompensationFailed');
+    await app.settle();
+    expect((await readOrder(waiting))?.deadLetter?.state).toBe('claimed');
+    // The gateway takes refunds again, and an operator retries the order the page shows dead-lettered.
+    refunds.mockRestore();
+    const retry = await app.http('POST', `/api/operations/dead-letters/${waiting}/retry`, { headers: asOperator() });
+    expect(retry.status).toBe(202);
+    await app.settle();
+    expect(await readOrder(waiting)).toMatchObject({ status: 'Compensated', deadLetter: { state: 'resolved' } });
+  } finally {
+    refunds.mockRestore();
+    queues.mockRestore();
+  }
+  // The queue takes messages again: the saga's next attempt finds the order repaired.
+  await app.settleOrder(waiting);
+  expect(app.status(waiting)?.runtimeStatus).toBe('Completed');
+  expect(await readOrder(waiting)).toMatchObject({ status: 'Compensated', deadLetter: { state: 'resolved' } });
+  expect(await lettersFor(waiting)).toEqual([]);
+  const listed = (await app.http('GET', '/api/operations/dead-letters', { headers: asOperator() })).json as {
+    deadLetters: { orderId: string }[];
+  };
+  expect(listed.deadLetters.map((entry) => entry.orderId)).not.toContain(waiting);
 });

@@ -142,6 +142,33 @@ it('stays live after a final status while the saga still dead-letters, so the pa
   expect(sent.live).toBe(false);
 });
 
+it('shows the warnings the saga adds after a final status, as GET does (a dead letter that could not be sent)', async () => {
+  const orderId = uniqueOrderId('tl-unsent');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  const refunds = jest
+    .spyOn(simulatedGateway, 'refund')
+    .mockRejectedValue(new Error('the gateway refuses this refund'));
+  const realQueueClient = storageQueues.queueClient;
+  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    if (name !== 'order-dead-letters') return realQueueClient(name);
+    const unavailable = () => Promise.reject(new TransientError('order-dead-letters is unavailable'));
+    return new Proxy({}, { get: () => unavailable }) as ReturnType<typeof realQueueClient>;
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId, shippingAddress: rejectedAddress }) });
+    // The queue stays down through every retry of the letter.
+    await app.settleOrder(orderId);
+  } finally {
+    queues.mockRestore();
+    refunds.mockRestore();
+  }
+  const { warnings } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+  expect(warnings).toEqual([expect.stringMatching(/^dead letter not sent: /)]);
+  const timeline = await timelineOf(orderId);
+  expect(timeline).toMatchObject({ status: 'CompensationFailed', live: false });
+  expect(timeline.warnings).toEqual(warnings);
+});
+
 it('answers 404 for an unknown order', async () => {
   expect((await app.http('GET', '/api/orders/never-placed/timeline')).status).toBe(404);
 });

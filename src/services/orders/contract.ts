@@ -56,7 +56,10 @@ export type PublishOrderOutcome = z.infer<typeof PublishOrderOutcome>;
 export const OrdersContract = {
   validate: activity('validateOrder', OrderPlaced, [OrderValidated, OrderInvalid]),
   recordProgress: activity('recordOrderProgress', RecordOrderProgress, [z.object({ written: z.boolean() })]),
-  deadLetter: activity('deadLetterOrder', DeadLetter, [z.object({ messageId: z.string() })]),
+  deadLetter: activity('deadLetterOrder', DeadLetter, [
+    z.object({ messageId: z.string() }),
+    z.object({ resolved: z.literal(true) }),
+  ]),
   recordRepair: activity('recordRepairOutcome', RecordRepair, [z.object({ repaired: z.boolean() })]),
   publishOutcome: activity('publishOrderOutcome', PublishOrderOutcome, [
     z.object({ messageId: z.string(), type: z.string() }),

@@ -2,13 +2,20 @@ import { registerActivity } from '../../libs/activity';
 import { OrdersContract } from './contract';
 import { sendDeadLetterOnce } from './dead-letters';
 
-/** Sends a CompensationFailed order to the dead-letter queue: exactly one message per order. */
+/**
+ * Sends a CompensationFailed order to the dead-letter queue: exactly one message per order, and
+ * none once an operator's repair resolved the letter this run was still to send.
+ */
 export const deadLetterOrder = registerActivity(OrdersContract.deadLetter, async (letter, { log }) => {
-  const { messageId, repeated } = await sendDeadLetterOnce(letter);
+  const sent = await sendDeadLetterOnce(letter);
+  if ('resolved' in sent) {
+    log.info('dead letter not sent: a repair already resolved the order');
+    return sent;
+  }
   log.error('order dead-lettered: compensations need a person', {
     failed: letter.failed.map((entry) => entry.name),
-    messageId,
-    repeated,
+    messageId: sent.messageId,
+    repeated: sent.repeated,
   });
-  return { messageId };
+  return { messageId: sent.messageId };
 });

@@ -38,7 +38,9 @@ export async function ensureDeadLetterQueue(): Promise<void> {
  * means no person will ever look at the order. The queue is then the only record, and the look
  * at it is what keeps the letter to one.
  */
-export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageId: string; repeated: boolean }> {
+export async function sendDeadLetterOnce(
+  letter: DeadLetter,
+): Promise<{ messageId: string; repeated: boolean } | { resolved: true }> {
   let record: DeadLetterRecord | undefined;
   try {
     const claimed = await updateOrder(letter.orderId, (order) =>
@@ -46,6 +48,9 @@ export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageI
     );
     record = claimed.deadLetter!;
     if (record.messageId) return { messageId: record.messageId, repeated: true };
+    // The claim is on the order (the timeline shows it, the retry route takes it) before the
+    // letter is on the queue: an operator's repair may have resolved it while this send waited.
+    if (record.state === 'resolved') return { resolved: true };
   } catch (error) {
     if (!isUnavailable(error)) throw error;
   }
@@ -53,19 +58,22 @@ export async function sendDeadLetterOnce(letter: DeadLetter): Promise<{ messageI
   const earlier = await findMessage(letter.orderId);
   const sent = earlier ? undefined : await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter));
   const messageId = earlier?.messageId ?? sent!.messageId;
-  let kept = messageId;
+  let kept: string | undefined = messageId;
   try {
     const recorded = await updateOrder(letter.orderId, (order) =>
-      order.deadLetter?.messageId
+      order.deadLetter?.messageId || order.deadLetter?.state === 'resolved'
         ? undefined
         : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
     );
-    kept = recorded.deadLetter?.messageId ?? messageId;
+    const stored = recorded.deadLetter;
+    kept = stored?.state === 'resolved' && !stored.messageId ? undefined : (stored?.messageId ?? messageId);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
   }
-  // A concurrent run recorded its message first (both looked before either had sent): take ours back.
+  // A concurrent run recorded its message first (both looked before either had sent), or a repair
+  // resolved the order meanwhile: take ours back.
   if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);
+  if (kept === undefined) return { resolved: true };
   return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId };
 }
 

@@ -9,6 +9,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
+import { config } from '../../../libs/config';
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, readJsonBody } from '../../../libs/http';
 import { APPROVAL_EVENT } from '../contract';
@@ -33,7 +34,8 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
   const decision: ApprovalDecision = {
     approved: body.value.approved,
     approver: caller.principal.name,
-    decidedAt: new Date().toISOString(),
+    // On the saga's clock, which its deadline is on: wall time, but for a sped-up offline host.
+    decidedAt: new Date(config.durableNow()).toISOString(),
   };
   const raise = async (standing: ApprovalDecision) => {
     await client.raiseEvent(orderId, APPROVAL_EVENT, standing);

@@ -11,10 +11,12 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { isUnavailable } from '../../../libs/cosmos';
 import { answering, json, unavailable } from '../../../libs/http';
-import type { OrderStatus, OrderView, PlaceOrderInput } from '../order-view';
+import { repairInstanceId } from '../contract';
+import type { OrderStatus, OrderView } from '../order-view';
 import { isFinal } from '../order-view';
-import { readOrder, type OrderDocument } from '../repository';
+import { readOrder } from '../repository';
 import { findInstance } from './instance';
+import { liveView, pickView } from './order-sources';
 import { ORDER_ID } from './request-schemas';
 
 const notFound = (orderId: string) => json(404, { orderId, message: 'no such order' });
@@ -22,12 +24,15 @@ const notFound = (orderId: string) => json(404, { orderId, message: 'no such ord
 export async function getOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const orderId = request.params.orderId ?? '';
   if (!ORDER_ID.test(orderId)) return notFound(orderId);
-  const instance = await settled(findInstance(df.getClient(context), orderId));
+  const client = df.getClient(context);
+  const instance = await settled(findInstance(client, orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
+  // A saga that runs past its final status still changes the order (a warning, a dead letter).
+  const running = 'value' in instance && instance.value !== undefined && isRunning(instance.value);
   // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU). So
   // does a Completed view: only an operator's terminate or repair puts a final status the saga
   // cannot know of on the document, and neither applies to a completed order.
-  if (live && (!isFinal(live.status) || live.status === 'Completed')) return answer(orderId, live);
+  if (live && (!isFinal(live.status) || live.status === 'Completed')) return answer(orderId, live, running);
   const document = await settled(readOrder(orderId));
   // Without the saga's view, only the document can tell whether the order exists.
   if (!live && 'error' in document) {
@@ -36,13 +41,26 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   }
   if ('error' in instance && 'error' in document) throw instance.error;
   const stored = 'value' in document ? document.value : undefined;
-  const view = pick(live, stored);
-  return view ? answer(orderId, view) : notFound(orderId);
+  const view = pickView(live, stored);
+  if (!view) return notFound(orderId);
+  // An operator's repair of a dead letter ends in Compensated, or leaves the status as it is: the
+  // retry route points at this URL to follow it, so ask again while it runs.
+  const open = stored?.deadLetter && stored.deadLetter.state !== 'resolved' && isRepairable(view.status);
+  const repairing = open ? await repairRunning(client, orderId) : false;
+  return answer(orderId, view, running || repairing);
 }
 
-function answer(orderId: string, view: OrderView): HttpResponseInit {
+const isRepairable = (status: OrderStatus) => status === 'CompensationFailed' || status === 'Terminated';
+
+/** Whether the order's repair runs; a status query that fails counts as not (the answer does not fail for it). */
+async function repairRunning(client: df.DurableClient, orderId: string): Promise<boolean> {
+  const repair = await settled(findInstance(client, repairInstanceId(orderId)));
+  return 'value' in repair && repair.value !== undefined && isRunning(repair.value);
+}
+
+function answer(orderId: string, view: OrderView, running: boolean): HttpResponseInit {
   const { status, total, currency, steps, compensations, warnings, reason, approval } = view;
-  const retryAfter = retryAfterSeconds(status);
+  const retryAfter = retryAfterSeconds(status, running);
   return json(
     200,
     {
@@ -62,24 +80,20 @@ function answer(orderId: string, view: OrderView): HttpResponseInit {
 
 /**
  * When a poller should ask again (whole seconds, as the header allows): soon while the saga runs,
- * later while it waits for a person; never once the order is final (it will not change).
+ * later while it waits for a person; never once the order is final and nothing runs that can
+ * change it. A final status comes before the saga's last acts - committing the stock,
+ * dead-lettering, announcing the outcome - and each of them can still add a warning, and an
+ * operator's repair can make a dead-lettered order Compensated: while the saga or a repair
+ * runs, a final status is asked for again too.
  */
-export function retryAfterSeconds(status: OrderStatus): number | undefined {
-  if (isFinal(status)) return undefined;
+export function retryAfterSeconds(status: OrderStatus, stillRunning = false): number | undefined {
+  if (isFinal(status)) return stillRunning ? 1 : undefined;
   return status === 'AwaitingApproval' ? 5 : 1;
 }
 
-/**
- * The document wins when it holds a final status the saga cannot know of (an operator's repair
- * or terminate) or when there is no saga to ask; otherwise the saga's live view does.
- */
-function pick(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
-  if (!live) return stored;
-  if (!stored) return live;
-  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed'))
-    return stored;
-  return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
-}
+const isRunning = (instance: df.DurableOrchestrationStatus) =>
+  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Running ||
+  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Pending;
 
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
   try {
@@ -87,27 +101,6 @@ async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: 
   } catch (error) {
     return { error };
   }
-}
-
-function liveView(instance: df.DurableOrchestrationStatus): OrderView {
-  const input = instance.input as PlaceOrderInput;
-  const view = (instance.customStatus as OrderView | null) ?? {
-    orderId: input.order.orderId,
-    correlationId: input.order.correlationId,
-    status: 'Pending',
-    total: null,
-    currency: input.order.currency,
-    steps: [],
-    compensations: [],
-    warnings: [],
-  };
-  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated && !isFinal(view.status)) {
-    return { ...view, status: 'Terminated', reason: 'the saga was terminated' };
-  }
-  if (instance.runtimeStatus === df.OrchestrationRuntimeStatus.Failed && !isFinal(view.status)) {
-    return { ...view, status: 'Failed', reason: 'the saga failed unexpectedly' };
-  }
-  return view;
 }
 
 app.http('getOrderHttp', {

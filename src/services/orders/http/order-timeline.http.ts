@@ -8,10 +8,11 @@ import * as df from 'durable-functions';
 import { config } from '../../../libs/config';
 import { json } from '../../../libs/http';
 import { repairInstanceId } from '../contract';
-import type { OrderView, PlaceOrderInput } from '../order-view';
+import type { PlaceOrderInput } from '../order-view';
 import { readOrder } from '../repository';
 import { buildTimeline, type HistoryEventJson } from '../timeline';
 import { findInstanceWithHistory } from './instance';
+import { liveView, pickView } from './order-sources';
 import { ORDER_ID } from './request-schemas';
 
 /** The durable client binding, kept to read its data (findInstanceWithHistory). */
@@ -29,9 +30,8 @@ export async function getOrderTimelineHttp(
     readOrder(orderId),
     findInstanceWithHistory(context, durableClient, repairInstanceId(orderId)),
   ]);
-  // As GET /api/orders/{id}: the live view, unless a repair moved the document ahead of it.
-  let view = (instance?.customStatus as OrderView | null | undefined) ?? document;
-  if (view?.status === 'CompensationFailed' && document) view = document;
+  // As GET /api/orders/{id}: the live view, unless a repair or a terminate moved the document ahead of it.
+  const view = pickView(instance ? liveView(instance) : undefined, document);
   if (!view) return notFound(orderId);
   const history = (instance?.historyEvents ?? []) as HistoryEventJson[];
   // The now-line, on the saga's clock, and never before the latest thing the saga recorded.

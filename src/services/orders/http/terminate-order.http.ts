@@ -11,6 +11,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { config } from '../../../libs/config';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
@@ -67,6 +68,11 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
 
   // Stopped: its last custom status is all it did. Each step that began may have acted.
   const view = (instance.customStatus as OrderView | null) ?? order;
+  // The saga may have decided its ending between the look above and the terminate landing: it
+  // was stopped while announcing, and what it decided stands.
+  if (isFinal(view.status)) {
+    return json(409, { orderId, status: view.status, message: 'the order’s saga has already ended' });
+  }
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
   // The undos the saga's steps declare, so what is owed here is what the saga would have run.
   const undos = undosOf(placed);
@@ -91,7 +97,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
       ? [{ name, activity: undoing.activity, input: undoing.input, error: 'not run: the saga was terminated' }]
       : [];
   });
-  const at = new Date().toISOString();
+  // On the saga's clock, which the step log is on: wall time, but for a sped-up offline host.
+  // (updatedAt stays on the wall clock every other write of the document uses: the list sorts by it.)
+  const at = new Date(config.durableNow()).toISOString();
   await updateOrder(orderId, (stored) =>
     stored.status === 'Terminated'
       ? undefined
@@ -111,7 +119,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
             })),
           ],
           revision: stored.revision + 1,
-          updatedAt: at,
+          updatedAt: new Date().toISOString(),
         },
   );
   if (pending.length > 0) {
