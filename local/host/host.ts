@@ -197,8 +197,12 @@ async function startOnEngine(
     log,
   });
 
-  origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
+  origin = await listen(front.server, settings.port).catch(async (error: NodeJS.ErrnoException) => {
+    // Nothing ran yet; what started stops, so an in-process caller (a test) is left with no thread.
     rpcServer.close();
+    await workerThread.close();
+    await durable.store.close();
+    durable.clock.dispose();
     throw error.code === 'EADDRINUSE'
       ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`)
       : error;

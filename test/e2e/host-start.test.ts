@@ -1,0 +1,81 @@
+/**
+ * startHost in process, as a test or a script would call it: a start that fails part-way must
+ * leave nothing of itself running (no worker thread, no open store, no data lock).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lockFile } from '../../local/host/data-lock';
+import { startHost } from '../../local/host/host';
+import type { HostLogger } from '../../local/host/logger';
+import { readSettings } from '../../local/host/settings';
+
+const FIXTURE = join(__dirname, 'fixtures', 'worker-thread.ts');
+const quiet: HostLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  app: () => undefined,
+};
+
+let folder: string;
+let taken: Server;
+/** Answers every storage call 201, so the host's queue provisioning succeeds without Azurite. */
+let storage: Server;
+const saved = { ...process.env };
+
+const listen = (server: Server) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+beforeEach(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'saga-host-start-'));
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({ main: FIXTURE }));
+  writeFileSync(join(folder, 'host.json'), '{}');
+  taken = createServer();
+  storage = createServer((_req, res) => res.writeHead(201).end());
+  const storagePort = await listen(storage);
+  // Configured dependencies: the host starts no embedded ones.
+  process.env.COSMOS_ENDPOINT = 'http://127.0.0.1:1';
+  process.env.AzureWebJobsStorage = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:${storagePort}/devstoreaccount1;`;
+});
+
+afterEach(async () => {
+  process.env = { ...saved };
+  await close(taken);
+  await close(storage);
+  rmSync(folder, { recursive: true, force: true });
+});
+
+/** This process's OS threads: a worker thread is one of them until it has stopped. */
+function threads(): number {
+  return Number(/^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+}
+
+/** Descriptors of this process open on files under `dir`. */
+function descriptorsUnder(dir: string): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+it('port taken: says so, and stops the worker thread it started, closes the store and frees the data folder', async () => {
+  const port = await listen(taken);
+  const settings = readSettings({ APP_ROOT: folder, DATA_DIR: join(folder, 'data'), PORT: String(port) });
+  const before = threads();
+
+  await expect(startHost(settings, quiet)).rejects.toThrow(`port ${port} is in use: stop what uses it or set PORT`);
+
+  expect(threads()).toBe(before);
+  expect(descriptorsUnder(folder)).toEqual([]);
+  expect(existsSync(lockFile(settings.dataDir))).toBe(false);
+});
