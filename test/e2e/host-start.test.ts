@@ -2,12 +2,15 @@
  * startHost in process, as a test or a script would call it: a start that fails part-way must
  * leave nothing of itself running (no worker thread, no open store, no data lock).
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockFile } from '../../local/host/data-lock';
+import { stopDependencies } from '../../local/host/dependencies';
+import { isRunning } from '../../local/host/processes';
 import { startHost } from '../../local/host/host';
 import type { HostLogger } from '../../local/host/logger';
 import { readSettings } from '../../local/host/settings';
@@ -78,4 +81,63 @@ it('port taken: says so, and stops the worker thread it started, closes the stor
   expect(threads()).toBe(before);
   expect(descriptorsUnder(folder)).toEqual([]);
   expect(existsSync(lockFile(settings.dataDir))).toBe(false);
+});
+
+/** Processes working in `dir` (the embedded dependencies run with the data folder as their cwd). */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    try {
+      return readlinkSync(`/proc/${name}/cwd`) === dir && isRunning(Number(name)) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('a host killed while it starts its embedded dependencies', () => {
+  const started: number[] = [];
+  afterEach(() => {
+    for (const pid of [...started, ...processesIn(join(folder, 'data'))]) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Not a group leader, or gone.
+      }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+  });
+
+  it('leaves no dependency that `npm run stop` cannot find: the one still starting is recorded and stopped', async () => {
+    const dataDir = join(folder, 'data');
+    const env: NodeJS.ProcessEnv = { ...saved, DATA_DIR: dataDir, APP_ROOT: folder, PORT: '0', LOG_LEVEL: 'critical' };
+    delete env.COSMOS_ENDPOINT;
+    delete env.AzureWebJobsStorage;
+    const host = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../local/host/main.ts')], {
+      cwd: join(__dirname, '../..'),
+      env,
+      stdio: 'ignore',
+    });
+    started.push(host.pid!);
+    const exited = new Promise((resolve) => host.once('exit', resolve));
+    // The embedded Cosmos server has been spawned: the host waits for it to be ready.
+    for (let waited = 0; processesIn(dataDir).length === 0; waited += 10) {
+      if (waited > 30_000) throw new Error('the host started no embedded Cosmos server');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    host.kill('SIGKILL');
+    await exited;
+    const readyLine = /connections at/.test(readFileSync(join(dataDir, 'logs', 'cosmos.log'), 'utf8'));
+    expect(readyLine).toBe(false); // killed before the server was ready, the case under test
+    expect(processesIn(dataDir)).not.toEqual([]);
+
+    await stopDependencies(dataDir); // what `npm run stop` does
+
+    expect(processesIn(dataDir)).toEqual([]);
+  });
 });
