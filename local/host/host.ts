@@ -62,9 +62,11 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
       ...started,
       async close() {
         await Promise.race([queues.stop(), sleep(settings.shutdownGraceMs)]);
-        const drained = await started.close();
-        releaseLock();
-        return drained;
+        try {
+          return await started.close();
+        } finally {
+          releaseLock();
+        }
       },
     };
   } catch (error) {
@@ -227,13 +229,17 @@ async function startOnEngine(
       front.server.closeIdleConnections();
       await Promise.race([front.whenIdle(), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
-      await workerThread.close();
-      await durable.store.close();
-      front.server.closeAllConnections();
-      stopInProcess?.();
-      rpcServer.closeAllConnections();
-      rpcServer.close();
-      durable.clock.dispose();
+      try {
+        await workerThread.close();
+        await durable.store.close();
+      } finally {
+        // Also when the store's last flush failed: close() reports that, and leaves nothing running.
+        front.server.closeAllConnections();
+        stopInProcess?.();
+        rpcServer.closeAllConnections();
+        rpcServer.close();
+        durable.clock.dispose();
+      }
       log.info(
         drained
           ? 'stopped; everything in flight is stored'

@@ -5,9 +5,19 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOG_FILE } from '../../local/engine/file-store';
 import { lockFile } from '../../local/host/data-lock';
 import { stopDependencies } from '../../local/host/dependencies';
 import { isRunning } from '../../local/host/processes';
@@ -77,6 +87,22 @@ it('port taken: says so, and stops the worker thread it started, closes the stor
   const before = threads();
 
   await expect(startHost(settings, quiet)).rejects.toThrow(`port ${port} is in use: stop what uses it or set PORT`);
+
+  expect(threads()).toBe(before);
+  expect(descriptorsUnder(folder)).toEqual([]);
+  expect(existsSync(lockFile(settings.dataDir))).toBe(false);
+});
+
+it('a shutdown whose last flush fails reports it, and still stops the thread, closes the store and frees the data folder', async () => {
+  const settings = readSettings({ APP_ROOT: folder, DATA_DIR: join(folder, 'data'), PORT: '0' });
+  const before = threads();
+  const host = await startHost(settings, quiet);
+  // The store's log cannot be opened: its first flush fails (a full or failing disk, as far as the host can tell).
+  mkdirSync(join(settings.dataDir, 'durable', 'instances', LOG_FILE));
+  host.engine!.startNew('thread_calls', { input: 'x' });
+  await expect(host.engine!.store.flushed!()).rejects.toThrow('EISDIR');
+
+  await expect(host.close()).rejects.toThrow('EISDIR');
 
   expect(threads()).toBe(before);
   expect(descriptorsUnder(folder)).toEqual([]);
