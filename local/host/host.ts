@@ -37,6 +37,9 @@ export interface RunningHost {
   close(): Promise<boolean>;
 }
 
+/** A backend as started; its close also waits (within the same grace) for what else still runs. */
+type StartedBackend = Omit<RunningHost, 'close'> & { close(alsoRunning: Promise<unknown>): Promise<boolean> };
+
 export async function startHost(settings: HostSettings, log: HostLogger): Promise<RunningHost> {
   const releaseLock = lockDataDir(settings.dataDir);
   try {
@@ -61,9 +64,10 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     return {
       ...started,
       async close() {
-        await Promise.race([queues.stop(), sleep(settings.shutdownGraceMs)]);
+        // The queue functions still running finish alongside the HTTP requests, once the
+        // front has stopped taking new ones, within the one grace period.
         try {
-          return await started.close();
+          return await started.close(queues.stop());
         } finally {
           releaseLock();
         }
@@ -79,7 +83,7 @@ async function startOnExtension(
   settings: HostSettings,
   log: HostLogger,
   registry: FunctionRegistry,
-): Promise<RunningHost> {
+): Promise<StartedBackend> {
   const storageConnection = process.env.AzureWebJobsStorage;
   if (!storageConnection)
     throw new Error(
@@ -102,7 +106,15 @@ async function startOnExtension(
         log,
       }),
   });
-  return { origin: backend.origin, backend: 'extension', registry, close: () => backend.close() };
+  return {
+    origin: backend.origin,
+    backend: 'extension',
+    registry,
+    async close(alsoRunning) {
+      await Promise.race([alsoRunning, sleep(settings.shutdownGraceMs)]);
+      return backend.close();
+    },
+  };
 }
 
 async function startOnEngine(
@@ -110,7 +122,7 @@ async function startOnEngine(
   log: HostLogger,
   registry: FunctionRegistry,
   dependencies: Dependencies,
-): Promise<RunningHost> {
+): Promise<StartedBackend> {
   const durable = openDurableState({
     dataDir: settings.dataDir,
     dataIdentity: dependencies.dataIdentity,
@@ -221,13 +233,13 @@ async function startOnEngine(
     backend: 'engine',
     engine,
     registry,
-    async close() {
+    async close(alsoRunning) {
       const deadline = Date.now() + settings.shutdownGraceMs;
       const remaining = () => Math.max(0, deadline - Date.now());
       log.info(`shutting down: no new requests; running work gets up to ${settings.shutdownGraceMs} ms`);
       front.server.close();
       front.server.closeIdleConnections();
-      await Promise.race([front.whenIdle(), sleep(remaining())]);
+      await Promise.race([Promise.all([front.whenIdle(), alsoRunning]), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
       try {
         await workerThread.close();

@@ -24,8 +24,9 @@ import { isRunning } from '../../local/host/processes';
 import { startHost } from '../../local/host/host';
 import type { HostLogger } from '../../local/host/logger';
 import { readSettings } from '../../local/host/settings';
+import type { QueueGate } from './fixtures/host-start';
 
-const FIXTURE = join(__dirname, 'fixtures', 'worker-thread.ts');
+const FIXTURE = join(__dirname, 'fixtures', 'host-start.ts');
 const quiet: HostLogger = {
   info: () => undefined,
   warn: () => undefined,
@@ -50,7 +51,26 @@ beforeEach(async () => {
   writeFileSync(join(folder, 'package.json'), JSON.stringify({ main: FIXTURE }));
   writeFileSync(join(folder, 'host.json'), '{}');
   taken = createServer();
-  storage = createServer((_req, res) => res.writeHead(201).end());
+  let delivered = false;
+  storage = createServer((req, res) => {
+    // The queue function's queue holds one message, handed out once.
+    if (req.method === 'GET' && req.url?.includes('/host-start/messages') && !delivered) {
+      delivered = true;
+      const at = new Date().toUTCString();
+      const text = Buffer.from('"hello"').toString('base64');
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="utf-8"?><QueueMessagesList><QueueMessage><MessageId>m1</MessageId><InsertionTime>${at}</InsertionTime><ExpirationTime>${at}</ExpirationTime><PopReceipt>p1</PopReceipt><TimeNextVisible>${at}</TimeNextVisible><DequeueCount>1</DequeueCount><MessageText>${text}</MessageText></QueueMessage></QueueMessagesList>`,
+      );
+      return;
+    }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="utf-8"?><QueueMessagesList></QueueMessagesList>');
+      return;
+    }
+    res.writeHead(req.method === 'DELETE' ? 204 : 201).end();
+  });
   const storagePort = await listen(storage);
   // Configured dependencies: the host starts no embedded ones.
   process.env.COSMOS_ENDPOINT = 'http://127.0.0.1:1';
@@ -107,6 +127,27 @@ it('a shutdown whose last flush fails reports it, and still stops the thread, cl
   expect(threads()).toBe(before);
   expect(descriptorsUnder(folder)).toEqual([]);
   expect(existsSync(lockFile(settings.dataDir))).toBe(false);
+});
+
+it('stop: the front takes no new request from the first moment, also while a queue-triggered function still runs', async () => {
+  let running!: () => void;
+  let finish!: () => void;
+  const queueRunning = new Promise<void>((resolve) => (running = resolve));
+  (globalThis as { hostStartQueue?: QueueGate }).hostStartQueue = {
+    running,
+    finish: new Promise<void>((resolve) => (finish = resolve)),
+  };
+  const settings = readSettings({ APP_ROOT: folder, DATA_DIR: join(folder, 'data'), PORT: '0' });
+  const host = await startHost(settings, quiet);
+  await queueRunning;
+  expect((await fetch(`${host.origin}/runtime/webhooks/durabletask/instances`)).status).toBe(200);
+
+  const closed = host.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  await expect(fetch(`${host.origin}/runtime/webhooks/durabletask/instances`)).rejects.toThrow();
+
+  finish();
+  await expect(closed).resolves.toBe(true);
 });
 
 /** Processes working in `dir` (the embedded dependencies run with the data folder as their cwd). */
