@@ -26,6 +26,7 @@ export const azuriteLocation = (dataDir: string) => join(dataDir, 'azurite');
 
 interface DependencyRecord {
   pid: number;
+  /** Empty while the process is starting: recorded at once, so a host killed meanwhile leaves no process unknown. */
   endpoint: string;
   startedAt: string;
 }
@@ -77,14 +78,19 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
     // queues and the store start over with it.
     if (previous?.cosmos)
       options.log.warn(
-        `the embedded ${COSMOS.name} (pid ${previous.cosmos.pid}) is gone: its data is lost, starting a new one`,
+        previous.cosmos.endpoint
+          ? `the embedded ${COSMOS.name} (pid ${previous.cosmos.pid}) is gone: its data is lost, starting a new one`
+          : `the embedded ${COSMOS.name} (pid ${previous.cosmos.pid}) never finished starting: starting a new one`,
       );
     await stopRecorded(previous);
     state = { generation: randomUUID() };
     writeState(options.dataDir, state);
     // Azurite's data (dead letters, the extension's task hub) refers to the lost Cosmos data.
     rmSync(azuriteLocation(options.dataDir), { recursive: true, force: true });
-    state.cosmos = await startCosmos(options.dataDir);
+    state.cosmos = await startCosmos(options.dataDir, (pid) => {
+      state.cosmos = starting(pid);
+      writeState(options.dataDir, state);
+    });
     writeState(options.dataDir, state);
     freshCosmos = true;
     options.log.info(`started the embedded ${COSMOS.name} at ${state.cosmos.endpoint} (pid ${state.cosmos.pid})`);
@@ -100,7 +106,10 @@ export async function ensureDependencies(options: DependencyOptions): Promise<De
         `the embedded ${AZURITE.name} (pid ${state.azurite.pid}) is gone: starting it again on its data in ${azuriteLocation(options.dataDir)}`,
       );
     if (state.azurite && isOurProcess(state.azurite.pid, AZURITE.marker)) await stopGroup(state.azurite.pid);
-    state.azurite = await startAzurite(options.dataDir, env.AZURITE_ACCESS_LOG === '1');
+    state.azurite = await startAzurite(options.dataDir, env.AZURITE_ACCESS_LOG === '1', (pid) => {
+      state.azurite = { ...starting(pid), connectionString: '' };
+      writeState(options.dataDir, state);
+    });
     writeState(options.dataDir, state);
     options.log.info(`started the embedded ${AZURITE.name} at ${state.azurite.endpoint} (pid ${state.azurite.pid})`);
   } else if (!configuredStorage) {
@@ -137,12 +146,15 @@ async function stopRecorded(state: DependencyState | undefined): Promise<string[
 }
 
 async function isAlive(record: DependencyRecord, marker: string): Promise<boolean> {
-  return isOurProcess(record.pid, marker) && (await answers(record.endpoint));
+  return record.endpoint !== '' && isOurProcess(record.pid, marker) && (await answers(record.endpoint));
 }
 
-async function startCosmos(dataDir: string): Promise<DependencyRecord> {
+const starting = (pid: number): DependencyRecord => ({ pid, endpoint: '', startedAt: new Date().toISOString() });
+
+async function startCosmos(dataDir: string, onSpawned: (pid: number) => void): Promise<DependencyRecord> {
   const { pid, ready } = await startDetached({
     name: COSMOS.name,
+    onSpawned,
     args: [COSMOS_SERVER_SCRIPT, '--host', '127.0.0.1', '--port', '0'],
     cwd: dataDir,
     logFile: join(dataDir, 'logs', 'cosmos.log'),
@@ -157,13 +169,15 @@ async function startCosmos(dataDir: string): Promise<DependencyRecord> {
  */
 async function startAzurite(
   dataDir: string,
-  accessLog = false,
+  accessLog: boolean,
+  onSpawned: (pid: number) => void,
 ): Promise<DependencyRecord & { connectionString: string }> {
   const cli = require.resolve('azurite/dist/src/azurite.js');
   const location = azuriteLocation(dataDir);
   mkdirSync(location, { recursive: true });
   const { pid, ready } = await startDetached({
     name: AZURITE.name,
+    onSpawned,
     // On disk: dead letters (and the extension backend's task hub) survive Azurite's restart.
     args: [
       cli,

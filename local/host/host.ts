@@ -37,6 +37,9 @@ export interface RunningHost {
   close(): Promise<boolean>;
 }
 
+/** A backend as started; its close also waits (within the same grace) for what else still runs. */
+type StartedBackend = Omit<RunningHost, 'close'> & { close(alsoRunning: Promise<unknown>): Promise<boolean> };
+
 export async function startHost(settings: HostSettings, log: HostLogger): Promise<RunningHost> {
   const releaseLock = lockDataDir(settings.dataDir);
   try {
@@ -61,10 +64,13 @@ export async function startHost(settings: HostSettings, log: HostLogger): Promis
     return {
       ...started,
       async close() {
-        await Promise.race([queues.stop(), sleep(settings.shutdownGraceMs)]);
-        const drained = await started.close();
-        releaseLock();
-        return drained;
+        // The queue functions still running finish alongside the HTTP requests, once the
+        // front has stopped taking new ones, within the one grace period.
+        try {
+          return await started.close(queues.stop());
+        } finally {
+          releaseLock();
+        }
       },
     };
   } catch (error) {
@@ -77,7 +83,7 @@ async function startOnExtension(
   settings: HostSettings,
   log: HostLogger,
   registry: FunctionRegistry,
-): Promise<RunningHost> {
+): Promise<StartedBackend> {
   const storageConnection = process.env.AzureWebJobsStorage;
   if (!storageConnection)
     throw new Error(
@@ -100,7 +106,15 @@ async function startOnExtension(
         log,
       }),
   });
-  return { origin: backend.origin, backend: 'extension', registry, close: () => backend.close() };
+  return {
+    origin: backend.origin,
+    backend: 'extension',
+    registry,
+    async close(alsoRunning) {
+      await Promise.race([alsoRunning, sleep(settings.shutdownGraceMs)]);
+      return backend.close();
+    },
+  };
 }
 
 async function startOnEngine(
@@ -108,7 +122,7 @@ async function startOnEngine(
   log: HostLogger,
   registry: FunctionRegistry,
   dependencies: Dependencies,
-): Promise<RunningHost> {
+): Promise<StartedBackend> {
   const durable = openDurableState({
     dataDir: settings.dataDir,
     dataIdentity: dependencies.dataIdentity,
@@ -197,8 +211,12 @@ async function startOnEngine(
     log,
   });
 
-  origin = await listen(front.server, settings.port).catch((error: NodeJS.ErrnoException) => {
+  origin = await listen(front.server, settings.port).catch(async (error: NodeJS.ErrnoException) => {
+    // Nothing ran yet; what started stops, so an in-process caller (a test) is left with no thread.
     rpcServer.close();
+    await workerThread.close();
+    await durable.store.close();
+    durable.clock.dispose();
     throw error.code === 'EADDRINUSE'
       ? new Error(`port ${settings.port} is in use: stop what uses it or set PORT`)
       : error;
@@ -215,21 +233,25 @@ async function startOnEngine(
     backend: 'engine',
     engine,
     registry,
-    async close() {
+    async close(alsoRunning) {
       const deadline = Date.now() + settings.shutdownGraceMs;
       const remaining = () => Math.max(0, deadline - Date.now());
       log.info(`shutting down: no new requests; running work gets up to ${settings.shutdownGraceMs} ms`);
       front.server.close();
       front.server.closeIdleConnections();
-      await Promise.race([front.whenIdle(), sleep(remaining())]);
+      await Promise.race([Promise.all([front.whenIdle(), alsoRunning]), sleep(remaining())]);
       const drained = await engine.shutdown(remaining());
-      await workerThread.close();
-      await durable.store.close();
-      front.server.closeAllConnections();
-      stopInProcess?.();
-      rpcServer.closeAllConnections();
-      rpcServer.close();
-      durable.clock.dispose();
+      try {
+        await workerThread.close();
+        await durable.store.close();
+      } finally {
+        // Also when the store's last flush failed: close() reports that, and leaves nothing running.
+        front.server.closeAllConnections();
+        stopInProcess?.();
+        rpcServer.closeAllConnections();
+        rpcServer.close();
+        durable.clock.dispose();
+      }
       log.info(
         drained
           ? 'stopped; everything in flight is stored'

@@ -23,6 +23,8 @@ export async function startDetached(options: {
   readyPattern: RegExp;
   timeoutMs?: number;
   name: string;
+  /** Told the PID as soon as the process exists, before it is ready: to record it at once. */
+  onSpawned?: (pid: number) => void;
 }): Promise<DetachedProcess> {
   const log = openSync(options.logFile, 'w');
   const child = spawn(process.execPath, options.args, {
@@ -33,6 +35,7 @@ export async function startDetached(options: {
   closeSync(log);
   // The host must be free to exit (or be killed) while this process lives on.
   child.unref();
+  if (child.pid) options.onSpawned?.(child.pid);
   let exited: number | null | undefined;
   child.once('exit', (code, signal) => (exited = code ?? (signal ? -1 : null)));
   const spawnError = new Promise<never>((_resolve, reject) => child.once('error', reject));

@@ -103,11 +103,18 @@ export class WorkerThread {
         // The app reads its settings lazily; the host sets some after this thread starts.
         env: SHARE_ENV,
       });
+      let broken = false;
       worker.on('message', (message: ThreadMessage) => {
         if (message.kind === 'ready') resolve(worker);
-        else if (message.kind === 'broken')
-          reject(new Error(`the worker thread could not load the app: ${message.message}`));
-        else this.settle(message);
+        else if (message.kind === 'broken') {
+          // Lost like a thread that stopped, even if the app left it running (a timer, a client):
+          // otherwise every call would fail as if the activity had, and the saga would act on that.
+          broken = true;
+          const error = new Error(`the worker thread could not load the app: ${message.message}`);
+          reject(error);
+          void worker.terminate();
+          if (!this.closing) this.onLost(error);
+        } else this.settle(message);
       });
       worker.on('error', (error) => this.log.error('the worker thread failed', error));
       worker.on('exit', (code) => {
@@ -117,7 +124,7 @@ export class WorkerThread {
         // What ran there has no result: it fails, and the owner decides what that means.
         for (const running of this.running.values()) running.reject(lost);
         this.running.clear();
-        if (!this.closing) this.onLost(lost);
+        if (!this.closing && !broken) this.onLost(lost);
       });
     });
     return this.started;

@@ -1,5 +1,6 @@
 /** The offline host's worker thread: the app's activities and orchestrations run there, as they would on the main thread. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { InvocationContext } from '@azure/functions';
@@ -125,7 +126,28 @@ describe('WorkerThread', () => {
     await expect(run('thread_echo')).rejects.toThrow(/could not load the app: .*no-such-app\.js/s);
     await broken.close();
   });
+
+  it('a thread that cannot load the app is lost, even one the app left running: no call fails there as the activity', async () => {
+    const threadsBefore = threads();
+    const broken = new WorkerThread(join(__dirname, 'fixtures', 'worker-thread-broken.ts'), log, (error) =>
+      lost.push(error),
+    );
+    broken.adopt(registry);
+    await expect(run('thread_echo')).rejects.toThrow(/could not load the app: .*cannot load on a worker thread/s);
+    // The host stops as in a crash (the next start tries again), rather than fail activity after activity.
+    expect(lost.map((error) => error.message)).toEqual([
+      expect.stringMatching(/could not load the app: .*cannot load on a worker thread/s),
+    ]);
+    await broken.close();
+    expect(threads()).toBe(threadsBefore);
+    expect(lost).toHaveLength(1);
+  });
 });
+
+/** This process's OS threads: a worker thread is one of them until it has stopped. */
+function threads(): number {
+  return Number(/^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let waited = 0; !condition(); waited += 10) {
