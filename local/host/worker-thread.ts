@@ -44,6 +44,8 @@ interface Running {
 
 export class WorkerThread {
   private started: Promise<Worker> | undefined;
+  /** Settles when the last thread started has exited: a broken one is terminated, not awaited, where it broke. */
+  private exited: Promise<void> = Promise.resolve();
   private readonly running = new Map<number, Running>();
   private nextId = 1;
   private closing = false;
@@ -79,6 +81,7 @@ export class WorkerThread {
     this.started = undefined;
     const worker = await started?.catch(() => undefined);
     await worker?.terminate();
+    await this.exited;
   }
 
   private async call(kind: ThreadedKind, name: string, input: unknown): Promise<unknown> {
@@ -103,6 +106,7 @@ export class WorkerThread {
         // The app reads its settings lazily; the host sets some after this thread starts.
         env: SHARE_ENV,
       });
+      this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
       let broken = false;
       worker.on('message', (message: ThreadMessage) => {
         if (message.kind === 'ready') resolve(worker);
