@@ -88,35 +88,64 @@ describe('npm run demo', () => {
   });
 });
 
+/** What the stand-in app answers to one poll of an order. */
+type Reply = { status: number; body: unknown; headers?: Record<string, string> };
+
+/**
+ * A stand-in app for the demo runner: an empty catalog, 202 to every order and retry, and each
+ * GET of an order answered by `poll` (called with the poll's number, from 1). `requests` lists
+ * what it was asked, order ids as {id}.
+ */
+async function standInApp(poll: (orderId: string, count: number) => Reply) {
+  const requests: string[] = [];
+  let polls = 0;
+  const server = createServer((req, res) => {
+    const send = ({ status, body, headers = {} }: Reply) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    const url = new URL(req.url!, 'http://stand-in');
+    requests.push(`${req.method} ${url.pathname.replace(/demo-[^/]+/, '{id}')}`);
+    if (url.pathname === '/api/catalog') return send({ status: 200, body: [] });
+    if (req.method === 'POST') return send({ status: 202, body: {} });
+    const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (!orderId) return send({ status: 404, body: {} });
+    polls += 1;
+    send(poll(orderId, polls));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    polls: () => polls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const viewOf = (orderId: string, status: string, warnings: string[] = []) => ({
+  orderId,
+  status,
+  total: 1,
+  currency: 'EUR',
+  steps: [],
+  compensations: [],
+  warnings,
+});
+
 describe('the demo runner', () => {
   it('follows a final status for as long as the app answers Retry-After, so a warning that comes after it counts', async () => {
     const bounce = DEMO_SCENARIOS.find((scenario) => scenario.key === 'bounce')!;
-    let polls = 0;
     // The saga has written Completed and is still at its last acts: the warning is yet to come.
-    const standIn = createServer((req, res) => {
-      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      const url = new URL(req.url!, 'http://stand-in');
-      if (url.pathname === '/api/catalog') return send(200, []);
-      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
-      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
-      if (!orderId) return send(404, {});
-      polls += 1;
-      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
-      if (polls === 1) return send(200, { ...view, warnings: [] }, { 'retry-after': '1' });
-      send(200, { ...view, warnings: ['confirm: the confirmation bounced'] });
-    });
-    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    const app = await standInApp((orderId, count) =>
+      count === 1
+        ? { status: 200, body: viewOf(orderId, 'Completed'), headers: { 'retry-after': '1' } }
+        : { status: 200, body: viewOf(orderId, 'Completed', ['confirm: the confirmation bounced']) },
+    );
     try {
-      const [result] = await runScenarios([bounce], {
-        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
-        pollMs: 10,
-      });
-      expect(polls).toBe(2);
+      const [result] = await runScenarios([bounce], { baseUrl: app.baseUrl, pollMs: 10 });
+      expect(app.polls()).toBe(2);
       expect(result).toMatchObject({ status: 'Completed', ok: true });
       expect(result.view?.warnings).toEqual(['confirm: the confirmation bounced']);
     } finally {
-      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+      await app.close();
     }
   });
 });
@@ -124,31 +153,18 @@ describe('the demo runner', () => {
 describe('the demo runner, when the app is briefly unavailable', () => {
   it('waits as a 503’s Retry-After says and asks again, instead of giving the order up', async () => {
     const visa = DEMO_SCENARIOS.find((scenario) => scenario.key === 'visa')!;
-    let polls = 0;
-    const standIn = createServer((req, res) => {
-      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      const url = new URL(req.url!, 'http://stand-in');
-      if (url.pathname === '/api/catalog') return send(200, []);
-      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
-      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
-      if (!orderId) return send(404, {});
-      polls += 1;
-      // The client's own three tries all see the outage; the next poll finds the order.
-      if (polls <= 3) return send(503, { message: 'the order cannot be read right now' }, { 'retry-after': '1' });
-      const view = { orderId, status: 'Completed', total: 1, currency: 'EUR', steps: [], compensations: [] };
-      send(200, { ...view, warnings: [] });
-    });
-    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    // The client's own three tries all see the outage; the next poll finds the order.
+    const app = await standInApp((orderId, count) =>
+      count <= 3
+        ? { status: 503, body: { message: 'the order cannot be read right now' }, headers: { 'retry-after': '1' } }
+        : { status: 200, body: viewOf(orderId, 'Completed') },
+    );
     try {
-      const [result] = await runScenarios([visa], {
-        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
-        pollMs: 10,
-      });
-      expect(polls).toBe(4);
+      const [result] = await runScenarios([visa], { baseUrl: app.baseUrl, pollMs: 10 });
+      expect(app.polls()).toBe(4);
       expect(result).toMatchObject({ status: 'Completed', ok: true });
     } finally {
-      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+      await app.close();
     }
   });
 });
@@ -156,39 +172,25 @@ describe('the demo runner, when the app is briefly unavailable', () => {
 describe('the demo runner, as the operator', () => {
   it('reports a repair that left the order CompensationFailed once GET stops answering Retry-After', async () => {
     const recovers = DEMO_SCENARIOS.find((scenario) => scenario.repair)!;
-    const seen: string[] = [];
-    let polls = 0;
-    const standIn = createServer((req, res) => {
-      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      const url = new URL(req.url!, 'http://stand-in');
-      seen.push(`${req.method} ${url.pathname.replace(/demo-[^/]+/, '{id}')}`);
-      if (url.pathname === '/api/catalog') return send(200, []);
-      if (req.method === 'POST' && url.pathname === '/api/orders') return send(202, {});
-      if (req.method === 'POST' && url.pathname.endsWith('/retry')) return send(202, {});
-      const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
-      if (!orderId) return send(404, {});
-      polls += 1;
-      const view = { orderId, status: 'CompensationFailed', total: 1, currency: 'EUR', steps: [], compensations: [] };
-      // Second poll: the repair runs; third: it has ended, and the refund still failed.
-      send(200, { ...view, warnings: [] }, polls === 2 ? { 'retry-after': '1' } : {});
-    });
-    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    // Second poll: the repair runs; third: it has ended, and the refund still failed.
+    const app = await standInApp((orderId, count) => ({
+      status: 200,
+      body: viewOf(orderId, 'CompensationFailed'),
+      ...(count === 2 ? { headers: { 'retry-after': '1' } } : {}),
+    }));
     try {
-      const [result] = await runScenarios([recovers], {
-        baseUrl: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`,
-        pollMs: 10,
-        timeoutMs: 30_000,
-      });
-      expect(seen.filter((request) => request.startsWith('POST') && request.endsWith('/retry'))).toHaveLength(1);
-      expect(polls).toBe(3);
+      const [result] = await runScenarios([recovers], { baseUrl: app.baseUrl, pollMs: 10, timeoutMs: 30_000 });
+      expect(app.requests.filter((request) => request.startsWith('POST') && request.endsWith('/retry'))).toHaveLength(
+        1,
+      );
+      expect(app.polls()).toBe(3);
       expect(result).toMatchObject({
         status: 'CompensationFailed',
         ok: false,
         error: 'the repair left the order CompensationFailed',
       });
     } finally {
-      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+      await app.close();
     }
   });
 });

@@ -5,8 +5,6 @@
  */
 import { InvocationContext } from '@azure/functions';
 import { createServer } from 'node:net';
-import { TransientError } from '../../src/libs/errors';
-import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
@@ -15,6 +13,7 @@ import * as ordersRepository from '../../src/services/orders/repository';
 import { readOrder } from '../../src/services/orders/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
+import { placeAnnouncingOrder } from '../support/outages';
 
 let app: SagaApp;
 let closedPort: number;
@@ -124,19 +123,8 @@ it('a Completed order is answered from the saga alone: no read of the order docu
 it('a Completed order whose saga still announces it keeps Retry-After, so a poller reads the warning that follows', async () => {
   const orderId = uniqueOrderId('poll-announcing');
   // The order-events queue is down: the saga has published Completed and retries its announcement.
-  const realQueueClient = storageQueues.queueClient;
-  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-events') return realQueueClient(name);
-    return {
-      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
-    } as unknown as ReturnType<typeof queueClient>;
-  });
+  const publish = await placeAnnouncingOrder(app, orderId);
   try {
-    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-    await app.waitForOrderStatus(orderId, 'Completed');
-    await app.settle();
-    expect(publish).toHaveBeenCalledWith('order-events');
-    expect(app.status(orderId)?.runtimeStatus).toBe('Running');
     const announcing = await app.http('GET', `/api/orders/${orderId}`);
     expect(announcing.json).toMatchObject({ orderId, status: 'Completed', warnings: [] });
     expect(Number(announcing.headers['retry-after'])).toBeGreaterThan(0);

@@ -4,7 +4,6 @@
  */
 import type { DurableClient } from 'durable-functions';
 import { TransientError } from '../../src/libs/errors';
-import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
@@ -15,6 +14,7 @@ import { ledgerEntries } from '../resilience/helpers';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
+import { placeAnnouncingOrder, queueDown } from '../support/outages';
 
 let app: SagaApp;
 beforeAll(async () => {
@@ -30,6 +30,14 @@ const terminate = (orderId: string, headers = asOperator('olivia')) =>
     headers,
   });
 
+/** An order whose shipping fails and whose refund never goes through: it stays undoing. */
+const undoingOrder = (orderId: string) =>
+  orderRequest({
+    orderId,
+    payment: { token: 'tok_refund_fails' },
+    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+  });
+
 async function lettersFor(orderId: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
   return peekedMessageItems
@@ -39,12 +47,7 @@ async function lettersFor(orderId: string): Promise<DeadLetter[]> {
 
 it('mid-compensation: Terminated, the steps kept, and the refund still owed is dead-lettered', async () => {
   const orderId = uniqueOrderId('stop-undo');
-  const body = orderRequest({
-    orderId,
-    payment: { token: 'tok_refund_fails' },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
-  });
-  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   // The refund fails and waits for its retry (virtual time does not move): the saga is undoing.
   await app.waitForOrderStatus(orderId, 'Compensating');
   // The document's Compensating write runs beside the refund's first attempt: let what is running finish.
@@ -97,7 +100,7 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
 
   // A repeat does nothing twice; a re-POST of the order reopens nothing.
   expect((await terminate(orderId)).json).toMatchObject({ status: 'Terminated' });
-  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   await app.settle();
   expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
   expect(await lettersFor(orderId)).toHaveLength(1);
@@ -134,13 +137,7 @@ it('refuses, and leaves the order Completed, when the saga completed before the 
   const orderId = uniqueOrderId('stop-overtaken');
   // The carrier blips once (the saga waits for its retry), and the order-events queue is down.
   const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
-  const realQueueClient = storageQueues.queueClient;
-  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-events') return realQueueClient(name);
-    return {
-      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
-    } as unknown as ReturnType<typeof queueClient>;
-  });
+  const publish = queueDown('order-events', ['sendMessage']);
   // The saga moves on between the route's look at it and the terminate landing: it ships,
   // completes and is announcing when it is stopped.
   // The SDK's client class (its types export it as an interface only).
@@ -215,20 +212,8 @@ it('is for operators only, and only for a running saga', async () => {
 it('refuses a saga that has completed and is only announcing it, and leaves the order Completed', async () => {
   const orderId = uniqueOrderId('stop-announcing');
   // The order-events queue is down: the saga has decided Completed and retries its announcement.
-  const realQueueClient = storageQueues.queueClient;
-  const publish = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-events') return realQueueClient(name);
-    return {
-      sendMessage: () => Promise.reject(new TransientError('order-events is unavailable')),
-    } as unknown as ReturnType<typeof queueClient>;
-  });
+  const publish = await placeAnnouncingOrder(app, orderId);
   try {
-    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
-    await app.waitForOrderStatus(orderId, 'Completed');
-    await app.settle();
-    expect(publish).toHaveBeenCalledWith('order-events');
-    expect(app.status(orderId)?.runtimeStatus).toBe('Running');
-
     const refused = await terminate(orderId);
     expect(refused.status).toBe(409);
     expect(refused.json).toEqual({ orderId, status: 'Completed', message: 'the order’s saga has already ended' });
@@ -246,12 +231,7 @@ it('on a sped-up durable clock (DURABLE_TIME_SCALE) dates what it writes on that
   // The saga's clock an hour ahead of the wall clock, and the app told so, as the offline host does.
   await app.advanceTime(3_600_000);
   const orderId = uniqueOrderId('stop-scaled');
-  const body = orderRequest({
-    orderId,
-    payment: { token: 'tok_refund_fails' },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
-  });
-  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   await app.waitForOrderStatus(orderId, 'Compensating');
   await app.settle();
   process.env.DURABLE_CLOCK = `${Date.now()}:${app.clock.now()}:1`;

@@ -4,18 +4,16 @@
  * successful retry makes the order Compensated and takes it off the queue.
  */
 import { InvocationContext } from '@azure/functions';
-import { TransientError } from '../../src/libs/errors';
-import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
 import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
-import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
+import { queueDown, refundsRefused } from '../support/outages';
 
 let app: SagaApp;
 let orderId: string;
@@ -229,20 +227,8 @@ it('a repair that resolves a letter still waiting to be sent is not undone by th
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   // The refund is refused outright (no retry), and the dead-letter queue takes no message: the
   // saga has claimed the letter on the order and retries its send.
-  const refunds = jest
-    .spyOn(simulatedGateway, 'refund')
-    .mockRejectedValue(new Error('the gateway refuses this refund'));
-  const realQueueClient = storageQueues.queueClient;
-  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    const real = realQueueClient(name);
-    if (name !== 'order-dead-letters') return real;
-    return new Proxy(real, {
-      get: (target, property, receiver) =>
-        property === 'sendMessage'
-          ? () => Promise.reject(new TransientError('order-dead-letters takes no message'))
-          : (Reflect.get(target, property, receiver) as unknown),
-    });
-  });
+  const refunds = refundsRefused();
+  const queues = queueDown('order-dead-letters', ['sendMessage']);
   try {
     await app.http('POST', '/api/orders', {
       body: orderRequest({ orderId: waiting, shippingAddress: rejectedAddress }),

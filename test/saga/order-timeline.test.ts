@@ -4,14 +4,12 @@
  */
 import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
-import { TransientError } from '../../src/libs/errors';
-import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import { factType } from '../../src/libs/events';
-import * as storageQueues from '../../src/libs/storage-queues';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
+import { queueDown, refundsRefused } from '../support/outages';
 
 let app: SagaApp;
 beforeAll(async () => {
@@ -114,15 +112,8 @@ it('stays live after a final status while the saga still dead-letters, so the pa
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   // The refund is refused outright (no retry), and the dead-letter queue is down: the saga has
   // written CompensationFailed and retries the letter.
-  const refunds = jest
-    .spyOn(simulatedGateway, 'refund')
-    .mockRejectedValue(new Error('the gateway refuses this refund'));
-  const realQueueClient = storageQueues.queueClient;
-  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-dead-letters') return realQueueClient(name);
-    const unavailable = () => Promise.reject(new TransientError('order-dead-letters is unavailable'));
-    return new Proxy({}, { get: () => unavailable }) as ReturnType<typeof realQueueClient>;
-  });
+  const refunds = refundsRefused();
+  const queues = queueDown('order-dead-letters');
   try {
     await app.http('POST', '/api/orders', { body: orderRequest({ orderId, shippingAddress: rejectedAddress }) });
     await app.waitForOrderStatus(orderId, 'CompensationFailed');
@@ -145,15 +136,8 @@ it('stays live after a final status while the saga still dead-letters, so the pa
 it('shows the warnings the saga adds after a final status, as GET does (a dead letter that could not be sent)', async () => {
   const orderId = uniqueOrderId('tl-unsent');
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
-  const refunds = jest
-    .spyOn(simulatedGateway, 'refund')
-    .mockRejectedValue(new Error('the gateway refuses this refund'));
-  const realQueueClient = storageQueues.queueClient;
-  const queues = jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
-    if (name !== 'order-dead-letters') return realQueueClient(name);
-    const unavailable = () => Promise.reject(new TransientError('order-dead-letters is unavailable'));
-    return new Proxy({}, { get: () => unavailable }) as ReturnType<typeof realQueueClient>;
-  });
+  const refunds = refundsRefused();
+  const queues = queueDown('order-dead-letters');
   try {
     await app.http('POST', '/api/orders', { body: orderRequest({ orderId, shippingAddress: rejectedAddress }) });
     // The queue stays down through every retry of the letter.
