@@ -13,6 +13,7 @@ import { failureText } from '../../libs/errors';
 import { isDefect, type ActivityDefect } from '../../libs/events';
 import { APPROVAL_EVENT, OrdersActivities } from './contract';
 import type { DeadLetterRecord } from './dead-letters';
+import { isRunning } from './http/instance';
 import { isFinal, type CompensationName, type OrderView, type PlaceOrderInput, type StepName } from './order-view';
 
 /** The registered activity behind each step and compensation. */
@@ -102,8 +103,6 @@ export interface TimelineSources {
   repair?: { runtimeStatus: string; lastUpdatedTime?: string; history?: HistoryEventJson[] };
   now: Date;
 }
-
-const isRunning = (runtimeStatus: string | undefined) => runtimeStatus === 'Pending' || runtimeStatus === 'Running';
 
 const isTask = (event: HistoryEventJson) => event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed';
 

@@ -12,7 +12,7 @@ import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
 import { listDeadLetters } from '../dead-letters';
 import type { RepairInput } from '../repair-order.orchestrator';
 import { readOrder } from '../repository';
-import { findInstance } from './instance';
+import { findInstance, isRunning } from './instance';
 import { ORDER_ID } from './request-schemas';
 
 export async function listDeadLettersHttp(request: HttpRequest): Promise<HttpResponseInit> {
@@ -47,7 +47,7 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   const client = df.getClient(context);
   const instanceId = repairInstanceId(orderId);
   const running = await findInstance(client, instanceId);
-  if (running && ['Pending', 'Running'].includes(running.runtimeStatus)) {
+  if (isRunning(running?.runtimeStatus)) {
     return json(409, { orderId, message: 'a repair of this order is already running' });
   }
   const input: RepairInput = { orderId, correlationId: order.correlationId, failed: order.deadLetter.letter.failed };

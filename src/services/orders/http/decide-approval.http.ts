@@ -15,7 +15,7 @@ import { answering, json, readJsonBody } from '../../../libs/http';
 import { APPROVAL_EVENT } from '../contract';
 import { isTimeout, type ApprovalDecision, type OrderView, type StandingDecision } from '../order-view';
 import { readOrder, recordDecision, sameDecision } from '../repository';
-import { findInstance } from './instance';
+import { findInstance, isRunning } from './instance';
 import { ApprovalRequest, MAX_BODY_BYTES, ORDER_ID } from './request-schemas';
 
 export async function decideApprovalHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -70,8 +70,7 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
 async function waitingFor(client: df.DurableClient, orderId: string): Promise<OrderView | undefined> {
   const instance = await findInstance(client, orderId);
   const view = instance?.customStatus as OrderView | null | undefined;
-  const running = instance && ['Pending', 'Running'].includes(instance.runtimeStatus);
-  return running && view?.status === 'AwaitingApproval' ? view : undefined;
+  return isRunning(instance?.runtimeStatus) && view?.status === 'AwaitingApproval' ? view : undefined;
 }
 
 function decided(orderId: string, standing: StandingDecision): HttpResponseInit {

@@ -15,7 +15,7 @@ import { repairInstanceId } from '../contract';
 import type { OrderStatus, OrderView } from '../order-view';
 import { isFinal } from '../order-view';
 import { readOrder } from '../repository';
-import { findInstance } from './instance';
+import { findInstance, isRunning } from './instance';
 import { liveView, pickView } from './order-sources';
 import { ORDER_ID } from './request-schemas';
 
@@ -28,7 +28,7 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   const instance = await settled(findInstance(client, orderId));
   const live = 'value' in instance && instance.value ? liveView(instance.value) : undefined;
   // A saga that runs past its final status still changes the order (a warning, a dead letter).
-  const running = 'value' in instance && instance.value !== undefined && isRunning(instance.value);
+  const running = 'value' in instance && isRunning(instance.value?.runtimeStatus);
   // While the saga runs, its live view is the order, and a poll costs no Cosmos read (no RU). So
   // does a Completed view: only an operator's terminate or repair puts a final status the saga
   // cannot know of on the document, and neither applies to a completed order.
@@ -55,7 +55,7 @@ const isRepairable = (status: OrderStatus) => status === 'CompensationFailed' ||
 /** Whether the order's repair runs; a status query that fails counts as not (the answer does not fail for it). */
 async function repairRunning(client: df.DurableClient, orderId: string): Promise<boolean> {
   const repair = await settled(findInstance(client, repairInstanceId(orderId)));
-  return 'value' in repair && repair.value !== undefined && isRunning(repair.value);
+  return 'value' in repair && isRunning(repair.value?.runtimeStatus);
 }
 
 function answer(orderId: string, view: OrderView, running: boolean): HttpResponseInit {
@@ -90,10 +90,6 @@ export function retryAfterSeconds(status: OrderStatus, stillRunning = false): nu
   if (isFinal(status)) return stillRunning ? 1 : undefined;
   return status === 'AwaitingApproval' ? 5 : 1;
 }
-
-const isRunning = (instance: df.DurableOrchestrationStatus) =>
-  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Running ||
-  instance.runtimeStatus === df.OrchestrationRuntimeStatus.Pending;
 
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
   try {

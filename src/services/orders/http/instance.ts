@@ -2,6 +2,10 @@ import type { FunctionInput, InvocationContext } from '@azure/functions';
 import type * as df from 'durable-functions';
 import { isInstanceNotFound } from '../../../libs/errors';
 
+/** Whether an instance (by its runtime status) may still act: started, and not yet ended. */
+export const isRunning = (runtimeStatus: string | undefined): boolean =>
+  runtimeStatus === 'Pending' || runtimeStatus === 'Running';
+
 /** The SDK's getStatus throws on an unknown instance; here that is an ordinary answer. */
 export async function findInstance(
   client: df.DurableClient,

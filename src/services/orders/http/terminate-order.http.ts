@@ -20,6 +20,7 @@ import {
   isFinal,
   type CompensationEntry,
   type CompensationName,
+  type OrderStatus,
   type OrderView,
   type PlaceOrderInput,
 } from '../order-view';
@@ -27,6 +28,9 @@ import { undosOf } from '../place-order.orchestrator';
 import { readOrder, updateOrder } from '../repository';
 import { findInstance } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
+
+const alreadyEnded = (orderId: string, status: OrderStatus) =>
+  json(409, { orderId, status, message: 'the order’s saga has already ended' });
 
 /** How long the route waits for a terminate to take effect before asking to be called again. */
 const TERMINATE_WAIT_MS = 10_000;
@@ -50,9 +54,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // A saga whose view is final has made every decision: it is only announcing the ending (which
   // may wait out a queue outage). Stopping it then would dead-letter undos of a finished order.
   const decided = (instance.customStatus as OrderView | null)?.status;
-  if (decided && isFinal(decided)) {
-    return json(409, { orderId, status: decided, message: 'the order’s saga has already ended' });
-  }
+  if (decided && isFinal(decided)) return alreadyEnded(orderId, decided);
   const reason = `terminated by ${caller.principal.name}: ${body.value.reason}`;
   if (instance.runtimeStatus !== 'Terminated') {
     await client.terminate(orderId, reason);
@@ -70,9 +72,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   const view = (instance.customStatus as OrderView | null) ?? order;
   // The saga may have decided its ending between the look above and the terminate landing: it
   // was stopped while announcing, and what it decided stands.
-  if (isFinal(view.status)) {
-    return json(409, { orderId, status: view.status, message: 'the order’s saga has already ended' });
-  }
+  if (isFinal(view.status)) return alreadyEnded(orderId, view.status);
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
   // The undos the saga's steps declare, so what is owed here is what the saga would have run.
   const undos = undosOf(placed);
