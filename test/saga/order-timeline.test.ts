@@ -79,6 +79,57 @@ it('a large order shows its approval deadline while it waits, then who decided',
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
 });
 
+it('after a purge the timeline still says who approved, from the order document', async () => {
+  const orderId = uniqueOrderId('tl-approved-purged');
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
+  await app.waitForOrderStatus(orderId, 'AwaitingApproval');
+  const decided = await app.http('POST', `/api/orders/${orderId}/approval`, {
+    body: { approved: true },
+    headers: asApprover('ada'),
+  });
+  expect(decided.status).toBe(202);
+  expect((await app.settleOrder(orderId)).status).toBe('Completed');
+  expect((await app.http('DELETE', `/runtime/webhooks/durabletask/instances/${orderId}`)).status).toBe(200);
+
+  const purged = await timelineOf(orderId);
+  expect(purged.approval).toEqual({
+    required: true,
+    deadline: expect.any(String),
+    decision: { approved: true, approver: 'ada', at: expect.any(String) },
+  });
+});
+
+it('an approval nobody decided says whether the timeout stood or the order was terminated first', async () => {
+  const timedOutId = uniqueOrderId('tl-approval-timeout');
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId: timedOutId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
+  expect((await app.settleOrder(timedOutId)).status).toBe('Rejected');
+  const timedOut = await timelineOf(timedOutId);
+  expect(timedOut.approval).toMatchObject({ required: true, timedOut: true });
+  expect(timedOut.approval?.decision).toBeUndefined();
+
+  const terminatedId = uniqueOrderId('tl-approval-terminated');
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId: terminatedId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
+  await app.waitFor(
+    terminatedId,
+    (instance) =>
+      (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false,
+  );
+  const stopped = await app.http('POST', `/api/operations/orders/${terminatedId}/terminate`, {
+    body: { reason: 'customer called to cancel' },
+    headers: asOperator('olivia'),
+  });
+  expect(stopped.status).toBe(200);
+  const terminated = await timelineOf(terminatedId);
+  expect(terminated.status).toBe('Terminated');
+  expect(terminated.approval).toEqual({ required: true, deadline: expect.any(String) });
+});
+
 it('a dead-lettered order shows the failed compensation, then the repair and its attempts', async () => {
   const orderId = uniqueOrderId('tl-repair');
   const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };

@@ -11,10 +11,17 @@ import { PaymentsActivities } from '../payments/contract';
 import { ShippingActivities } from '../shipping/contract';
 import { failureText } from '../../libs/errors';
 import { isDefect, type ActivityDefect } from '../../libs/events';
-import { APPROVAL_EVENT, OrdersActivities } from './contract';
+import { OrdersActivities } from './contract';
 import type { DeadLetterRecord } from './dead-letters';
 import { isRunning } from './http/instance';
-import { isFinal, type CompensationName, type OrderView, type PlaceOrderInput, type StepName } from './order-view';
+import {
+  isFinal,
+  isTimeout,
+  type CompensationName,
+  type OrderView,
+  type PlaceOrderInput,
+  type StepName,
+} from './order-view';
 
 /** The registered activity behind each step and compensation. */
 const STEP_ACTIVITIES: Record<Exclude<StepName, 'approval'>, string> = {
@@ -82,7 +89,13 @@ export interface OrderTimeline {
   /** The server's clock (wall time, or the durable clock locally): where the now-line is drawn. */
   now: string;
   items: { sku: string; quantity: number; name?: string; unitPrice?: number; lineTotal?: number }[];
-  approval?: { required: true; deadline?: string; decision?: { approved: boolean; approver: string; at: string } };
+  approval?: {
+    required: true;
+    deadline?: string;
+    /** The timeout stood: nobody decided before the deadline. */
+    timedOut?: true;
+    decision?: { approved: boolean; approver: string; at: string };
+  };
   shipment?: { trackingNumber: string; carrier: string };
   deadLetter?: {
     state: DeadLetterRecord['state'];
@@ -199,16 +212,20 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
 
   const approvalEntry = view.steps.find((entry) => entry.name === 'approval');
   if (approvalEntry) {
-    const raised = history.filter((event) => event.EventType === 'EventRaised' && event.Name === APPROVAL_EVENT).at(0);
-    const decision = raised?.Input as { approved?: unknown; approver?: unknown } | undefined;
+    // The decision that stands is the view's (the order document settles it), not the first event
+    // raised on the instance: it survives a purge, and it says when the timeout won.
+    const standing = view.approval?.decision;
     const began = approvalEntry.startedAt ?? (approvalEntry.status === 'running' ? approvalEntry.at : undefined);
+    const deadline =
+      began && input
+        ? new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString()
+        : view.approval?.deadline;
     timeline.approval = {
       required: true,
-      ...(began && input
-        ? { deadline: new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString() }
-        : {}),
-      ...(raised && decision && typeof decision.approved === 'boolean'
-        ? { decision: { approved: decision.approved, approver: String(decision.approver ?? ''), at: raised.Timestamp } }
+      ...(deadline ? { deadline } : {}),
+      ...(standing && isTimeout(standing) ? { timedOut: true } : {}),
+      ...(standing && !isTimeout(standing)
+        ? { decision: { approved: standing.approved, approver: standing.approver, at: standing.decidedAt } }
         : {}),
     };
   }

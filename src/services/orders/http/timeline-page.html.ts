@@ -290,7 +290,8 @@ export const TIMELINE_SCRIPT = `
         const waiting = timeline.status === 'AwaitingApproval';
         box.append(el('div', '', (waiting ? 'Waiting; deadline ' : 'Deadline was ') + clock(deadline)));
         if (waiting) box.append(el('div', 'note', deadline > now ? 'rejected automatically in ' + duration(deadline - now) : 'the deadline has passed'));
-        else box.append(el('div', 'note', 'no decision before the deadline'));
+        else if (timeline.approval.timedOut) box.append(el('div', 'note', 'no decision before the deadline'));
+        else box.append(el('div', 'note', timeline.status === 'Terminated' ? 'no decision: the order was terminated' : 'no decision was recorded'));
         if (waiting) {
           const actions = el('div', 'actions');
           const label = el('label', 'note', 'approver ');
