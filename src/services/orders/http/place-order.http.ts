@@ -4,8 +4,9 @@
  *
  * The order document, not the durable instance, is the order's identity. It is created first,
  * with a create that fails on an existing id, and only the request that created it starts the
- * saga. A repeat of the same body (a client retrying a reply it lost) gets the same answer, and
- * starts the saga if a crash came between the create and the start; another body under that id
+ * saga. A repeat of the same body (a client retrying a reply it lost) gets the same answer once
+ * the saga exists: it waits out the creator's start (a few seconds at most), and starts the saga
+ * itself if a crash came between the create and the start; another body under that id
  * gets 409. This holds concurrently, and after the saga finished, was purged or terminated,
  * whatever the durable backend does with a start of an existing instance id.
  */
@@ -24,10 +25,11 @@ import { findInstance } from './instance';
 import { MAX_BODY_BYTES, PlaceOrderRequest } from './request-schemas';
 
 /**
- * A repeat this soon after the order was accepted leaves the start to the request that created it,
- * which is most likely still starting it; a later repeat starts a saga that never started.
+ * How long after the order was accepted a repeat leaves the start to the request that created it
+ * (which is most likely still starting it); after that, a repeat starts a saga that never started.
  */
 const START_GRACE_MS = 5_000;
+const START_POLL_MS = 100;
 
 export async function placeOrderHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const requestedCorrelationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
@@ -84,13 +86,23 @@ export async function placeOrderHttp(request: HttpRequest, context: InvocationCo
     log.info('order accepted');
     return accepted();
   }
-  // The same body again. Only an order that is still Accepted may need its saga started.
-  const waited = now.getTime() - Date.parse(stored.intake!.acceptedAt);
-  if (stored.status === 'Accepted' && waited >= START_GRACE_MS && !(await findInstance(client, orderId))) {
+  // The same body again. Only an order that is still Accepted may need its saga started, and the
+  // answer is 202 only once it has: a repeat never promises a saga that nothing will start.
+  const graceEnds = Date.parse(stored.intake!.acceptedAt) + START_GRACE_MS;
+  if (stored.status === 'Accepted' && !(await sagaStartedBy(client, orderId, graceEnds))) {
     await startSaga(client, stored);
     log.warn('order accepted earlier but its saga had not started: started now');
   }
   return accepted();
+}
+
+/** Whether the order's saga exists by `deadline` (looked for at least once): started by the request that created it. */
+async function sagaStartedBy(client: df.DurableClient, orderId: string, deadline: number): Promise<boolean> {
+  for (;;) {
+    if (await findInstance(client, orderId)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(START_POLL_MS, deadline - Date.now())));
+  }
 }
 
 /**
