@@ -204,6 +204,35 @@ it('shows the warnings the saga adds after a final status, as GET does (a dead l
   expect(timeline.warnings).toEqual(warnings);
 });
 
+it("a terminated order that the operator's retry repaired reads Compensated in GET and the timeline, as in the list", async () => {
+  const orderId = uniqueOrderId('tl-terminated-repaired');
+  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
+  });
+  // The refund fails and waits for its retry (virtual time does not move): the saga is undoing.
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  const stopped = await app.http('POST', `/api/operations/orders/${orderId}/terminate`, {
+    body: { reason: 'stuck refund' },
+    headers: asOperator('olivia'),
+  });
+  expect(stopped.json).toMatchObject({ status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  await app.settle({ fastForward: true });
+
+  const list = (await app.http('GET', '/api/orders?limit=100')).json as {
+    orders: { orderId: string; status: string }[];
+  };
+  expect(list.orders.find((entry) => entry.orderId === orderId)?.status).toBe('Compensated');
+  expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Compensated');
+  const timeline = await timelineOf(orderId);
+  expect(timeline.status).toBe('Compensated');
+  expect(timeline.live).toBe(false);
+});
+
 it('answers 404 for an unknown order', async () => {
   expect((await app.http('GET', '/api/orders/never-placed/timeline')).status).toBe(404);
 });

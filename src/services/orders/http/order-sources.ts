@@ -40,13 +40,14 @@ export function liveView(instance: InstanceSource): OrderView {
 }
 
 /**
- * The document wins when it holds a final status the saga cannot know of (an operator's repair
- * or terminate) or when there is no saga to ask; otherwise the saga's live view does.
+ * The document wins when it holds a final status the saga cannot know of (an operator's terminate,
+ * or the repair that followed a dead letter: of a CompensationFailed saga, or of a terminated one)
+ * or when there is no saga to ask; otherwise the saga's live view does.
  */
 export function pickView(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
   if (!live) return stored;
   if (!stored) return live;
-  if (stored.status === 'Terminated' || (stored.status === 'Compensated' && live.status === 'CompensationFailed'))
-    return stored;
+  const repaired = stored.status === 'Compensated' && ['CompensationFailed', 'Terminated'].includes(live.status);
+  if (stored.status === 'Terminated' || repaired) return stored;
   return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
 }
