@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ActivityCall, Fault, FaultInjector } from '../../local/engine/activities';
+import { repairInstanceId } from '../../src/services/orders/contract';
 
 export type FaultKind = 'transient' | 'permanent' | 'slow' | 'crashAfterSideEffect';
 
@@ -37,7 +38,7 @@ export function faultPlan(seed: number, rates: FaultRates = DEFAULT_RATES) {
   const injected: Record<FaultKind, number> = { transient: 0, permanent: 0, slow: 0, crashAfterSideEffect: 0 };
   const injector: FaultInjector = (call: ActivityCall): Fault => {
     // An operator's repair runs after the cause was fixed: it gets passing faults, not outages.
-    const repair = call.instanceId.endsWith('-repair');
+    const repair = call.instanceId.endsWith(repairInstanceId(''));
     const permanent =
       !repair &&
       !BOOKKEEPING.has(call.activityName) &&

@@ -7,6 +7,7 @@ import { InvocationContext } from '@azure/functions';
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
+import { repairInstanceId } from '../../src/services/orders/contract';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
 import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
 import { gatewayTotals } from '../support/gateway-ledger';
@@ -85,12 +86,27 @@ it('retries only the failed compensations; while the gateway still fails, the or
   expect(response.status).toBe(202);
   expect(response.json).toMatchObject({ orderId, retrying: ['refundPayment'] });
   await app.settle({ fastForward: true });
-  const repair = app.status(`${orderId}-repair`)!;
+  const repair = app.status(repairInstanceId(orderId))!;
   const scheduled = (repair.history ?? []).filter((event) => event.EventType === 4).map((event) => event.Name);
   expect(new Set(scheduled)).toEqual(new Set(['refundPayment', 'recordRepairOutcome']));
   expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'CompensationFailed' });
   expect(await lettersFor(orderId)).toHaveLength(1);
   expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
+});
+
+it('an order whose id ends in -repair neither blocks nor takes the repair of the order it names', async () => {
+  const lookalike = `${orderId}-repair`;
+  // A large order: its saga waits for approval, running for as long as the test.
+  const placed = await app.http('POST', '/api/orders', {
+    body: orderRequest({ orderId: lookalike, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+  });
+  expect(placed.status).toBe(202);
+  await app.waitForOrderStatus(lookalike, 'AwaitingApproval');
+  const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(response.status).toBe(202);
+  await app.settle({ fastForward: true });
+  expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(2);
+  expect((await app.http('GET', `/api/orders/${lookalike}`)).json).toMatchObject({ orderId: lookalike });
 });
 
 it('GET of a dead-lettered order answers Retry-After while its repair runs, so the retry’s statusUrl can be followed', async () => {
@@ -102,12 +118,12 @@ it('GET of a dead-lettered order answers Retry-After while its repair runs, so t
   expect(retry.json).toMatchObject({ statusUrl: expect.stringMatching(new RegExp(`/api/orders/${orderId}$`)) });
   // The repair has started and waits out the refund's retries (this card's refunds still fail).
   await app.settle();
-  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Running');
+  expect(app.status(repairInstanceId(orderId))?.runtimeStatus).toBe('Running');
   const repairing = await app.http('GET', `/api/orders/${orderId}`);
   expect(repairing.json).toMatchObject({ status: 'CompensationFailed' });
   expect(Number(repairing.headers['retry-after'])).toBeGreaterThan(0);
   await app.settle({ fastForward: true });
-  expect(app.status(`${orderId}-repair`)?.runtimeStatus).toBe('Completed');
+  expect(app.status(repairInstanceId(orderId))?.runtimeStatus).toBe('Completed');
   const after = await app.http('GET', `/api/orders/${orderId}`);
   expect(after.json).toMatchObject({ status: 'CompensationFailed' });
   expect(after.headers['retry-after']).toBeUndefined();

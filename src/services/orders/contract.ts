@@ -79,7 +79,8 @@ export const OrdersActivities = {
 
 /** Retries the failed compensations of a dead-lettered order, on an operator's request. */
 export const REPAIR_ORDER_ORCHESTRATION = 'repairOrder';
-export const repairInstanceId = (orderId: string) => `${orderId}-repair`;
+/** With a separator no order id may contain (ORDER_ID), so no order's saga can take a repair's id, or a repair an order's. */
+export const repairInstanceId = (orderId: string) => `${orderId}:repair`;
 
 /** Raised on the order's instance when a person approves or rejects a large order. */
 export const APPROVAL_EVENT = 'ApprovalDecision';
