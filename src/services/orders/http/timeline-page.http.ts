@@ -1,8 +1,9 @@
 /**
  * GET /api/timeline: the saga timeline page (recent orders; one order's steps and compensations
  * on a time axis, live while it runs). Anonymous on purpose: the page itself holds no data. Its
- * script reads GET /api/orders and GET /api/orders/{id}, which need the function key in Azure;
- * it passes on the `?code=` the page was opened with.
+ * script reads GET /api/orders and GET /api/orders/{id}/timeline, which need the function key in
+ * Azure: it takes the key from the fragment it was opened with (`#key=…`, which no request
+ * carries) and sends it in the x-functions-key header.
  */
 import { app, type HttpResponseInit } from '@azure/functions';
 import { createHash } from 'node:crypto';
@@ -28,7 +29,7 @@ export function timelinePageHttp(): HttpResponseInit {
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': CONTENT_SECURITY_POLICY,
-      // The URL may carry the function key (?code=): never send it on as a Referer.
+      // A key given as ?code= (instead of the fragment) would be in the URL: never send it on as a Referer.
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
