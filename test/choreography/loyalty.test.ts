@@ -132,6 +132,23 @@ it('the customer sees the points over HTTP', async () => {
   expect(response.json).toMatchObject({ customerId, points: Math.floor(view.total!) });
 });
 
+it('any customer id an order was placed with reads its points; one no order could carry is a 400', async () => {
+  for (const customerId of ['ada+shop@example.com', 'Ada Lovelace', 'müller']) {
+    const orderId = uniqueOrderId('loyal-id');
+    const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId, customerId }) });
+    expect(placed.status).toBe(202);
+    const view = await app.settleOrder(orderId);
+    await app.queues.drain();
+    const response = await app.http('GET', `/api/loyalty/${encodeURIComponent(customerId)}`);
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ customerId, points: Math.floor(view.total!) });
+  }
+  for (const customerId of ['x'.repeat(65), ' padded ']) {
+    const response = await app.http('GET', `/api/loyalty/${encodeURIComponent(customerId)}`);
+    expect(response.status).toBe(400);
+  }
+});
+
 describe('the saga knows nothing of the consumer', () => {
   const servicesDir = join(__dirname, '../../src/services');
   const sourcesOf = (context: string) =>

@@ -1,6 +1,6 @@
 /** The shapes the HTTP API accepts. Unknown keys are refused, so nothing unexpected reaches an object. */
 import * as z from 'zod';
-import { Currency } from '../../../libs/events';
+import { Currency, CustomerId } from '../../../libs/events';
 
 export const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -42,7 +42,7 @@ const UniqueSkus = z
 
 export const PlaceOrderRequest = z.strictObject({
   orderId: z.string().regex(ORDER_ID, 'must be 1-64 letters, digits, _ or -').optional(),
-  customerId: text(64),
+  customerId: CustomerId,
   customerEmail: z.email().max(254),
   currency: Currency,
   items: z.intersection(z.array(OrderItem).min(1).max(50), UniqueSkus),
