@@ -19,7 +19,7 @@ export const Roles = { approver: 'Orders.Approver', operator: 'Orders.Operator' 
 export type Role = (typeof Roles)[keyof typeof Roles];
 
 export interface ClientPrincipal {
-  /** The caller's name: the claim `name_typ` names (for Entra ID, the user principal name). */
+  /** The caller's name: the claim `name_typ` names (for Entra ID, the user principal name), else FALLBACK_NAME_TYPES's first. */
   name: string;
   roles: string[];
 }
@@ -32,6 +32,17 @@ interface PrincipalPayload {
 
 const DEFAULT_NAME_TYPE = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name';
 const DEFAULT_ROLE_TYPE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
+/**
+ * Where the name is looked for when the claim `name_typ` names is absent: a v2 access token (as
+ * infra.md configures the registration) carries short claim names, and an application's token (a
+ * service holding Orders.Operator) carries no name at all, only its object id.
+ */
+const FALLBACK_NAME_TYPES = [
+  'preferred_username',
+  'name',
+  'http://schemas.microsoft.com/identity/claims/objectidentifier',
+  'oid',
+];
 
 /** Decodes the header; undefined when it is missing or not a principal with a name. */
 export function readClientPrincipal(header: string | null | undefined): ClientPrincipal | undefined {
@@ -55,7 +66,7 @@ export function readClientPrincipal(header: string | null | undefined): ClientPr
       .filter((claim) => claim.typ === type)
       .map((claim) => claim.val.trim())
       .filter(Boolean);
-  const name = values(nameType)[0];
+  const name = [nameType, ...FALLBACK_NAME_TYPES].map((type) => values(type)[0]).find(Boolean);
   if (!name || name.length > 256) return undefined;
   return { name, roles: [...values(roleType), ...(roleType === 'roles' ? [] : values('roles'))] };
 }

@@ -26,6 +26,34 @@ describe('the client principal', () => {
     });
   });
 
+  it("names a v2 token's user by preferred_username, and an application by its object id, when name_typ names no claim", () => {
+    const v2User = encode({
+      auth_typ: 'aad',
+      name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+      role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+      claims: [
+        { typ: 'name', val: 'Grace Hopper' },
+        { typ: 'preferred_username', val: 'grace@contoso.example' },
+        { typ: 'roles', val: 'Orders.Approver' },
+      ],
+    });
+    expect(readClientPrincipal(v2User)).toEqual({ name: 'grace@contoso.example', roles: ['Orders.Approver'] });
+    const application = encode({
+      auth_typ: 'aad',
+      claims: [
+        {
+          typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier',
+          val: '6f1c0b7e-0000-4000-8000-000000000001',
+        },
+        { typ: 'roles', val: 'Orders.Operator' },
+      ],
+    });
+    expect(readClientPrincipal(application)).toEqual({
+      name: '6f1c0b7e-0000-4000-8000-000000000001',
+      roles: ['Orders.Operator'],
+    });
+  });
+
   it('is no principal when missing, not base64 JSON, without claims or without a name', () => {
     for (const header of [
       undefined,
