@@ -124,6 +124,39 @@ it('a poison message is tried maxDequeueCount times, then waits on order-events-
   expect((await events().getProperties()).approximateMessagesCount).toBe(0);
 });
 
+it('an operator redrives the poisoned facts once the cause is fixed: the points are awarded once, what is no fact stays', async () => {
+  const orderId = uniqueOrderId('redriven');
+  const customerId = `cust-${orderId}`;
+  const fact: OrderOutcome = {
+    type: factType('orders', 'OrderCompleted'),
+    orderId,
+    correlationId: `corr-${orderId}`,
+    customerId,
+    total: 42.5,
+    currency: 'EUR',
+    completedAt: new Date().toISOString(),
+  };
+  // As if the reaction had failed on it five times during a database outage, and twice at that.
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  await poison.createIfNotExists();
+  await poison.sendMessage(encodeMessage(fact));
+  await poison.sendMessage(encodeMessage(fact));
+  const redrive = (headers?: Record<string, string>) =>
+    app.http('POST', '/api/operations/loyalty/poison/redrive', { ...(headers ? { headers } : {}) });
+  expect((await redrive()).status).toBe(401);
+  expect((await redrive(asCustomer())).status).toBe(403);
+
+  const first = await redrive(asOperator());
+  expect(first.status).toBe(200);
+  // The malformed message the test above poisoned is kept: it would only fail again.
+  expect(first.json).toMatchObject({ redriven: 2, kept: 1, remaining: 1 });
+  await app.queues.drain();
+  expect(await customerLedger(customerId)).toMatchObject({ points: 42, entries: [{ orderId }] });
+  const left = await app.http('GET', '/api/operations/loyalty/poison', { headers: asOperator() });
+  expect(left.json).toMatchObject({ messages: [{ body: { orderId: 'not-a-fact' } }] });
+  expect((await redrive(asOperator())).json).toMatchObject({ redriven: 0, kept: 1 });
+});
+
 it('the customer sees the points over HTTP', async () => {
   const { customerId, view } = await placeAndSettle({});
   await app.queues.drain();

@@ -1,0 +1,63 @@
+/**
+ *   POST /api/operations/loyalty/poison/redrive   (role Orders.Operator)
+ *
+ * Puts the facts the loyalty reaction gave up on back on order-events, once what made it fail is
+ * fixed: the host moves a message to the poison queue after `maxDequeueCount` tries a few seconds
+ * apart (host.json), so a Cosmos outage of a minute poisons valid facts. The reaction is
+ * idempotent, so a fact redriven twice (a crash between the send and the delete) awards nothing
+ * twice. A message that is not an order's outcome would only fail again: it stays where it is.
+ *
+ * One batch of up to 32 messages per call; `remaining` says whether to call again.
+ */
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
+import { ORDER_EVENTS_QUEUE, OrderOutcome } from '../../../libs/events';
+import { json } from '../../../libs/http';
+import { decodeMessage, queueClient } from '../../../libs/storage-queues';
+import { poisonQueueOf } from '../contract';
+
+const BATCH = 32;
+/** Long enough to send and delete a batch; a message kept is made visible again at once. */
+const LEASE_SECONDS = 60;
+
+export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = authorize(request, Roles.operator);
+  if (!caller.ok) return caller.response;
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  if (!(await poison.exists())) return json(200, { queue: poison.name, redriven: 0, kept: 0, remaining: 0 });
+  const events = queueClient(ORDER_EVENTS_QUEUE);
+  const { receivedMessageItems } = await poison.receiveMessages({
+    numberOfMessages: BATCH,
+    visibilityTimeout: LEASE_SECONDS,
+  });
+  let redriven = 0;
+  let kept = 0;
+  for (const item of receivedMessageItems) {
+    if (!isOrderOutcome(item.messageText)) {
+      await poison.updateMessage(item.messageId, item.popReceipt, undefined, 0);
+      kept += 1;
+      continue;
+    }
+    // Sent before it is deleted: a failure in between leaves it on both queues, never on neither.
+    await events.sendMessage(item.messageText);
+    await poison.deleteMessage(item.messageId, item.popReceipt);
+    redriven += 1;
+  }
+  const { approximateMessagesCount } = await poison.getProperties();
+  return json(200, { queue: poison.name, redriven, kept, remaining: approximateMessagesCount ?? 0 });
+}
+
+function isOrderOutcome(text: string): boolean {
+  try {
+    return OrderOutcome.safeParse(decodeMessage(text)).success;
+  } catch {
+    return false;
+  }
+}
+
+app.http('redriveLoyaltyPoison', {
+  route: 'operations/loyalty/poison/redrive',
+  methods: ['POST'],
+  authLevel: personRouteAuthLevel(),
+  handler: redriveLoyaltyPoisonHttp,
+});
