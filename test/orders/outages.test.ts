@@ -1,11 +1,14 @@
 /**
  * The orders database down (its endpoint refuses connections; the other contexts keep theirs):
  * nothing is accepted that could not be recorded, reads answer from the saga or with a 503, and
- * a dead letter is still sent, once.
+ * a dead letter is still sent, once. And what fails after an order's final status (the stock
+ * commit, the dead-letter queue, the announcement) stays on the order once its saga is gone.
  */
 import { InvocationContext } from '@azure/functions';
 import { createServer } from 'node:net';
+import { TransientError } from '../../src/libs/errors';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import * as holds from '../../src/services/inventory/holds';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
@@ -13,7 +16,7 @@ import * as ordersRepository from '../../src/services/orders/repository';
 import { readOrder } from '../../src/services/orders/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
-import { placeAnnouncingOrder } from '../support/outages';
+import { placeAnnouncingOrder, queueDown } from '../support/outages';
 
 let app: SagaApp;
 let closedPort: number;
@@ -137,6 +140,59 @@ it('a Completed order whose saga still announces it keeps Retry-After, so a poll
   const done = await app.http('GET', `/api/orders/${orderId}`);
   expect((done.json as OrderView).warnings).toEqual([expect.stringMatching(/^order outcome not published: /)]);
   expect(done.headers['retry-after']).toBeUndefined();
+  // The order document has the warning too, so it outlives the instance.
+  expect((await readOrder(orderId))?.warnings).toEqual((done.json as OrderView).warnings);
+});
+
+describe('warnings the saga adds after the final status are on the order document, and outlive the instance', () => {
+  /** Runs the order to its end, purges its instance, and answers what GET and the document say. */
+  async function endedAndPurged(orderId: string) {
+    await app.settle({ fastForward: true });
+    expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
+    const live = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+    expect(app.engine.purge(orderId)).toBe(true);
+    const purged = await app.http('GET', `/api/orders/${orderId}`);
+    expect(purged.status).toBe(200);
+    return { live, purged: purged.json as OrderView, stored: (await readOrder(orderId))! };
+  }
+
+  it('a Completed order whose stock commit failed says so', async () => {
+    const orderId = uniqueOrderId('commit-fails');
+    const commit = jest.spyOn(holds, 'commitHold').mockRejectedValue(new TransientError('inventory down'));
+    try {
+      await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+      const { live, purged, stored } = await endedAndPurged(orderId);
+      expect(commit).toHaveBeenCalled();
+      const warnings = [expect.stringMatching(/^commit stock: .*inventory down/)];
+      expect(live).toMatchObject({ status: 'Completed', warnings });
+      expect(purged).toMatchObject({ status: 'Completed', warnings });
+      expect(stored).toMatchObject({ status: 'Completed', warnings });
+    } finally {
+      commit.mockRestore();
+    }
+  });
+
+  it('a CompensationFailed order whose dead letter could not be sent says so', async () => {
+    const orderId = uniqueOrderId('letter-lost');
+    const letters = queueDown('order-dead-letters');
+    try {
+      await app.http('POST', '/api/orders', {
+        body: orderRequest({
+          orderId,
+          payment: { token: 'tok_refund_fails' },
+          shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+        }),
+      });
+      const { live, purged, stored } = await endedAndPurged(orderId);
+      const warnings = [expect.stringMatching(/^dead letter not sent: /)];
+      expect(live).toMatchObject({ status: 'CompensationFailed', warnings });
+      expect(purged).toMatchObject({ status: 'CompensationFailed', warnings });
+      expect(stored).toMatchObject({ status: 'CompensationFailed', warnings, deadLetter: { state: 'claimed' } });
+    } finally {
+      letters.mockRestore();
+    }
+    expect(await lettersFor(orderId)).toEqual([]);
+  });
 });
 
 it('a CompensationFailed order is dead-lettered though its document cannot be written, exactly once', async () => {

@@ -2,6 +2,8 @@
 import { Items } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import { factType } from '../../src/libs/events';
+import * as deadLetters from '../../src/services/orders/dead-letters';
+import { recordRepairOutcome } from '../../src/services/orders/record-repair-outcome';
 import type { OrderView, PlaceOrderInput } from '../../src/services/orders/order-view';
 import {
   canMove,
@@ -19,6 +21,7 @@ import {
   type CatalogItem,
   type OrderDocument,
 } from '../../src/services/orders/repository';
+import { invocation } from '../services/helpers';
 
 const view = (orderId: string, status: OrderView['status']): OrderView => ({
   orderId,
@@ -225,12 +228,114 @@ describe('saveOrderProgress on a placed order: one conditional patch', () => {
   });
 
   it('states its condition in terms Cosmos and the local server read alike', () => {
-    expect(progressCondition(7, 'Shipping')).toBe(
+    expect(progressCondition(7, view('o', 'Shipping'))).toBe(
       "FROM c WHERE c.revision < 7 AND NOT (LOWER(c.status) IN ('completed', 'rejected', 'failed', 'compensated', 'compensationfailed', 'terminated'))",
     );
-    expect(progressCondition(8, 'Compensated')).toBe(
+    expect(progressCondition(8, view('o', 'Compensated'))).toBe(
       "FROM c WHERE c.revision < 8 AND (NOT (LOWER(c.status) IN ('completed', 'rejected', 'failed', 'compensated', 'compensationfailed', 'terminated')) OR LOWER(c.status) IN ('compensationfailed', 'terminated'))",
     );
+    expect(progressCondition(9, { ...view('o', 'Completed'), warnings: ['commit stock: down', 'x'] })).toBe(
+      "FROM c WHERE c.revision < 9 AND (NOT (LOWER(c.status) IN ('completed', 'rejected', 'failed', 'compensated', 'compensationfailed', 'terminated')) OR (LOWER(c.status) = 'completed' AND ARRAY_LENGTH(c.warnings) < 2))",
+    );
+  });
+});
+
+describe("saveOrderProgress: the saga's late write, the same final status with the warnings its ending added", () => {
+  const letterNotSent = 'dead letter not sent: order-dead-letters is unavailable';
+  const failedRefund = {
+    name: 'refundPayment' as const,
+    status: 'failed' as const,
+    at: '2026-01-01T12:00:00.000Z',
+    detail: 'gateway down',
+  };
+  const ended = (orderId: string, warnings: string[] = []): OrderView => ({
+    ...view(orderId, 'CompensationFailed'),
+    reason: 'address rejected; compensation failed: refundPayment',
+    compensations: [failedRefund],
+    warnings,
+  });
+  async function endedOrder(): Promise<string> {
+    const orderId = `order-${randomUUID()}`;
+    await createOrder(placed(orderId), 'hash-1', at);
+    expect(await saveOrderProgress(4, ended(orderId), at)).toBe('written');
+    return orderId;
+  }
+
+  it('adds the warnings to the final status, once: a redelivery of it or of the final write changes nothing', async () => {
+    const orderId = await endedOrder();
+    const later = new Date('2026-01-01T12:50:00.000Z');
+    expect(await saveOrderProgress(5, ended(orderId, [letterNotSent]), later)).toBe('written');
+    expect(await saveOrderProgress(5, ended(orderId, [letterNotSent]), later)).toBe('stale');
+    expect(await saveOrderProgress(4, ended(orderId), at)).toBe('stale');
+    // A final status is still final: no more warnings, no write.
+    expect(await saveOrderProgress(6, ended(orderId, [letterNotSent]), at)).toBe('stale');
+    expect(await readOrder(orderId)).toMatchObject({
+      status: 'CompensationFailed',
+      warnings: [letterNotSent],
+      revision: 5,
+      updatedAt: later.toISOString(),
+      intake: { bodyHash: 'hash-1' },
+    });
+  });
+
+  it('lands the final status with its warnings when the final write never did', async () => {
+    const orderId = `order-${randomUUID()}`;
+    await saveOrderProgress(3, view(orderId, 'Compensating'), at);
+    expect(
+      await saveOrderProgress(5, ended(orderId, ['order document not updated to CompensationFailed: down']), at),
+    ).toBe('written');
+    expect(await readOrder(orderId)).toMatchObject({ status: 'CompensationFailed', revision: 5 });
+  });
+
+  it('never overwrites an operator repair that moved the order on, whole or in part', async () => {
+    jest.spyOn(deadLetters, 'removeDeadLetter').mockResolvedValue(true);
+    const repair = (orderId: string, status: 'succeeded' | 'failed') =>
+      recordRepairOutcome(
+        { orderId, correlationId: 'c', outcomes: [{ ...failedRefund, status, at: '2026-01-01T13:00:00.000Z' }] },
+        invocation('recordRepairOutcome'),
+      );
+    const repaired = await endedOrder();
+    await updateOrder(repaired, (order) => ({
+      ...order,
+      deadLetter: { state: 'sent', messageId: 'm-1' } as unknown as OrderDocument['deadLetter'],
+    }));
+    expect(await repair(repaired, 'succeeded')).toEqual({ repaired: true });
+    const partly = await endedOrder();
+    await updateOrder(partly, (order) => ({
+      ...order,
+      deadLetter: { state: 'sent', messageId: 'm-2' } as unknown as OrderDocument['deadLetter'],
+    }));
+    expect(await repair(partly, 'failed')).toEqual({ repaired: false });
+    const before = await Promise.all([readOrder(repaired), readOrder(partly)]);
+    expect(before.map((order) => [order?.status, order?.revision])).toEqual([
+      ['Compensated', 5],
+      ['CompensationFailed', 5],
+    ]);
+
+    // The saga's late write comes after the repair: it is refused, and the repair's record stands;
+    // on an order nobody repaired, the same write lands.
+    const unrepaired = await endedOrder();
+    for (const orderId of [repaired, partly, unrepaired])
+      expect(await saveOrderProgress(5, ended(orderId, [letterNotSent]), new Date())).toBe(
+        orderId === unrepaired ? 'written' : 'stale',
+      );
+    // Nor would a later revision overwrite a repaired order: its status is no longer the saga's.
+    expect(await saveOrderProgress(6, ended(repaired, [letterNotSent]), new Date())).toBe('stale');
+    expect(await Promise.all([readOrder(repaired), readOrder(partly)])).toEqual(before);
+  });
+
+  it('takes the same rule on an order that waited for approval (read, then replace)', async () => {
+    const orderId = `order-${randomUUID()}`;
+    const approval = { deadline: '2026-01-02T00:00:00.000Z' };
+    const completed = (warnings: string[]): OrderView => ({ ...view(orderId, 'Completed'), approval, warnings });
+    expect(await saveOrderProgress(4, completed([]), at)).toBe('written');
+    expect(await saveOrderProgress(5, completed(['commit stock: inventory down']), at)).toBe('written');
+    expect(await saveOrderProgress(6, completed(['commit stock: inventory down']), at)).toBe('stale');
+    expect(await readOrder(orderId)).toMatchObject({
+      status: 'Completed',
+      revision: 5,
+      warnings: ['commit stock: inventory down'],
+    });
   });
 });
 

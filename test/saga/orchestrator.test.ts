@@ -337,12 +337,14 @@ describe('when undoing fails for good', () => {
     const view = await app.run();
     expect(view.status).toBe('Completed');
     expect(view.compensations).toEqual([]);
-    expect(view.warnings).toEqual(
-      ['Paying', 'Fulfilling', 'Shipping', 'Completed'].map(
+    expect(view.warnings).toEqual([
+      ...['Paying', 'Fulfilling', 'Shipping', 'Completed'].map(
         (status) => `order document not updated to ${status}: orders db down`,
       ),
-    );
-    expect(app.callsTo('recordOrderProgress')).toHaveLength(4 * 5);
+      // The last of them came after the Completed write: one more write tries to bring it, once.
+      'order document not updated with the warnings added after Completed: orders db down',
+    ]);
+    expect(app.callsTo('recordOrderProgress')).toHaveLength(5 * 5);
   });
 
   it('recordOrderProgress failing for good during the undo still undoes everything', async () => {
@@ -353,7 +355,74 @@ describe('when undoing fails for good', () => {
     const view = await app.run();
     expect(view.status).toBe('Compensated');
     expect(compensations(view)).toHaveLength(4);
-    expect(view.warnings.at(-1)).toBe('order document not updated to Compensated: orders db down');
+    expect(view.warnings.slice(-2)).toEqual([
+      'order document not updated to Compensated: orders db down',
+      'order document not updated with the warnings added after Compensated: orders db down',
+    ]);
+  });
+});
+
+describe('warnings added after the final status reach the order document', () => {
+  const progressWrites = (app: StubbedSaga) =>
+    app.callsTo('recordOrderProgress') as { revision: number; view: OrderView }[];
+
+  it('a happy saga writes its final status once, with nothing after it', async () => {
+    const app = await begin();
+    await app.run();
+    expect(progressWrites(app).map(({ revision, view }) => [revision, view.status])).toEqual([
+      [1, 'Paying'],
+      [2, 'Fulfilling'],
+      [3, 'Shipping'],
+      [4, 'Completed'],
+    ]);
+    // Nothing follows the announcement.
+    expect(app.calls.at(-1)?.name).toBe('publishOrderOutcome');
+  });
+
+  it('a Completed order whose stock commit failed: one more write of Completed carries the warning', async () => {
+    const app = await begin({ commitStock: failing('inventory down') });
+    const view = await app.run();
+    expect(view).toMatchObject({ status: 'Completed', warnings: ['commit stock: inventory down'] });
+    const writes = progressWrites(app);
+    expect(writes.map(({ revision, view }) => [revision, view.status, view.warnings])).toEqual([
+      [1, 'Paying', []],
+      [2, 'Fulfilling', []],
+      [3, 'Shipping', []],
+      [4, 'Completed', []],
+      [5, 'Completed', ['commit stock: inventory down']],
+    ]);
+    // Written last, after the announcement, with the saga's whole view.
+    expect(app.calls.at(-1)?.name).toBe('recordOrderProgress');
+    expect(writes.at(-1)?.view).toEqual(view);
+  });
+
+  it('a CompensationFailed order whose dead letter could not be sent: the document gets the lost letter', async () => {
+    const app = await begin({
+      createShipment: failing('carrier 503'),
+      cancelShipment: failing('carrier 503'),
+      deadLetterOrder: failing('queue unavailable'),
+    });
+    const view = await app.run();
+    expect(view.status).toBe('CompensationFailed');
+    const [final, late] = progressWrites(app).slice(-2);
+    expect([final.view.status, final.view.warnings]).toEqual(['CompensationFailed', []]);
+    expect(late).toMatchObject({
+      revision: final.revision + 1,
+      view: { status: 'CompensationFailed', warnings: ['dead letter not sent: queue unavailable'] },
+    });
+  });
+
+  it('an outcome that was not published is on the document too; a refused late write is no warning', async () => {
+    let writes = 0;
+    const app = await begin({
+      publishOrderOutcome: failing('order-events down'),
+      // The document answers the late write "stale", as it does once a repair moved it on.
+      recordOrderProgress: () => ({ written: ++writes < 5 }),
+    });
+    const view = await app.run();
+    expect(progressWrites(app)).toHaveLength(5);
+    expect(progressWrites(app).at(-1)?.view.warnings).toEqual(['order outcome not published: order-events down']);
+    expect(view.warnings).toEqual(['order outcome not published: order-events down']);
   });
 });
 
@@ -503,13 +572,15 @@ describe('defects: an activity that answers with a defect is not retried', () =>
     });
     const view = await app.run();
     expect(view.status).toBe('Completed');
-    expect(app.callsTo('recordOrderProgress')).toHaveLength(4);
+    // The four status writes, and the one that tries to bring the warnings after Completed: each once.
+    expect(app.callsTo('recordOrderProgress')).toHaveLength(5);
     expect(view.warnings).toEqual([
       'order document not updated to Paying: view rejected',
       'order document not updated to Fulfilling: view rejected',
       'order document not updated to Shipping: view rejected',
       'order document not updated to Completed: view rejected',
       'order outcome not published: fact rejected',
+      'order document not updated with the warnings added after Completed: view rejected',
     ]);
     expect(app.callsTo('publishOrderOutcome')).toHaveLength(1);
   });

@@ -7,6 +7,7 @@
 import { ActionType, flattenActions, type SdkAction } from '../../local/engine/actions';
 import { events, type HistoryEvent } from '../../local/engine/history';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
+import { defect } from '../../src/libs/activity';
 import { factType } from '../../src/libs/events';
 import type { OrderView, PlaceOrderInput } from '../../src/services/orders/order-view';
 
@@ -426,4 +427,40 @@ test('out of stock is a business outcome: no retry, and the stock itself is not 
   await script.complete('retractOrderFact', facts.retracted).episode();
   await script.complete('sendCancellation', facts.cancelled).episode();
   expect(await script.complete('refundPayment', facts.refunded).episode()).toEqual([progress('Compensated')]);
+});
+
+test('warnings after the final status: one more write of it, scheduled after the announcement, and only then', async () => {
+  const script = new Script();
+  await script.episode();
+  await script.complete('validateOrder', { ...facts.validated, total: 10 }).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.complete('chargePayment', facts.charged).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  await script.complete('reserveStock', facts.reserved).episode();
+  await script.complete('sendConfirmation', facts.confirmed).episode();
+  await script.complete('recordOrderFact', facts.recorded).episode();
+  await script.complete('recordOrderProgress', facts.progress).episode();
+  expect(await script.complete('createShipment', facts.shipped).episode()).toEqual([
+    call('commitStock'),
+    progress('Completed'),
+  ]);
+  // What a write carries is its input in the episode that scheduled it (later episodes rebuild it).
+  const lastWrite = () =>
+    script.result.actions.filter((action) => action.functionName === 'recordOrderProgress').at(-1)!.input as {
+      revision: number;
+      view: OrderView;
+    };
+  const final = lastWrite();
+  // Up to here, and through the announcement, exactly what a happy saga schedules (the test above).
+  const commitDefect = defect('commitStock', 'holds not found', 'Error', ids);
+  expect(await script.complete('commitStock', commitDefect).episode()).toEqual([]);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([call('publishOrderOutcome')]);
+  expect(await script.complete('publishOrderOutcome', facts.published).episode()).toEqual([progress('Completed')]);
+  const late = lastWrite();
+  expect([final.revision, final.view.warnings]).toEqual([4, []]);
+  expect([late.revision, late.view.warnings]).toEqual([5, ['commit stock: holds not found']]);
+  expect(script.result.isDone).toBe(false);
+  expect(await script.complete('recordOrderProgress', facts.progress).episode()).toEqual([]);
+  expect(script.result.isDone).toBe(true);
+  expect(script.result.output).toMatchObject({ status: 'Completed', warnings: ['commit stock: holds not found'] });
 });

@@ -178,6 +178,9 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
   }
   // 7. Announce the ending to whoever listens; nothing here waits for them.
   yield* saga.announce(order.customerId);
+  // 8. Warnings the ending added after the final status (commit, dead letter, announcement) go to
+  //    the order document too: one more write, only when there are such warnings.
+  yield* saga.recordLateWarnings();
   return saga.view;
 }
 

@@ -168,7 +168,9 @@ export async function readOrder(orderId: string): Promise<OrderDocument | undefi
 /**
  * Writes the saga's view of an order unless a newer one is already stored. Activities are
  * delivered at least once, so an old write can arrive late; the revision makes it harmless,
- * and a final status changes only by an operator’s repair (see canMove).
+ * and a final status changes only by an operator’s repair (see canMove). A final status is
+ * written again only by the saga's late write: the same status with more warnings, the ones its
+ * ending added after the final write (OrderSaga.recordLateWarnings, see addsWarnings).
  *
  * One request in the common case: a patch of the saga's fields, conditional on the stored
  * revision and status, so the guard runs inside Cosmos instead of after a read. What the app keeps
@@ -184,14 +186,33 @@ export async function saveOrderProgress(revision: number, view: OrderView, now: 
   return replaceProgress(revision, view, now);
 }
 
-/** The statuses the document can still move from to `to` (canMove), as a Cosmos SQL filter. */
-export function progressCondition(revision: number, to: OrderStatus): string {
+/**
+ * Whether `view` may replace a stored final status with the same one: only to add warnings. The
+ * saga's warnings only grow, so a write with more of them is its late write, and what is stored
+ * is its final write (older, and alike but for those warnings). A repair or a terminate writes
+ * the revision above the one it found, which the late write (one above the final write) cannot
+ * beat, so the late write never lands on either; a whole repair changes the status as well.
+ */
+export function addsWarnings(stored: Pick<OrderView, 'status' | 'warnings'>, view: OrderView): boolean {
+  return isFinal(view.status) && stored.status === view.status && stored.warnings.length < view.warnings.length;
+}
+
+/** The documents `view` may replace (canMove, addsWarnings), as a Cosmos SQL filter. */
+export function progressCondition(revision: number, view: Pick<OrderView, 'status' | 'warnings'>): string {
+  const to = view.status;
   const from = (statuses: readonly string[]) => statuses.map((status) => `'${status.toLowerCase()}'`).join(', ');
   // Statuses compared lower-cased: the local Cosmos server lower-cases a patch's whole filter
   // before it runs it (string literals included); Azure gives the same answer either way.
   const movable = `NOT (LOWER(c.status) IN (${from(FINAL)}))`;
-  const repairable = `LOWER(c.status) IN (${from(FINAL.filter((status) => canMove(status, to)))})`;
-  const status = FINAL.some((status) => canMove(status, to)) ? `(${movable} OR ${repairable})` : movable;
+  const repairable = FINAL.some((status) => canMove(status, to))
+    ? [`LOWER(c.status) IN (${from(FINAL.filter((status) => canMove(status, to)))})`]
+    : [];
+  const moreWarnings =
+    isFinal(to) && view.warnings.length > 0
+      ? [`(LOWER(c.status) = ${from([to])} AND ARRAY_LENGTH(c.warnings) < ${view.warnings.length})`]
+      : [];
+  const others = [...repairable, ...moreWarnings];
+  const status = others.length > 0 ? `(${[movable, ...others].join(' OR ')})` : movable;
   return `FROM c WHERE c.revision < ${Math.trunc(revision)} AND ${status}`;
 }
 
@@ -216,7 +237,7 @@ async function patchProgress(
     await ordersData
       .container('orders')
       .item(view.orderId, view.orderId)
-      .patch({ operations, condition: progressCondition(revision, view.status) });
+      .patch({ operations, condition: progressCondition(revision, view) });
     return 'written';
   } catch (error) {
     // 412: the condition does not hold, so a newer (or final) state is stored.
@@ -229,7 +250,10 @@ async function patchProgress(
 async function replaceProgress(revision: number, view: OrderView, now: Date): Promise<'written' | 'stale'> {
   let outcome: 'written' | 'stale' = 'stale';
   await optimisticUpdate<OrderDocument>(ordersData.container('orders'), view.orderId, view.orderId, (stored) => {
-    if (stored && (stored.revision >= revision || !canMove(stored.status, view.status))) {
+    if (
+      stored &&
+      (stored.revision >= revision || !(canMove(stored.status, view.status) || addsWarnings(stored, view)))
+    ) {
       outcome = 'stale';
       return undefined;
     }

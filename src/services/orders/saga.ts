@@ -156,6 +156,8 @@ export class OrderSaga {
   private revision = 0;
   /** Progress writes scheduled by `moveTo`, not yet waited for. */
   private readonly progressWrites: { status: OrderStatus; task: ActivityTask<unknown> }[] = [];
+  /** How many of the view's warnings the last progress write carried (see `recordLateWarnings`). */
+  private warningsWritten = 0;
 
   constructor(
     private readonly context: OrchestrationContext,
@@ -329,12 +331,15 @@ export class OrderSaga {
    * Moves the order to a new status: at once in custom status, and in the order document by a
    * write scheduled with the next thing the saga waits for, so it runs beside the step it
    * announces instead of before it. Writes may land out of order; each carries a higher revision,
-   * and the repository refuses one older than what is stored.
+   * and the repository refuses one older than what is stored. The write carries the view as it
+   * stands when the saga next waits (the SDK sends it then): nothing between a `moveTo` and that
+   * wait adds a warning, so it carries the warnings there are now.
    */
   *moveTo(status: OrderStatus): Durable<void> {
     this.view.status = status;
     this.publish();
     this.revision += 1;
+    this.warningsWritten = this.view.warnings.length;
     const task = this.call(OrdersContract.recordProgress, RetryPolicies.progress, {
       orderId: this.view.orderId,
       correlationId: this.view.correlationId,
@@ -425,6 +430,39 @@ export class OrderSaga {
     if (published.kind === 'failed') {
       this.noteWarning(`order outcome not published: ${published.failure.message}`);
     }
+  }
+
+  /**
+   * The saga's last word on the order document. After the final status is written, the ending can
+   * still add warnings: the stock commit failed, the dead letter or the outcome fact could not be
+   * sent, or that final write itself failed. Custom status shows them only while the instance
+   * exists; the order document keeps the order. So they are written too: the same final status
+   * once more, with a higher revision, which the repository takes only over that same final status
+   * with fewer warnings (saveOrderProgress), so never over an operator's repair or terminate, and a
+   * redelivery of it changes nothing. A write that fails after its retries is one more warning on
+   * custom status: nothing follows it.
+   *
+   * Replay: the write is scheduled only when there are such warnings, and after everything else the
+   * saga does. A saga without late warnings (every happy one) schedules exactly what it did before
+   * this write existed, and any history recorded before it existed replays unchanged: the
+   * announcement was that saga's last action, so for an instance still running this write is new
+   * work after all its history holds.
+   */
+  *recordLateWarnings(): Durable<void> {
+    if (this.view.warnings.length === this.warningsWritten) return;
+    const { orderId, correlationId, status } = this.view;
+    this.revision += 1;
+    this.warningsWritten = this.view.warnings.length;
+    const written = yield* this.ask(OrdersContract.recordProgress, RetryPolicies.progress, {
+      orderId,
+      correlationId,
+      revision: this.revision,
+      view: this.view,
+    });
+    if (written.kind === 'failed')
+      this.noteWarning(
+        `order document not updated with the warnings added after ${status}: ${written.failure.message}`,
+      );
   }
 
   /** Hands what could not be undone to a person, through the dead-letter queue. */
