@@ -17,12 +17,10 @@ import { markOrderSold } from './repository';
 export const commitStock = registerActivity(InventoryContract.commit, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
   const lines = linesBySku(command.lines);
-  await markOrderSold(
-    command.orderId,
-    lines.map((line) => line.sku),
-  );
+  const skus = lines.map((line) => line.sku);
+  await markOrderSold(command.orderId, skus);
   const committed: OrderLine[] = [];
-  for (const { sku } of lines) {
+  for (const sku of skus) {
     const quantity = await commitHold(sku, command.orderId);
     if (quantity > 0) committed.push({ sku, quantity });
   }

@@ -36,7 +36,7 @@ export const stockContainer = () => inventoryData.container('stock');
 export interface SoldOrderDocument {
   id: string;
   orderId: string;
-  /** The skus the commit folded (or found folded): what an operator looking at a late reserve wants to see. */
+  /** The order's skus: what an operator looking into a late reserve wants to see. */
   skus: string[];
   soldAt: string;
 }
