@@ -446,18 +446,26 @@ function printDetails(
 /**
  * Cosmos requests a single order waits for: the sequential steps, the slowest parallel branch,
  * and the slower of the two that end it (the Completed write, the stock commit). The other
- * progress writes run beside the step they announce.
+ * progress writes run beside the step they announce. The slowest branch is the one measured
+ * slowest, order by order (each branch's requests weighted by its share of orders it was the
+ * slowest in): the order waits for that branch, and the others' requests run inside its time.
  */
 function criticalPathCosmosRequests(saga: SagaRunResult): number {
   const requests = (name: string) => saga.cosmosRequestsByActivityPerOrder[name] ?? 0;
   const writes = saga.activityExecutionsByNamePerOrder.recordOrderProgress ?? 1;
   const perWrite = requests('recordOrderProgress') / writes;
-  return (
+  const shares = Object.entries(saga.analysis.slowestBranchShare);
+  const slowestBranch =
+    shares.length > 0
+      ? shares.reduce((sum, [branch, share]) => sum + share * requests(branch), 0)
+      : Math.max(requests('reserveStock'), requests('sendConfirmation'), requests('recordOrderFact'));
+  return round(
     requests('validateOrder') +
-    requests('chargePayment') +
-    Math.max(requests('reserveStock'), requests('sendConfirmation'), requests('recordOrderFact')) +
-    requests('createShipment') +
-    Math.max(perWrite, requests('commitStock'))
+      requests('chargePayment') +
+      slowestBranch +
+      requests('createShipment') +
+      Math.max(perWrite, requests('commitStock')),
+    2,
   );
 }
 

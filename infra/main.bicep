@@ -85,6 +85,10 @@ var contexts = [
     name: 'inventory'
     containers: [
       { name: 'stock', partitionKey: '/sku' }
+      // One marker per order whose stock was committed: it refuses a reserve redelivered after the
+      // order completed. 7 days (SOLD_ORDER_TTL_SECONDS in src/services/inventory/repository.ts),
+      // far beyond any redelivery (a message's lease is minutes).
+      { name: 'soldOrders', partitionKey: '/id', defaultTtl: 604800 }
     ]
   }
   {

@@ -101,14 +101,17 @@ resource databaseContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/
     name: container.name
     tags: contextTags
     properties: {
-      resource: {
-        id: container.name
-        partitionKey: {
-          paths: [container.partitionKey]
-          kind: 'Hash'
-          version: 2
-        }
-      }
+      resource: union(
+        {
+          id: container.name
+          partitionKey: {
+            paths: [container.partitionKey]
+            kind: 'Hash'
+            version: 2
+          }
+        },
+        container.?defaultTtl == null ? {} : { defaultTtl: container.?defaultTtl }
+      )
     }
   }
 ]

@@ -19,6 +19,9 @@ type cosmosContainer = {
 
   @description('Partition key path, e.g. /orderId.')
   partitionKey: string
+
+  @description('Seconds after its last write that Cosmos DB deletes a document (the container default TTL); absent: documents stay.')
+  defaultTtl: int?
 }
 
 @export()

@@ -19,5 +19,6 @@ test(`${orders} orders under injected faults keep every invariant (seed ${seed})
   if (orders >= 50)
     for (const kind of ['transient', 'permanent', 'slow', 'crashAfterSideEffect'] as const)
       expect(report.faults[kind]).toBeGreaterThan(0);
+  expect(report.lateReserves).toBeGreaterThan(0);
   expect(report.violations).toEqual([]);
 });

@@ -6,9 +6,13 @@
 import { startTestApp, type TestApp } from '../../local/engine/testing';
 import { startAzuriteQueues } from '../../local/dependencies/azurite';
 import { startCosmosServer } from '../../local/dependencies/cosmos-server';
+import { EventType } from '../../local/engine/history';
 import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/dependencies/provision';
 import type { SeedItem } from '../../local/dependencies/seed-data';
 import { resetCosmosClients } from '../../src/libs/cosmos';
+import { InventoryActivities } from '../../src/services/inventory/contract';
+import { readStock } from '../../src/services/inventory/repository';
+import { reserveStock } from '../../src/services/inventory/reserve-stock';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
 import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
@@ -16,6 +20,7 @@ import { orderRequest, type OrderRequest } from '../support/orders';
 import { faultPlan, unitHash, type FaultKind } from './fault-plan';
 import { checkInvariants, type Violation } from './invariants';
 import { asOperator } from '../support/principals';
+import { invocation } from '../services/helpers';
 
 export interface CampaignReport {
   seed: number;
@@ -25,6 +30,8 @@ export interface CampaignReport {
   statuses: Record<string, number>;
   statusesAfterRepair: Record<string, number>;
   deadLetters: number;
+  /** Reserves delivered once more after every saga ended. */
+  lateReserves: number;
   violations: Violation[];
   seconds: number;
 }
@@ -126,6 +133,7 @@ export async function runCampaign(options: {
     );
     await repairAsAnOperator(app, deadLettered, log);
     const repaired = await checkInvariants(orderIds, initialStock);
+    const late = await redeliverReservesLate(app, orderIds);
     return {
       seed: options.seed,
       orders: orderIds.length,
@@ -133,9 +141,11 @@ export async function runCampaign(options: {
       statuses,
       statusesAfterRepair: await countStatuses(orderIds),
       deadLetters: deadLettered.length,
+      lateReserves: late.delivered,
       violations: [
         ...settled,
         ...repaired.map((violation) => ({ ...violation, invariant: `after repair: ${violation.invariant}` })),
+        ...late.violations,
       ],
       seconds: (Date.now() - started) / 1000,
     };
@@ -217,6 +227,45 @@ async function repairAsAnOperator(
   }
 }
 
+/**
+ * At-least-once delivery, late: a worker ran an activity, sent its result and died before its
+ * message was deleted, and the message came back after the saga had ended. Every reserve each saga
+ * scheduled is delivered once more, with the input it was scheduled with, and no stock may move:
+ * a completed order's holds were folded into its sold units, a cancelled order's released.
+ */
+async function redeliverReservesLate(
+  app: TestApp,
+  orderIds: readonly string[],
+): Promise<{ delivered: number; violations: Violation[] }> {
+  const stockLevels = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        CAMPAIGN_CATALOG.map(async ({ sku }) => {
+          const stock = await readStock(sku);
+          return [sku, { available: stock?.available, committed: stock?.committed, holds: stock?.holds }] as const;
+        }),
+      ),
+    );
+  const before = await stockLevels();
+  let delivered = 0;
+  for (const orderId of orderIds) {
+    for (const event of app.status(orderId)?.history ?? []) {
+      if (event.EventType !== EventType.TaskScheduled || event.Name !== InventoryActivities.reserve) continue;
+      await reserveStock(JSON.parse(event.Input!), invocation(InventoryActivities.reserve));
+      delivered += 1;
+    }
+  }
+  const after = await stockLevels();
+  const violations = CAMPAIGN_CATALOG.filter(
+    ({ sku }) => JSON.stringify(before[sku]) !== JSON.stringify(after[sku]),
+  ).map(({ sku }) => ({
+    invariant: 'a reserve redelivered after its saga ended moves no stock',
+    subject: sku,
+    detail: `${JSON.stringify(before[sku])} → ${JSON.stringify(after[sku])}`,
+  }));
+  return { delivered, violations };
+}
+
 export function formatReport(report: CampaignReport): string {
   const lines = [
     `fault campaign  seed ${report.seed}  (replay: FAULT_SEED=${report.seed} FAULT_ORDERS=${report.orders} npm run test:faults)`,
@@ -226,6 +275,7 @@ export function formatReport(report: CampaignReport): string {
       .join(', ')}`,
     `final status: ${formatCounts(report.statuses)}`,
     `dead letters: ${report.deadLetters}; after the operator's retries: ${formatCounts(report.statusesAfterRepair)}`,
+    `reserves delivered again after every saga ended: ${report.lateReserves}`,
     ...report.violations
       .slice(0, 50)
       .map((violation) => `  VIOLATION ${violation.invariant}: ${violation.subject} — ${violation.detail}`),

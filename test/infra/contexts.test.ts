@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SOLD_ORDER_TTL_SECONDS } from '../../src/services/inventory/repository';
 import { Evaluation, ref } from './arm';
 import {
   appSettings,
@@ -104,6 +105,23 @@ describe('databases and containers follow docs/architecture.md', () => {
       })
       .sort();
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('container expiry', () => {
+  const containers = () => ofType(shared, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
+
+  it('inventory/soldOrders expires its markers after the retention the code states', () => {
+    const soldOrders = containers().filter((c) => c.name.endsWith('/inventory/soldOrders'));
+    expect(soldOrders).toHaveLength(1);
+    expect(soldOrders[0]!.properties.resource.defaultTtl).toBe(SOLD_ORDER_TTL_SECONDS);
+  });
+
+  it('no other container expires documents', () => {
+    const expiring = containers()
+      .filter((c) => c.properties.resource.defaultTtl !== undefined)
+      .map((c) => c.name.split('/').slice(1).join('/'));
+    expect(expiring).toEqual(['inventory/soldOrders']);
   });
 });
 

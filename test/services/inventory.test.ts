@@ -9,9 +9,13 @@ import { availableStock } from '../../src/services/inventory/queries';
 import {
   changeStock,
   inventoryData,
+  isOrderSold,
+  markOrderSold,
   readStock,
   seedStock,
+  soldOrdersContainer,
   stockContainer,
+  type SoldOrderDocument,
   type StockDocument,
 } from '../../src/services/inventory/repository';
 import { commitStock } from '../../src/services/inventory/commit-stock';
@@ -345,6 +349,96 @@ describe('commitStock: a completed order leaves no hold behind', () => {
     await release(ids, [{ sku, quantity: 2 }]);
     expect(await commit(ids, [{ sku, quantity: 2 }])).toMatchObject({ committed: [] });
     expect(await readStock(sku)).toMatchObject({ available: 5, committed: 0, holds: {} });
+  });
+});
+
+describe('a reserve redelivered after its order completed', () => {
+  it('takes nothing: the shelf and the sold units stay as the commit left them, no hold left', async () => {
+    const [a, b] = await newSkus(10, 10);
+    const ids = newOrder();
+    const lines = [
+      { sku: a, quantity: 2 },
+      { sku: b, quantity: 3 },
+    ];
+    await reserve(ids, lines);
+    await commit(ids, lines);
+    const committed = await Promise.all([readStock(a), readStock(b)]);
+    const late = await reserve(ids, lines);
+    expect(late).toEqual({ type: factType('inventory', 'StockReserved'), ...ids, lines });
+    expect(await Promise.all([readStock(a), readStock(b)])).toEqual(committed); // including _etag: nothing written
+    expect(committed.map((stock) => [stock?.available, stock?.committed, stock?.holds])).toEqual([
+      [8, 2, {}],
+      [7, 3, {}],
+    ]);
+  });
+
+  it('between the commit mark and its folds: the reserve answers held, and the retried commit folds once', async () => {
+    const sku = await newSku(10);
+    const ids = newOrder();
+    const lines = [{ sku, quantity: 4 }];
+    await reserve(ids, lines);
+    // The commit marks the order sold, then stops before its fold lands (the database is busy).
+    jest.spyOn(Item.prototype, 'replace').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(commit(ids, lines)).rejects.toMatchObject({ code: 503 });
+    jest.restoreAllMocks();
+    expect(await isOrderSold(ids.orderId)).toBe(true);
+    expect(await levels(sku)).toEqual([{ available: 6, holds: { [ids.orderId]: 4 } }]);
+
+    expect(await reserve(ids, lines)).toMatchObject({ type: factType('inventory', 'StockReserved') });
+    expect(await levels(sku)).toEqual([{ available: 6, holds: { [ids.orderId]: 4 } }]);
+
+    expect(await commit(ids, lines)).toMatchObject({ committed: [{ sku, quantity: 4 }] });
+    expect(await reserve(ids, lines)).toMatchObject({ type: factType('inventory', 'StockReserved') });
+    expect(await readStock(sku)).toMatchObject({ available: 6, committed: 4, holds: {} });
+  });
+
+  it('a repeated commit after a late reserve folds nothing twice', async () => {
+    const sku = await newSku(10);
+    const ids = newOrder();
+    const lines = [{ sku, quantity: 3 }];
+    await reserve(ids, lines);
+    expect(await commit(ids, lines)).toMatchObject({ committed: lines });
+    await reserve(ids, lines);
+    expect(await commit(ids, lines)).toMatchObject({ committed: [] });
+    expect(await readStock(sku)).toMatchObject({ available: 7, committed: 3, holds: {} });
+  });
+
+  it('leaves the units for a fresh order on the same sku', async () => {
+    const sku = await newSku(4);
+    const sold = newOrder();
+    await reserve(sold, [{ sku, quantity: 2 }]);
+    await commit(sold, [{ sku, quantity: 2 }]);
+    await reserve(sold, [{ sku, quantity: 2 }]);
+    const fresh = newOrder();
+    expect(await reserve(fresh, [{ sku, quantity: 2 }])).toMatchObject({
+      type: factType('inventory', 'StockReserved'),
+    });
+    expect(await readStock(sku)).toMatchObject({ available: 0, committed: 2, holds: { [fresh.orderId]: 2 } });
+  });
+
+  it('the mark is one document per order, written once however often the commit runs', async () => {
+    const sku = await newSku(5);
+    const ids = newOrder();
+    await reserve(ids, [{ sku, quantity: 1 }]);
+    expect(await isOrderSold(ids.orderId)).toBe(false);
+    await commit(ids, [{ sku, quantity: 1 }]);
+    const item = soldOrdersContainer().item(ids.orderId, ids.orderId);
+    const { resource: first } = await item.read<SoldOrderDocument>();
+    expect(first).toMatchObject({ id: ids.orderId, orderId: ids.orderId, skus: [sku] });
+    await commit(ids, [{ sku, quantity: 1 }]);
+    expect((await item.read<SoldOrderDocument>()).resource).toEqual(first);
+    await markOrderSold(ids.orderId, ['OTHER']);
+    expect((await item.read<SoldOrderDocument>()).resource).toEqual(first);
+  });
+
+  it('a fault other than a conflict while marking goes through, and no hold is folded before the mark', async () => {
+    const sku = await newSku(5);
+    const ids = newOrder();
+    await reserve(ids, [{ sku, quantity: 1 }]);
+    jest.spyOn(Items.prototype, 'create').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    await expect(commit(ids, [{ sku, quantity: 1 }])).rejects.toMatchObject({ code: 503 });
+    expect(await readStock(sku)).toMatchObject({ available: 4, committed: 0, holds: { [ids.orderId]: 1 } });
+    expect(await isOrderSold(ids.orderId)).toBe(false);
   });
 });
 

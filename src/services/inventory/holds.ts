@@ -5,7 +5,8 @@
  *
  * A hold lives only while its order is in flight, so the document stays the size of the orders in
  * flight, not of the sales so far:
- * - a completed order's hold folds into `committed` (sold units, a single number);
+ * - a completed order's hold folds into `committed` (sold units, a single number); the order is
+ *   marked sold in its own small document (repository.ts), which refuses a late reserve of it;
  * - a released hold leaves a tombstone (order id → when), so a late, redelivered reserve of that
  *   order cannot take the units again. Tombstones older than TOMBSTONE_RETENTION_MS are dropped
  *   on the next write: far longer than any redelivery (a message's lease is minutes).

@@ -3,10 +3,14 @@
  * the units sold, and the hold of every order in flight on that sku (see holds.ts). A hold lives in the same document as the counter, so one
  * ETag-guarded replace moves units from "available" to "held" atomically: no cross-document
  * transaction is needed (and the local Cosmos server's transactional batch is not atomic).
+ *
+ * Beside it, one small document per order whose stock was committed (`soldOrders`): the stock
+ * document forgets a completed order's hold, so this is what refuses a reserve of that order
+ * redelivered afterwards (see reserve-stock.ts), without the stock document growing with sales.
  */
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 
-export const inventoryData = contextDatabase('inventory', { stock: '/sku' });
+export const inventoryData = contextDatabase('inventory', { stock: '/sku', soldOrders: '/id' });
 
 export interface StockDocument {
   id: string;
@@ -27,6 +31,41 @@ export interface StockDecision<R> {
 }
 
 export const stockContainer = () => inventoryData.container('stock');
+
+/** An order whose stock was committed. Its id is the order id. */
+export interface SoldOrderDocument {
+  id: string;
+  orderId: string;
+  /** The order's skus: what an operator looking into a late reserve wants to see. */
+  skus: string[];
+  soldAt: string;
+}
+
+/**
+ * How long an order stays marked sold: the default TTL of the `soldOrders` container in infra/
+ * (7 days, as long as a release tombstone is kept). A redelivered reserve comes back within the
+ * message's lease (minutes) or the reserve's retry budget, far sooner. The local Cosmos server
+ * ignores TTL: locally the documents stay, which changes no answer (one small document per sold
+ * order, never read except by a reserve of that very order).
+ */
+export const SOLD_ORDER_TTL_SECONDS = 7 * 24 * 3600;
+
+export const soldOrdersContainer = () => inventoryData.container('soldOrders');
+
+/** Marks the order sold; idempotent (a marker already there stands, whoever wrote it). */
+export async function markOrderSold(orderId: string, skus: string[], now = new Date()): Promise<void> {
+  const marker: SoldOrderDocument = { id: orderId, orderId, skus, soldAt: now.toISOString() };
+  try {
+    await soldOrdersContainer().items.create(marker);
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+  }
+}
+
+export async function isOrderSold(orderId: string): Promise<boolean> {
+  const { resource } = await soldOrdersContainer().item(orderId, orderId).read<SoldOrderDocument>();
+  return resource !== undefined;
+}
 
 export async function readStock(sku: string): Promise<StockDocument | undefined> {
   const { resource } = await stockContainer().item(sku, sku).read<StockDocument>();
