@@ -342,6 +342,26 @@ describe('commitStock: a completed order leaves no hold behind', () => {
     expect(JSON.stringify(stock).length).toBeLessThanOrEqual(empty + 2); // "committed": 0 → 80: the only growth
   });
 
+  it('folds in one request while the hold is as the order says; otherwise as stored, and never twice', async () => {
+    const sku = await newSku(10);
+    const plain = newOrder();
+    await reserve(plain, [{ sku, quantity: 2 }]);
+    const patch = jest.spyOn(Item.prototype, 'patch');
+    const replace = jest.spyOn(Item.prototype, 'replace');
+    expect(await commit(plain, [{ sku, quantity: 2 }])).toMatchObject({ committed: [{ sku, quantity: 2 }] });
+    expect([patch.mock.calls.length, replace.mock.calls.length]).toEqual([1, 0]);
+    // A hold of another quantity than the command's line (or an id the patch cannot name) is folded as stored.
+    const other = newOrder();
+    await reserve(other, [{ sku, quantity: 3 }]);
+    expect(await commit(other, [{ sku, quantity: 1 }])).toMatchObject({ committed: [{ sku, quantity: 3 }] });
+    const capitals = { ...newOrder(), orderId: uniqueId('ORDER').toUpperCase() };
+    await reserve(capitals, [{ sku, quantity: 1 }]);
+    expect(await commit(capitals, [{ sku, quantity: 1 }])).toMatchObject({ committed: [{ sku, quantity: 1 }] });
+    expect(await commit(plain, [{ sku, quantity: 2 }])).toMatchObject({ committed: [] });
+    jest.restoreAllMocks();
+    expect(await readStock(sku)).toMatchObject({ available: 4, committed: 6, holds: {} });
+  });
+
   it('never commits a released hold: the units stay on the shelf', async () => {
     const sku = await newSku(5);
     const ids = newOrder();
@@ -378,7 +398,7 @@ describe('a reserve redelivered after its order completed', () => {
     const lines = [{ sku, quantity: 4 }];
     await reserve(ids, lines);
     // The commit marks the order sold, then stops before its fold lands (the database is busy).
-    jest.spyOn(Item.prototype, 'replace').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
+    jest.spyOn(Item.prototype, 'patch').mockRejectedValueOnce(Object.assign(new Error('busy'), { code: 503 }));
     await expect(commit(ids, lines)).rejects.toMatchObject({ code: 503 });
     jest.restoreAllMocks();
     expect(await isOrderSold(ids.orderId)).toBe(true);

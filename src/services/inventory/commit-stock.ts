@@ -17,12 +17,14 @@ import { markOrderSold } from './repository';
 export const commitStock = registerActivity(InventoryContract.commit, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };
   const lines = linesBySku(command.lines);
-  const skus = lines.map((line) => line.sku);
-  await markOrderSold(command.orderId, skus);
+  await markOrderSold(
+    command.orderId,
+    lines.map((line) => line.sku),
+  );
   const committed: OrderLine[] = [];
-  for (const sku of skus) {
-    const quantity = await commitHold(sku, command.orderId);
-    if (quantity > 0) committed.push({ sku, quantity });
+  for (const line of lines) {
+    const quantity = await commitHold(line.sku, command.orderId, line.quantity);
+    if (quantity > 0) committed.push({ sku: line.sku, quantity });
   }
   log.info(committed.length > 0 ? 'stock committed' : 'no hold left; nothing to commit', { committed });
   return { type: factType('inventory', 'StockCommitted'), ...ids, committed };

@@ -11,7 +11,7 @@
  *   order cannot take the units again. Tombstones older than TOMBSTONE_RETENTION_MS are dropped
  *   on the next write: far longer than any redelivery (a message's lease is minutes).
  */
-import { changeStock, type StockDocument } from './repository';
+import { changeStock, foldHoldInPlace, type StockDocument } from './repository';
 
 export type HoldOutcome = { kind: 'held' } | { kind: 'short'; available: number };
 
@@ -85,8 +85,17 @@ export function giveBackHold(sku: string, orderId: string, now = new Date()): Pr
   });
 }
 
-/** The order completed: its hold becomes sold units. Returns the units committed (0: already done, or never held). */
-export function commitHold(sku: string, orderId: string, now = new Date()): Promise<number> {
+/**
+ * The order completed: its hold becomes sold units. Returns the units committed (0: already done,
+ * or never held). `quantity`, the order's line, is what the hold should be: then one patch folds
+ * it; anything else is decided on a read.
+ */
+export async function commitHold(sku: string, orderId: string, quantity?: number, now = new Date()): Promise<number> {
+  if (quantity !== undefined && (await foldHoldInPlace(sku, orderId, quantity))) return quantity;
+  return commitHoldAsStored(sku, orderId, now);
+}
+
+function commitHoldAsStored(sku: string, orderId: string, now: Date): Promise<number> {
   return changeStock<number>(sku, (stock) => {
     if (!stock || !Object.hasOwn(stock.holds, orderId)) return { result: 0 };
     const held = stock.holds[orderId];
