@@ -175,7 +175,12 @@ export class Engine {
     return 'accepted';
   }
 
-  /** Ends an instance now: pending work is dropped and late results are ignored. */
+  /**
+   * Ends an instance now: its timers and queued events are dropped, and no episode runs again.
+   * The activities it had scheduled still run (started or not, and again after a crash, as the
+   * extension's activity messages stay on the work-item queue, which looks at no instance's
+   * status); their results are ignored.
+   */
   terminate(instanceId: string, reason = ''): InstanceOperationResult {
     const record = this.load(instanceId);
     if (!record) return 'notFound';
@@ -186,7 +191,6 @@ export class Engine {
       status: 'Terminated',
       output: reason,
       inbox: [],
-      pendingActivities: {},
       pendingTimers: {},
       retryChains: {},
       timerChains: {},
@@ -297,9 +301,11 @@ export class Engine {
    * scheduled but never recorded, re-arms timers, and drains queued events.
    */
   recover(): void {
-    for (const record of this.store.list((summary) => !isTerminal(summary.status))) {
-      for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
+    // Terminated ones too: the activities they had scheduled still run (see terminate).
+    for (const record of this.store.list((summary) => !isTerminal(summary.status) || summary.status === 'Terminated')) {
       for (const activity of Object.values(record.pendingActivities)) this.dispatch(record, activity);
+      if (record.status === 'Terminated') continue;
+      for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
       if (record.inbox.length > 0) this.kick(record.instanceId);
     }
   }
@@ -456,7 +462,7 @@ export class Engine {
       // As after a host crash: nothing was recorded, so the same task is handed out again.
       const record = this.stopped || this.closing ? undefined : this.load(instanceId);
       const current = record?.pendingActivities[taskId];
-      if (!record || !current || record.executionId !== executionId || isTerminal(record.status)) return;
+      if (!record || !current || record.executionId !== executionId || !runsActivities(record)) return;
       current.deliveries = delivery;
       this.save(record);
       this.dispatch(record, current);
@@ -491,8 +497,13 @@ export class Engine {
   ): void {
     if (this.stopped) return;
     const record = this.load(instanceId);
-    if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
+    if (!record || record.executionId !== executionId || !runsActivities(record)) return;
     if (!claim(record)) return;
+    if (isTerminal(record.status)) {
+      // A terminated instance's activity is done with: its result goes nowhere.
+      this.save(record);
+      return;
+    }
     record.inbox.push(event);
     this.save(record);
     this.changed(instanceId);
@@ -536,6 +547,11 @@ export class Engine {
       }
     }
   }
+}
+
+/** Whether the instance's scheduled activities are still run: while it runs, and once terminated (see terminate). */
+function runsActivities(record: InstanceRecord): boolean {
+  return !isTerminal(record.status) || record.status === 'Terminated';
 }
 
 /** Removes `key` from `entries`; false if it was not there (the event answers nothing pending). */

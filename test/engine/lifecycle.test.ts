@@ -35,6 +35,29 @@ describe('terminate and purge with work in flight', () => {
     expect(before.at(-1)).toBe('ExecutionTerminated');
   });
 
+  it('still runs the activities it had scheduled, started or waiting for a slot, and records none of their results', async () => {
+    // As the extension: terminate is an event for the orchestration; the activity messages already
+    // on the work-item queue run all the same (the queue looks at no instance's status).
+    const narrow = await startTestApp({ maxConcurrentActivities: 1 });
+    try {
+      closeGate();
+      const id = narrow.engine.startNew('life_fan_out', { input: 'fanned' });
+      await narrow.waitFor(id, (status) => status.runtimeStatus === 'Running');
+      // The first waits at the gate, the others for the slot.
+      expect(sideEffects.get('fanned-1')).toBeUndefined();
+      expect(narrow.engine.terminate(id, 'stop')).toBe('accepted');
+      const before = narrow.status(id)!.history!.map((event) => EventType[event.EventType]);
+
+      releaseGate();
+      await narrow.settle();
+      expect([1, 2, 3].map((n) => sideEffects.get(`fanned-${n}`))).toEqual([1, 1, 1]);
+      expect(narrow.engine.getStatus(id)!.runtimeStatus).toBe('Terminated');
+      expect(narrow.status(id)!.history!.map((event) => EventType[event.EventType])).toEqual(before);
+    } finally {
+      await narrow.stop();
+    }
+  });
+
   it('purges an instance; its late results go nowhere, and the id can be used again', async () => {
     closeGate();
     const id = app.engine.startNew('life_two_steps', { input: 'purged' });
@@ -126,6 +149,37 @@ describe('recovery from the store', () => {
     expect(second.getStatus(id)!.output).toEqual(['passed recovered', 'done recovered']);
     expect(sideEffects.get('recovered')).toBe(3); // twice through the gate (before and after the crash), once the effect
     second.stop();
+  });
+
+  it('a new engine runs the activities a terminated instance had scheduled and not finished, and records nothing', async () => {
+    const store = new MemoryInstanceStore();
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store, maxConcurrentActivities: 1 });
+    closeGate();
+    const id = first.startNew('life_fan_out', { input: 'crashed' });
+    await first.waitFor(id, (status) => status.runtimeStatus === 'Running');
+    expect(first.terminate(id, 'stop')).toBe('accepted');
+    first.stop(); // a crash: one activity at the gate, two waiting for a slot, none recorded
+    const history = store.get(id)!.history.map((event) => EventType[event.EventType]);
+
+    const second = new Engine({ registry: loadRegistry(), clock, store });
+    second.recover();
+    releaseGate();
+    await first.idle();
+    await second.settle();
+    // At least once: the new engine runs again each one whose result was never recorded (the
+    // crashed one's runner ran them too, its results going nowhere).
+    expect([1, 2, 3].map((n) => sideEffects.get(`crashed-${n}`))).toEqual([2, 2, 2]);
+    expect(second.getStatus(id)!.runtimeStatus).toBe('Terminated');
+    expect(store.get(id)!.history.map((event) => EventType[event.EventType])).toEqual(history);
+    expect(store.get(id)!.pendingActivities).toEqual({});
+    // Done with: a third engine runs none of them again.
+    const third = new Engine({ registry: loadRegistry(), clock, store });
+    third.recover();
+    await third.settle();
+    expect([1, 2, 3].map((n) => sideEffects.get(`crashed-${n}`))).toEqual([2, 2, 2]);
+    second.stop();
+    third.stop();
   });
 
   it('re-arms a pending retry timer', async () => {
