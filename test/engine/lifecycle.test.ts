@@ -6,7 +6,7 @@ import { MemoryInstanceStore } from '../../local/engine/store';
 import { VirtualClock } from '../../local/engine/clock';
 import { loadRegistry } from '../../local/engine/registry';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
-import { closeGate, releaseGate, sideEffects } from './fixtures/lifecycle';
+import { closeGate, hooks, releaseGate, sideEffects } from './fixtures/lifecycle';
 
 let app: TestApp;
 /** Faults for the next activity calls, by key (the activity input). */
@@ -15,7 +15,11 @@ beforeAll(async () => {
   app = await startTestApp({ faults: (call) => faults.get(String(call.input))?.shift() });
 });
 afterAll(() => app.stop());
-afterEach(() => releaseGate());
+afterEach(() => {
+  releaseGate();
+  delete hooks.onFirst;
+  delete hooks.duringEpisode;
+});
 
 const historyTypes = (id: string) => app.status(id)!.history!.map((event) => EventType[event.EventType]);
 
@@ -58,6 +62,23 @@ describe('terminate and purge with work in flight', () => {
     }
   });
 
+  // As on the extension, where terminate is a message queued behind the instance's events: a result
+  // already waiting (or an episode running) is played first, and what it schedules still runs.
+  it('plays an event already waiting when the terminate lands; what it schedules still runs', async () => {
+    const id = app.engine.startNew('life_then', { input: 'queued' });
+    // Just after the first result is queued for the instance, before an episode takes it.
+    hooks.onFirst = () => setImmediate(() => expect(app.engine.terminate(id, 'stop')).toBe('accepted'));
+    await app.settle();
+    expectEndedAfterFirst(id, 'queued');
+  });
+
+  it('lets an episode running when the terminate lands finish; what it schedules still runs', async () => {
+    const id = app.engine.startNew('life_then', { input: 'running' });
+    hooks.duringEpisode = () => expect(app.engine.terminate(id, 'stop')).toBe('accepted');
+    await app.settle();
+    expectEndedAfterFirst(id, 'running');
+  });
+
   it('purges an instance; its late results go nowhere, and the id can be used again', async () => {
     closeGate();
     const id = app.engine.startNew('life_two_steps', { input: 'purged' });
@@ -86,6 +107,19 @@ describe('terminate and purge with work in flight', () => {
     expect(app.engine.getStatus(id)!.output).toEqual(['passed again', 'done again']);
   });
 });
+
+/** life_then was terminated once its first step's result was played: the second step ran, its result went nowhere. */
+function expectEndedAfterFirst(id: string, key: string): void {
+  const status = app.status(id)!;
+  expect(status).toMatchObject({ runtimeStatus: 'Terminated', output: 'stop', customStatus: 'first done' });
+  expect(sideEffects.get(key)).toBe(1);
+  expect(historyTypes(id).filter((type) => type.startsWith('Task') || type === 'ExecutionTerminated')).toEqual([
+    'TaskScheduled',
+    'TaskCompleted',
+    'TaskScheduled',
+    'ExecutionTerminated',
+  ]);
+}
 
 describe('fault injection', () => {
   it('a transient fault fails the attempt without running it; the retry policy runs it again', async () => {
