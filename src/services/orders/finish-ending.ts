@@ -73,8 +73,9 @@ export async function finishEnding(
 
 /**
  * Writes the saga's final view unless the document is final already (a final status is never
- * overwritten): at the revision after the stored one, so the repository's guard refuses any
- * write of the saga still to land, and is refused itself when one landed first.
+ * overwritten), through the repository's revision guard: at the revision after the stored one, so
+ * a saga write that lands first makes this one stale (it is tried again on what is stored then),
+ * and one that lands later finds the document final and is refused.
  */
 async function writeFinalView(view: OrderView): Promise<boolean> {
   for (let attempt = 1; ; attempt += 1) {
