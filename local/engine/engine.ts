@@ -429,7 +429,7 @@ export class Engine {
       this.playing.delete(record.instanceId);
     }
 
-    // Re-read: the instance may have been terminated, purged or restarted meanwhile.
+    // Re-read: the instance may have been purged or restarted meanwhile (a terminate waits for the episode).
     const fresh = this.load(record.instanceId);
     if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
     fresh.inbox.splice(0, delivered.length);
