@@ -35,7 +35,7 @@ export function outcomeFact(command: PublishOrderOutcome): OrderOutcome {
 /**
  * Sends the order's ending to the order-events queue. The saga does not know who listens; a
  * consumer reacts on its own. Sending the same fact again is harmless: consumers must (and do)
- * take a repeat in their stride (the loyalty points are recorded once per order), as queues
+ * take a repeat in their stride (each reacts once per order), as queues
  * deliver at least once anyway. The saga's announcement and an operator's terminate that stopped
  * it in its ending (finish-ending.ts) both send through here.
  */
