@@ -35,11 +35,13 @@ export function takesIdsWhenProcessed(record: InstanceRecord, event: HistoryEven
  * to one episode, except that an event on which the SDK takes task ids (see above) must come
  * first. The SDK takes those ids in the middle of its replay, between ids of actions user code
  * scheduled after earlier events of the batch; the engine sees only the final action list, so
- * such an event opens the next episode instead.
+ * such an event opens the next episode instead. A terminate (Engine.terminate) ends its batch:
+ * what comes after it is for a finished instance.
  */
 export function nextBatch(record: InstanceRecord): HistoryEvent[] {
   const batch = record.inbox.slice(0, 1);
   for (const event of record.inbox.slice(1)) {
+    if (batch.at(-1)!.EventType === EventType.ExecutionTerminated) break;
     if (takesIdsWhenProcessed(record, event)) break;
     batch.push(event);
   }

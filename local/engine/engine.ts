@@ -12,7 +12,7 @@ import { ArmedTimers } from './armed-timers';
 import { RealClock, type Clock } from './clock';
 import { ConcurrencyLimit } from './concurrency-limit';
 import { runEpisode, type EpisodeOutcome, type LogHandler } from './episode';
-import { events, fromJsonText, toJsonText, type HistoryEvent } from './history';
+import { EventType, events, fromJsonText, toJsonText, type HistoryEvent } from './history';
 import type { FunctionRegistry } from './registry';
 import {
   MemoryInstanceStore,
@@ -83,6 +83,8 @@ export class Engine {
   private readonly activities: ActivityRunner;
   private readonly log?: LogHandler;
   private readonly draining = new Set<string>();
+  /** Instances whose episode is running: a terminate then waits for it (see terminate). */
+  private readonly playing = new Set<string>();
   private readonly timers: ArmedTimers;
   private readonly listeners = new Set<(instanceId: string) => void>();
   private readonly episodeSlots?: ConcurrencyLimit;
@@ -175,27 +177,45 @@ export class Engine {
     return 'accepted';
   }
 
-  /** Ends an instance now: pending work is dropped and late results are ignored. */
+  /**
+   * Ends an instance: its timers are dropped, and no episode runs after the one that takes the
+   * terminate. As on the extension, where terminate is a message on the instance's control queue,
+   * events already waiting for the instance (or an episode running) are played first: what they
+   * lead the orchestrator to schedule is still scheduled, in the episode that ends the instance.
+   * With nothing waiting it ends at once. The activities it had scheduled still run (started or
+   * not, and again after a crash, as the extension's activity messages stay on the work-item
+   * queue, which looks at no instance's status); their results are ignored.
+   */
   terminate(instanceId: string, reason = ''): InstanceOperationResult {
     const record = this.load(instanceId);
     if (!record) return 'notFound';
     if (isTerminal(record.status) || this.stopped) return 'notRunning';
-    const now = this.now();
-    this.timers.disarm(instanceId);
+    const terminated = events.executionTerminated(this.now(), reason);
+    if (record.inbox.length === 0 && !this.playing.has(instanceId)) {
+      this.end(record, terminated);
+    } else if (!record.inbox.some((event) => event.EventType === EventType.ExecutionTerminated)) {
+      record.inbox.push(terminated);
+      this.kick(instanceId);
+    }
+    this.save(record);
+    this.changed(instanceId);
+    return 'accepted';
+  }
+
+  /** Ends a running instance as Terminated (the record is saved by the caller). */
+  private end(record: InstanceRecord, terminated: HistoryEvent): void {
+    this.timers.disarm(record.instanceId);
     Object.assign(record, {
       status: 'Terminated',
-      output: reason,
+      output: terminated.Input ?? '',
+      // Events queued after the terminate are for a finished instance.
       inbox: [],
-      pendingActivities: {},
       pendingTimers: {},
       retryChains: {},
       timerChains: {},
     });
-    record.history.push(events.executionTerminated(now, reason));
-    record.lastUpdatedTime = now.toISOString();
-    this.save(record);
-    this.changed(instanceId);
-    return 'accepted';
+    record.history.push(terminated);
+    record.lastUpdatedTime = this.now().toISOString();
   }
 
   /** Deletes an instance and its history, whatever its state. */
@@ -297,9 +317,11 @@ export class Engine {
    * scheduled but never recorded, re-arms timers, and drains queued events.
    */
   recover(): void {
-    for (const record of this.store.list((summary) => !isTerminal(summary.status))) {
-      for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
+    // Terminated ones too: the activities they had scheduled still run (see terminate).
+    for (const record of this.store.list((summary) => !isTerminal(summary.status) || summary.status === 'Terminated')) {
       for (const activity of Object.values(record.pendingActivities)) this.dispatch(record, activity);
+      if (record.status === 'Terminated') continue;
+      for (const timer of Object.values(record.pendingTimers)) this.arm(record, timer);
       if (record.inbox.length > 0) this.kick(record.instanceId);
     }
   }
@@ -377,25 +399,46 @@ export class Engine {
 
   private async runNextEpisode(record: InstanceRecord): Promise<void> {
     const delivered = nextBatch(record);
+    // A terminate ends the batch (see nextBatch): the events before it are played, then it ends the instance.
+    const terminated = delivered.find((event) => event.EventType === EventType.ExecutionTerminated);
+    if (delivered.length === 1 && terminated) {
+      record.inbox.splice(0, 1);
+      this.end(record, terminated);
+      this.save(record);
+      this.changed(record.instanceId);
+      return;
+    }
+    const played = terminated ? delivered.slice(0, -1) : delivered;
     const startedAt = this.now();
     const fn = this.registry.orchestrations.get(record.name);
-    const outcome: EpisodeOutcome = fn
-      ? await runEpisode({
-          name: fn.name,
-          handler: fn.handler,
-          options: fn.options,
-          instanceId: record.instanceId,
-          input: fromJsonText(record.inputJson),
-          history: [...record.history, events.orchestratorStarted(startedAt), ...delivered],
-          log: this.log,
-        })
-      : { ok: false, message: this.unknownOrchestratorMessage(record.name) };
+    this.playing.add(record.instanceId);
+    let outcome: EpisodeOutcome;
+    try {
+      outcome = fn
+        ? await runEpisode({
+            name: fn.name,
+            handler: fn.handler,
+            options: fn.options,
+            instanceId: record.instanceId,
+            input: fromJsonText(record.inputJson),
+            history: [...record.history, events.orchestratorStarted(startedAt), ...played],
+            log: this.log,
+          })
+        : { ok: false, message: this.unknownOrchestratorMessage(record.name) };
+    } finally {
+      this.playing.delete(record.instanceId);
+    }
 
-    // Re-read: the instance may have been terminated, purged or restarted meanwhile.
+    // Re-read: the instance may have been purged or restarted meanwhile (a terminate waits for the episode).
     const fresh = this.load(record.instanceId);
     if (this.stopped || !fresh || fresh.executionId !== record.executionId || isTerminal(fresh.status)) return;
     fresh.inbox.splice(0, delivered.length);
-    const effects = applyEpisode(fresh, delivered, startedAt, outcome);
+    const effects = applyEpisode(fresh, played, startedAt, outcome);
+    if (terminated && !isTerminal(fresh.status)) {
+      // What the episode scheduled is sent all the same; its timers are not (they would fire into a finished instance).
+      this.end(fresh, terminated);
+      effects.timers = [];
+    }
     this.save(fresh);
     this.changed(fresh.instanceId);
     // Shutting down: the work is stored as pending, the next host's recover() starts it.
@@ -456,7 +499,7 @@ export class Engine {
       // As after a host crash: nothing was recorded, so the same task is handed out again.
       const record = this.stopped || this.closing ? undefined : this.load(instanceId);
       const current = record?.pendingActivities[taskId];
-      if (!record || !current || record.executionId !== executionId || isTerminal(record.status)) return;
+      if (!record || !current || record.executionId !== executionId || !runsActivities(record)) return;
       current.deliveries = delivery;
       this.save(record);
       this.dispatch(record, current);
@@ -491,8 +534,13 @@ export class Engine {
   ): void {
     if (this.stopped) return;
     const record = this.load(instanceId);
-    if (!record || record.executionId !== executionId || isTerminal(record.status)) return;
+    if (!record || record.executionId !== executionId || !runsActivities(record)) return;
     if (!claim(record)) return;
+    if (isTerminal(record.status)) {
+      // A terminated instance's activity is done with: its result goes nowhere.
+      this.save(record);
+      return;
+    }
     record.inbox.push(event);
     this.save(record);
     this.changed(instanceId);
@@ -536,6 +584,11 @@ export class Engine {
       }
     }
   }
+}
+
+/** Whether the instance's scheduled activities are still run: while it runs, and once terminated (see terminate). */
+function runsActivities(record: InstanceRecord): boolean {
+  return !isTerminal(record.status) || record.status === 'Terminated';
 }
 
 /** Removes `key` from `entries`; false if it was not there (the event answers nothing pending). */

@@ -223,7 +223,11 @@ describe('the durable management API over HTTP', () => {
     await until(() => call<StatusPayload>('GET', started.json.statusQueryGetUri), awaitingApproval);
     const terminate = started.json.terminatePostUri.replace('{text}', 'operator%20stop');
     expect((await call('POST', terminate)).status).toBe(202);
-    const status = await call<StatusPayload>('GET', started.json.statusQueryGetUri);
+    // Accepted, not done: as on the extension, a terminate waits behind what is queued for the instance.
+    const status = await until(
+      () => call<StatusPayload>('GET', started.json.statusQueryGetUri),
+      (answer) => answer.json.runtimeStatus === 'Terminated',
+    );
     expect(status.json).toMatchObject({ runtimeStatus: 'Terminated', output: 'operator stop' });
     expect((await call('POST', terminate)).status).toBe(410);
     expect(
@@ -346,7 +350,10 @@ describe("the SDK's own DurableClient against the host", () => {
       (status) => (status.customStatus as OrderView | null)?.status === 'AwaitingApproval',
     );
     await client.terminate(id, 'sdk says stop');
-    expect((await client.getStatus(id)).runtimeStatus).toBe(df.OrchestrationRuntimeStatus.Terminated);
+    await until(
+      () => client.getStatus(id),
+      (status) => status.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated,
+    );
     expect((await client.purgeInstanceHistory(id)).instancesDeleted).toBe(1);
     expect((await call('GET', links.statusQueryGetUri)).status).toBe(404);
   });

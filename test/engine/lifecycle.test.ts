@@ -6,7 +6,7 @@ import { MemoryInstanceStore } from '../../local/engine/store';
 import { VirtualClock } from '../../local/engine/clock';
 import { loadRegistry } from '../../local/engine/registry';
 import { startTestApp, type TestApp } from '../../local/engine/testing';
-import { closeGate, releaseGate, sideEffects } from './fixtures/lifecycle';
+import { closeGate, hooks, releaseGate, sideEffects } from './fixtures/lifecycle';
 
 let app: TestApp;
 /** Faults for the next activity calls, by key (the activity input). */
@@ -15,7 +15,11 @@ beforeAll(async () => {
   app = await startTestApp({ faults: (call) => faults.get(String(call.input))?.shift() });
 });
 afterAll(() => app.stop());
-afterEach(() => releaseGate());
+afterEach(() => {
+  releaseGate();
+  delete hooks.onFirst;
+  delete hooks.duringEpisode;
+});
 
 const historyTypes = (id: string) => app.status(id)!.history!.map((event) => EventType[event.EventType]);
 
@@ -33,6 +37,46 @@ describe('terminate and purge with work in flight', () => {
     expect(app.engine.getStatus(id)!.runtimeStatus).toBe('Terminated');
     expect(historyTypes(id)).toEqual(before); // … but nothing was recorded
     expect(before.at(-1)).toBe('ExecutionTerminated');
+  });
+
+  it('still runs the activities it had scheduled, started or waiting for a slot, and records none of their results', async () => {
+    // As the extension: terminate is an event for the orchestration; the activity messages already
+    // on the work-item queue run all the same (the queue looks at no instance's status).
+    const narrow = await startTestApp({ maxConcurrentActivities: 1 });
+    try {
+      closeGate();
+      const id = narrow.engine.startNew('life_fan_out', { input: 'fanned' });
+      await narrow.waitFor(id, (status) => status.runtimeStatus === 'Running');
+      // The first waits at the gate, the others for the slot.
+      expect(sideEffects.get('fanned-1')).toBeUndefined();
+      expect(narrow.engine.terminate(id, 'stop')).toBe('accepted');
+      const before = narrow.status(id)!.history!.map((event) => EventType[event.EventType]);
+
+      releaseGate();
+      await narrow.settle();
+      expect([1, 2, 3].map((n) => sideEffects.get(`fanned-${n}`))).toEqual([1, 1, 1]);
+      expect(narrow.engine.getStatus(id)!.runtimeStatus).toBe('Terminated');
+      expect(narrow.status(id)!.history!.map((event) => EventType[event.EventType])).toEqual(before);
+    } finally {
+      await narrow.stop();
+    }
+  });
+
+  // As on the extension, where terminate is a message queued behind the instance's events: a result
+  // already waiting (or an episode running) is played first, and what it schedules still runs.
+  it('plays an event already waiting when the terminate lands; what it schedules still runs', async () => {
+    const id = app.engine.startNew('life_then', { input: 'queued' });
+    // Just after the first result is queued for the instance, before an episode takes it.
+    hooks.onFirst = () => setImmediate(() => expect(app.engine.terminate(id, 'stop')).toBe('accepted'));
+    await app.settle();
+    expectEndedAfterFirst(id, 'queued');
+  });
+
+  it('lets an episode running when the terminate lands finish; what it schedules still runs', async () => {
+    const id = app.engine.startNew('life_then', { input: 'running' });
+    hooks.duringEpisode = () => expect(app.engine.terminate(id, 'stop')).toBe('accepted');
+    await app.settle();
+    expectEndedAfterFirst(id, 'running');
   });
 
   it('purges an instance; its late results go nowhere, and the id can be used again', async () => {
@@ -63,6 +107,19 @@ describe('terminate and purge with work in flight', () => {
     expect(app.engine.getStatus(id)!.output).toEqual(['passed again', 'done again']);
   });
 });
+
+/** life_then was terminated once its first step's result was played: the second step ran, its result went nowhere. */
+function expectEndedAfterFirst(id: string, key: string): void {
+  const status = app.status(id)!;
+  expect(status).toMatchObject({ runtimeStatus: 'Terminated', output: 'stop', customStatus: 'first done' });
+  expect(sideEffects.get(key)).toBe(1);
+  expect(historyTypes(id).filter((type) => type.startsWith('Task') || type === 'ExecutionTerminated')).toEqual([
+    'TaskScheduled',
+    'TaskCompleted',
+    'TaskScheduled',
+    'ExecutionTerminated',
+  ]);
+}
 
 describe('fault injection', () => {
   it('a transient fault fails the attempt without running it; the retry policy runs it again', async () => {
@@ -126,6 +183,37 @@ describe('recovery from the store', () => {
     expect(second.getStatus(id)!.output).toEqual(['passed recovered', 'done recovered']);
     expect(sideEffects.get('recovered')).toBe(3); // twice through the gate (before and after the crash), once the effect
     second.stop();
+  });
+
+  it('a new engine runs the activities a terminated instance had scheduled and not finished, and records nothing', async () => {
+    const store = new MemoryInstanceStore();
+    const clock = new VirtualClock();
+    const first = new Engine({ registry: loadRegistry(), clock, store, maxConcurrentActivities: 1 });
+    closeGate();
+    const id = first.startNew('life_fan_out', { input: 'crashed' });
+    await first.waitFor(id, (status) => status.runtimeStatus === 'Running');
+    expect(first.terminate(id, 'stop')).toBe('accepted');
+    first.stop(); // a crash: one activity at the gate, two waiting for a slot, none recorded
+    const history = store.get(id)!.history.map((event) => EventType[event.EventType]);
+
+    const second = new Engine({ registry: loadRegistry(), clock, store });
+    second.recover();
+    releaseGate();
+    await first.idle();
+    await second.settle();
+    // At least once: the new engine runs again each one whose result was never recorded (the
+    // crashed one's runner ran them too, its results going nowhere).
+    expect([1, 2, 3].map((n) => sideEffects.get(`crashed-${n}`))).toEqual([2, 2, 2]);
+    expect(second.getStatus(id)!.runtimeStatus).toBe('Terminated');
+    expect(store.get(id)!.history.map((event) => EventType[event.EventType])).toEqual(history);
+    expect(store.get(id)!.pendingActivities).toEqual({});
+    // Done with: a third engine runs none of them again.
+    const third = new Engine({ registry: loadRegistry(), clock, store });
+    third.recover();
+    await third.settle();
+    expect([1, 2, 3].map((n) => sideEffects.get(`crashed-${n}`))).toEqual([2, 2, 2]);
+    second.stop();
+    third.stop();
   });
 
   it('re-arms a pending retry timer', async () => {

@@ -4,7 +4,11 @@
  */
 import type { DurableClient } from 'durable-functions';
 import { TransientError } from '../../src/libs/errors';
+import type { OrderOutcome } from '../../src/libs/events';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { customerLedger } from '../../src/services/loyalty/repository';
+import * as repository from '../../src/services/orders/repository';
+import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
@@ -15,6 +19,28 @@ import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { placeAnnouncingOrder, queueDown } from '../support/outages';
+
+// The SDK's client class (its types export it as an interface only).
+type SdkModule = { DurableClient: { prototype: DurableClient } };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdkClient = (require('durable-functions/lib/src/durableClient/DurableClient') as SdkModule).DurableClient
+  .prototype;
+
+/**
+ * The saga moves on between the route's look at it and the terminate landing: `meanwhile` runs
+ * just before the terminate is sent. Returns the spy.
+ */
+function terminateLandsAfter(meanwhile: () => Promise<void>) {
+  const realTerminate = sdkClient.terminate;
+  return jest.spyOn(sdkClient, 'terminate').mockImplementation(async function (
+    this: DurableClient,
+    instanceId: string,
+    reason: string,
+  ) {
+    await meanwhile();
+    return realTerminate.call(this, instanceId, reason);
+  });
+}
 
 let app: SagaApp;
 beforeAll(async () => {
@@ -43,6 +69,14 @@ async function lettersFor(orderId: string): Promise<DeadLetter[]> {
   return peekedMessageItems
     .map((item) => decodeMessage<DeadLetter>(item.messageText))
     .filter((letter) => letter.orderId === orderId);
+}
+
+/** The facts waiting on the order-events queue for the order (nothing in this file consumes them unless asked). */
+async function factsFor(orderId: string): Promise<OrderOutcome[]> {
+  const { peekedMessageItems } = await queueClient('order-events').peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems
+    .map((item) => decodeMessage<OrderOutcome>(item.messageText))
+    .filter((fact) => fact.orderId === orderId);
 }
 
 it('mid-compensation: Terminated, the steps kept, and the refund still owed is dead-lettered', async () => {
@@ -133,27 +167,17 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
   expect(await ledgerEntries(orderId)).toEqual([]);
 });
 
-it('refuses, and leaves the order Completed, when the saga completed before the terminate took effect', async () => {
+it('refuses a saga that completed while the terminate was on its way, and announces the ending it was stopped in', async () => {
   const orderId = uniqueOrderId('stop-overtaken');
   // The carrier blips once (the saga waits for its retry), and the order-events queue is down.
   const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
   const publish = queueDown('order-events', ['sendMessage']);
-  // The saga moves on between the route's look at it and the terminate landing: it ships,
-  // completes and is announcing when it is stopped.
-  // The SDK's client class (its types export it as an interface only).
-  type SdkModule = { DurableClient: { prototype: DurableClient } };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sdk = require('durable-functions/lib/src/durableClient/DurableClient') as SdkModule;
-  const client = sdk.DurableClient.prototype;
-  const realTerminate = client.terminate;
-  const terminating = jest.spyOn(client, 'terminate').mockImplementation(async function (
-    this: DurableClient,
-    instanceId: string,
-    reason: string,
-  ) {
+  // Meanwhile the saga ships, completes, and fails to announce it (its retry waits): the
+  // terminate stops it there. The queue is back by the time the route finishes the ending.
+  const terminating = terminateLandsAfter(async () => {
     await app.advanceTime(2_000);
     await app.settle();
-    return realTerminate.call(this, instanceId, reason);
+    publish.mockRestore();
   });
   try {
     await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
@@ -166,7 +190,12 @@ it('refuses, and leaves the order Completed, when the saga completed before the 
     expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
     expect((app.status(orderId)?.customStatus as OrderView).status).toBe('Completed');
     expect(refused.status).toBe(409);
-    expect(refused.json).toMatchObject({ orderId, status: 'Completed' });
+    expect(refused.json).toEqual({
+      orderId,
+      status: 'Completed',
+      message: 'the order’s saga has already ended',
+      finished: { documentWritten: false, published: 'contoso.orders.OrderCompleted.v1' },
+    });
   } finally {
     terminating.mockRestore();
     publish.mockRestore();
@@ -175,6 +204,110 @@ it('refuses, and leaves the order Completed, when the saga completed before the 
   expect((await readOrder(orderId))?.status).toBe('Completed');
   expect(((await app.http('GET', `/api/orders/${orderId}`)).json as OrderView).status).toBe('Completed');
   expect(await lettersFor(orderId)).toHaveLength(0);
+  // The saga's own announcement never went out; the route's did, once.
+  expect(await factsFor(orderId)).toEqual([
+    expect.objectContaining({ type: 'contoso.orders.OrderCompleted.v1', orderId, customerId: 'ada' }),
+  ]);
+});
+
+it('a saga stopped on its way to CompensationFailed: the route writes it, dead-letters it once and announces it', async () => {
+  const orderId = uniqueOrderId('stop-failing');
+  const customerId = `cust-${orderId}`;
+  // The carrier rejects the address; of the undos, the refund (the last) times out once, and the
+  // gateway then refuses it: the order ends CompensationFailed.
+  const refund = jest
+    .spyOn(simulatedGateway, 'refund')
+    .mockRejectedValueOnce(new TransientError('gateway timeout'))
+    .mockRejectedValue(new Error('the gateway refuses this refund'));
+  // The saga's CompensationFailed write fails once (its retry waits): the document lags.
+  const realSave = repository.saveOrderProgress;
+  const finalWrite = jest
+    .spyOn(repository, 'saveOrderProgress')
+    .mockImplementation((revision, view, now) =>
+      view.status === 'CompensationFailed'
+        ? Promise.reject(new TransientError('orders database unavailable'))
+        : realSave(revision, view, now),
+    );
+  // Meanwhile the refund's retry fails for good and the saga decides CompensationFailed; it is
+  // stopped before its write lands and before it could send the dead letter or announce.
+  let lagging: string | undefined;
+  const terminating = terminateLandsAfter(async () => {
+    await app.advanceTime(5_500);
+    await app.settle();
+    finalWrite.mockRestore();
+    lagging = (await readOrder(orderId))?.status;
+  });
+  try {
+    const body = orderRequest({ orderId, customerId, shippingAddress: undoingOrder(orderId).shippingAddress });
+    expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+    await app.waitForOrderStatus(orderId, 'Compensating');
+    await app.settle();
+    expect(refund).toHaveBeenCalledTimes(1);
+
+    const refused = await terminate(orderId);
+    expect(terminating).toHaveBeenCalled();
+    // When the terminate landed, the saga had decided, but the document still lagged.
+    expect(lagging).toBe('Compensating');
+    expect((app.status(orderId)?.customStatus as OrderView).status).toBe('CompensationFailed');
+    expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
+    expect(refused.status).toBe(409);
+    expect(refused.json).toEqual({
+      orderId,
+      status: 'CompensationFailed',
+      message: 'the order’s saga has already ended',
+      finished: {
+        documentWritten: true,
+        deadLettered: ['refundPayment'],
+        published: 'contoso.orders.OrderCancelled.v1',
+      },
+    });
+  } finally {
+    terminating.mockRestore();
+    finalWrite.mockRestore();
+    refund.mockRestore();
+  }
+  const stored = (await readOrder(orderId))!;
+  expect(stored.status).toBe('CompensationFailed');
+  expect(stored.reason).toMatch(/address rejected.*; compensation failed: refundPayment$/);
+  expect(stored.compensations.find((entry) => entry.name === 'refundPayment')).toMatchObject({ status: 'failed' });
+  // One letter, on the queue and on the document, with what it takes to refund.
+  const letters = await lettersFor(orderId);
+  expect(letters).toHaveLength(1);
+  expect(letters[0].failed).toEqual([
+    {
+      name: 'refundPayment',
+      activity: 'refundPayment',
+      input: { orderId, correlationId: stored.correlationId },
+      error: 'the gateway refuses this refund',
+    },
+  ]);
+  expect(stored.deadLetter).toMatchObject({ state: 'sent', letter: { orderId, failed: letters[0].failed } });
+  expect(await factsFor(orderId)).toEqual([
+    expect.objectContaining({
+      type: 'contoso.orders.OrderCancelled.v1',
+      finalStatus: 'CompensationFailed',
+      customerId,
+    }),
+  ]);
+
+  // A repeat sends no second letter and writes nothing; the fact goes out again, which consumers take in their stride.
+  const again = await terminate(orderId);
+  expect(again.status).toBe(409);
+  expect(again.json).toMatchObject({ status: 'CompensationFailed', finished: { documentWritten: false } });
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter?.messageId).toBe(stored.deadLetter?.messageId);
+  expect((await readOrder(orderId))?.revision).toBe(stored.revision);
+  const facts = await factsFor(orderId);
+  expect(facts).toHaveLength(2);
+  expect(facts[1]).toEqual({ ...facts[0], cancelledAt: expect.any(String) });
+  await app.queues.drain();
+  expect((await customerLedger(customerId)).entries).toHaveLength(1);
+  // The operator's retry finds the dead letter, and the refund (the gateway takes it now) repairs the order.
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  await app.settle({ fastForward: true });
+  expect((await readOrder(orderId))?.status).toBe('Compensated');
 });
 
 it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {

@@ -33,13 +33,21 @@ export function outcomeFact(command: PublishOrderOutcome): OrderOutcome {
 }
 
 /**
- * Publishes the order's ending to the order-events queue. The saga does not know who listens;
- * a consumer reacts on its own. A repeated run sends the same fact again, which consumers
- * must (and do) take in their stride: queues deliver at least once anyway.
+ * Sends the order's ending to the order-events queue. The saga does not know who listens; a
+ * consumer reacts on its own. Sending the same fact again is harmless: consumers must (and do)
+ * take a repeat in their stride (each reacts once per order), as queues
+ * deliver at least once anyway. The saga's announcement and an operator's terminate that stopped
+ * it in its ending (finish-ending.ts) both send through here.
  */
-export const publishOrderOutcome = registerActivity(OrdersContract.publishOutcome, async (command, { log }) => {
+export async function sendOrderOutcome(command: PublishOrderOutcome): Promise<{ messageId: string; type: string }> {
   const fact = outcomeFact(command);
   const { messageId } = await queueClient(ORDER_EVENTS_QUEUE).sendMessage(encodeMessage(fact));
-  log.info('order outcome published', { type: fact.type, messageId });
   return { messageId, type: fact.type };
+}
+
+/** The saga's announcement of the order's ending (`OrderSaga.announce`). */
+export const publishOrderOutcome = registerActivity(OrdersContract.publishOutcome, async (command, { log }) => {
+  const sent = await sendOrderOutcome(command);
+  log.info('order outcome published', sent);
+  return sent;
 });

@@ -8,6 +8,13 @@
  * dead-letter queue as compensations to run, where the operator's retry undoes it (and the order
  * becomes Compensated). A repeat, or a call after a terminate through the management API, does
  * the bookkeeping still missing and nothing twice.
+ *
+ * A saga whose custom status is final has decided how the order ends, and is refused (409
+ * "already ended"): stopping it would dead-letter the undos of a finished order. One that reached
+ * its ending while the terminate was on its way (or that a terminate through the management API
+ * stopped there) was stopped in the middle of that ending: the route finishes what it still owed
+ * (finish-ending.ts: the final write, a CompensationFailed order's dead letter, the outcome fact)
+ * and answers the same 409, with what it finished. The order keeps the ending the saga decided.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -16,6 +23,7 @@ import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-pri
 import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
 import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
+import { finishEnding, type FinishedEnding } from '../finish-ending';
 import {
   isFinal,
   type CompensationEntry,
@@ -29,8 +37,8 @@ import { readOrder, updateOrder } from '../repository';
 import { findInstance } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
 
-const alreadyEnded = (orderId: string, status: OrderStatus) =>
-  json(409, { orderId, status, message: 'the order’s saga has already ended' });
+const alreadyEnded = (orderId: string, status: OrderStatus, finished?: FinishedEnding) =>
+  json(409, { orderId, status, message: 'the order’s saga has already ended', ...(finished ? { finished } : {}) });
 
 /** How long the route waits for a terminate to take effect before asking to be called again. */
 const TERMINATE_WAIT_MS = 10_000;
@@ -51,11 +59,13 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   if (!instance || !['Pending', 'Running', 'Terminated'].includes(instance.runtimeStatus)) {
     return json(409, { orderId, status: order.status, message: 'the order’s saga is not running' });
   }
-  // A saga whose view is final has made every decision: it is only announcing the ending (which
+  // A saga whose view is final has made every decision: it is only finishing its ending (which
   // may wait out a queue outage). Stopping it then would dead-letter undos of a finished order.
   const decided = (instance.customStatus as OrderView | null)?.status;
-  if (decided && isFinal(decided)) return alreadyEnded(orderId, decided);
+  if (decided && isFinal(decided) && instance.runtimeStatus !== 'Terminated') return alreadyEnded(orderId, decided);
   const reason = `terminated by ${caller.principal.name}: ${body.value.reason}`;
+  const logger = () =>
+    correlatedLogger(context, { correlationId: correlationIdFrom(request.headers.get(CORRELATION_HEADER)), orderId });
   if (instance.runtimeStatus !== 'Terminated') {
     await client.terminate(orderId, reason);
     instance = await untilTerminated(client, orderId);
@@ -70,10 +80,15 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
 
   // Stopped: its last custom status is all it did. Each step that began may have acted.
   const view = (instance.customStatus as OrderView | null) ?? order;
-  // The saga may have decided its ending between the look above and the terminate landing: it
-  // was stopped while announcing, and what it decided stands.
-  if (isFinal(view.status)) return alreadyEnded(orderId, view.status);
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
+  // The saga may have decided its ending between the look above and the terminate landing (or a
+  // terminate through the management API stopped it there): what it decided stands, and what its
+  // ending still owed (the final write, the dead letter, the outcome fact) is finished here.
+  if (isFinal(view.status)) {
+    const finished = await finishEnding({ ...view, status: view.status }, placed);
+    logger().warn('terminate landed in the saga’s ending; finished what it still owed', { ...finished });
+    return alreadyEnded(orderId, view.status, finished);
+  }
   // The undos the saga's steps declare, so what is owed here is what the saga would have run.
   const undos = undosOf(placed);
   const byName = new Map([...undos.values()].map((undoing) => [undoing.name, undoing]));
@@ -132,8 +147,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
     };
     await sendDeadLetterOnce(letter);
   }
-  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-  correlatedLogger(context, { correlationId, orderId }).warn('order terminated by an operator', {
+  logger().warn('order terminated by an operator', {
     operator: caller.principal.name,
     deadLettered: pending.map((entry) => entry.name),
   });
