@@ -103,6 +103,7 @@ var contexts = [
     name: 'shipping'
     containers: [
       { name: 'shipments', partitionKey: '/orderId' }
+      { name: 'carrierBookings', partitionKey: '/id' }
     ]
   }
   {
