@@ -91,6 +91,7 @@ var contexts = [
     name: 'notifications'
     containers: [
       { name: 'messages', partitionKey: '/orderId' }
+      { name: 'mailerLog', partitionKey: '/id' }
     ]
   }
   {
