@@ -17,6 +17,9 @@ import {
   type InstanceSummary,
 } from '../local/engine/store';
 
+/** The containers where the simulated providers keep their own records. */
+const SIMULATED_PROVIDER_RECORDS = /\/colls\/(?:gatewayLedger|carrierBookings|mailerLog)(?:\/|$|\?)/;
+
 export interface ActivityCall {
   activity: string;
   orderId: string;
@@ -128,9 +131,9 @@ export class Instruments {
 
   private onRequest(request: ClientRequest): void {
     if (!this.cosmosHost || String(request.getHeader('host') ?? request.host) !== this.cosmosHost) return;
-    // The simulated payment gateway keeps its ledger in Cosmos; in Azure that is the provider's API
-    // (its time is the `gateway` latency), not a request of ours: counted apart.
-    const provider = request.path.includes('/colls/gatewayLedger') ? ' (simulated provider)' : '';
+    // The simulated gateway, carrier and mailer keep their records in Cosmos; in Azure that is the
+    // provider's API (its time is the provider's latency), not a request of ours: counted apart.
+    const provider = SIMULATED_PROVIDER_RECORDS.test(request.path) ? ' (simulated provider)' : '';
     const activity = `${this.scope.getStore() ?? '(outside activities)'}${provider}`;
     this.requestCounts.set(activity, (this.requestCounts.get(activity) ?? 0) + 1);
     const kind = `${request.method} ${resourceKind(request.path)}${request.getHeader('x-ms-documentdb-isquery') ? ' (query)' : ''}`;

@@ -95,6 +95,7 @@ var contexts = [
     name: 'notifications'
     containers: [
       { name: 'messages', partitionKey: '/orderId' }
+      { name: 'mailerLog', partitionKey: '/id' }
     ]
   }
   {
@@ -107,6 +108,7 @@ var contexts = [
     name: 'shipping'
     containers: [
       { name: 'shipments', partitionKey: '/orderId' }
+      { name: 'carrierBookings', partitionKey: '/id' }
     ]
   }
   {

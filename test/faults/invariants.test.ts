@@ -34,6 +34,15 @@ const consistent = (): SagaState => ({
     { orderId: 'done', status: 'created' },
     { orderId: 'undone', status: 'cancelled' },
   ],
+  parcels: [
+    { orderId: 'done', status: 'booked' },
+    { orderId: 'undone', status: 'cancelled' },
+  ],
+  mail: [
+    { orderId: 'done', kind: 'confirmation' },
+    { orderId: 'undone', kind: 'confirmation' },
+    { orderId: 'undone', kind: 'cancellation' },
+  ],
   deadLetters: new Map(),
 });
 const check = (state: SagaState) =>
@@ -58,6 +67,22 @@ it('a shipment left created for an order that was undone breaks "no shipment for
     { orderId: 'undone', status: 'created' },
   ];
   expect(check(state)).toEqual(['no shipment for an order that is not Completed: undone']);
+});
+
+it('a parcel left booked at the carrier for an undone order is a violation, whatever the shipments say', () => {
+  const state = consistent();
+  state.parcels[1] = { orderId: 'undone', status: 'booked' };
+  expect(check(state)).toEqual(['no parcel booked at the carrier for an order that is not Completed: undone']);
+});
+
+it('mail the provider accepted is checked beside the messages recorded: a confirmation with no cancellation', () => {
+  const state = consistent();
+  state.mail = state.mail.filter((entry) => entry.kind !== 'cancellation');
+  expect(check(state)).toEqual([
+    'a customer mailed a confirmation of an order that is not Completed is mailed its cancellation: undone',
+  ]);
+  state.mail = [{ orderId: 'undone', kind: 'cancellation' }];
+  expect(check(state)).toEqual(['a cancellation only where a confirmation was sent (mailed): undone']);
 });
 
 it('money kept for an undone order, or stock oversold, is a violation', () => {

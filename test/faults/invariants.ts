@@ -5,12 +5,12 @@
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { sumAmounts } from '../../src/libs/money';
 import { inventoryData } from '../../src/services/inventory/repository';
-import { notificationsData } from '../../src/services/notifications/repository';
+import { notificationsData, type MailerLogEntry } from '../../src/services/notifications/repository';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { isFinal } from '../../src/services/orders/order-view';
 import { ordersData, type OrderDocument } from '../../src/services/orders/repository';
 import { paymentsData, type LedgerEntry } from '../../src/services/payments/repository';
-import { shippingData } from '../../src/services/shipping/repository';
+import { shippingData, type CarrierBooking } from '../../src/services/shipping/repository';
 
 export interface Violation {
   invariant: string;
@@ -52,19 +52,35 @@ export interface SagaState {
   stock: { sku: string; available: number; holds: Record<string, number>; committed?: number }[];
   messages: { orderId: string; kind: string }[];
   shipments: { orderId: string; status: string }[];
+  /** What the simulated providers did, whatever the contexts recorded: parcels booked, mail accepted. */
+  parcels: { orderId: string; status: string }[];
+  mail: { orderId: string; kind: string }[];
   deadLetters: Map<string, number>;
 }
 
+/** The order id a provider's key (`<orderId>:<step or kind>`) was made from, and what follows it. */
+const splitKey = (key: string) => {
+  const at = key.lastIndexOf(':');
+  return { orderId: key.slice(0, at), suffix: key.slice(at + 1) };
+};
+
 export async function readSagaState(): Promise<SagaState> {
-  const [orders, ledger, stock, messages, shipments, deadLetters] = await Promise.all([
+  const [orders, ledger, stock, messages, shipments, bookings, mailerLog, deadLetters] = await Promise.all([
     all<OrderDocument>(ordersData.container('orders')),
     all<LedgerEntry>(paymentsData.container('gatewayLedger')),
     all<SagaState['stock'][number]>(inventoryData.container('stock')),
     all<SagaState['messages'][number]>(notificationsData.container('messages')),
     all<SagaState['shipments'][number]>(shippingData.container('shipments')),
+    all<CarrierBooking>(shippingData.container('carrierBookings')),
+    all<MailerLogEntry>(notificationsData.container('mailerLog')),
     deadLettersByOrder(),
   ]);
-  return { orders, ledger, stock, messages, shipments, deadLetters };
+  const parcels = bookings.map((booking) => ({ orderId: splitKey(booking.reference).orderId, status: booking.status }));
+  const mail = mailerLog.map((entry) => {
+    const { orderId, suffix } = splitKey(entry.id);
+    return { orderId, kind: suffix };
+  });
+  return { orders, ledger, stock, messages, shipments, parcels, mail, deadLetters };
 }
 
 /**
@@ -81,7 +97,7 @@ export async function checkInvariants(
 }
 
 export function violationsOf(
-  { orders, ledger, stock, messages, shipments, deadLetters }: SagaState,
+  { orders, ledger, stock, messages, shipments, parcels, mail, deadLetters }: SagaState,
   placedOrderIds: readonly string[],
   initialStock: Record<string, number>,
   { awaitingRepair = false } = {},
@@ -152,12 +168,42 @@ export function violationsOf(
       fail('every Completed order has a created shipment', orderId, 'no shipment');
   }
 
-  const kinds = new Map<string, Set<string>>();
-  for (const message of messages)
-    kinds.set(message.orderId, (kinds.get(message.orderId) ?? new Set()).add(message.kind));
-  for (const [orderId, sent] of kinds) {
-    if (sent.has('cancellation') && !sent.has('confirmation'))
-      fail('a cancellation only where a confirmation was sent', orderId, 'cancellation without confirmation');
+  // What the carrier holds, whatever the shipments say: a parcel booked is a parcel that ships.
+  for (const parcel of parcels) {
+    if (parcel.status === 'booked' && !completed(parcel.orderId) && !exempt(parcel.orderId))
+      fail(
+        'no parcel booked at the carrier for an order that is not Completed',
+        parcel.orderId,
+        `${orderById.get(parcel.orderId)?.status}`,
+      );
+  }
+
+  const kindsByOrder = (sent: readonly { orderId: string; kind: string }[]) => {
+    const kinds = new Map<string, Set<string>>();
+    for (const message of sent) kinds.set(message.orderId, (kinds.get(message.orderId) ?? new Set()).add(message.kind));
+    return kinds;
+  };
+  // On the messages recorded and on the mail the provider accepted, which a failed write can tell apart.
+  for (const [sent, source] of [
+    [messages, 'recorded'],
+    [mail, 'mailed'],
+  ] as const) {
+    for (const [orderId, kinds] of kindsByOrder(sent)) {
+      if (kinds.has('cancellation') && !kinds.has('confirmation'))
+        fail(
+          `a cancellation only where a confirmation was sent (${source})`,
+          orderId,
+          'cancellation without confirmation',
+        );
+    }
+  }
+  for (const [orderId, kinds] of kindsByOrder(mail)) {
+    if (kinds.has('confirmation') && !kinds.has('cancellation') && !completed(orderId) && !exempt(orderId))
+      fail(
+        'a customer mailed a confirmation of an order that is not Completed is mailed its cancellation',
+        orderId,
+        `${orderById.get(orderId)?.status}`,
+      );
   }
 
   for (const order of orders.filter((entry) => placedOrderIds.includes(entry.orderId))) {

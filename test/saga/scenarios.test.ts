@@ -3,12 +3,16 @@
  * step log, its compensations in order, and what is left in each context's database.
  * The saga runs through the real durable-functions SDK, driven by local/engine/ on virtual time.
  */
+import { Items } from '@azure/cosmos';
 import { readFact } from '../../src/services/analytics/repository';
 import { readStock } from '../../src/services/inventory/repository';
-import { listMessages } from '../../src/services/notifications/repository';
+import { listMessages, messageDocumentId, readMailerLogEntry } from '../../src/services/notifications/repository';
+import { RetryPolicies } from '../../src/services/orders/retry-policies';
+import { bookingKey } from '../../src/services/shipping/create-shipment';
 import { gatewayTotals } from '../support/gateway-ledger';
 import { readOrder } from '../../src/services/orders/repository';
-import { readShipment } from '../../src/services/shipping/repository';
+import { readCarrierBooking, readShipment } from '../../src/services/shipping/repository';
+import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';
 import { asApprover } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
@@ -330,5 +334,57 @@ describe.each(scenarios)('%s', (_title, overrides, expected) => {
     const document = await readOrder(orderId);
     expect(document?.status).toBe(expected.status);
     expect(document?.steps).toEqual(view.steps);
+  });
+});
+
+describe('a parcel booked and a confirmation mailed, neither recorded (their writes failed on every attempt)', () => {
+  let orderId: string;
+  let view: Awaited<ReturnType<SagaApp['settleOrder']>>;
+
+  beforeAll(async () => {
+    orderId = uniqueOrderId('unrecorded');
+    // Every attempt of the confirm step mails, then fails to record; every ship attempt books, then
+    // fails to record. The undos' own writes (the shipment's tombstone, the adopted records) work.
+    let confirmationWrites = 0;
+    const original = Items.prototype.create;
+    const failing = jest.spyOn(Items.prototype, 'create').mockImplementation(function (this: Items, ...args) {
+      const [body] = args as [{ id?: string; status?: string }];
+      const busy = () => Promise.reject(Object.assign(new Error('busy'), { code: 503 }));
+      if (this.container.id === 'shipments' && body.id === orderId && body.status === 'created') return busy();
+      const confirmation = this.container.id === 'messages' && body.id === messageDocumentId(orderId, 'confirmation');
+      if (confirmation && (confirmationWrites += 1) <= RetryPolicies.notification.maxNumberOfAttempts) return busy();
+      return original.apply(this, args) as never;
+    });
+    try {
+      const placed = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+      expect(placed.status).toBe(202);
+      view = await app.settleOrder(orderId);
+    } finally {
+      failing.mockRestore();
+    }
+  });
+
+  it('undoes both, and says so, rather than "nothing to undo"', () => {
+    expect(view.status).toBe('Compensated');
+    expect(view.steps.find((step) => step.name === 'ship')?.status).toBe('failed');
+    expect(view.compensations.map((entry) => [entry.name, entry.status])).toEqual([
+      ['cancelShipment', ok],
+      ['releaseStock', ok],
+      ['retractAnalytics', ok],
+      ['sendCancellation', ok],
+      ['refundPayment', ok],
+    ]);
+  });
+
+  it('leaves the parcel called back at the carrier and the customer told of the cancellation', async () => {
+    const parcel = await simulatedCarrier.findBooking(bookingKey(orderId));
+    expect(await readCarrierBooking(parcel!.trackingNumber)).toMatchObject({ status: 'cancelled' });
+    expect(await readShipment(orderId)).toMatchObject({ status: 'cancelled', trackingNumber: parcel!.trackingNumber });
+    expect(await readMailerLogEntry(messageDocumentId(orderId, 'cancellation'))).toBeDefined();
+    expect((await listMessages(orderId)).map((message) => message.kind).sort()).toEqual([
+      'cancellation',
+      'confirmation',
+    ]);
+    expect(await gatewayTotals(orderId)).toEqual({ charged: 159, refunded: 159 });
   });
 });

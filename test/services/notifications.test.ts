@@ -8,6 +8,7 @@ import {
   listMessages,
   messageDocumentId,
   notificationsData,
+  readMailerLogEntry,
   readMessage,
   recordMessage,
   type MessageDocument,
@@ -43,6 +44,15 @@ const confirm = (command: SendConfirmation) =>
   sendConfirmation(command, invocation(NotificationsActivities.sendConfirmation));
 const cancel = (command: SendCancellation) =>
   sendCancellation(command, invocation(NotificationsActivities.sendCancellation));
+
+/** Every create of a message document fails as a busy Cosmos would; the mail provider's own log still works. */
+function messageWritesFail() {
+  const original = Items.prototype.create;
+  return jest.spyOn(Items.prototype, 'create').mockImplementation(function (this: Items, ...args) {
+    if (this.container.id === 'messages') return Promise.reject(Object.assign(new Error('busy'), { code: 503 }));
+    return original.apply(this, args) as never;
+  });
+}
 
 describe('notifications context', () => {
   it('registers its activities under the names of its contract', () => {
@@ -129,6 +139,70 @@ describe('sendCancellation', () => {
     expect(afterFirst.map((message) => message.kind).sort()).toEqual(['cancellation', 'confirmation']);
   });
 
+  it('sends the cancellation where the confirmation was mailed but recording it failed on every attempt', async () => {
+    const command = confirmationFor();
+    const failing = messageWritesFail();
+    for (let attempt = 1; attempt <= 3; attempt += 1)
+      await expect(confirm(command)).rejects.toMatchObject({ code: 503 });
+    failing.mockRestore();
+    expect(await listMessages(command.orderId)).toEqual([]);
+    const mailed = await mailer.find(messageDocumentId(command.orderId, 'confirmation'));
+    expect(mailed).toMatchObject({ to: 'ada@example.com', messageId: expect.stringMatching(/^msg_/) });
+
+    const fact = await cancel(cancellationFor(command));
+    expect(fact).toEqual({
+      type: factType('notifications', 'CancellationSent'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      messageId: expect.stringMatching(/^msg_/),
+    });
+    expect(await readMailerLogEntry(messageDocumentId(command.orderId, 'cancellation'))).toMatchObject({
+      to: 'ada@example.com',
+      messageId: (fact as { messageId: string }).messageId,
+    });
+    // The confirmation is recorded as the provider tells it, so the messages say what the customer got.
+    expect(await readMessage(command.orderId, 'confirmation')).toMatchObject({
+      to: 'ada@example.com',
+      subject: `Your order ${command.orderId}`,
+      messageId: mailed!.messageId,
+      sentAt: mailed!.acceptedAt,
+    });
+  });
+
+  it('sends the cancellation of an unrecorded confirmation once when run twice: the provider searched once', async () => {
+    const command = confirmationFor();
+    await mailer.send({
+      idempotencyKey: messageDocumentId(command.orderId, 'confirmation'),
+      to: command.customerEmail,
+      subject: `Your order ${command.orderId}`,
+      body: 'Thank you for your order.',
+    });
+    const search = jest.spyOn(mailer, 'find');
+    const send = jest.spyOn(mailer, 'send');
+    const first = await cancel(cancellationFor(command));
+    const afterFirst = await listMessages(command.orderId);
+    expect(first).toMatchObject({ type: factType('notifications', 'CancellationSent') });
+    expect(await cancel(cancellationFor(command))).toEqual(first);
+    expect(await listMessages(command.orderId)).toEqual(afterFirst);
+    expect(afterFirst.map((message) => message.kind).sort()).toEqual(['cancellation', 'confirmation']);
+    expect(search).toHaveBeenCalledTimes(1);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
+  it("asks the provider before saying no confirmation was sent, and takes no other order's for it", async () => {
+    const command = confirmationFor();
+    await confirm(confirmationFor());
+    const search = jest.spyOn(mailer, 'find');
+    const send = jest.spyOn(mailer, 'send');
+    expect(await cancel(cancellationFor(command))).toMatchObject({
+      type: factType('notifications', 'CancellationNotNeeded'),
+      reason: 'no confirmation was sent',
+    });
+    expect(search).toHaveBeenCalledWith(messageDocumentId(command.orderId, 'confirmation'));
+    expect(send).not.toHaveBeenCalled();
+    expect(await listMessages(command.orderId)).toEqual([]);
+  });
+
   it('sends nothing, and says so, where no confirmation was sent (a bounced or never-sent one)', async () => {
     const command = confirmationFor('ada@bounce.test');
     const first = await cancel(cancellationFor(command));
@@ -182,5 +256,33 @@ describe('the notifications repository', () => {
       message: `message ${orderId}:confirmation conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
+  });
+});
+
+describe('the simulated mail provider', () => {
+  const email = (orderId: string, to = 'ada@example.com') => ({
+    idempotencyKey: messageDocumentId(orderId, 'confirmation'),
+    to,
+    subject: `Your order ${orderId}`,
+    body: 'Thank you for your order.',
+  });
+
+  it('remembers each message it accepted, found by the key it was sent under', async () => {
+    const { orderId } = newOrder();
+    expect(await mailer.find(email(orderId).idempotencyKey)).toBeUndefined();
+    const accepted = await mailer.send(email(orderId));
+    expect(await mailer.send(email(orderId))).toEqual(accepted);
+    expect(await mailer.find(email(orderId).idempotencyKey)).toEqual({
+      messageId: accepted.kind === 'accepted' ? accepted.messageId : 'unexpected',
+      to: 'ada@example.com',
+      subject: `Your order ${orderId}`,
+      acceptedAt: expect.any(String),
+    });
+  });
+
+  it('keeps no message it bounced', async () => {
+    const { orderId } = newOrder();
+    expect(await mailer.send(email(orderId, 'ada@bounce.test'))).toMatchObject({ kind: 'bounced' });
+    expect(await mailer.find(email(orderId).idempotencyKey)).toBeUndefined();
   });
 });

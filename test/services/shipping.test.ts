@@ -5,9 +5,11 @@ import { TransientError } from '../../src/libs/errors';
 import { factType, type CreateShipment } from '../../src/libs/events';
 import { shippingActivities } from '../../src/services/shipping';
 import { ShippingActivities } from '../../src/services/shipping/contract';
-import { ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
+import { bookingKey, ShipmentAlreadyCancelled } from '../../src/services/shipping/create-shipment';
 import {
   markCancelled,
+  readCarrierBooking,
+  recordFoundBooking,
   readShipment,
   recordShipment,
   shippingData,
@@ -34,6 +36,15 @@ const shipmentFor = (postalCode = '10115'): CreateShipment => ({
 const create = (command: CreateShipment) => createShipment(command, invocation(ShippingActivities.create));
 const cancel = (ids: { orderId: string; correlationId: string }) =>
   cancelShipment({ orderId: ids.orderId, correlationId: ids.correlationId }, invocation(ShippingActivities.cancel));
+
+/** Every create of a shipment document fails as a busy Cosmos would; the carrier's own records still work. */
+function shipmentWritesFail() {
+  const original = Items.prototype.create;
+  return jest.spyOn(Items.prototype, 'create').mockImplementation(function (this: Items, ...args) {
+    if (this.container.id === 'shipments') return Promise.reject(Object.assign(new Error('busy'), { code: 503 }));
+    return original.apply(this, args) as never;
+  });
+}
 
 describe('shipping context', () => {
   it('registers its activities under the names of its contract', () => {
@@ -147,6 +158,64 @@ describe('cancelShipment', () => {
     expect(callBack).toHaveBeenCalledTimes(2);
   });
 
+  it('calls back a parcel the carrier booked when recording the shipment failed on every attempt, and says it did', async () => {
+    const command = shipmentFor();
+    const failing = shipmentWritesFail();
+    for (let attempt = 1; attempt <= 4; attempt += 1)
+      await expect(create(command)).rejects.toMatchObject({ code: 503 });
+    failing.mockRestore();
+    expect(await readShipment(command.orderId)).toBeUndefined();
+    const found = await carrier.findBooking(bookingKey(command.orderId));
+    expect(found).toEqual({ trackingNumber: expect.stringMatching(/^SP/), carrier: 'SimPost' });
+
+    expect(await cancel(command)).toEqual({
+      type: factType('shipping', 'ShipmentCancelled'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      wasCreated: true,
+    });
+    expect(await readCarrierBooking(found!.trackingNumber)).toMatchObject({ status: 'cancelled' });
+    expect(await readShipment(command.orderId)).toMatchObject({
+      status: 'cancelled',
+      trackingNumber: found!.trackingNumber,
+      carrier: 'SimPost',
+    });
+  });
+
+  it('calls back an unrecorded parcel once when run twice: same fact, same documents, the carrier searched once', async () => {
+    const command = shipmentFor();
+    const booked = await carrier.book({
+      idempotencyKey: bookingKey(command.orderId),
+      address: command.address,
+      lines: command.lines,
+    });
+    const trackingNumber = booked.kind === 'booked' ? booked.trackingNumber : 'unexpected';
+    const search = jest.spyOn(carrier, 'findBooking');
+    const first = await cancel(command);
+    const shipment = await readShipment(command.orderId);
+    const parcel = await readCarrierBooking(trackingNumber);
+    expect(first).toMatchObject({ wasCreated: true });
+    expect(parcel).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) });
+
+    expect(await cancel(command)).toEqual(first);
+    expect(await readShipment(command.orderId)).toEqual(shipment);
+    expect(await readCarrierBooking(trackingNumber)).toEqual(parcel);
+    expect(search).toHaveBeenCalledTimes(1);
+  });
+
+  it("asks the carrier before saying nothing was shipped, and takes no other order's parcel for it", async () => {
+    const command = shipmentFor();
+    const other = shipmentFor();
+    const otherParcel = (await create(other)) as { trackingNumber: string };
+    const search = jest.spyOn(carrier, 'findBooking');
+    expect(await cancel(command)).toMatchObject({ wasCreated: false });
+    expect(search).toHaveBeenCalledWith(bookingKey(command.orderId));
+    const tombstone = await readShipment(command.orderId);
+    expect(tombstone).toMatchObject({ status: 'cancelled' });
+    expect(tombstone?.trackingNumber).toBeUndefined();
+    expect(await readCarrierBooking(otherParcel.trackingNumber)).toMatchObject({ status: 'booked' });
+  });
+
   it('leaves a tombstone when nothing was shipped, so a late create cannot ship', async () => {
     const command = shipmentFor();
     const first = await cancel(command);
@@ -205,6 +274,21 @@ describe('the shipping repository', () => {
     expect(await readShipment(orderId)).toMatchObject(expected);
   });
 
+  it('recordFoundBooking puts a found parcel on a tombstone once; a booking already recorded stands', async () => {
+    const { orderId } = newOrder();
+    await markCancelled(orderId, new Date('2026-01-02T00:00:00.000Z'));
+    const adopted = await recordFoundBooking(orderId, { trackingNumber: 'T-1', carrier: 'sim' });
+    expect(adopted).toMatchObject({ status: 'cancelled', trackingNumber: 'T-1', carrier: 'sim' });
+    expect(await recordFoundBooking(orderId, { trackingNumber: 'T-2', carrier: 'sim' })).toMatchObject({
+      trackingNumber: 'T-1',
+    });
+    const shipped = newOrder().orderId;
+    await recordShipment(shipped, booked('T-3'));
+    await expect(recordFoundBooking(shipped, { trackingNumber: 'T-4', carrier: 'sim' })).rejects.toThrow(
+      'no cancelled shipment',
+    );
+  });
+
   it('markCancelled leaves a tombstone, with no booking, for an order never shipped', async () => {
     const { orderId } = newOrder();
     const at = new Date('2026-01-02T00:00:00.000Z');
@@ -218,5 +302,47 @@ describe('the shipping repository', () => {
       status: 'cancelled',
       cancelledAt: at.toISOString(),
     });
+  });
+});
+
+describe('the simulated carrier', () => {
+  const request = (orderId: string, postalCode = '10115') => ({
+    idempotencyKey: bookingKey(orderId),
+    address: { line1: '1 Main St', city: 'Berlin', postalCode, country: 'DE' },
+    lines: [{ sku: 'MOUSE-ERGO', quantity: 2 }],
+  });
+
+  it('remembers each parcel it booked, found by the key it was booked under', async () => {
+    const { orderId } = newOrder();
+    expect(await carrier.findBooking(bookingKey(orderId))).toBeUndefined();
+    const booked = await carrier.book(request(orderId));
+    expect(await carrier.book(request(orderId))).toEqual(booked);
+    const trackingNumber = booked.kind === 'booked' ? booked.trackingNumber : 'unexpected';
+    expect(await carrier.findBooking(bookingKey(orderId))).toEqual({ trackingNumber, carrier: 'SimPost' });
+    expect(await readCarrierBooking(trackingNumber)).toMatchObject({
+      reference: bookingKey(orderId),
+      status: 'booked',
+    });
+  });
+
+  it('calls a parcel back once: a repeat keeps the first cancellation, an unknown parcel is shrugged off', async () => {
+    const { orderId } = newOrder();
+    const booked = await carrier.book(request(orderId));
+    const trackingNumber = booked.kind === 'booked' ? booked.trackingNumber : 'unexpected';
+    await carrier.cancel(trackingNumber);
+    const cancelled = await readCarrierBooking(trackingNumber);
+    expect(cancelled).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) });
+    await carrier.cancel(trackingNumber);
+    expect(await readCarrierBooking(trackingNumber)).toEqual(cancelled);
+    // Found after the call-back too: the booking happened.
+    expect(await carrier.findBooking(bookingKey(orderId))).toEqual({ trackingNumber, carrier: 'SimPost' });
+    await expect(carrier.cancel('SP-NO-SUCH-PARCEL')).resolves.toBeUndefined();
+    expect(await readCarrierBooking('SP-NO-SUCH-PARCEL')).toBeUndefined();
+  });
+
+  it('books nothing for an address it rejects', async () => {
+    const { orderId } = newOrder();
+    expect(await carrier.book(request(orderId, '00000'))).toMatchObject({ kind: 'rejected' });
+    expect(await carrier.findBooking(bookingKey(orderId))).toBeUndefined();
   });
 });

@@ -14,6 +14,20 @@ export interface Email {
 
 export type SendResult = { kind: 'accepted'; messageId: string } | { kind: 'bounced'; reason: string };
 
+/** A message the provider accepted, as its sent log tells it. */
+export interface SentEmail {
+  messageId: string;
+  to: string;
+  subject: string;
+  acceptedAt: string;
+}
+
 export interface Mailer {
   send(email: Email): Promise<SendResult>;
+  /**
+   * The message accepted under `idempotencyKey`, if any: how the shop finds a message it sent but
+   * never recorded. Mail APIs offer this as a search of their sent-message log by the client's
+   * own metadata (a tag or custom header carrying the key, sent with the message).
+   */
+  find(idempotencyKey: string): Promise<SentEmail | undefined>;
 }

@@ -1,7 +1,12 @@
-/** The notifications context's data: one document per message sent, at most one per order and kind. */
+/**
+ * The notifications context's data: one document per message sent, at most one per order and kind
+ * (what this shop knows), and the simulated mail provider's log (what the provider knows; a real
+ * one keeps its sent log on its side, searchable by the key we send with each message).
+ */
 import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import type { SentEmail } from './mailer';
 
-export const notificationsData = contextDatabase('notifications', { messages: '/orderId' });
+export const notificationsData = contextDatabase('notifications', { messages: '/orderId', mailerLog: '/id' });
 
 export type MessageKind = 'confirmation' | 'cancellation';
 
@@ -16,7 +21,11 @@ export interface MessageDocument {
   sentAt: string;
 }
 
+/** One message the simulated mail provider accepted, keyed (id) by the idempotency key it came with. */
+export type MailerLogEntry = { id: string } & SentEmail;
+
 const messages = () => notificationsData.container('messages');
+const mailerLog = () => notificationsData.container('mailerLog');
 
 export const messageDocumentId = (orderId: string, kind: MessageKind): string => `${orderId}:${kind}`;
 
@@ -46,4 +55,22 @@ export async function listMessages(orderId: string): Promise<MessageDocument[]> 
     )
     .fetchAll();
   return resources;
+}
+
+export async function readMailerLogEntry(key: string): Promise<MailerLogEntry | undefined> {
+  const { resource } = await mailerLog().item(key, key).read<MailerLogEntry>();
+  return resource;
+}
+
+/** Logs an accepted message; one already logged under that key stands and is returned. */
+export async function logAcceptedMail(entry: MailerLogEntry): Promise<MailerLogEntry> {
+  try {
+    await mailerLog().items.create(entry);
+    return entry;
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+    const stored = await readMailerLogEntry(entry.id);
+    if (!stored) throw new Error(`mail ${entry.id} conflicted on create but cannot be read`, { cause: error });
+    return stored;
+  }
 }

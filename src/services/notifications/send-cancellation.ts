@@ -1,8 +1,9 @@
 import type { HandlerOf } from '../../libs/activity';
 import { factType } from '../../libs/events';
 import type { NotificationsContract } from './contract';
+import type { Mailer } from './mailer';
 import type { NotificationsProviders } from './providers';
-import { readMessage } from './repository';
+import { messageDocumentId, readMessage, recordMessage, type MessageDocument } from './repository';
 import { sendOnce } from './send-once';
 
 /**
@@ -19,7 +20,10 @@ export const sendCancellation =
 
     // The saga also calls this when the confirmation step failed midway: the customer is told of a
     // cancellation only if they were told of the order.
-    if (!(await readMessage(command.orderId, 'confirmation'))) {
+    const confirmation =
+      (await readMessage(command.orderId, 'confirmation')) ??
+      (await adoptUnrecordedConfirmation(mailer, command.orderId));
+    if (!confirmation) {
       log.info('cancellation not needed: no confirmation was sent');
       return { type: factType('notifications', 'CancellationNotNeeded'), ...ids, reason: 'no confirmation was sent' };
     }
@@ -36,3 +40,29 @@ export const sendCancellation =
     log.info(result.repeated ? 'cancellation already sent' : 'cancellation sent', { messageId: result.messageId });
     return { type: factType('notifications', 'CancellationSent'), ...ids, messageId: result.messageId };
   };
+
+/**
+ * A confirmation can be accepted by the mail provider while its record never reaches the messages
+ * container (the step ran out of retries in between). The provider, asked by the confirmation's
+ * key, still knows it went out: record it, so the cancellation follows it.
+ *
+ * Asked rather than assumed: sending the cancellation whenever a confirmation may have gone out
+ * would also mail customers whose confirmation never left (the mailer was down throughout), about
+ * an order they never heard of. With a provider whose sent log cannot be searched that would be
+ * the honest fallback (a needless "your order was cancelled" beats silence after a confirmation);
+ * this one can be asked, so each customer hears of a cancellation exactly when they heard of the order.
+ */
+async function adoptUnrecordedConfirmation(mailer: Mailer, orderId: string): Promise<MessageDocument | undefined> {
+  const id = messageDocumentId(orderId, 'confirmation');
+  const sent = await mailer.find(id);
+  if (!sent) return undefined;
+  return recordMessage({
+    id,
+    orderId,
+    kind: 'confirmation',
+    to: sent.to,
+    subject: sent.subject,
+    messageId: sent.messageId,
+    sentAt: sent.acceptedAt,
+  });
+}

@@ -19,4 +19,10 @@ export interface Carrier {
   book(request: BookingRequest): Promise<BookingResult>;
   /** Calls the parcel back. Cancelling twice, or cancelling an unknown parcel, is harmless. */
   cancel(trackingNumber: string): Promise<void>;
+  /**
+   * The parcel booked under `idempotencyKey`, if any, cancelled or not: how the shop finds a
+   * parcel it booked but never recorded. Carriers' shipment APIs offer this as a lookup by the
+   * client's own reference, the one sent with the booking.
+   */
+  findBooking(idempotencyKey: string): Promise<{ trackingNumber: string; carrier: string } | undefined>;
 }

@@ -17,6 +17,9 @@ export class ShipmentAlreadyCancelled extends Error {
   }
 }
 
+/** The key the order's parcel is booked under: the shop's reference for it at the carrier. */
+export const bookingKey = (orderId: string): string => `${orderId}:shipment`;
+
 /** Books one parcel per order: the carrier's idempotency key is the order's, so repeats rebook the same one. */
 export const createShipment =
   ({ carrier }: ShippingProviders): HandlerOf<typeof ShippingContract.create> =>
@@ -39,7 +42,7 @@ export const createShipment =
     }
 
     const booking = await carrier.book({
-      idempotencyKey: `${command.orderId}:shipment`,
+      idempotencyKey: bookingKey(command.orderId),
       address: command.address,
       lines: command.lines,
     });

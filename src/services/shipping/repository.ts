@@ -1,8 +1,12 @@
-/** The shipping context's data: at most one shipment per order, created or cancelled. */
+/**
+ * The shipping context's data: at most one shipment per order, created or cancelled (what this
+ * shop knows), and the simulated carrier's bookings (what the carrier knows; a real carrier keeps
+ * these on its side, under the reference we send it).
+ */
 import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
 import type { Address, OrderLine } from '../../libs/events';
 
-export const shippingData = contextDatabase('shipping', { shipments: '/orderId' });
+export const shippingData = contextDatabase('shipping', { shipments: '/orderId', carrierBookings: '/id' });
 
 export interface BookedShipment {
   trackingNumber: string;
@@ -18,7 +22,19 @@ export type ShipmentDocument = { id: string; orderId: string } & (
   | ({ status: 'cancelled'; cancelledAt: string } & Partial<BookedShipment>)
 );
 
+/** One parcel at the simulated carrier, keyed (id) by its tracking number. */
+export interface CarrierBooking {
+  id: string;
+  /** The idempotency key the shop booked it under: its reference at the carrier. */
+  reference: string;
+  carrier: string;
+  status: 'booked' | 'cancelled';
+  bookedAt: string;
+  cancelledAt?: string;
+}
+
 const shipments = () => shippingData.container('shipments');
+const bookings = () => shippingData.container('carrierBookings');
 
 export async function readShipment(orderId: string): Promise<ShipmentDocument | undefined> {
   const { resource } = await shipments().item(orderId, orderId).read<ShipmentDocument>();
@@ -62,4 +78,46 @@ export async function markCancelled(orderId: string, now: Date): Promise<Shipmen
     };
   });
   return stored!;
+}
+
+/**
+ * Puts a booking found at the carrier on the order's cancelled shipment that lacks one (a
+ * tombstone), so the document says what was booked and a repeat finds it. A booking already on the
+ * document stands. Returns the stored document.
+ */
+export async function recordFoundBooking(
+  orderId: string,
+  found: { trackingNumber: string; carrier: string },
+): Promise<ShipmentDocument> {
+  const stored = await optimisticUpdate<ShipmentDocument>(shipments(), orderId, orderId, (current) => {
+    if (current?.status !== 'cancelled') throw new Error(`shipment ${orderId}: no cancelled shipment to record on`);
+    if (current.trackingNumber !== undefined) return undefined;
+    return { ...current, trackingNumber: found.trackingNumber, carrier: found.carrier };
+  });
+  return stored!;
+}
+
+export async function readCarrierBooking(trackingNumber: string): Promise<CarrierBooking | undefined> {
+  const { resource } = await bookings().item(trackingNumber, trackingNumber).read<CarrierBooking>();
+  return resource;
+}
+
+/** Stores a new booking; one already under that tracking number stands and is returned. */
+export async function createCarrierBooking(booking: CarrierBooking): Promise<CarrierBooking> {
+  try {
+    await bookings().items.create(booking);
+    return booking;
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+    const stored = await readCarrierBooking(booking.id);
+    if (!stored) throw new Error(`booking ${booking.id} conflicted on create but cannot be read`, { cause: error });
+    return stored;
+  }
+}
+
+/** Marks a booking cancelled; an unknown or already cancelled one is left as it is. */
+export async function cancelCarrierBooking(trackingNumber: string, now: Date): Promise<CarrierBooking | undefined> {
+  return optimisticUpdate<CarrierBooking>(bookings(), trackingNumber, trackingNumber, (current) =>
+    current?.status === 'booked' ? { ...current, status: 'cancelled', cancelledAt: now.toISOString() } : undefined,
+  );
 }
