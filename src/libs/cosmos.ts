@@ -103,6 +103,29 @@ export function resetCosmosClients(): void {
   clients.clear();
 }
 
+/**
+ * Creates `document` unless one with its id is stored already, and answers what is stored then:
+ * the first write wins, so a repeat (an activity delivered twice, two runs racing) gets the first
+ * one's document instead of writing over it. The create comes first, no read before it: the first
+ * run, by far the most common, costs one request, and a repeat learns from the 409 that it must read.
+ */
+export async function createOnce<T extends { id: string }>(
+  container: Container,
+  document: T,
+  partitionKey: string,
+): Promise<{ stored: T; created: boolean }> {
+  try {
+    await container.items.create(document);
+    return { stored: document, created: true };
+  } catch (error) {
+    if (cosmosStatus(error) !== 409) throw error;
+    const { resource } = await container.item(document.id, partitionKey).read<T>();
+    if (!resource)
+      throw new Error(`${container.id} ${document.id} conflicted on create but cannot be read`, { cause: error });
+    return { stored: resource, created: false };
+  }
+}
+
 /** Cosmos reports "not found", "conflict" and "precondition failed" as errors with a numeric code. */
 export function cosmosStatus(error: unknown): number | undefined {
   const code = (error as { code?: unknown })?.code;

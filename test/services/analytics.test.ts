@@ -165,7 +165,7 @@ describe('the analytics repository', () => {
     await recordFact(first, at);
     jest.spyOn(Item.prototype, 'read').mockResolvedValueOnce(nothingStored()).mockResolvedValueOnce(nothingStored());
     await expect(recordFact(first, at)).rejects.toMatchObject({
-      message: `fact ${first.orderId} conflicted on create but cannot be read`,
+      message: `facts ${first.orderId} conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
   });

@@ -77,7 +77,7 @@ describe('recordOnce', () => {
       .spyOn(Item.prototype, 'read')
       .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
     await expect(recordOnce(first)).rejects.toMatchObject({
-      message: `ledger entry ${first.id} conflicted on create but cannot be read`,
+      message: `ledger ${first.id} conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
   });

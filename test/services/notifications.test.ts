@@ -253,7 +253,7 @@ describe('the notifications repository', () => {
       .spyOn(Item.prototype, 'read')
       .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
     await expect(recordMessage(message(orderId, 'confirmation', 'm-2'))).rejects.toMatchObject({
-      message: `message ${orderId}:confirmation conflicted on create but cannot be read`,
+      message: `messages ${orderId}:confirmation conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
   });

@@ -343,7 +343,7 @@ describe('the payments repository', () => {
       .spyOn(Item.prototype, 'read')
       .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
     await expect(recordPayment(charged(orderId))).rejects.toMatchObject({
-      message: `payment ${orderId} conflicted on create but cannot be read`,
+      message: `payments ${orderId} conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
   });

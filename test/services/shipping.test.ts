@@ -259,7 +259,7 @@ describe('the shipping repository', () => {
       .spyOn(Item.prototype, 'read')
       .mockResolvedValueOnce({ resource: undefined } as Awaited<ReturnType<Item['read']>>);
     await expect(recordShipment(orderId, booked('T-2'))).rejects.toMatchObject({
-      message: `shipment ${orderId} conflicted on create but cannot be read`,
+      message: `shipments ${orderId} conflicted on create but cannot be read`,
       cause: expect.objectContaining({ code: 409 }),
     });
   });

@@ -2,7 +2,7 @@
  * The analytics context's data: one fact per order, recorded when the order is fulfilled and
  * retracted (never deleted) when the saga undoes it, so reports can count both.
  */
-import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
+import { contextDatabase, createOnce, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency, PricedLine } from '../../libs/events';
 
 export const analyticsData = contextDatabase('analytics', { facts: '/orderId' });
@@ -34,21 +34,12 @@ export async function readFact(orderId: string): Promise<FactDocument | undefine
 /**
  * Records the sale unless the order already has a fact. Whatever is stored stands: a repeat
  * changes nothing, and in particular a retracted fact stays retracted - a late duplicate of the
- * record step must not undo a compensation that already ran. The create comes first (no read
- * before it): the first run, by far the most common, costs one request, and a repeat learns
- * from the 409 that it has to read.
+ * record step must not undo a compensation that already ran (createOnce: one request for the
+ * first run, a read only for a repeat).
  */
 export async function recordFact(sale: OrderSale, now: Date): Promise<FactDocument> {
   const fact: FactDocument = { id: sale.orderId, ...sale, status: 'recorded', recordedAt: now.toISOString() };
-  try {
-    await facts().items.create(fact);
-    return fact;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readFact(sale.orderId);
-    if (!stored) throw new Error(`fact ${sale.orderId} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(facts(), fact, sale.orderId)).stored;
 }
 
 /**

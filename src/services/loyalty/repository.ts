@@ -2,7 +2,7 @@
  * The loyalty context's data: a ledger of points per customer, one entry per order at most.
  * The entry's id is the order id, so a fact delivered twice finds its entry already written.
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, createOnce } from '../../libs/cosmos';
 
 export const loyaltyData = contextDatabase('loyalty', { ledger: '/customerId' });
 
@@ -23,16 +23,8 @@ const ledger = () => loyaltyData.container('ledger');
 
 /** Writes the entry unless the order already has one; answers what is stored and whether it was there. */
 export async function recordOnce(entry: LedgerEntry): Promise<{ entry: LedgerEntry; repeated: boolean }> {
-  try {
-    await ledger().items.create(entry);
-    return { entry, repeated: false };
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const { resource } = await ledger().item(entry.id, entry.customerId).read<LedgerEntry>();
-    if (!resource)
-      throw new Error(`ledger entry ${entry.id} conflicted on create but cannot be read`, { cause: error });
-    return { entry: resource, repeated: true };
-  }
+  const { stored, created } = await createOnce(ledger(), entry, entry.customerId);
+  return { entry: stored, repeated: !created };
 }
 
 export async function customerLedger(customerId: string): Promise<{ points: number; entries: LedgerEntry[] }> {

@@ -3,7 +3,7 @@
  * (what this shop knows), and the simulated mail provider's log (what the provider knows; a real
  * one keeps its sent log on its side, searchable by the key we send with each message).
  */
-import { contextDatabase, cosmosStatus } from '../../libs/cosmos';
+import { contextDatabase, createOnce } from '../../libs/cosmos';
 import type { SentEmail } from './mailer';
 
 export const notificationsData = contextDatabase('notifications', { messages: '/orderId', mailerLog: '/id' });
@@ -36,15 +36,7 @@ export async function readMessage(orderId: string, kind: MessageKind): Promise<M
 
 /** Records a sent message; if one of that kind is already recorded, that one stands and is returned. */
 export async function recordMessage(message: MessageDocument): Promise<MessageDocument> {
-  try {
-    await messages().items.create(message);
-    return message;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readMessage(message.orderId, message.kind);
-    if (!stored) throw new Error(`message ${message.id} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(messages(), message, message.orderId)).stored;
 }
 
 export async function listMessages(orderId: string): Promise<MessageDocument[]> {
@@ -64,13 +56,5 @@ export async function readMailerLogEntry(key: string): Promise<MailerLogEntry | 
 
 /** Logs an accepted message; one already logged under that key stands and is returned. */
 export async function logAcceptedMail(entry: MailerLogEntry): Promise<MailerLogEntry> {
-  try {
-    await mailerLog().items.create(entry);
-    return entry;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readMailerLogEntry(entry.id);
-    if (!stored) throw new Error(`mail ${entry.id} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(mailerLog(), entry, entry.id)).stored;
 }

@@ -3,7 +3,7 @@
  * money), and the simulated gateway's ledger (what the payment provider knows; a real provider
  * keeps these records on its side, keyed by the idempotency key we send it).
  */
-import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, createOnce, optimisticUpdate } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 
 export const paymentsData = contextDatabase('payments', { payments: '/orderId', gatewayLedger: '/id' });
@@ -64,16 +64,7 @@ export async function readPayment(orderId: string): Promise<PaymentDocument | un
  * gets a 409 and adopts what is already there, so the order keeps one payment.
  */
 export async function recordPayment(payment: PaymentDocument): Promise<PaymentDocument> {
-  try {
-    const { resource } = await payments().items.create(payment);
-    return resource ?? payment;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readPayment(payment.orderId);
-    if (!stored)
-      throw new Error(`payment ${payment.orderId} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(payments(), payment, payment.orderId)).stored;
 }
 
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */

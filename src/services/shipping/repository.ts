@@ -3,7 +3,7 @@
  * shop knows), and the simulated carrier's bookings (what the carrier knows; a real carrier keeps
  * these on its side, under the reference we send it).
  */
-import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
+import { contextDatabase, createOnce, optimisticUpdate } from '../../libs/cosmos';
 import type { Address, OrderLine } from '../../libs/events';
 
 export const shippingData = contextDatabase('shipping', { shipments: '/orderId', carrierBookings: '/id' });
@@ -44,15 +44,7 @@ export async function readShipment(orderId: string): Promise<ShipmentDocument | 
 /** Stores a booked shipment; if the order already has a shipment document, that one stands. */
 export async function recordShipment(orderId: string, booked: BookedShipment): Promise<ShipmentDocument> {
   const shipment: ShipmentDocument = { id: orderId, orderId, status: 'created', ...booked };
-  try {
-    await shipments().items.create(shipment);
-    return shipment;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readShipment(orderId);
-    if (!stored) throw new Error(`shipment ${orderId} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(shipments(), shipment, orderId)).stored;
 }
 
 /**
@@ -104,15 +96,7 @@ export async function readCarrierBooking(trackingNumber: string): Promise<Carrie
 
 /** Stores a new booking; one already under that tracking number stands and is returned. */
 export async function createCarrierBooking(booking: CarrierBooking): Promise<CarrierBooking> {
-  try {
-    await bookings().items.create(booking);
-    return booking;
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    const stored = await readCarrierBooking(booking.id);
-    if (!stored) throw new Error(`booking ${booking.id} conflicted on create but cannot be read`, { cause: error });
-    return stored;
-  }
+  return (await createOnce(bookings(), booking, booking.id)).stored;
 }
 
 /** Marks a booking cancelled; an unknown or already cancelled one is left as it is. */
