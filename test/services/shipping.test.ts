@@ -128,6 +128,28 @@ describe('createShipment', () => {
   });
 });
 
+describe('a booking still on its way when the undo runs', () => {
+  it("calls back the parcel it booked once it finds the undo's tombstone, and answers the refusal", async () => {
+    const command = shipmentFor();
+    const book = carrier.book.bind(carrier);
+    let trackingNumber: string | undefined;
+    // The undo runs (a terminated saga's step still runs) after the booking left and before it came back.
+    jest.spyOn(carrier, 'book').mockImplementationOnce(async (request) => {
+      expect(await cancel(command)).toMatchObject({ wasCreated: false });
+      const booked = await book(request);
+      if (booked.kind === 'booked') trackingNumber = booked.trackingNumber;
+      return booked;
+    });
+    expect(await create(command)).toMatchObject({
+      type: factType('activities', 'ActivityDefect'),
+      errorType: new ShipmentAlreadyCancelled(command.orderId).name,
+    });
+    jest.restoreAllMocks();
+    expect(trackingNumber).toBeDefined();
+    expect(await readCarrierBooking(trackingNumber!)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
 describe('cancelShipment', () => {
   it('cancels a created shipment once when run twice: same fact, same document', async () => {
     const command = shipmentFor();

@@ -57,6 +57,13 @@ export const createShipment =
       lines: command.lines,
       createdAt: new Date().toISOString(),
     });
-    log.info('shipment created', { trackingNumber: booking.trackingNumber });
+    if (stored.status === 'cancelled' && stored.trackingNumber === undefined) {
+      // The undo ran while this booking was on its way (a terminated saga's step still runs), and
+      // found nothing to call back: this run calls back the parcel it just booked.
+      await carrier.cancel(booking.trackingNumber);
+      log.warn('shipment cancelled while it was being booked: parcel called back', {
+        trackingNumber: booking.trackingNumber,
+      });
+    } else log.info('shipment created', { trackingNumber: booking.trackingNumber });
     return created(stored);
   };
