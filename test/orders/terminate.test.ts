@@ -12,6 +12,7 @@ import { simulatedGateway } from '../../src/services/payments/simulated-gateway'
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
+import { readCarrierBooking } from '../../src/services/shipping/repository';
 import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerEntries } from '../resilience/helpers';
@@ -307,6 +308,47 @@ it('a saga stopped on its way to CompensationFailed: the route writes it, dead-l
     (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
   ).toBe(202);
   await app.settle({ fastForward: true });
+  expect((await readOrder(orderId))?.status).toBe('Compensated');
+});
+
+it('a step still running when the saga stops owes its undo too: its activity runs on, and the retry calls the parcel back', async () => {
+  const orderId = uniqueOrderId('stop-shipping');
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const book = simulatedCarrier.book.bind(simulatedCarrier);
+  let trackingNumber: string | undefined;
+  jest.spyOn(simulatedCarrier, 'book').mockImplementationOnce(async (request) => {
+    await held;
+    const booked = await book(request);
+    if (booked.kind === 'booked') trackingNumber = booked.trackingNumber;
+    return booked;
+  });
+  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Shipping');
+  const stopped = await terminate(orderId);
+  expect(stopped.status).toBe(200);
+  // Newest first: the shipment the saga was waiting for, then what it registered to undo.
+  const { deadLettered } = stopped.json as { deadLettered: string[] };
+  expect(deadLettered[0]).toBe('cancelShipment');
+  expect([...deadLettered].sort()).toEqual([
+    'cancelShipment',
+    'refundPayment',
+    'releaseStock',
+    'retractAnalytics',
+    'sendCancellation',
+  ]);
+  // The booking the saga sent before it stopped comes back now, to a terminated instance.
+  letGo();
+  await app.settle();
+  jest.restoreAllMocks();
+  expect(trackingNumber).toBeDefined();
+  expect(await readCarrierBooking(trackingNumber!)).toMatchObject({ status: 'booked' });
+
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  await app.settle({ fastForward: true });
+  expect(await readCarrierBooking(trackingNumber!)).toMatchObject({ status: 'cancelled' });
   expect((await readOrder(orderId))?.status).toBe('Compensated');
 });
 

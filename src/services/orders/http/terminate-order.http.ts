@@ -97,13 +97,18 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
       .filter((entry) => entry.status === 'succeeded' || entry.status === 'skipped')
       .map((entry) => entry.name),
   );
-  // What the saga registered to undo; for a view without that list, every step that began.
-  const undoable =
-    view.undoable ??
-    view.steps.flatMap((step): CompensationName[] => {
+  const undosOfSteps = (steps: OrderView['steps']) =>
+    steps.flatMap((step): CompensationName[] => {
       const undoing = undos.get(step.name);
       return undoing ? [undoing.name] : [];
     });
+  // What the saga registered to undo (for a view without that list, every step that began), and
+  // every step still running when it stopped: a terminate stops the saga, not an activity it
+  // already sent, which may yet act (its result is dropped, so nothing registers its undo).
+  const undoable = [
+    ...(view.undoable ?? undosOfSteps(view.steps)),
+    ...undosOfSteps(view.steps.filter((step) => step.status === 'running')),
+  ];
   const held = [...new Set(undoable)].filter((name) => !undone.has(name));
   // Newest first, as the saga would have undone them.
   const pending: FailedCompensation[] = held.reverse().flatMap((name) => {
