@@ -12,6 +12,9 @@ import { simulatedGateway } from '../../src/services/payments/simulated-gateway'
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
+import { commitInstanceId } from '../../src/services/orders/contract';
+import * as holds from '../../src/services/inventory/holds';
+import { readStock } from '../../src/services/inventory/repository';
 import { readCarrierBooking } from '../../src/services/shipping/repository';
 import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
@@ -195,7 +198,11 @@ it('refuses a saga that completed while the terminate was on its way, and announ
       orderId,
       status: 'Completed',
       message: 'the order’s saga has already ended',
-      finished: { documentWritten: false, published: 'contoso.orders.OrderCompleted.v1' },
+      finished: {
+        documentWritten: false,
+        stockCommit: { instanceId: commitInstanceId(orderId), started: true },
+        published: 'contoso.orders.OrderCompleted.v1',
+      },
     });
   } finally {
     terminating.mockRestore();
@@ -209,6 +216,42 @@ it('refuses a saga that completed while the terminate was on its way, and announ
   expect(await factsFor(orderId)).toEqual([
     expect.objectContaining({ type: 'contoso.orders.OrderCompleted.v1', orderId, customerId: 'ada' }),
   ]);
+});
+
+it('a Completed saga stopped while its stock commit waited for a retry: the route has the stock committed, once', async () => {
+  const orderId = uniqueOrderId('stop-commit');
+  const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
+  // The commit's first attempt fails: the saga waits for its retry, which a terminate drops.
+  const fold = jest.spyOn(holds, 'commitHold').mockRejectedValueOnce(new TransientError('inventory busy'));
+  const terminating = terminateLandsAfter(async () => {
+    await app.advanceTime(2_000);
+    await app.settle();
+  });
+  try {
+    await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+    await app.waitForOrderStatus(orderId, 'Shipping');
+    await app.settle();
+    const refused = await terminate(orderId);
+    expect(fold).toHaveBeenCalledTimes(1);
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({
+      status: 'Completed',
+      finished: { stockCommit: { instanceId: commitInstanceId(orderId), started: true } },
+    });
+    expect((await readStock('MOUSE-ERGO'))?.holds[orderId]).toBe(2);
+  } finally {
+    terminating.mockRestore();
+    book.mockRestore();
+    fold.mockRestore();
+  }
+  await app.settle({ fastForward: true });
+  expect(app.status(commitInstanceId(orderId))?.runtimeStatus).toBe('Completed');
+  const stock = await readStock('MOUSE-ERGO');
+  expect(stock?.holds[orderId]).toBeUndefined();
+  // A second call finds the commit done and starts nothing.
+  expect((await terminate(orderId)).json).toMatchObject({ finished: { stockCommit: { started: false } } });
+  await app.settle({ fastForward: true });
+  expect((await readStock('MOUSE-ERGO'))?.committed).toBe(stock?.committed);
 });
 
 it('a saga stopped on its way to CompensationFailed: the route writes it, dead-letters it once and announces it', async () => {

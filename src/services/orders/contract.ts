@@ -82,5 +82,9 @@ export const REPAIR_ORDER_ORCHESTRATION = 'repairOrder';
 /** With a separator no order id may contain (ORDER_ID), so no order's saga can take a repair's id, or a repair an order's. */
 export const repairInstanceId = (orderId: string) => `${orderId}:repair`;
 
+/** Commits the stock of a Completed order whose saga was terminated before its commit was done (finish-ending.ts). */
+export const COMMIT_SOLD_STOCK_ORCHESTRATION = 'commitSoldStock';
+export const commitInstanceId = (orderId: string) => `${orderId}:commit`;
+
 /** Raised on the order's instance when a person approves or rejects a large order. */
 export const APPROVAL_EVENT = 'ApprovalDecision';

@@ -4,17 +4,23 @@
  *
  * A saga whose custom status is final has decided how the order ends; what it still does then is
  * its ending (saga.ts `complete` / `abort`, then `announce`): the final progress write, for a
- * CompensationFailed order the dead letter, and the outcome fact. A terminate that lands then
- * stops it there. What it had already scheduled still runs (the activity messages are sent; only
- * their results are dropped), but nothing after: so the document may lag, nobody is asked to
+ * Completed order the stock commit, for a CompensationFailed one the dead letter, and the outcome
+ * fact. A terminate that lands then stops it there. What it had already scheduled runs once (the
+ * activity messages are sent; only their results are dropped, and their retries never come), and
+ * nothing after: so the document may lag, the order's stock may stay held, nobody is asked to
  * repair the order, and no consumer hears how it ended. This finishes each of those, in the
- * saga's order, each idempotent, so a repeat of the route (or a saga activity that did run) doubles
- * nothing that matters.
+ * saga's order, each idempotent, so a repeat of the route (or a saga activity that did run)
+ * doubles nothing that matters. The commit is the inventory's step, so it runs as the saga runs
+ * it: an activity with the saga's retries, in a small orchestration of its own (commitSoldStock).
  */
+import type * as df from 'durable-functions';
 import { config } from '../../libs/config';
 import { TransientError } from '../../libs/errors';
 import type { OrderPlaced } from '../../libs/events';
+import type { CommitSoldStockInput } from './commit-sold-stock.orchestrator';
+import { COMMIT_SOLD_STOCK_ORCHESTRATION, commitInstanceId } from './contract';
 import { sendDeadLetterOnce, type FailedCompensation } from './dead-letters';
+import { findInstance } from './http/instance';
 import { isFinal, type FinalStatus, type OrderView } from './order-view';
 import { undosOf } from './place-order.orchestrator';
 import { sendOrderOutcome } from './publish-order-outcome';
@@ -23,6 +29,8 @@ import { readOrder, saveOrderProgress } from './repository';
 export interface FinishedEnding {
   /** Whether this call wrote the final view to the order document (false: it was final already). */
   documentWritten: boolean;
+  /** For a Completed order: the instance that commits its stock, and whether this call started it (else it runs or ran). */
+  stockCommit?: { instanceId: string; started: boolean };
   /** For a CompensationFailed order: the failed compensations its one dead letter holds (sent now or before). */
   deadLettered?: string[];
   /** The outcome fact sent to the order-events queue. */
@@ -33,11 +41,13 @@ export interface FinishedEnding {
 const WRITE_ATTEMPTS = 3;
 
 export async function finishEnding(
+  client: df.DurableClient,
   view: OrderView & { status: FinalStatus },
   placed: OrderPlaced,
 ): Promise<FinishedEnding> {
   const { orderId, correlationId } = view;
   const documentWritten = await writeFinalView(view);
+  const stockCommit = view.status === 'Completed' ? await commitStock(client, placed) : undefined;
   // On the saga's clock, as the saga dates its letter and its fact (see DURABLE_CLOCK).
   const at = new Date(config.durableNow()).toISOString();
 
@@ -68,7 +78,29 @@ export async function finishEnding(
     currency: view.currency,
     at,
   });
-  return { documentWritten, ...(deadLettered ? { deadLettered } : {}), published: type };
+  return {
+    documentWritten,
+    ...(stockCommit ? { stockCommit } : {}),
+    ...(deadLettered ? { deadLettered } : {}),
+    published: type,
+  };
+}
+
+/** Starts the order's stock commit unless one runs or has completed (a failed one is started again). */
+async function commitStock(
+  client: df.DurableClient,
+  placed: OrderPlaced,
+): Promise<{ instanceId: string; started: boolean }> {
+  const instanceId = commitInstanceId(placed.orderId);
+  const existing = await findInstance(client, instanceId);
+  if (existing && !['Failed', 'Terminated'].includes(existing.runtimeStatus)) return { instanceId, started: false };
+  const input: CommitSoldStockInput = {
+    orderId: placed.orderId,
+    correlationId: placed.correlationId,
+    lines: placed.items.map(({ sku, quantity }) => ({ sku, quantity })),
+  };
+  await client.startNew(COMMIT_SOLD_STOCK_ORCHESTRATION, { instanceId, input });
+  return { instanceId, started: true };
 }
 
 /**

@@ -5,6 +5,7 @@ import './settle-approval';
 import './dead-letter-order';
 import './publish-order-outcome';
 import './repair-order.orchestrator';
+import './commit-sold-stock.orchestrator';
 import './record-repair-outcome';
 import './http/place-order.http';
 import './http/get-order.http';

@@ -85,7 +85,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // terminate through the management API stopped it there): what it decided stands, and what its
   // ending still owed (the final write, the dead letter, the outcome fact) is finished here.
   if (isFinal(view.status)) {
-    const finished = await finishEnding({ ...view, status: view.status }, placed);
+    const finished = await finishEnding(client, { ...view, status: view.status }, placed);
     logger().warn('terminate landed in the saga’s ending; finished what it still owed', { ...finished });
     return alreadyEnded(orderId, view.status, finished);
   }
