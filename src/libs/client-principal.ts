@@ -35,11 +35,11 @@ const DEFAULT_ROLE_TYPE = 'http://schemas.microsoft.com/ws/2008/06/identity/clai
 /**
  * Where the name is looked for when the claim `name_typ` names is absent: a v2 access token (as
  * infra.md configures the registration) carries short claim names, and an application's token (a
- * service holding Orders.Operator) carries no name at all, only its object id.
+ * service holding Orders.Operator) carries no name at all, only its object id. Never the display
+ * name (`name`): two people may share one, and the name is who decided, in the order's record.
  */
 const FALLBACK_NAME_TYPES = [
   'preferred_username',
-  'name',
   'http://schemas.microsoft.com/identity/claims/objectidentifier',
   'oid',
 ];

@@ -34,10 +34,16 @@ export type Address = z.infer<typeof Address>;
 
 /**
  * A customer's id as an order carries it: 1 to 64 characters with no space at either end (intake
- * trims it). Any text besides: it is a partition key, never a document id. Every reader of a
- * customer's data (the loyalty ledger) accepts exactly what an order can carry.
+ * trims it) and none of / \ ? #, so that it fits in a URL path segment (GET /api/loyalty/{id}).
+ * Any other text: it is a partition key, never a document id. Every reader of a customer's data
+ * (the loyalty ledger) accepts exactly what an order can carry.
  */
-export const CustomerId = z.string().trim().min(1, 'must not be empty').max(64);
+export const CustomerId = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64)
+  .regex(/^[^/\\?#]*$/, 'must not contain / \\ ? or #');
 
 // ── orders ──────────────────────────────────────────────────────────────────────────────
 /** The fact that starts the saga: a customer placed an order (prices not yet known). */

@@ -38,6 +38,9 @@ describe('the client principal', () => {
       ],
     });
     expect(readClientPrincipal(v2User)).toEqual({ name: 'grace@contoso.example', roles: ['Orders.Approver'] });
+    // A display name alone names nobody: two people may share it.
+    const displayNameOnly = encode({ auth_typ: 'aad', claims: [{ typ: 'name', val: 'Grace Hopper' }] });
+    expect(readClientPrincipal(displayNameOnly)).toBeUndefined();
     const application = encode({
       auth_typ: 'aad',
       claims: [

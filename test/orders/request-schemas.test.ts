@@ -125,6 +125,16 @@ describe('the place-order request schema', () => {
     });
   });
 
+  it('refuses a customer id that no URL path could carry back (its points are read at /api/loyalty/{id})', async () => {
+    for (const customerId of ['a/b', 'a\\b', 'a?b', 'a#b']) {
+      const result = await parse({ ...validOrder, customerId });
+      expect(result.ok ? [] : (result.response.jsonBody as { errors: { path: string }[] }).errors).toEqual([
+        { path: 'customerId', message: 'must not contain / \\ ? or #' },
+      ]);
+    }
+    expect((await parse({ ...validOrder, customerId: 'ada+shop@example.com' })).ok).toBe(true);
+  });
+
   it('names each string field holding NUL, another control character or a lone surrogate', async () => {
     const body = `{${JSON.stringify(validOrder).slice(1, -1).replace('"c-1"', '"c\\u0000-1"').replace('"Berlin"', '"Ber\\u001blin"').replace('"10115"', '"\\ud800"')},"items":[{"sku":"MOUSE\\udc00","quantity":1}]}`;
     const result = await parse(body);

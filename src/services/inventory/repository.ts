@@ -67,15 +67,18 @@ export async function isOrderSold(orderId: string): Promise<boolean> {
   return resource !== undefined;
 }
 
-/** Order ids that may stand in a patch's path and filter as they are (intake allows no others). */
-const PLAIN_ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Order ids that may stand in a patch's path and filter as they are: intake's characters, lower
+ * case only, because the local Cosmos server lower-cases a patch's filter (property names too),
+ * where `holds["ABC"]` would read the hold of order `abc`.
+ */
+const PLAIN_ORDER_ID = /^[a-z0-9_-]{1,64}$/;
 
 /**
  * Folds the order's hold into `committed` in one request: a patch that applies only while the
  * hold is there with this quantity, so it runs inside Cosmos and cannot fold twice. Answers false
  * when the condition does not hold (folded already, never held, another quantity), and the caller
- * decides on a read. (The local Cosmos server lower-cases a patch's filter, property names too:
- * there an order id with capitals always takes that slower path, to the same result.)
+ * decides on a read (as it does for an order id with capitals: see PLAIN_ORDER_ID).
  */
 export async function foldHoldInPlace(sku: string, orderId: string, quantity: number): Promise<boolean> {
   if (!PLAIN_ORDER_ID.test(orderId) || !Number.isInteger(quantity)) return false;

@@ -44,7 +44,9 @@ export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<Ht
     redriven += 1;
   }
   const { approximateMessagesCount } = await poison.getProperties();
-  return json(200, { queue: poison.name, redriven, kept, remaining: approximateMessagesCount ?? 0 });
+  // What another call could still redrive: the kept messages are there too, and would only be kept again.
+  const remaining = Math.max(0, (approximateMessagesCount ?? 0) - kept);
+  return json(200, { queue: poison.name, redriven, kept, remaining });
 }
 
 function isOrderOutcome(text: string): boolean {
