@@ -221,8 +221,8 @@ it('refuses a saga that completed while the terminate was on its way, and announ
 it('a Completed saga stopped while its stock commit waited for a retry: the route has the stock committed, once', async () => {
   const orderId = uniqueOrderId('stop-commit');
   const book = jest.spyOn(simulatedCarrier, 'book').mockRejectedValueOnce(new TransientError('carrier 503'));
-  // The commit's first attempt fails: the saga waits for its retry, which a terminate drops.
-  const fold = jest.spyOn(holds, 'commitHold').mockRejectedValueOnce(new TransientError('inventory busy'));
+  // The commit fails while the terminate is on its way: the saga waits for a retry, which a terminate drops.
+  const fold = jest.spyOn(holds, 'commitHold').mockRejectedValue(new TransientError('inventory busy'));
   const terminating = terminateLandsAfter(async () => {
     await app.advanceTime(2_000);
     await app.settle();
@@ -232,7 +232,8 @@ it('a Completed saga stopped while its stock commit waited for a retry: the rout
     await app.waitForOrderStatus(orderId, 'Shipping');
     await app.settle();
     const refused = await terminate(orderId);
-    expect(fold).toHaveBeenCalledTimes(1);
+    expect(fold).toHaveBeenCalled();
+    fold.mockRestore();
     expect(refused.status).toBe(409);
     expect(refused.json).toMatchObject({
       status: 'Completed',
