@@ -19,6 +19,14 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/** Until the saga's own view shows the approval step (the document's status can come first). */
+const untilWaitingForApproval = (orderId: string) =>
+  app.waitFor(
+    orderId,
+    (instance) =>
+      (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false,
+  );
+
 async function timelineOf(orderId: string): Promise<OrderTimeline> {
   const response = await app.http('GET', `/api/orders/${orderId}/timeline`);
   expect(response.status).toBe(200);
@@ -54,11 +62,7 @@ it('a large order shows its approval deadline while it waits, then who decided',
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
   });
-  await app.waitFor(
-    orderId,
-    (instance) =>
-      (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false,
-  );
+  await untilWaitingForApproval(orderId);
   const waiting = await timelineOf(orderId);
   const approval = waiting.spans.find((span) => span.name === 'approval')!;
   expect(approval.status).toBe('running');
@@ -115,11 +119,7 @@ it('an approval nobody decided says whether the timeout stood or the order was t
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId: terminatedId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
   });
-  await app.waitFor(
-    terminatedId,
-    (instance) =>
-      (instance.customStatus as OrderView | undefined)?.steps.some((step) => step.name === 'approval') ?? false,
-  );
+  await untilWaitingForApproval(terminatedId);
   const stopped = await app.http('POST', `/api/operations/orders/${terminatedId}/terminate`, {
     body: { reason: 'customer called to cancel' },
     headers: asOperator('olivia'),
