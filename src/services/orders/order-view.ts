@@ -27,6 +27,10 @@ export type OrderStatus = InFlightStatus | FinalStatus;
 
 export const isFinal = (status: OrderStatus): status is FinalStatus => (FINAL as readonly string[]).includes(status);
 
+/** The final statuses that leave a dead letter, which an operator's repair can turn Compensated. */
+export const isRepairable = (status: OrderStatus): boolean =>
+  status === 'CompensationFailed' || status === 'Terminated';
+
 export const STEP_NAMES = ['validate', 'approval', 'pay', 'reserve', 'confirm', 'analytics', 'ship'] as const;
 export const COMPENSATION_NAMES = [
   'refundPayment',

@@ -9,6 +9,7 @@ import type { DeadLetterRecord } from './dead-letters';
 import {
   FINAL,
   isFinal,
+  isRepairable,
   type ApprovalDecision,
   type OrderStatus,
   type OrderView,
@@ -53,7 +54,7 @@ export interface Intake {
  * compensations of a CompensationFailed order makes it Compensated.
  */
 export function canMove(from: OrderStatus, to: OrderStatus): boolean {
-  return !isFinal(from) || ((from === 'CompensationFailed' || from === 'Terminated') && to === 'Compensated');
+  return !isFinal(from) || (isRepairable(from) && to === 'Compensated');
 }
 
 /**

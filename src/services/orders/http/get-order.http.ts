@@ -13,7 +13,7 @@ import { isUnavailable } from '../../../libs/cosmos';
 import { answering, json, unavailable } from '../../../libs/http';
 import { repairInstanceId } from '../contract';
 import type { OrderStatus, OrderView } from '../order-view';
-import { isFinal } from '../order-view';
+import { isFinal, isRepairable } from '../order-view';
 import { readOrder } from '../repository';
 import { findInstance, isRunning } from './instance';
 import { liveView, pickView } from './order-sources';
@@ -49,8 +49,6 @@ export async function getOrderHttp(request: HttpRequest, context: InvocationCont
   const repairing = open ? await repairRunning(client, orderId) : false;
   return answer(orderId, view, running || repairing);
 }
-
-const isRepairable = (status: OrderStatus) => status === 'CompensationFailed' || status === 'Terminated';
 
 /** Whether the order's repair runs; a status query that fails counts as not (the answer does not fail for it). */
 async function repairRunning(client: df.DurableClient, orderId: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrderView, PlaceOrderInput } from '../order-view';
-import { isFinal } from '../order-view';
+import { isFinal, isRepairable } from '../order-view';
 import type { OrderDocument } from '../repository';
 
 /** What either status query tells of an instance (the SDK's getStatus, or the one with history). */
@@ -47,7 +47,7 @@ export function liveView(instance: InstanceSource): OrderView {
 export function pickView(live: OrderView | undefined, stored: OrderDocument | undefined): OrderView | undefined {
   if (!live) return stored;
   if (!stored) return live;
-  const repaired = stored.status === 'Compensated' && ['CompensationFailed', 'Terminated'].includes(live.status);
+  const repaired = stored.status === 'Compensated' && isRepairable(live.status);
   if (stored.status === 'Terminated' || repaired) return stored;
   return live.approval || !stored.approval ? live : { ...live, approval: stored.approval };
 }
