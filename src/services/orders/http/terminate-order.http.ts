@@ -13,8 +13,9 @@
  * "already ended"): stopping it would dead-letter the undos of a finished order. One that reached
  * its ending while the terminate was on its way (or that a terminate through the management API
  * stopped there) was stopped in the middle of that ending: the route finishes what it still owed
- * (finish-ending.ts: the final write, a CompensationFailed order's dead letter, the outcome fact)
- * and answers the same 409, with what it finished. The order keeps the ending the saga decided.
+ * (finish-ending.ts: the final write, a Completed order's stock commit, a CompensationFailed
+ * order's dead letter, the outcome fact) and answers the same 409, with what it finished. The
+ * order keeps the ending the saga decided.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -34,7 +35,7 @@ import {
 } from '../order-view';
 import { undosOf } from '../place-order.orchestrator';
 import { readOrder, updateOrder } from '../repository';
-import { findInstance } from './instance';
+import { findInstance, isRunning } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
 
 const alreadyEnded = (orderId: string, status: OrderStatus, finished?: FinishedEnding) =>
@@ -56,7 +57,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
 
   const client = df.getClient(context);
   let instance = await findInstance(client, orderId);
-  if (!instance || !['Pending', 'Running', 'Terminated'].includes(instance.runtimeStatus)) {
+  if (!instance || !(isRunning(instance.runtimeStatus) || instance.runtimeStatus === 'Terminated')) {
     return json(409, { orderId, status: order.status, message: 'the order’s saga is not running' });
   }
   // A saga whose view is final has made every decision: it is only finishing its ending (which
@@ -83,7 +84,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
   // The saga may have decided its ending between the look above and the terminate landing (or a
   // terminate through the management API stopped it there): what it decided stands, and what its
-  // ending still owed (the final write, the dead letter, the outcome fact) is finished here.
+  // ending still owed (the final write, the stock commit, the dead letter, the outcome fact) is finished here.
   if (isFinal(view.status)) {
     const finished = await finishEnding(client, { ...view, status: view.status }, placed);
     logger().warn('terminate landed in the saga’s ending; finished what it still owed', { ...finished });
