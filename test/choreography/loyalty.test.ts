@@ -9,7 +9,7 @@ import { factType, ORDER_EVENTS_QUEUE, type OrderOutcome } from '../../src/libs/
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { poisonQueueOf } from '../../src/services/loyalty/contract';
 import { customerLedger } from '../../src/services/loyalty/repository';
-import { orderRequest, uniqueOrderId } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asCustomer, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
@@ -81,7 +81,6 @@ it('at-least-once delivery is harmless: the same fact delivered three times awar
 });
 
 it('an order undone after payment publishes OrderCancelled.v1 and earns a goodwill gesture; a declined card earns nothing', async () => {
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   const undone = await placeAndSettle({ shippingAddress: rejectedAddress });
   const declined = await placeAndSettle({ payment: { token: 'tok_declined' } });
   expect([undone.view.status, declined.view.status]).toEqual(['Compensated', 'Rejected']);

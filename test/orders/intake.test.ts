@@ -8,7 +8,7 @@ import { bodyHash } from '../../src/services/orders/http/place-order.http';
 import type { PlaceOrderInput } from '../../src/services/orders/order-view';
 import { createOrder, readOrder } from '../../src/services/orders/repository';
 import { factType } from '../../src/libs/events';
-import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId, type OrderRequest } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { ledgerEntries } from '../resilience/helpers';
 
@@ -24,7 +24,6 @@ const post = (body: OrderRequest, headers: Record<string, string> = {}) =>
   app.http('POST', '/api/orders', { body, headers });
 const starts = (orderId: string) =>
   (app.status(orderId)?.history ?? []).filter((event) => event.EventType === EventType.ExecutionStarted).length;
-const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
 
 describe('concurrent duplicates', () => {
   it('the same body posted 8 times at once: one saga, every client the same answer', async () => {

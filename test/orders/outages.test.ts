@@ -14,7 +14,7 @@ import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import * as ordersRepository from '../../src/services/orders/repository';
 import { readOrder } from '../../src/services/orders/repository';
-import { orderRequest, uniqueOrderId } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { placeAnnouncingOrder, queueDown } from '../support/outages';
 
@@ -180,7 +180,7 @@ describe('warnings the saga adds after the final status are on the order documen
         body: orderRequest({
           orderId,
           payment: { token: 'tok_refund_fails' },
-          shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+          shippingAddress: rejectedAddress,
         }),
       });
       const { live, purged, stored } = await endedAndPurged(orderId);
@@ -200,7 +200,7 @@ it('a CompensationFailed order is dead-lettered though its document cannot be wr
   const body = orderRequest({
     orderId,
     payment: { token: 'tok_refund_fails' },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+    shippingAddress: rejectedAddress,
   });
   await app.http('POST', '/api/orders', { body });
   await app.waitForOrderStatus(orderId, 'Compensating');

@@ -19,7 +19,7 @@ import { readCarrierBooking } from '../../src/services/shipping/repository';
 import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { ledgerEntries } from '../resilience/helpers';
-import { orderRequest, uniqueOrderId } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { placeAnnouncingOrder, queueDown } from '../support/outages';
@@ -65,7 +65,7 @@ const undoingOrder = (orderId: string) =>
   orderRequest({
     orderId,
     payment: { token: 'tok_refund_fails' },
-    shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+    shippingAddress: rejectedAddress,
   });
 
 async function lettersFor(orderId: string): Promise<DeadLetter[]> {

@@ -11,7 +11,7 @@ import { repairInstanceId } from '../../src/services/orders/contract';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
 import { readLedgerEntry, writeLedgerEntry } from '../../src/services/payments/repository';
 import { gatewayTotals } from '../support/gateway-ledger';
-import { orderRequest, uniqueOrderId } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { queueDown, refundsRefused } from '../support/outages';
@@ -22,7 +22,6 @@ let orderId: string;
 beforeAll(async () => {
   app = await startSagaApp();
   orderId = uniqueOrderId('dead');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }),
   });
@@ -164,7 +163,6 @@ it('answers 409 for an order that no longer needs a repair, and 404 for one with
 
 it('tok_refund_recovers: the refund outlasts the saga’s retries, and the operator’s retry alone makes it Compensated', async () => {
   const recovering = uniqueOrderId('recovers');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   await app.http('POST', '/api/orders', {
     body: orderRequest({
       orderId: recovering,
@@ -240,7 +238,6 @@ it('sends exactly one message when two runs of the activity race for the same or
 
 it('a repair that resolves a letter still waiting to be sent is not undone by the saga sending it afterwards', async () => {
   const waiting = uniqueOrderId('resolved-first');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   // The refund is refused outright (no retry), and the dead-letter queue takes no message: the
   // saga has claimed the letter on the order and retries its send.
   const refunds = refundsRefused();

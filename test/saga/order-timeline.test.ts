@@ -6,7 +6,7 @@ import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { factType } from '../../src/libs/events';
 import { attemptsOf } from '../../src/services/orders/timeline';
-import { orderRequest, uniqueOrderId } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { queueDown, refundsRefused } from '../support/outages';
@@ -132,7 +132,6 @@ it('an approval nobody decided says whether the timeout stood or the order was t
 
 it('a dead-lettered order shows the failed compensation, then the repair and its attempts', async () => {
   const orderId = uniqueOrderId('tl-repair');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
   });
@@ -160,7 +159,6 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
 
 it('stays live after a final status while the saga still dead-letters, so the page reads the dead letter once it is sent', async () => {
   const orderId = uniqueOrderId('tl-letter');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   // The refund is refused outright (no retry), and the dead-letter queue is down: the saga has
   // written CompensationFailed and retries the letter.
   const refunds = refundsRefused();
@@ -186,7 +184,6 @@ it('stays live after a final status while the saga still dead-letters, so the pa
 
 it('shows the warnings the saga adds after a final status, as GET does (a dead letter that could not be sent)', async () => {
   const orderId = uniqueOrderId('tl-unsent');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   const refunds = refundsRefused();
   const queues = queueDown('order-dead-letters');
   try {
@@ -206,7 +203,6 @@ it('shows the warnings the saga adds after a final status, as GET does (a dead l
 
 it("a terminated order that the operator's retry repaired reads Compensated in GET and the timeline, as in the list", async () => {
   const orderId = uniqueOrderId('tl-terminated-repaired');
-  const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress }),
   });

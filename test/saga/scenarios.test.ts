@@ -13,7 +13,7 @@ import { gatewayTotals } from '../support/gateway-ledger';
 import { readOrder } from '../../src/services/orders/repository';
 import { readCarrierBooking, readShipment } from '../../src/services/shipping/repository';
 import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
-import { orderRequest, uniqueOrderId, type OrderRequest } from '../support/orders';
+import { orderRequest, rejectedAddress, uniqueOrderId, type OrderRequest } from '../support/orders';
 import { asApprover } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
@@ -111,7 +111,7 @@ const scenarios: [string, Partial<OrderRequest>, Expected][] = [
   ],
   [
     'an address the carrier rejects undoes everything, newest first',
-    { shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' } },
+    { shippingAddress: rejectedAddress },
     {
       status: 'Compensated',
       steps: [...happySteps.slice(0, 5), ['ship', 'failed']],
@@ -128,7 +128,7 @@ const scenarios: [string, Partial<OrderRequest>, Expected][] = [
     'tok_refund_fails leaves CompensationFailed, and the other compensations still run',
     {
       payment: { token: 'tok_refund_fails' },
-      shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+      shippingAddress: rejectedAddress,
     },
     {
       status: 'CompensationFailed',
@@ -198,7 +198,7 @@ const scenarios: [string, Partial<OrderRequest>, Expected][] = [
     'a bounced confirmation is not followed by a cancellation',
     {
       customerEmail: 'ada@bounce.test',
-      shippingAddress: { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' },
+      shippingAddress: rejectedAddress,
     },
     {
       status: 'Compensated',

@@ -10,5 +10,8 @@ export function orderRequest(overrides: Partial<OrderRequest> = {}): OrderReques
   return orderId === undefined ? order : { orderId, ...order };
 }
 
+/** An address the simulated carrier rejects (postal code 00000): a critical step fails after payment. */
+export const rejectedAddress = { line1: '1 Main St', city: 'Berlin', postalCode: '00000', country: 'DE' };
+
 let sequence = 0;
 export const uniqueOrderId = (label: string) => `${label}-${process.pid}-${Date.now().toString(36)}-${(sequence += 1)}`;
