@@ -12,8 +12,13 @@ export interface BookingRequest {
   lines: OrderLine[];
 }
 
-export type BookingResult =
-  { kind: 'booked'; trackingNumber: string; carrier: string } | { kind: 'rejected'; reason: string };
+/** A parcel as the carrier names it. */
+export interface Parcel {
+  trackingNumber: string;
+  carrier: string;
+}
+
+export type BookingResult = ({ kind: 'booked' } & Parcel) | { kind: 'rejected'; reason: string };
 
 export interface Carrier {
   book(request: BookingRequest): Promise<BookingResult>;
@@ -24,5 +29,5 @@ export interface Carrier {
    * parcel it booked but never recorded. Carriers' shipment APIs offer this as a lookup by the
    * client's own reference, the one sent with the booking.
    */
-  findBooking(idempotencyKey: string): Promise<{ trackingNumber: string; carrier: string } | undefined>;
+  findBooking(idempotencyKey: string): Promise<Parcel | undefined>;
 }

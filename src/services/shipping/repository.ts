@@ -5,6 +5,7 @@
  */
 import { contextDatabase, createOnce, optimisticUpdate } from '../../libs/cosmos';
 import type { Address, OrderLine } from '../../libs/events';
+import type { Parcel } from './carrier';
 
 export const shippingData = contextDatabase('shipping', { shipments: '/orderId', carrierBookings: '/id' });
 
@@ -77,10 +78,7 @@ export async function markCancelled(orderId: string, now: Date): Promise<Shipmen
  * tombstone), so the document says what was booked and a repeat finds it. A booking already on the
  * document stands. Returns the stored document.
  */
-export async function recordFoundBooking(
-  orderId: string,
-  found: { trackingNumber: string; carrier: string },
-): Promise<ShipmentDocument> {
+export async function recordFoundBooking(orderId: string, found: Parcel): Promise<ShipmentDocument> {
   const stored = await optimisticUpdate<ShipmentDocument>(shipments(), orderId, orderId, (current) => {
     if (current?.status !== 'cancelled') throw new Error(`shipment ${orderId}: no cancelled shipment to record on`);
     if (current.trackingNumber !== undefined) return undefined;

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { simulatedLatency } from '../../libs/simulation';
-import type { BookingRequest, BookingResult, Carrier } from './carrier';
+import type { BookingRequest, BookingResult, Carrier, Parcel } from './carrier';
 import { cancelCarrierBooking, createCarrierBooking, readCarrierBooking } from './repository';
 
 export const CARRIER_NAME = 'SimPost';
@@ -40,7 +40,7 @@ async function cancel(trackingNumber: string): Promise<void> {
 }
 
 /** The tracking number is the key's, so the lookup by reference is one read. */
-async function findBooking(idempotencyKey: string): Promise<{ trackingNumber: string; carrier: string } | undefined> {
+async function findBooking(idempotencyKey: string): Promise<Parcel | undefined> {
   await simulatedLatency('carrier');
   const booking = await readCarrierBooking(trackingNumberFor(idempotencyKey));
   return booking && { trackingNumber: booking.id, carrier: booking.carrier };
