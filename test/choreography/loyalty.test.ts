@@ -156,6 +156,32 @@ it('an operator redrives the poisoned facts once the cause is fixed: the points 
   expect((await redrive(asOperator())).json).toMatchObject({ redriven: 0, kept: 1 });
 });
 
+it('a redrive reaches past more kept messages than one batch holds, and leaves them for the operator to read', async () => {
+  const orderId = uniqueOrderId('behind-junk');
+  const customerId = `cust-${orderId}`;
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  await poison.clearMessages();
+  for (let index = 0; index < 40; index += 1)
+    await poison.sendMessage(encodeMessage({ type: 'contoso.orders.OrderShipped.v9', orderId: `junk-${index}` }));
+  await poison.sendMessage(
+    encodeMessage({
+      type: factType('orders', 'OrderCompleted'),
+      orderId,
+      correlationId: `corr-${orderId}`,
+      customerId,
+      total: 7,
+      currency: 'EUR',
+      completedAt: new Date().toISOString(),
+    } satisfies OrderOutcome),
+  );
+  const redriven = await app.http('POST', '/api/operations/loyalty/poison/redrive', { headers: asOperator() });
+  expect(redriven.json).toMatchObject({ redriven: 1, kept: 40, remaining: 0 });
+  await app.queues.drain();
+  expect((await customerLedger(customerId)).points).toBe(7);
+  // Visible again at once, not hidden for the length of the call's lease.
+  expect((await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(32);
+});
+
 it('the customer sees the points over HTTP', async () => {
   const { customerId, view } = await placeAndSettle({});
   await app.queues.drain();

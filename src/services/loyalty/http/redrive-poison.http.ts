@@ -7,7 +7,9 @@
  * idempotent, so a fact redriven twice (a crash between the send and the delete) awards nothing
  * twice. A message that is not an order's outcome would only fail again: it stays where it is.
  *
- * One batch of up to 32 messages per call; `remaining` says whether to call again.
+ * Up to ten batches of 32 messages per call; `remaining` says whether to call again. A message kept
+ * stays leased until the call ends, so the next batch reaches past it, then is made visible again
+ * for the operator to read.
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
@@ -17,7 +19,8 @@ import { decodeMessage, queueClient } from '../../../libs/storage-queues';
 import { poisonQueueOf } from '../contract';
 
 const BATCH = 32;
-/** Long enough to send and delete a batch; a message kept is made visible again at once. */
+const BATCHES_PER_CALL = 10;
+/** Long enough to send and delete every batch of one call. */
 const LEASE_SECONDS = 60;
 
 export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<HttpResponseInit> {
@@ -26,27 +29,30 @@ export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<Ht
   const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
   if (!(await poison.exists())) return json(200, { queue: poison.name, redriven: 0, kept: 0, remaining: 0 });
   const events = queueClient(ORDER_EVENTS_QUEUE);
-  const { receivedMessageItems } = await poison.receiveMessages({
-    numberOfMessages: BATCH,
-    visibilityTimeout: LEASE_SECONDS,
-  });
   let redriven = 0;
-  let kept = 0;
-  for (const item of receivedMessageItems) {
-    if (!isOrderOutcome(item.messageText)) {
-      await poison.updateMessage(item.messageId, item.popReceipt, undefined, 0);
-      kept += 1;
-      continue;
+  const kept: { messageId: string; popReceipt: string }[] = [];
+  for (let batch = 0; batch < BATCHES_PER_CALL; batch += 1) {
+    const { receivedMessageItems } = await poison.receiveMessages({
+      numberOfMessages: BATCH,
+      visibilityTimeout: LEASE_SECONDS,
+    });
+    if (receivedMessageItems.length === 0) break;
+    for (const item of receivedMessageItems) {
+      if (!isOrderOutcome(item.messageText)) {
+        kept.push(item);
+        continue;
+      }
+      // Sent before it is deleted: a failure in between leaves it on both queues, never on neither.
+      await events.sendMessage(item.messageText);
+      await poison.deleteMessage(item.messageId, item.popReceipt);
+      redriven += 1;
     }
-    // Sent before it is deleted: a failure in between leaves it on both queues, never on neither.
-    await events.sendMessage(item.messageText);
-    await poison.deleteMessage(item.messageId, item.popReceipt);
-    redriven += 1;
   }
+  for (const item of kept) await poison.updateMessage(item.messageId, item.popReceipt, undefined, 0);
   const { approximateMessagesCount } = await poison.getProperties();
   // What another call could still redrive: the kept messages are there too, and would only be kept again.
-  const remaining = Math.max(0, (approximateMessagesCount ?? 0) - kept);
-  return json(200, { queue: poison.name, redriven, kept, remaining });
+  const remaining = Math.max(0, (approximateMessagesCount ?? 0) - kept.length);
+  return json(200, { queue: poison.name, redriven, kept: kept.length, remaining });
 }
 
 function isOrderOutcome(text: string): boolean {
