@@ -406,5 +406,6 @@ output TASK_HUB_NAME string = taskHubName
 @description('For the postprovision hook: whether the deployer holds the data roles that seeding needs, and whether Cosmos DB is reachable from outside the network.')
 output DEVELOPER_ROLES bool = grantDeveloperRoles
 output VNET_ENABLED bool = vnetEnabled
-output AUTHENTICATION_MODE string = authEnabled ? 'appService' : 'functionKeys'
+@description('The app\'s AUTHENTICATION_MODE, in the words the app accepts (src/libs/config.ts).')
+output AUTHENTICATION_MODE string = authEnabled ? 'appService' : 'keys'
 output DEAD_LETTER_QUEUE string = deadLetterQueueName

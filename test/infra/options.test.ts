@@ -3,6 +3,7 @@
  * account per context or a shared one, the developer roles, and App Service Authentication.
  * Each combination is compiled once and played offline; every invariant is checked in each.
  */
+import { config } from '../../src/libs/config';
 import { DeployedResource, Evaluation, ref, TENANT_ID } from './arm';
 import {
   appIdentityId,
@@ -206,7 +207,14 @@ describe.each(cases)('%s', (_, o) => {
     const e = get(o);
     const auth = ofType(e, 'Microsoft.Web/sites/config').filter((c) => c.name.endsWith('/authsettingsV2'));
     const settings = appSettings(e);
-    expect(e.outputs.AUTHENTICATION_MODE).toBe(o.auth ? 'appService' : 'functionKeys');
+    expect(e.outputs.AUTHENTICATION_MODE).toBe(o.auth ? 'appService' : 'keys');
+    // The output is copied into settings (azd env get-values): it must be a value the app starts with.
+    process.env.AUTHENTICATION_MODE = String(e.outputs.AUTHENTICATION_MODE);
+    try {
+      expect(config.authenticationMode()).toBe(e.outputs.AUTHENTICATION_MODE);
+    } finally {
+      delete process.env.AUTHENTICATION_MODE;
+    }
     if (!o.auth) {
       expect(auth).toEqual([]);
       expect(settings).not.toHaveProperty('AUTHENTICATION_MODE');
