@@ -1,7 +1,7 @@
 /**
  * azd `postprovision` hook (azure.yaml): seeds the demo catalog and stock of the environment just
  * provisioned, through the Cosmos DB data plane with the deployer's Microsoft Entra identity (the
- * `azd auth login` / `az login` credential, never a key), then prints the app URL and the command
+ * `azd auth login` sign-in, never a key), then prints the app URL and the command
  * that runs the demo against it. Safe to run again (`azd hooks run postprovision`): what exists is
  * left as it is (see local/dependencies/deployed-seed.ts).
  */
@@ -11,6 +11,7 @@ import {
   seedDeployment,
   seedPlan,
   type AzdOutputs,
+  useAzdSignIn,
 } from '../local/dependencies/deployed-seed';
 import { SEED_CATALOG } from '../local/dependencies/seed-data';
 
@@ -19,9 +20,7 @@ async function main(): Promise<void> {
   const plan = seedPlan(outputs);
   if (plan.seed) {
     Object.assign(process.env, cosmosSettings(outputs));
-    // DefaultAzureCredential without its managed-identity and environment probes: on a developer
-    // machine, the developer tools' sign-in (azd, az, ...) is the identity that holds the roles.
-    process.env.AZURE_TOKEN_CREDENTIALS ??= 'dev';
+    useAzdSignIn();
     await seedDeployment(SEED_CATALOG, { log: (line) => console.log(line) });
     console.log(
       `seed: ${SEED_CATALOG.length} catalog items and their stock are in place (existing items left unchanged)`,

@@ -119,6 +119,15 @@ export async function seedDeployment(
   await withRoleRetry(() => seedDemoCatalog(items, { reset: false }), options);
 }
 
+/**
+ * The identity the postprovision hook seeds as: azd's own sign-in. The provision granted the data
+ * roles to azd's principal (AZURE_PRINCIPAL_ID), and the "dev" chain of DefaultAzureCredential
+ * would ask the Azure CLI first, which may be signed in as someone else. A value already set wins.
+ */
+export function useAzdSignIn(env: NodeJS.ProcessEnv = process.env): void {
+  env.AZURE_TOKEN_CREDENTIALS ??= 'AzureDeveloperCliCredential';
+}
+
 /** What to run next, printed at the end of the hook. */
 export function demoInstructions(outputs: AzdOutputs): string[] {
   const url = outputs.SERVICE_API_URI;

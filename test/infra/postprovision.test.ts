@@ -3,9 +3,11 @@
  * reached the way the hook reaches a deployed environment: through COSMOS_ENDPOINT_<CONTEXT>
  * settings derived from the azd outputs, each context through its own repository.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { resetCosmosClients } from '../../src/libs/cosmos';
 import { stockContainer } from '../../src/services/inventory/repository';
 import { ordersData } from '../../src/services/orders/repository';
@@ -45,7 +47,7 @@ const outputs = (overrides: Partial<AzdOutputs> = {}): AzdOutputs => ({
   ),
   DEVELOPER_ROLES: 'true',
   VNET_ENABLED: 'false',
-  AUTHENTICATION_MODE: 'functionKeys',
+  AUTHENTICATION_MODE: 'keys',
   ...overrides,
 });
 
@@ -195,6 +197,42 @@ describe('the hook’s decisions', () => {
     await expect(
       withRoleRetry(async () => Promise.reject(forbidden), { attempts: 4, sleep: async () => {} }),
     ).rejects.toBe(forbidden);
+  });
+
+  it('seeds as the azd sign-in the data roles were granted to, even when the Azure CLI is signed in as someone else', () => {
+    // Stand-ins for both CLIs, each answering with a token that names it. The credential runs them
+    // with the process's real environment, so the check runs in a child process with this PATH.
+    const bin = mkdtempSync(join(tmpdir(), 'fake-clis-'));
+    const expiresOn = new Date(Date.now() + 3_600_000).toISOString();
+    const cli = (name: string, json: object) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\necho '${JSON.stringify(json)}'\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    cli('az', { accessToken: 'token-of-az-login', expiresOn, tokenType: 'Bearer' });
+    cli('azd', { token: 'token-of-azd-auth-login', expiresOn });
+    const tokenThe = (chosen?: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` };
+      delete env.AZURE_TOKEN_CREDENTIALS;
+      if (chosen) env.AZURE_TOKEN_CREDENTIALS = chosen;
+      const script = [
+        "const { useAzdSignIn } = require('./local/dependencies/deployed-seed');",
+        "const { DefaultAzureCredential } = require('@azure/identity');",
+        'useAzdSignIn();',
+        "new DefaultAzureCredential().getToken('https://cosmos.azure.com/.default').then((t) => console.log(t.token));",
+      ].join('\n');
+      return execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+      }).trim();
+    };
+    try {
+      expect(tokenThe()).toBe('token-of-azd-auth-login');
+      // A choice already made stands.
+      expect(tokenThe('AzureCliCredential')).toBe('token-of-az-login');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('prints the app URL and the exact demo command', () => {
