@@ -12,7 +12,7 @@ import { TransientError } from './errors';
 
 export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' | 'analytics' | 'shipping' | 'loyalty';
 
-/** Container id → partition key path, as declared in infra/ and docs/architecture.md. */
+/** Container id → partition key path, as declared in infra/ and docs/architecture.md (test/infra/contexts.test.ts holds them to it). */
 export type ContainerLayout = Record<string, `/${string}`>;
 
 export interface ContextDatabase<Layout extends ContainerLayout> {

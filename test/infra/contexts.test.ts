@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { declaredDatabases } from '../../src/libs/cosmos';
 import { SOLD_ORDER_TTL_SECONDS } from '../../src/services/inventory/repository';
 import { Evaluation, ref } from './arm';
 import {
@@ -105,6 +106,26 @@ describe('databases and containers follow docs/architecture.md', () => {
       })
       .sort();
     expect(actual).toEqual(expected);
+  });
+});
+
+describe("the code's containers are the Bicep's", () => {
+  it.each([
+    ['shared account', () => shared],
+    ['account per context', () => perContext],
+  ])('%s: each repository declares the containers and partition keys infra/ creates, no more, no fewer', (_, get) => {
+    // What each repository declares is what local runs create (ensureCreated) and what its queries
+    // assume; in Azure, only the Bicep's containers exist.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- every folder, not a list to keep
+    for (const folder of serviceFolders()) require(join(ROOT, 'src', 'services', folder, 'repository'));
+    const declared = declaredDatabases()
+      .flatMap(({ context, layout }) => Object.entries(layout).map(([id, path]) => `${context}/${id} ${path}`))
+      .sort();
+    const provisioned = ofType(get(), 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers')
+      .map((c) => `${c.name.split('/').slice(1).join('/')} ${c.properties.resource.partitionKey.paths.join(',')}`)
+      .sort();
+    expect(new Set(declaredDatabases().map(({ context }) => context)).size).toBe(serviceFolders().length);
+    expect(declared).toEqual(provisioned);
   });
 });
 
