@@ -1,5 +1,5 @@
 /**
- * `npm run demo [URL] [-- --key KEY] [--admin-key KEY] [--with-timeout]`: runs every knob scenario against a running
+ * `npm run demo [URL] [-- --key KEY] [--admin-key KEY] [--token TOKEN] [--with-timeout]`: runs every knob scenario against a running
  * app (the offline host by default, `func start`, or a deployed app with its function key) and
  * prints what became of each order. Exits 1 if any scenario ends other than expected.
  */
@@ -7,11 +7,14 @@ import { runScenarios } from '../local/demo/runner';
 import { DEMO_SCENARIOS } from '../local/demo/scenarios';
 import { formatResults } from '../local/demo/table';
 
-const USAGE = `usage: npm run demo -- [URL] [--key KEY] [--with-timeout] [--timeout-s N]
+const USAGE = `usage: npm run demo -- [URL] [--key KEY] [--admin-key KEY] [--token TOKEN] [--with-timeout] [--timeout-s N]
   URL             the app, default http://127.0.0.1:7071
   --key KEY       function key, sent as x-functions-key (or set FUNCTION_KEY)
   --admin-key KEY the key for the approval and operator routes, which take the master key in
                   Azure without App Service Authentication (or set ADMIN_KEY; default: --key)
+  --token TOKEN   behind App Service Authentication: an Entra access token for the app whose
+                  caller holds Orders.Approver and Orders.Operator, sent as a bearer token on
+                  the approval and operator routes (or set BEARER_TOKEN; docs/infra.md)
   --with-timeout  also let a large order wait out APPROVAL_TIMEOUT (24 h of saga time: use
                   DURABLE_TIME_SCALE=3600 or more on the offline host, or a short APPROVAL_TIMEOUT)
   --timeout-s N   give up on a scenario after N seconds (default 600)`;
@@ -20,12 +23,14 @@ function parseArgs(argv: string[]): {
   baseUrl: string;
   key?: string;
   adminKey?: string;
+  token?: string;
   withTimeout: boolean;
   timeoutMs: number;
 } {
   let baseUrl = 'http://127.0.0.1:7071';
   let key = process.env.FUNCTION_KEY || undefined;
   let adminKey = process.env.ADMIN_KEY || undefined;
+  let token = process.env.BEARER_TOKEN || undefined;
   let withTimeout = false;
   let timeoutMs = 600_000;
   for (let index = 0; index < argv.length; index += 1) {
@@ -35,13 +40,14 @@ function parseArgs(argv: string[]): {
       process.exit(0);
     } else if (arg === '--key') key = argv[++index];
     else if (arg === '--admin-key') adminKey = argv[++index];
+    else if (arg === '--token') token = argv[++index];
     else if (arg === '--with-timeout') withTimeout = true;
     else if (arg === '--timeout-s') timeoutMs = Number(argv[++index]) * 1000;
     else if (/^https?:\/\//.test(arg)) baseUrl = arg;
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!(timeoutMs > 0)) throw new Error(`--timeout-s must be a positive number\n${USAGE}`);
-  return { baseUrl, key, adminKey, withTimeout, timeoutMs };
+  return { baseUrl, key, adminKey, token, withTimeout, timeoutMs };
 }
 
 const FINAL = ['Completed', 'Rejected', 'Failed', 'Compensated', 'CompensationFailed', 'Terminated'];
@@ -79,7 +85,7 @@ function progressPrinter(total: number): { update(statuses: ReadonlyMap<string, 
 }
 
 async function main(): Promise<void> {
-  const { baseUrl, key, adminKey, withTimeout, timeoutMs } = parseArgs(process.argv.slice(2));
+  const { baseUrl, key, adminKey, token, withTimeout, timeoutMs } = parseArgs(process.argv.slice(2));
   const scenarios = DEMO_SCENARIOS.filter((scenario) => withTimeout || !scenario.slow);
   console.log(
     `running ${scenarios.length} scenarios against ${baseUrl}${withTimeout ? '' : ' (add --with-timeout for the approval timeout)'}`,
@@ -89,6 +95,7 @@ async function main(): Promise<void> {
     baseUrl,
     key,
     adminKey,
+    token,
     timeoutMs,
     onProgress: (statuses) => progress.update(statuses),
   });

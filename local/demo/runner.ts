@@ -59,6 +59,12 @@ export interface RunOptions {
   key?: string;
   /** For the approval and operator routes (the master key in Azure without App Service Authentication); default `key`. */
   adminKey?: string;
+  /**
+   * An Entra access token for the app, for the approval and operator routes behind App Service
+   * Authentication (it takes no client principal from the caller): sent as a bearer token in
+   * place of the development principals.
+   */
+  token?: string;
   /** Appended to every order id, so runs never collide. */
   runId?: string;
   pollMs?: number;
@@ -68,9 +74,14 @@ export interface RunOptions {
   onProgress?: (statuses: ReadonlyMap<string, string>) => void;
 }
 
-/** The key the approval and operator routes take, when one was given apart from the customer's. */
-const privileged = (options: RunOptions): Record<string, string> =>
-  options.adminKey ? { 'x-functions-key': options.adminKey } : {};
+/**
+ * Who calls the approval and operator routes: the bearer token when one was given, else the
+ * development principal; and the key those routes take, when one was given apart from the customer's.
+ */
+const privileged = (options: RunOptions, principal: string): Record<string, string> => ({
+  ...(options.token ? { authorization: `Bearer ${options.token}` } : { [CLIENT_PRINCIPAL_HEADER]: principal }),
+  ...(options.adminKey ? { 'x-functions-key': options.adminKey } : {}),
+});
 
 export async function runScenarios(scenarios: readonly DemoScenario[], options: RunOptions): Promise<ScenarioResult[]> {
   const client = new AppClient(options.baseUrl, options.key);
@@ -148,7 +159,7 @@ async function runOne(
           const retry = await client.post(
             `api/operations/dead-letters/${orderId}/retry`,
             {},
-            { [CLIENT_PRINCIPAL_HEADER]: DEMO_OPERATOR, ...privileged(options) },
+            privileged(options, DEMO_OPERATOR),
           );
           if (retry.status === 202) {
             repaired = true;
@@ -172,7 +183,7 @@ async function runOne(
         const decision = await client.post(
           `api/orders/${orderId}/approval`,
           { approved: scenario.decision === 'approve' },
-          { [CLIENT_PRINCIPAL_HEADER]: DEMO_APPROVER, ...privileged(options) },
+          privileged(options, DEMO_APPROVER),
         );
         if (decision.status !== 202)
           return result(

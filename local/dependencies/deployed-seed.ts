@@ -24,6 +24,8 @@ export interface AzdOutputs {
   DEVELOPER_ROLES?: string;
   VNET_ENABLED?: string;
   AUTHENTICATION_MODE?: string;
+  /** azd's environment value (not an output): the app registration App Service Authentication validates tokens for. */
+  AUTH_CLIENT_ID?: string;
 }
 
 /** The contexts whose data the seed writes: the catalog (orders) and the stock (inventory). */
@@ -134,16 +136,20 @@ export function demoInstructions(outputs: AzdOutputs): string[] {
   if (!url) throw new Error('SERVICE_API_URI is not set: run after `azd provision`');
   const keys = (query: string) =>
     `"$(az functionapp keys list --resource-group ${outputs.AZURE_RESOURCE_GROUP} --name ${outputs.AZURE_FUNCTION_APP_NAME} --query ${query} --output tsv)"`;
-  // Without App Service Authentication the approval and operator routes take the master key.
-  const adminKey = outputs.AUTHENTICATION_MODE === 'appService' ? '' : ` --admin-key ${keys('masterKey')}`;
+  // Without App Service Authentication the approval and operator routes take the master key;
+  // behind it, they take the caller's Entra token for the app, whose roles the app reads.
+  const signedIn = outputs.AUTHENTICATION_MODE === 'appService';
+  const privileged = signedIn
+    ? ` --token "$(az account get-access-token --resource api://${outputs.AUTH_CLIENT_ID ?? '<AUTH_CLIENT_ID>'} --query accessToken --output tsv)"`
+    : ` --admin-key ${keys('masterKey')}`;
   const lines = [
     `App: ${url}`,
     'Once the code is deployed (`azd up` deploys right after this hook; otherwise `azd deploy`), run the demo against it:',
-    `  npm run demo -- ${url} --key ${keys('functionKeys.default')}${adminKey}`,
+    `  npm run demo -- ${url} --key ${keys('functionKeys.default')}${privileged}`,
   ];
-  if (outputs.AUTHENTICATION_MODE === 'appService') {
+  if (signedIn) {
     lines.push(
-      'App Service Authentication is on: approval and operator routes need an Entra token with Orders.Approver / Orders.Operator (docs/infra.md).',
+      'App Service Authentication is on: the token is yours, and you need the app roles Orders.Approver and Orders.Operator; the registration must let the Azure CLI ask for it (docs/infra.md).',
     );
   }
   return lines;

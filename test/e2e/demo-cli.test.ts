@@ -98,6 +98,7 @@ type Reply = { status: number; body: unknown; headers?: Record<string, string> }
  */
 async function standInApp(poll: (orderId: string, count: number) => Reply) {
   const requests: string[] = [];
+  const posted: { path: string; headers: IncomingHttpHeaders }[] = [];
   let polls = 0;
   const server = createServer((req, res) => {
     const send = ({ status, body, headers = {} }: Reply) =>
@@ -105,7 +106,10 @@ async function standInApp(poll: (orderId: string, count: number) => Reply) {
     const url = new URL(req.url!, 'http://stand-in');
     requests.push(`${req.method} ${url.pathname.replace(/demo-[^/]+/, '{id}')}`);
     if (url.pathname === '/api/catalog') return send({ status: 200, body: [] });
-    if (req.method === 'POST') return send({ status: 202, body: {} });
+    if (req.method === 'POST') {
+      posted.push({ path: url.pathname, headers: req.headers });
+      return send({ status: 202, body: {} });
+    }
     const orderId = /^\/api\/orders\/([^/]+)$/.exec(url.pathname)?.[1];
     if (!orderId) return send({ status: 404, body: {} });
     polls += 1;
@@ -115,6 +119,7 @@ async function standInApp(poll: (orderId: string, count: number) => Reply) {
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    posted,
     polls: () => polls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -189,6 +194,38 @@ describe('the demo runner, as the operator', () => {
         ok: false,
         error: 'the repair left the order CompensationFailed',
       });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the demo runner, behind App Service Authentication', () => {
+  it('decides and repairs with the bearer token it was given, in place of the development principals', async () => {
+    const approved = DEMO_SCENARIOS.find((scenario) => scenario.decision === 'approve')!;
+    const recovers = DEMO_SCENARIOS.find((scenario) => scenario.repair)!;
+    const app = await standInApp((orderId, count) => {
+      if (orderId.includes(approved.key))
+        return { status: 200, body: viewOf(orderId, count <= 2 ? 'AwaitingApproval' : 'Completed') };
+      return { status: 200, body: viewOf(orderId, count <= 3 ? 'CompensationFailed' : 'Compensated') };
+    });
+    try {
+      await runScenarios([approved, recovers], {
+        baseUrl: app.baseUrl,
+        token: 'entra-token',
+        pollMs: 10,
+        timeoutMs: 30_000,
+      });
+      const privileged = app.posted.filter(({ path }) => path.endsWith('/approval') || path.endsWith('/retry'));
+      expect(privileged.map(({ path }) => path.split('/').pop()).sort()).toEqual(['approval', 'retry']);
+      for (const { headers } of privileged) {
+        expect(headers.authorization).toBe('Bearer entra-token');
+        expect(headers['x-ms-client-principal']).toBeUndefined();
+      }
+      // The order itself is the customer's call: no token on it.
+      const placed = app.posted.filter(({ path }) => path === '/api/orders');
+      expect(placed).toHaveLength(2);
+      for (const { headers } of placed) expect(headers.authorization).toBeUndefined();
     } finally {
       await app.close();
     }

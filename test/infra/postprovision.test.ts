@@ -242,9 +242,14 @@ describe('the hook’s decisions', () => {
       '  npm run demo -- https://func-abc123.azurewebsites.net --key "$(az functionapp keys list --resource-group rg-saga-dev --name func-abc123 --query functionKeys.default --output tsv)"' +
         ' --admin-key "$(az functionapp keys list --resource-group rg-saga-dev --name func-abc123 --query masterKey --output tsv)"',
     );
-    // With App Service Authentication the approval and operator routes take a principal, not the master key.
-    const signedIn = demoInstructions(outputs({ AUTHENTICATION_MODE: 'appService' })).join('\n');
-    expect(signedIn).toMatch(/Orders\.Approver/);
+    // With App Service Authentication the approval and operator routes take the caller's token for the app.
+    const signedIn = demoInstructions(
+      outputs({ AUTHENTICATION_MODE: 'appService', AUTH_CLIENT_ID: '11111111-2222-3333-4444-555555555555' }),
+    ).join('\n');
+    expect(signedIn).toContain(
+      ' --token "$(az account get-access-token --resource api://11111111-2222-3333-4444-555555555555 --query accessToken --output tsv)"',
+    );
+    expect(signedIn).toMatch(/Orders\.Approver and Orders\.Operator/);
     expect(signedIn).not.toContain('--admin-key');
   });
 
