@@ -502,52 +502,75 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
   });
 
   // Suspend and resume come with the extension; local/engine refuses them with 501 (documented),
-  // and the order waits on as it was.
+  // and the order waits on as it was. A suspended saga has not ended: the app's approval and
+  // terminate routes take it as they take a running one.
   const suspendTitle =
     backend === 'extension'
-      ? 'suspend and resume an order waiting for approval'
+      ? "suspend an order waiting for approval: the app's approval waits for the resume, the app's terminate ends it"
       : 'suspend is refused with 501, and the order waits on';
   it(suspendTitle, async () => {
-    const orderId = `conf-${backend}-suspend-${run}`;
-    expect(
-      (
-        await call(
-          'POST',
-          `${base()}/api/orders`,
-          demoOrder(orderId, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
-        )
-      ).status,
-    ).toBe(202);
-    await until(
-      () => view(orderId),
-      (response) => response.json?.status === 'AwaitingApproval',
-      30_000,
-      100,
-    );
-    const management = `${base()}/runtime/webhooks/durabletask/instances/${orderId}`;
+    const approved = `conf-${backend}-suspend-${run}`;
+    const terminated = `conf-${backend}-suspend-stop-${run}`;
+    for (const orderId of [approved, terminated]) {
+      const placed = await call(
+        'POST',
+        `${base()}/api/orders`,
+        demoOrder(orderId, { items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+      );
+      expect(placed.status).toBe(202);
+    }
+    for (const orderId of [approved, terminated])
+      await until(
+        () => view(orderId),
+        (response) => response.json?.status === 'AwaitingApproval',
+        30_000,
+        100,
+      );
+    const management = (orderId: string) => `${base()}/runtime/webhooks/durabletask/instances/${orderId}`;
     if (backend === 'engine') {
-      const refused = await call<{ message: string }>('POST', `${management}/suspend?reason=audit`);
+      const refused = await call<{ message: string }>('POST', `${management(approved)}/suspend?reason=audit`);
       expect(refused.status).toBe(501);
       expect(refused.json.message).toMatch(/not supported by the local engine/);
-      expect((await instance(orderId)).json?.runtimeStatus).toBe('Running');
-    } else {
-      expect((await call('POST', `${management}/suspend?reason=audit`)).status).toBe(202);
+      expect((await instance(approved)).json?.runtimeStatus).toBe('Running');
+      for (const orderId of [approved, terminated])
+        expect((await call('POST', `${management(orderId)}/terminate?reason=cleanup`)).status).toBe(202);
+      for (const orderId of [approved, terminated]) await settled(orderId, 30_000);
+      return;
+    }
+    for (const orderId of [approved, terminated]) {
+      expect((await call('POST', `${management(orderId)}/suspend?reason=audit`)).status).toBe(202);
       await until(
         () => instance(orderId),
         (response) => response.json?.runtimeStatus === 'Suspended',
         30_000,
         100,
       );
-      expect((await call('POST', `${management}/resume?reason=done`)).status).toBe(202);
-      await until(
-        () => instance(orderId),
-        (response) => response.json?.runtimeStatus === 'Running',
-        30_000,
-        100,
-      );
     }
-    expect((await call('POST', `${management}/terminate?reason=cleanup`)).status).toBe(202);
-    await settled(orderId, 30_000);
+    // GET still answers from the saga, and tells the client to ask again.
+    const seen = await view(approved);
+    expect(seen.json.status).toBe('AwaitingApproval');
+    expect(seen.headers.get('retry-after')).not.toBeNull();
+    // The decision is recorded and raised; the suspended saga takes it once resumed.
+    const decided = await call('POST', `${base()}/api/orders/${approved}/approval`, { approved: true }, asApprover());
+    expect(decided.status).toBe(202);
+    expect((await instance(approved)).json?.runtimeStatus).toBe('Suspended');
+    expect((await call('POST', `${management(approved)}/resume?reason=done`)).status).toBe(202);
+    await settled(approved, 60_000);
+    expect((await view(approved)).json).toMatchObject({
+      status: 'Completed',
+      approval: { decision: { approved: true } },
+    });
+    // The operator's terminate ends a suspended saga, with the bookkeeping of any terminate.
+    const stopped = await call<{ status: string; deadLettered: string[] }>(
+      'POST',
+      `${base()}/api/operations/orders/${terminated}/terminate`,
+      { reason: 'suspended for good' },
+      asOperator(),
+    );
+    expect(stopped.status).toBe(200);
+    expect(stopped.json).toMatchObject({ status: 'Terminated', deadLettered: [] });
+    await settled(terminated, 30_000);
+    expect((await view(terminated)).json.status).toBe('Terminated');
   });
 
   it('dead letters survive a host restart and an Azurite restart (Azurite keeps them on disk)', async () => {

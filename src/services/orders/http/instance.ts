@@ -2,9 +2,13 @@ import type { FunctionInput, InvocationContext } from '@azure/functions';
 import type * as df from 'durable-functions';
 import { isInstanceNotFound } from '../../../libs/errors';
 
-/** Whether an instance (by its runtime status) may still act: started, and not yet ended. */
+/**
+ * Whether an instance (by its runtime status) may still act: started, and not yet ended. A
+ * suspended one (the extension's management API) has not ended: it takes events and a terminate,
+ * and goes on where it was once resumed.
+ */
 export const isRunning = (runtimeStatus: string | undefined): boolean =>
-  runtimeStatus === 'Pending' || runtimeStatus === 'Running';
+  runtimeStatus === 'Pending' || runtimeStatus === 'Running' || runtimeStatus === 'Suspended';
 
 /** The SDK's getStatus throws on an unknown instance; here that is an ordinary answer. */
 export async function findInstance(
