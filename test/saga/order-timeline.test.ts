@@ -139,7 +139,12 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   const stuck = await timelineOf(orderId);
   expect(stuck.status).toBe('CompensationFailed');
   expect(stuck.live).toBe(false);
-  expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
+  expect(stuck.deadLetter).toMatchObject({
+    state: 'sent',
+    repairs: 0,
+    failed: [{ name: 'refundPayment' }],
+    repairable: true,
+  });
   expect(
     stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts,
   ).toHaveLength(6);
@@ -152,6 +157,7 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   expect(repaired.status).toBe('Compensated');
   expect(repaired.live).toBe(false);
   expect(repaired.deadLetter).toMatchObject({ state: 'resolved', repairs: 1, repair: { runtimeStatus: 'Completed' } });
+  expect(repaired.deadLetter?.repairable).toBeUndefined();
   expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([
     expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }),
   ]);
@@ -214,6 +220,10 @@ it("a terminated order that the operator's retry repaired reads Compensated in G
     headers: asOperator('olivia'),
   });
   expect(stopped.json).toMatchObject({ status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  // The retry route takes a Terminated order's dead letter as it takes a CompensationFailed one's: so does the page.
+  const stuck = await timelineOf(orderId);
+  expect(stuck.status).toBe('Terminated');
+  expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairable: true });
   expect(
     (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
   ).toBe(202);
@@ -227,6 +237,7 @@ it("a terminated order that the operator's retry repaired reads Compensated in G
   const timeline = await timelineOf(orderId);
   expect(timeline.status).toBe('Compensated');
   expect(timeline.live).toBe(false);
+  expect(timeline.deadLetter?.repairable).toBeUndefined();
 });
 
 it('answers 404 for an unknown order', async () => {

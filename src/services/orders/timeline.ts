@@ -16,6 +16,7 @@ import type { DeadLetterRecord } from './dead-letters';
 import { isRunning } from './http/instance';
 import {
   isFinal,
+  isRepairable,
   isTimeout,
   type CompensationName,
   type OrderView,
@@ -102,6 +103,11 @@ export interface OrderTimeline {
     repairs: number;
     failed: { name: string; error: string }[];
     repair?: { runtimeStatus: string; lastUpdatedAt?: string };
+    /**
+     * The letter is open and the order's status is one a repair can turn Compensated
+     * (CompensationFailed or Terminated): what the retry route accepts, so the page offers it.
+     */
+    repairable?: true;
   };
   spans: TimelineSpan[];
 }
@@ -238,6 +244,7 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
       repairs: deadLetter.repairs ?? 0,
       failed: deadLetter.letter.failed.map(({ name, error }) => ({ name, error })),
       ...(repair ? { repair: { runtimeStatus: repair.runtimeStatus, lastUpdatedAt: repair.lastUpdatedTime } } : {}),
+      ...(deadLetter.state !== 'resolved' && isRepairable(view.status) ? { repairable: true } : {}),
     };
   }
   return timeline;
