@@ -5,6 +5,9 @@
 import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { factType } from '../../src/libs/events';
+import { TransientError } from '../../src/libs/errors';
+import * as repository from '../../src/services/orders/repository';
+import { RetryPolicies } from '../../src/services/orders/retry-policies';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -81,6 +84,35 @@ it('a large order shows its approval deadline while it waits, then who decided',
   await app.settleOrder(orderId);
   const decided = await timelineOf(orderId);
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
+});
+
+it('shows the approval deadline the approval route holds decisions to, though the step began later (its progress write was retried)', async () => {
+  const orderId = uniqueOrderId('tl-deadline');
+  const realSave = repository.saveOrderProgress;
+  let refused = 0;
+  // The AwaitingApproval write fails once: the saga set the deadline before it, and begins the step after its retry (1 s).
+  const save = jest.spyOn(repository, 'saveOrderProgress').mockImplementation(async (revision, view, now) => {
+    if (view.orderId === orderId && view.status === 'AwaitingApproval' && refused++ === 0)
+      throw new TransientError('the orders database is busy');
+    return realSave(revision, view, now);
+  });
+  try {
+    await app.http('POST', '/api/orders', {
+      body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+    });
+    await app.settle();
+    expect(refused).toBe(1);
+    await app.advanceTime(RetryPolicies.progress.firstRetryIntervalInMilliseconds);
+    await untilWaitingForApproval(orderId);
+  } finally {
+    save.mockRestore();
+  }
+  const { approval: enforced } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+  const timeline = await timelineOf(orderId);
+  const step = timeline.spans.find((span) => span.name === 'approval')!;
+  // The step began after the deadline was set (24 h before it): the retried write took saga time.
+  expect(Date.parse(step.start)).toBeGreaterThan(Date.parse(enforced!.deadline) - 24 * 3600_000);
+  expect(timeline.approval?.deadline).toBe(enforced!.deadline);
 });
 
 it('after a purge the timeline still says who approved, from the order document, and keeps the items and the deadline', async () => {
