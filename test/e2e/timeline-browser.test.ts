@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hostFixture, ROOT, type HostFixture, type HostProcess } from './support/host-process';
 import { call, until } from './support/http';
-import { CLIENT_PRINCIPAL_HEADER, readClientPrincipal, type ClientPrincipal } from '../../src/libs/client-principal';
+import {
+  CLIENT_PRINCIPAL_HEADER,
+  encodeClientPrincipal,
+  readClientPrincipal,
+  Roles,
+  type ClientPrincipal,
+} from '../../src/libs/client-principal';
 
 jest.setTimeout(120_000);
 
@@ -259,6 +265,30 @@ it('a dead-lettered order shows its dead letter; the retry action repairs it, an
   expect(retries).toEqual([{ name: 'timeline operator', roles: ['Orders.Operator'] }]);
   expect(await text('[data-testid="repair-state"]')).toContain('repair completed · 1 repair(s) run');
   expect((await snapshot()).entries).toContain('repair:refundPayment=succeeded');
+  expect(await page.locator('button[data-action="retry"]').count()).toBe(0);
+});
+
+it("a terminated order's dead letter has the retry action too; it undoes what the stopped saga left", async () => {
+  const orderId = `timeline-terminated-${run}`;
+  await place(orderId);
+  // Stopped while it pays (the gateway takes 1.5 s): the charge may land, so its refund is owed.
+  await until(
+    () => call<{ status: string }>('GET', `${host!.baseUrl}/api/orders/${orderId}`),
+    (response) => response.json?.status === 'Paying',
+  );
+  const stopped = await call(
+    'POST',
+    `${host!.baseUrl}/api/operations/orders/${orderId}/terminate`,
+    { reason: 'customer called to cancel' },
+    { [CLIENT_PRINCIPAL_HEADER]: encodeClientPrincipal('olivia', [Roles.operator]) },
+  );
+  expect(stopped.json).toMatchObject({ status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  await open(orderId, 'Terminated');
+  await page.waitForSelector('[data-testid="dead-letter"][data-state="sent"]', { timeout: 30_000 });
+  expect(await text('[data-testid="dead-letter"]')).toContain('Waiting for a person: refundPayment');
+  await page.locator('button[data-action="retry"]').click({ timeout: 10_000 });
+  await page.waitForSelector(`[data-testid="timeline"][data-order-status="Compensated"]`, { timeout: 60_000 });
+  await page.waitForSelector('[data-testid="dead-letter"][data-state="resolved"]', { timeout: 30_000 });
   expect(await page.locator('button[data-action="retry"]').count()).toBe(0);
 });
 

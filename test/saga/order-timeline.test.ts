@@ -5,6 +5,9 @@
 import type { OrderView } from '../../src/services/orders/order-view';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
 import { factType } from '../../src/libs/events';
+import { TransientError } from '../../src/libs/errors';
+import * as repository from '../../src/services/orders/repository';
+import { RetryPolicies } from '../../src/services/orders/retry-policies';
 import { attemptsOf } from '../../src/services/orders/timeline';
 import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -83,7 +86,36 @@ it('a large order shows its approval deadline while it waits, then who decided',
   expect(decided.approval?.decision).toEqual({ approved: true, approver: 'grace', at: expect.any(String) });
 });
 
-it('after a purge the timeline still says who approved, from the order document', async () => {
+it('shows the approval deadline the approval route holds decisions to, though the step began later (its progress write was retried)', async () => {
+  const orderId = uniqueOrderId('tl-deadline');
+  const realSave = repository.saveOrderProgress;
+  let refused = 0;
+  // The AwaitingApproval write fails once: the saga set the deadline before it, and begins the step after its retry (1 s).
+  const save = jest.spyOn(repository, 'saveOrderProgress').mockImplementation(async (revision, view, now) => {
+    if (view.orderId === orderId && view.status === 'AwaitingApproval' && refused++ === 0)
+      throw new TransientError('the orders database is busy');
+    return realSave(revision, view, now);
+  });
+  try {
+    await app.http('POST', '/api/orders', {
+      body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
+    });
+    await app.settle();
+    expect(refused).toBe(1);
+    await app.advanceTime(RetryPolicies.progress.firstRetryIntervalInMilliseconds);
+    await untilWaitingForApproval(orderId);
+  } finally {
+    save.mockRestore();
+  }
+  const { approval: enforced } = (await app.http('GET', `/api/orders/${orderId}`)).json as OrderView;
+  const timeline = await timelineOf(orderId);
+  const step = timeline.spans.find((span) => span.name === 'approval')!;
+  // The step began after the deadline was set (24 h before it): the retried write took saga time.
+  expect(Date.parse(step.start)).toBeGreaterThan(Date.parse(enforced!.deadline) - 24 * 3600_000);
+  expect(timeline.approval?.deadline).toBe(enforced!.deadline);
+});
+
+it('after a purge the timeline still says who approved, from the order document, and keeps the items and the deadline', async () => {
   const orderId = uniqueOrderId('tl-approved-purged');
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
@@ -95,14 +127,17 @@ it('after a purge the timeline still says who approved, from the order document'
   });
   expect(decided.status).toBe(202);
   expect((await app.settleOrder(orderId)).status).toBe('Completed');
+  const before = await timelineOf(orderId);
   expect((await app.http('DELETE', `/runtime/webhooks/durabletask/instances/${orderId}`)).status).toBe(200);
 
   const purged = await timelineOf(orderId);
   expect(purged.approval).toEqual({
     required: true,
-    deadline: expect.any(String),
+    deadline: before.approval!.deadline,
     decision: { approved: true, approver: 'ada', at: expect.any(String) },
   });
+  // The order as placed (its intake on the document): the validation's names and prices went with the history.
+  expect(purged.items).toEqual([{ sku: 'LAPTOP-PRO-16', quantity: 1 }]);
 });
 
 it('an approval nobody decided says whether the timeout stood or the order was terminated first', async () => {
@@ -139,7 +174,12 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   const stuck = await timelineOf(orderId);
   expect(stuck.status).toBe('CompensationFailed');
   expect(stuck.live).toBe(false);
-  expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairs: 0, failed: [{ name: 'refundPayment' }] });
+  expect(stuck.deadLetter).toMatchObject({
+    state: 'sent',
+    repairs: 0,
+    failed: [{ name: 'refundPayment' }],
+    repairable: true,
+  });
   expect(
     stuck.spans.find((span) => span.kind === 'compensation' && span.name === 'refundPayment')!.attempts,
   ).toHaveLength(6);
@@ -152,6 +192,7 @@ it('a dead-lettered order shows the failed compensation, then the repair and its
   expect(repaired.status).toBe('Compensated');
   expect(repaired.live).toBe(false);
   expect(repaired.deadLetter).toMatchObject({ state: 'resolved', repairs: 1, repair: { runtimeStatus: 'Completed' } });
+  expect(repaired.deadLetter?.repairable).toBeUndefined();
   expect(repaired.spans.filter((span) => span.kind === 'repair')).toEqual([
     expect.objectContaining({ name: 'refundPayment', status: 'succeeded' }),
   ]);
@@ -214,6 +255,10 @@ it("a terminated order that the operator's retry repaired reads Compensated in G
     headers: asOperator('olivia'),
   });
   expect(stopped.json).toMatchObject({ status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  // The retry route takes a Terminated order's dead letter as it takes a CompensationFailed one's: so does the page.
+  const stuck = await timelineOf(orderId);
+  expect(stuck.status).toBe('Terminated');
+  expect(stuck.deadLetter).toMatchObject({ state: 'sent', repairable: true });
   expect(
     (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
   ).toBe(202);
@@ -227,6 +272,7 @@ it("a terminated order that the operator's retry repaired reads Compensated in G
   const timeline = await timelineOf(orderId);
   expect(timeline.status).toBe('Compensated');
   expect(timeline.live).toBe(false);
+  expect(timeline.deadLetter?.repairable).toBeUndefined();
 });
 
 it('answers 404 for an unknown order', async () => {

@@ -16,6 +16,7 @@ import type { DeadLetterRecord } from './dead-letters';
 import { isRunning } from './http/instance';
 import {
   isFinal,
+  isRepairable,
   isTimeout,
   type CompensationName,
   type OrderView,
@@ -102,6 +103,11 @@ export interface OrderTimeline {
     repairs: number;
     failed: { name: string; error: string }[];
     repair?: { runtimeStatus: string; lastUpdatedAt?: string };
+    /**
+     * The letter is open and the order's status is one a repair can turn Compensated
+     * (CompensationFailed or Terminated): what the retry route accepts, so the page offers it.
+     */
+    repairable?: true;
   };
   spans: TimelineSpan[];
 }
@@ -215,11 +221,13 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
     // The decision that stands is the view's (the order document settles it), not the first event
     // raised on the instance: it survives a purge, and it says when the timeout won.
     const standing = view.approval?.decision;
+    // The deadline is the one the saga set, which the approval route holds decisions to. The step
+    // began after it (the AwaitingApproval write comes between), so a deadline counted from the
+    // step's start would come late; that count is only for a view that has no deadline.
     const began = approvalEntry.startedAt ?? (approvalEntry.status === 'running' ? approvalEntry.at : undefined);
     const deadline =
-      began && input
-        ? new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString()
-        : view.approval?.deadline;
+      view.approval?.deadline ??
+      (began && input ? new Date(Date.parse(began) + input.policy.approvalTimeoutMs).toISOString() : undefined);
     timeline.approval = {
       required: true,
       ...(deadline ? { deadline } : {}),
@@ -238,6 +246,7 @@ export function buildTimeline(sources: TimelineSources): OrderTimeline {
       repairs: deadLetter.repairs ?? 0,
       failed: deadLetter.letter.failed.map(({ name, error }) => ({ name, error })),
       ...(repair ? { repair: { runtimeStatus: repair.runtimeStatus, lastUpdatedAt: repair.lastUpdatedTime } } : {}),
+      ...(deadLetter.state !== 'resolved' && isRepairable(view.status) ? { repairable: true } : {}),
     };
   }
   return timeline;

@@ -42,7 +42,8 @@ export async function getOrderTimelineHttp(
   const timeline = buildTimeline({
     view,
     runtimeStatus: instance?.runtimeStatus,
-    input: instance?.input as PlaceOrderInput | undefined,
+    // The order as placed: the saga's input, or once it is purged, the same input kept on the order document.
+    input: (instance?.input as PlaceOrderInput | undefined) ?? document?.intake?.input,
     history,
     deadLetter: document?.deadLetter,
     repair: repair

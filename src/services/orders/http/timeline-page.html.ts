@@ -328,7 +328,7 @@ export const TIMELINE_SCRIPT = `
       const repairNote = el('div', 'note', repair + ' · ' + letter.repairs + ' repair(s) run');
       repairNote.dataset.testid = 'repair-state';
       box.append(repairNote);
-      if (open && timeline.status === 'CompensationFailed') {
+      if (letter.repairable) {
         const actions = el('div', 'actions');
         const retry = action('Retry failed compensations', 'retry', () => retryDeadLetter(timeline.orderId));
         retry.dataset.action = 'retry';
