@@ -332,7 +332,7 @@ export const TIMELINE_SCRIPT = `
         const actions = el('div', 'actions');
         const retry = action('Retry failed compensations', 'retry', () => retryDeadLetter(timeline.orderId));
         retry.dataset.action = 'retry';
-        if (letter.repair && ['Running', 'Pending'].includes(letter.repair.runtimeStatus)) retry.disabled = true;
+        if (letter.repair && ['Running', 'Pending', 'Suspended'].includes(letter.repair.runtimeStatus)) retry.disabled = true;
         actions.append(retry);
         box.append(actions);
       }
