@@ -18,6 +18,7 @@ const UNIT = [
   '<rootDir>/test/saga/live-status.test.ts',
   '<rootDir>/test/saga/commands.test.ts',
   '<rootDir>/test/saga/approval-events.test.ts',
+  '<rootDir>/test/saga/view-size.test.ts',
   '<rootDir>/test/faults/invariants.test.ts',
   '<rootDir>/test/infra/{azd,contexts,options,template}.test.ts',
 ];

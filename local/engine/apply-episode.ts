@@ -4,6 +4,7 @@
  * record and only then dispatches the work listed in the returned effects.
  */
 import { ActionType, activityInputOf, flattenActions, takesTaskId, unsupportedAction, type SdkAction } from './actions';
+import { customStatusTooLarge } from './custom-status';
 import { LONG_RUNNING_TIMER_INTERVAL_MS, MAXIMUM_SHORT_TIMER_MS, type EpisodeOutcome } from './episode';
 import { EventType, events, toJsonText, type HistoryEvent } from './history';
 import { attemptsRemain, retryDelayMs, retryPolicyOf } from './retries';
@@ -57,15 +58,19 @@ export function applyEpisode(
   const effects: EpisodeEffects = { activities: [], timers: [], cancelledTimers: [] };
   const appended: HistoryEvent[] = [events.orchestratorStarted(startedAt), ...delivered];
   const bookkeeping = new Bookkeeping(record, startedAt, appended, effects);
+  const tooLarge = customStatusTooLarge(outcome.state?.customStatus);
 
-  // The SDK takes retry and timer-chain ids while it processes the delivered events, before user
-  // code resumes (nextBatch puts the only event that takes any first).
-  for (const event of delivered) bookkeeping.followChains(event);
-
-  if (!outcome.ok) {
+  if (tooLarge) {
+    // The extension's shim sets the status before it replays anything: the episode schedules
+    // nothing (no retry timer either), and the instance fails without a status.
+    record.customStatus = null;
+    bookkeeping.failOnStatusTooLarge(tooLarge);
+  } else if (!outcome.ok) {
+    bookkeeping.followChains(delivered);
     if (outcome.state && 'customStatus' in outcome.state) record.customStatus = jsonSafe(outcome.state.customStatus);
     bookkeeping.fail(outcome.message, outcome.stack);
   } else {
+    bookkeeping.followChains(delivered);
     const { state } = outcome;
     record.customStatus = jsonSafe(state.customStatus);
     const actions = flattenActions(state.actions);
@@ -95,7 +100,15 @@ class Bookkeeping {
     return this.record.nextTaskId++;
   }
 
-  followChains(delivered: HistoryEvent): void {
+  /**
+   * The SDK takes retry and timer-chain ids while it processes the delivered events, before user
+   * code resumes (nextBatch puts the only event that takes any first).
+   */
+  followChains(delivered: HistoryEvent[]): void {
+    for (const event of delivered) this.followChainsOf(event);
+  }
+
+  private followChainsOf(delivered: HistoryEvent): void {
     if (delivered.EventType === EventType.TimerFired && delivered.TimerId !== undefined)
       this.followTimerChain(delivered.TimerId);
     const chains = this.record.retryChains;
@@ -259,9 +272,39 @@ class Bookkeeping {
 
   fail(message: string, stack?: string): void {
     const errorType = stack?.match(/^([\w$.]+): /)?.[1] ?? 'Error';
-    this.record.output = `Orchestrator function '${this.record.name}' failed: ${message}`;
-    const failure = { ErrorType: errorType, ErrorMessage: message, StackTrace: stack };
-    this.finish('Failed', events.executionCompleted(this.at, 'Failed', toJsonText(this.record.output), failure));
+    this.failWithOutput(`Orchestrator function '${this.record.name}' failed: ${message}`, {
+      ErrorType: errorType,
+      ErrorMessage: message,
+      StackTrace: stack,
+    });
+  }
+
+  /**
+   * A custom status over the limit: the shim's ArgumentException faults the orchestration before
+   * it replays, so DurableTask.Core finds the first task or timer of earlier episodes unscheduled
+   * (TaskOrchestrationContext.HandleTaskScheduledEvent / HandleTimerCreatedEvent) and fails the
+   * instance as non-deterministic. Only when the history holds none (the first episode) does the
+   * status's own error reach the output.
+   */
+  failOnStatusTooLarge(message: string): void {
+    const earlier = this.record.history.find(
+      (event) => event.EventType === EventType.TaskScheduled || event.EventType === EventType.TimerCreated,
+    );
+    if (!earlier) return this.fail(message, `System.ArgumentException: ${message}`);
+    const what =
+      earlier.EventType === EventType.TaskScheduled
+        ? `an activity task with sequence ID ${earlier.EventId} and name '${earlier.Name}' (version ''), but the current replay execution hasn't (yet?) scheduled this task.`
+        : `a timer task with sequence number ${earlier.EventId} but the current replay execution hasn't (yet?) scheduled this task.`;
+    const output = `Non-Deterministic workflow detected: A previous execution of this orchestration scheduled ${what} Was a change made to the orchestrator code after this instance had already started running?`;
+    this.failWithOutput(output, {
+      ErrorType: 'DurableTask.Core.Exceptions.NonDeterministicOrchestrationException',
+      ErrorMessage: output,
+    });
+  }
+
+  private failWithOutput(output: string, failure: { ErrorType: string; ErrorMessage: string; StackTrace?: string }) {
+    this.record.output = output;
+    this.finish('Failed', events.executionCompleted(this.at, 'Failed', toJsonText(output), failure));
   }
 
   /** A finished instance keeps its history; its outstanding work is dropped. */

@@ -44,6 +44,16 @@ const FALLBACK_NAME_TYPES = [
   'oid',
 ];
 
+/**
+ * A name that can stand for who decided: 1 to 256 characters, none of them a control character
+ * (C0, DEL, C1) or a line or paragraph separator. It is recorded on the order and shown in its
+ * status, where such characters would only hide what the name says (and grow sixfold in JSON).
+ */
+export function isPrincipalName(name: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return name.length >= 1 && name.length <= 256 && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name);
+}
+
 /** Decodes the header; undefined when it is missing or not a principal with a name. */
 export function readClientPrincipal(header: string | null | undefined): ClientPrincipal | undefined {
   if (!header || header.length > 16_384) return undefined;
@@ -67,7 +77,7 @@ export function readClientPrincipal(header: string | null | undefined): ClientPr
       .map((claim) => claim.val.trim())
       .filter(Boolean);
   const name = [nameType, ...FALLBACK_NAME_TYPES].map((type) => values(type)[0]).find(Boolean);
-  if (!name || name.length > 256) return undefined;
+  if (!name || !isPrincipalName(name)) return undefined;
   return { name, roles: [...values(roleType), ...(roleType === 'roles' ? [] : values('roles'))] };
 }
 

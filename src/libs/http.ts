@@ -82,11 +82,10 @@ function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
   return [{ path: formatPath(issue.path), message: issue.message }];
 }
 
+/** One error per field, the first found: an unprintable character is named before what the schema says of it. */
 function uniqueErrors(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
-  return errors.filter(
-    ({ path, message }) => !seen.has(`${path}\u0000${message}`) && seen.add(`${path}\u0000${message}`),
-  );
+  return errors.filter(({ path }) => !seen.has(path) && seen.add(path));
 }
 
 const tooLarge = (maxBytes: number) =>

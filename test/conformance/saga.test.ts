@@ -598,3 +598,48 @@ describe.each(BACKENDS)('on the %s backend', (backend) => {
     expect(letters.json.deadLetters.map((letter) => letter.orderId)).toContain(refundFails);
   });
 });
+
+/**
+ * The Durable extension fails an orchestration whose custom status is over 16 KB of UTF-16 JSON
+ * (before it schedules anything of that episode), and local/engine does the same. An order of 50
+ * unknown skus of 64 characters names each sku twice in the saga's view (the validate step's
+ * detail and the reason); the view clips such lists, so the order ends Rejected on both backends,
+ * its document too. Its own small host per backend, so that this case runs alone (`-t`).
+ */
+describe.each(BACKENDS)('the custom status limit on the %s backend', (backend) => {
+  let fixture: HostFixture | undefined;
+  let host: HostProcess | undefined;
+  let restoreCosmos: (() => void) | undefined;
+
+  beforeAll(async () => {
+    fixture = hostFixture(`conformance-limit-${backend}`);
+    host = await fixture.start('data', HOST_ENV[backend]);
+    restoreCosmos = useHostCosmos(host.dataDir);
+  });
+
+  afterAll(async () => {
+    restoreCosmos?.();
+    await fixture?.cleanup([host]);
+  });
+
+  it('50 unknown skus of 64 characters: Rejected, the saga Completed, the order document Rejected', async () => {
+    const orderId = `conf-${backend}-unknown-skus-${run}`;
+    const items = Array.from({ length: 50 }, (_, index) => ({
+      sku: `${'Z'.repeat(62)}${String(index).padStart(2, '0')}`,
+      quantity: 1,
+    }));
+    expect((await call('POST', `${host!.baseUrl}/api/orders`, demoOrder(orderId, { items }))).status).toBe(202);
+    const instanceUrl = `${host!.baseUrl}/runtime/webhooks/durabletask/instances/${orderId}`;
+    const settled = await until(
+      () => call<{ runtimeStatus: string; output: unknown }>('GET', instanceUrl),
+      (response) => TERMINAL.includes(response.json?.runtimeStatus),
+      120_000,
+      250,
+    );
+    expect(settled.json.runtimeStatus).toBe('Completed');
+    const view = (await call<OrderView>('GET', `${host!.baseUrl}/api/orders/${orderId}`)).json;
+    expect(view.status).toBe('Rejected');
+    expect(view.reason).toMatch(/^unknown sku Z{62}00(; unknown sku Z{62}\d\d)*; … \(50 in all\)$/);
+    expect((await readOrder(orderId))?.status).toBe('Rejected');
+  });
+});

@@ -71,6 +71,19 @@ describe('the client principal', () => {
     }
   });
 
+  it('is no principal when its name is over 256 characters or holds a control character or a line separator', () => {
+    for (const name of ['x'.repeat(257), 'gra\u0001ce', 'gr\nace', 'gra\u0085ce', 'gra\u2028ce']) {
+      expect({ name, principal: readClientPrincipal(encodeClientPrincipal(name, [Roles.approver])) }).toEqual({
+        name,
+        principal: undefined,
+      });
+    }
+    expect(readClientPrincipal(encodeClientPrincipal('"grace" \\ o\'brien', [Roles.approver]))?.name).toBe(
+      '"grace" \\ o\'brien',
+    );
+    expect(readClientPrincipal(encodeClientPrincipal('x'.repeat(256), [Roles.approver]))?.name).toHaveLength(256);
+  });
+
   it('answers 401 without a principal and 403 without the role', () => {
     const request = (headers: Record<string, string>) =>
       new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/x', headers });

@@ -1,6 +1,12 @@
 import { HttpRequest } from '@azure/functions';
 import { readJsonBody } from '../../src/libs/http';
-import { ApprovalRequest, MAX_BODY_BYTES, PlaceOrderRequest } from '../../src/services/orders/http/request-schemas';
+import { SEED_CATALOG } from '../../local/dependencies/seed-data';
+import {
+  ApprovalRequest,
+  MAX_BODY_BYTES,
+  PlaceOrderRequest,
+  SKU,
+} from '../../src/services/orders/http/request-schemas';
 
 const validOrder = {
   customerId: 'c-1',
@@ -146,6 +152,38 @@ describe('the place-order request schema', () => {
     expect(
       (await parse({ ...validOrder, shippingAddress: { ...validOrder.shippingAddress, line1: '1 Main St\t😀' } })).ok,
     ).toBe(true);
+  });
+
+  it('takes a sku of letters, digits, ., _ and - only, naming the line of any other', async () => {
+    const skus = [
+      '"'.repeat(60) + '00',
+      'back\\slash',
+      'with space',
+      'tab\there',
+      'line\nbreak',
+      'ümlaut',
+      'a'.repeat(65),
+      ' ',
+    ];
+    for (const sku of skus) {
+      const result = await parse({ ...validOrder, items: [{ sku, quantity: 1 }] });
+      expect({ sku, errors: result.ok ? [] : (result.response.jsonBody as { errors: unknown[] }).errors }).toEqual({
+        sku,
+        errors: [{ path: 'items[0].sku', message: expect.any(String) }],
+      });
+    }
+    expect(
+      await parse({
+        ...validOrder,
+        items: [
+          { sku: ' a', quantity: 1 },
+          { sku: 'b', quantity: 1 },
+        ],
+      }),
+    ).toMatchObject({ ok: true });
+    for (const sku of ['LAPTOP-PRO-16', 'v1.2_beta-3', 'X'.repeat(64)])
+      expect((await parse({ ...validOrder, items: [{ sku, quantity: 1 }] })).ok).toBe(true);
+    expect(SEED_CATALOG.filter(({ sku }) => !SKU.test(sku))).toEqual([]);
   });
 
   it('requires a boolean decision for approvals, and refuses an approver in the body', async () => {

@@ -13,7 +13,7 @@ afterEach(async () => {
   saga = undefined;
 });
 
-it('ignores a decision with a blank or overlong approver or a time with no zone, and takes a well-formed one', async () => {
+it('ignores a decision with a blank, overlong or unprintable approver or a time with no zone, and takes a well-formed one', async () => {
   saga = await startStubbedSaga();
   await saga.start(placeOrderInput({ approvalThreshold: 100 }), { fastForward: false });
   const decidedAt = new Date(saga.clock.now()).toISOString();
@@ -26,6 +26,8 @@ it('ignores a decision with a blank or overlong approver or a time with no zone,
   for (const event of [
     { approved: true, approver: '   ', decidedAt },
     { approved: true, approver: 'g'.repeat(257), decidedAt },
+    { approved: true, approver: 'gra\u0000ce', decidedAt },
+    { approved: true, approver: 'gra\u2028ce', decidedAt },
     { approved: true, approver: 'grace', decidedAt: decidedAt.replace('Z', '') },
   ]) {
     expect(await raise(event)).toBe('Running');

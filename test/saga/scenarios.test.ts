@@ -388,3 +388,42 @@ describe('a parcel booked and a confirmation mailed, neither recorded (their wri
     expect(await gatewayTotals(orderId)).toEqual({ charged: 159, refunded: 159 });
   });
 });
+
+describe('fifty unknown skus of 64 characters each', () => {
+  const skus = Array.from({ length: 50 }, (_, index) => `${'Z'.repeat(62)}${String(index).padStart(2, '0')}`);
+  let orderId: string;
+  let view: Awaited<ReturnType<SagaApp['settleOrder']>>;
+
+  beforeAll(async () => {
+    orderId = uniqueOrderId('unknown-skus');
+    const placed = await app.http('POST', '/api/orders', {
+      body: orderRequest({ orderId, items: skus.map((sku) => ({ sku, quantity: 1000 })) }),
+    });
+    expect(placed.status).toBe(202);
+    view = await app.settleOrder(orderId);
+  });
+
+  // The extension fails a saga whose custom status is over 16 KB (and so does the engine): fifty
+  // reasons of ~76 characters, twice in the view, would have left the order Accepted for good.
+  it('is Rejected at validation, its reason naming the first skus and how many reasons there are', () => {
+    expect(view.status).toBe('Rejected');
+    expect(view.reason).toMatch(/^unknown sku Z{62}00(; unknown sku Z{62}\d\d)*; … \(50 in all\)$/);
+    expect(view.steps).toEqual([expect.objectContaining({ name: 'validate', status: 'failed', detail: view.reason })]);
+  });
+
+  it('ends its saga Completed, and the order document says Rejected too', async () => {
+    expect(app.engine.getStatus(orderId)?.runtimeStatus).toBe('Completed');
+    expect(await readOrder(orderId)).toMatchObject({ status: 'Rejected', reason: view.reason });
+  });
+
+  it('is refused at the door, naming the line, when a sku holds a quote, a backslash or a space', async () => {
+    for (const sku of ['"'.repeat(60) + '00', 'A\\B', 'A B']) {
+      const placed = await app.http('POST', '/api/orders', { body: orderRequest({ items: [{ sku, quantity: 1 }] }) });
+      expect({ sku, status: placed.status, json: placed.json }).toEqual({
+        sku,
+        status: 400,
+        json: { errors: [{ path: 'items[0].sku', message: 'must be 1-64 letters, digits, ., _ or -' }] },
+      });
+    }
+  });
+});

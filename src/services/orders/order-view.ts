@@ -108,5 +108,54 @@ export const PlaceOrderInput = z.object({
 });
 export type PlaceOrderInput = z.infer<typeof PlaceOrderInput>;
 
+/**
+ * The longest free text the view carries in one place (a step's or compensation's detail, a
+ * warning, the reason), in UTF-16 code units of its JSON. The saga publishes the whole view as
+ * custom status on every change, and the Durable extension fails an orchestration whose custom
+ * status is over 16 KB of UTF-16 JSON; texts the saga did not write itself (an activity's error,
+ * a provider's reason, a list of invalid skus) are clipped where they are set, so the view stays
+ * well under that whatever the input (test/saga/view-size.test.ts).
+ */
+export const VIEW_TEXT_MAX = 150;
+
+/** What a character costs in JSON as the extension measures it (Newtonsoft.Json also escapes U+0085, U+2028, U+2029). */
+function jsonUnits(char: string): number {
+  if (char.length === 2) return 2;
+  const code = char.charCodeAt(0);
+  if ('"\\\b\t\n\f\r'.includes(char)) return 2;
+  if (code < 0x20 || code === 0x85 || code === 0x2028 || code === 0x2029 || (code >= 0xd800 && code <= 0xdfff))
+    return 6;
+  return 1;
+}
+
+const unitsOf = (chars: readonly string[]) => chars.reduce((sum, char) => sum + jsonUnits(char), 0);
+
+/**
+ * The text, or as much of it as fits in `max` JSON units with "…" after it. Deterministic (the
+ * saga replays it), and never splits a surrogate pair.
+ */
+export function clipText(text: string, max = VIEW_TEXT_MAX): string {
+  const chars = [...text];
+  if (unitsOf(chars) <= max) return text;
+  let units = 1;
+  let kept = 0;
+  while (units + jsonUnits(chars[kept]) <= max) units += jsonUnits(chars[kept++]);
+  return `${chars.slice(0, kept).join('')}…`;
+}
+
+/**
+ * Items joined with `separator` while they fit in `max` JSON units, and the rest said as
+ * `… (<n> in all)`: "unknown sku A; unknown sku B; … (50 in all)". Items that fit read as they are.
+ */
+export function listText(items: readonly string[], separator = '; ', max = VIEW_TEXT_MAX): string {
+  const whole = items.join(separator);
+  if (unitsOf([...whole]) <= max) return whole;
+  const tail = `${separator}… (${items.length} in all)`;
+  let kept = 0;
+  while (unitsOf([...(items.slice(0, kept + 1).join(separator) + tail)]) <= max) kept += 1;
+  if (kept === 0) return clipText(items[0], max - tail.length) + tail;
+  return items.slice(0, kept).join(separator) + tail;
+}
+
 export const isTimeout = (decision: StandingDecision): decision is { timedOut: true; decidedAt: string } =>
   'timedOut' in decision;

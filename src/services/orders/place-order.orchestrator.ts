@@ -27,6 +27,7 @@ import {
   StockUnavailable,
   type OrderPlaced,
 } from '../../libs/events';
+import { isPrincipalName } from '../../libs/client-principal';
 import { AnalyticsContract } from '../analytics/contract';
 import { InventoryContract } from '../inventory/contract';
 import { NotificationsContract } from '../notifications/contract';
@@ -35,6 +36,7 @@ import { ShippingContract } from '../shipping/contract';
 import { APPROVAL_EVENT, OrdersContract, PLACE_ORDER_ORCHESTRATION } from './contract';
 import {
   isTimeout,
+  listText,
   PlaceOrderInput,
   type ApprovalDecision,
   type OrderView,
@@ -119,7 +121,8 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
   try {
     // 1. Validate: prices and totals come from the catalog, never from the client.
     const validation = yield* saga.run(steps.validate, order);
-    if (!isFact(OrderValidated, validation)) saga.reject('validate', validation.reasons.join('; '));
+    // Up to 50 lines may each be wrong: the view names as many as fit, and how many there are.
+    if (!isFact(OrderValidated, validation)) saga.reject('validate', listText(validation.reasons));
     const { lines, total, currency } = validation;
     saga.priced(total);
 
@@ -186,7 +189,7 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
 
 const ApprovalDecisionEvent = z.strictObject({
   approved: z.boolean(),
-  approver: z.string().trim().min(1).max(256),
+  approver: z.string().trim().refine(isPrincipalName),
   decidedAt: z.iso.datetime({ offset: true }),
 });
 

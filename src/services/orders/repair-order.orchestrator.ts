@@ -7,7 +7,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import * as z from 'zod';
 import { FailedCompensation, OrdersContract, REPAIR_ORDER_ORCHESTRATION } from './contract';
-import type { CompensationEntry } from './order-view';
+import { clipText, type CompensationEntry } from './order-view';
 import { RetryPolicies } from './retry-policies';
 import { callActivity, outcomeOf, type ActivityTask, type Durable } from './saga';
 
@@ -39,7 +39,7 @@ export function* repairOrder(context: OrchestrationContext): Durable<{ repaired:
     const at = context.df.currentUtcDateTime.toISOString();
     outcomes.push(
       outcome.kind === 'failed'
-        ? { name: compensation.name, status: 'failed', at, detail: outcome.failure.message }
+        ? { name: compensation.name, status: 'failed', at, detail: clipText(outcome.failure.message) }
         : { name: compensation.name, status: 'succeeded', at },
     );
   }

@@ -17,6 +17,7 @@ import { failureOf, type Failure } from '../../libs/errors';
 import { isDefect } from '../../libs/events';
 import { OrdersContract, type DeadLetter, type FailedCompensation } from './contract';
 import {
+  clipText,
   isFinal,
   isTimeout,
   type CompensationEntry,
@@ -368,7 +369,7 @@ export class OrderSaga {
    * the order simply failed.
    */
   *abort(failure: unknown): Durable<OrderView> {
-    this.view.reason = failureOf(failure).message;
+    this.view.reason = clipText(failureOf(failure).message);
     const failed: FailedCompensation[] = [];
     // While it undoes, the order says so, not the step that failed.
     if (this.undos.length > 0) yield* this.moveTo('Compensating');
@@ -380,7 +381,7 @@ export class OrderSaga {
       yield* this.settleAll([task]);
       const outcome = outcomeOf(task);
       if (outcome.kind === 'failed') {
-        Object.assign(entry, { status: 'failed', at: this.now(), detail: outcome.failure.message });
+        Object.assign(entry, { status: 'failed', at: this.now(), detail: clipText(outcome.failure.message) });
         failed.push({
           name: undoing.name,
           activity: undoing.activity,
@@ -512,9 +513,9 @@ export class OrderSaga {
     }
   }
 
-  /** A warning on the order as a whole (not on one step): kept on the view, and shown at once. */
+  /** A warning on the order as a whole (not on one step): kept on the view (clipped), and shown at once. */
   private noteWarning(message: string): void {
-    this.view.warnings.push(message);
+    this.view.warnings.push(clipText(message));
     this.publish();
   }
 
@@ -525,8 +526,9 @@ export class OrderSaga {
     return entry;
   }
 
+  /** The detail is clipped: it may be an activity's error or a provider's reason, of any length. */
   private mark(entry: StepEntry, status: StepEntry['status'], detail?: string): void {
-    Object.assign(entry, { status, at: this.now() }, detail ? { detail } : {});
+    Object.assign(entry, { status, at: this.now() }, detail ? { detail: clipText(detail) } : {});
     this.publish();
   }
 

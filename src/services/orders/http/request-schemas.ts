@@ -19,7 +19,16 @@ const isCountryCode = (code: string) => /^[A-Z]{2}$/.test(code) && !NOT_ASSIGNED
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
-const OrderItem = z.strictObject({ sku: text(64), quantity: z.number().int().min(1).max(1000) });
+/**
+ * A sku is a catalog key: letters, digits, `.`, `_` and `-`. Quotes, backslashes, spaces and
+ * control characters have no place in one, and would grow every text that names the sku.
+ */
+export const SKU = /^[A-Za-z0-9._-]{1,64}$/;
+
+const OrderItem = z.strictObject({
+  sku: z.string().trim().regex(SKU, 'must be 1-64 letters, digits, ., _ or -'),
+  quantity: z.number().int().min(1).max(1000),
+});
 
 /**
  * One line per sku. Checked beside the line schema (an intersection), not after it, so that a
