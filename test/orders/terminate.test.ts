@@ -136,8 +136,8 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
     error: 'not run: the saga was terminated',
   });
 
-  // A repeat does nothing twice; a re-POST of the order reopens nothing.
-  expect((await terminate(orderId)).json).toMatchObject({ status: 'Terminated' });
+  // A repeat does nothing twice and answers as the first call did; a re-POST of the order reopens nothing.
+  expect((await terminate(orderId)).json).toEqual(stopped.json);
   expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   await app.settle();
   expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
@@ -163,6 +163,8 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
   await app.waitForOrderStatus(orderId, 'AwaitingApproval');
   expect((await terminate(orderId)).json).toEqual({ orderId, status: 'Terminated', deadLettered: [] });
   expect(await lettersFor(orderId)).toHaveLength(0);
+  // A repeat answers the same list (the order has no dead letter: an empty one).
+  expect((await terminate(orderId)).json).toEqual({ orderId, status: 'Terminated', deadLettered: [] });
   // Nothing was charged; a decision now finds no saga waiting.
   expect(
     (await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover() }))

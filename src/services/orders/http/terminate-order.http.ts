@@ -52,8 +52,11 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   if (!body.ok) return body.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order) return json(404, { orderId, message: 'no such order' });
-  if (order.status === 'Terminated')
-    return json(200, { orderId, status: order.status, deadLettered: Boolean(order.deadLetter) });
+  // A repeat answers as the first call did: the compensations its dead letter holds (none were owed without one).
+  if (order.status === 'Terminated') {
+    const deadLettered = order.deadLetter?.letter.failed.map((entry) => entry.name) ?? [];
+    return json(200, { orderId, status: order.status, deadLettered });
+  }
 
   const client = df.getClient(context);
   let instance = await findInstance(client, orderId);
