@@ -1,6 +1,6 @@
 /**
  * GET /api/orders[?limit=20&before=<cursor>&q=text]: the most recently updated orders, newest
- * first, a page at a time (the timeline page's list). `q` matches part of an order id, or a
+ * first, a page at a time (the timeline page's list). `q` matches part of an order id, or a whole
  * status. Answers `{ orders, next }`: `next` is the `before` of the following page, or null.
  * The cursor is opaque to clients: base64url of the last order's `[updatedAt, orderId]`, since
  * orders updated at the same instant are told apart by id.
