@@ -70,7 +70,18 @@ var contexts = [
   {
     name: 'orders'
     containers: [
-      { name: 'orders', partitionKey: '/orderId' }
+      {
+        name: 'orders'
+        partitionKey: '/orderId'
+        // The order list's ORDER BY c.updatedAt DESC, c.orderId DESC (ORDER_LIST_INDEX in
+        // src/services/orders/repository.ts): orders updated at the same instant page by id.
+        compositeIndexes: [
+          [
+            { path: '/updatedAt', order: 'descending' }
+            { path: '/orderId', order: 'descending' }
+          ]
+        ]
+      }
       { name: 'catalog', partitionKey: '/sku' }
     ]
   }

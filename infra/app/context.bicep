@@ -110,7 +110,19 @@ resource databaseContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/
             version: 2
           }
         },
-        container.?defaultTtl == null ? {} : { defaultTtl: container.?defaultTtl }
+        container.?defaultTtl == null ? {} : { defaultTtl: container.?defaultTtl },
+        // The default policy (every path, consistent), plus the container's composite indexes.
+        container.?compositeIndexes == null
+          ? {}
+          : {
+              indexingPolicy: {
+                indexingMode: 'consistent'
+                automatic: true
+                includedPaths: [{ path: '/*' }]
+                excludedPaths: [{ path: '/"_etag"/?' }]
+                compositeIndexes: container.?compositeIndexes
+              }
+            }
       )
     }
   }

@@ -22,6 +22,18 @@ type cosmosContainer = {
 
   @description('Seconds after its last write that Cosmos DB deletes a document (the container default TTL); absent: documents stay.')
   defaultTtl: int?
+
+  @description('Composite indexes, each its paths in order: what an ORDER BY over more than one field needs; absent: none.')
+  compositeIndexes: compositePath[][]?
+}
+
+@export()
+@description('One path of a composite index.')
+type compositePath = {
+  @description('Property path, e.g. /updatedAt.')
+  path: string
+
+  order: 'ascending' | 'descending'
 }
 
 @export()

@@ -15,9 +15,17 @@ export type ContextName = 'orders' | 'payments' | 'inventory' | 'notifications' 
 /** Container id → partition key path, as declared in infra/ and docs/architecture.md (test/infra/contexts.test.ts holds them to it). */
 export type ContainerLayout = Record<string, `/${string}`>;
 
+/**
+ * The paths of one composite index, in order: what an ORDER BY over more than one field needs
+ * (Cosmos DB, and the local Cosmos server, refuse such a query without one that matches it).
+ */
+export type CompositeIndex = { path: `/${string}`; order: 'ascending' | 'descending' }[];
+
 export interface ContextDatabase<Layout extends ContainerLayout> {
   readonly context: ContextName;
   readonly layout: Layout;
+  /** The composite indexes of those containers that have any, as declared in infra/ too. */
+  readonly compositeIndexes: Partial<Record<keyof Layout & string, CompositeIndex[]>>;
   container(name: keyof Layout & string): Container;
   /** Creates the database and its containers. Local development and tests only: infra/ does it in Azure. */
   ensureCreated(): Promise<void>;
@@ -70,11 +78,13 @@ function clientOptions(context: ContextName, endpoint: string): CosmosClientOpti
 export function contextDatabase<Layout extends ContainerLayout>(
   context: ContextName,
   layout: Layout,
+  compositeIndexes: Partial<Record<keyof Layout & string, CompositeIndex[]>> = {},
 ): ContextDatabase<Layout> {
   const database = () => clientFor(context).database(context);
   const handle: ContextDatabase<Layout> = {
     context,
     layout,
+    compositeIndexes,
     container: (name) => database().container(name),
     async ensureCreated() {
       // In Azure, infra/ creates databases and containers: the data-plane roles the contexts
@@ -84,12 +94,29 @@ export function contextDatabase<Layout extends ContainerLayout>(
         throw new Error(`ensureCreated is for local endpoints only (${context}: ${endpoint})`);
       const { database: db } = await clientFor(context).databases.createIfNotExists({ id: context });
       for (const [id, path] of Object.entries(layout)) {
-        await db.containers.createIfNotExists({ id, partitionKey: { paths: [path] } });
+        const indexes: CompositeIndex[] | undefined = compositeIndexes[id as keyof Layout & string];
+        const { resource, container } = await db.containers.createIfNotExists({
+          id,
+          partitionKey: { paths: [path] },
+          ...(indexes ? { indexingPolicy: { compositeIndexes: indexes } } : {}),
+        });
+        // A container made before the index was declared (an emulator's kept data) gets it now.
+        if (indexes && resource && !sameIndexes(resource.indexingPolicy?.compositeIndexes, indexes))
+          await container.replace({
+            ...resource,
+            indexingPolicy: { ...resource.indexingPolicy, compositeIndexes: indexes },
+          });
       }
     },
   };
   declared.push(handle);
   return handle;
+}
+
+function sameIndexes(stored: readonly { path: string; order?: string }[][] | undefined, wanted: CompositeIndex[]) {
+  const text = (indexes: readonly { path: string; order?: string }[][]) =>
+    JSON.stringify(indexes.map((paths) => paths.map(({ path, order }) => [path, order ?? 'ascending'])));
+  return stored !== undefined && text(stored) === text(wanted);
 }
 
 /** Every context database declared so far (one per imported repository module). */

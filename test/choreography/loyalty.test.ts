@@ -4,12 +4,14 @@
  * through its queue trigger, run by the engine as the Functions host runs it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { factType, ORDER_EVENTS_QUEUE, type OrderOutcome } from '../../src/libs/events';
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { poisonQueueOf } from '../../src/services/loyalty/contract';
 import { customerLedger } from '../../src/services/loyalty/repository';
 import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
+import { queueDown } from '../support/outages';
 import { asCustomer, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
@@ -205,6 +207,42 @@ it('any customer id an order was placed with reads its points; one no order coul
     const response = await app.http('GET', `/api/loyalty/${encodeURIComponent(customerId)}`);
     expect(response.status).toBe(400);
   }
+});
+
+describe('a dependency down: 503 with Retry-After, never a bare 500', () => {
+  const unavailable = { status: 503, json: { message: expect.stringMatching(/unavailable/) } };
+
+  it('GET /api/loyalty/{customerId} while the loyalty database refuses connections', async () => {
+    // A port that was just free and is closed again: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise((resolve) => probe.close(resolve));
+    process.env.COSMOS_ENDPOINT_LOYALTY = `http://127.0.0.1:${port}`;
+    try {
+      const response = await app.http('GET', '/api/loyalty/ada');
+      expect(response).toMatchObject(unavailable);
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      delete process.env.COSMOS_ENDPOINT_LOYALTY;
+    }
+    expect((await app.http('GET', '/api/loyalty/ada')).status).toBe(200);
+  });
+
+  it.each([
+    ['GET', '/api/operations/loyalty/poison'],
+    ['POST', '/api/operations/loyalty/poison/redrive'],
+  ] as const)('%s %s while the poison queue is down', async (method, path) => {
+    const down = queueDown(poisonQueueOf(ORDER_EVENTS_QUEUE));
+    try {
+      const response = await app.http(method, path, { headers: asOperator() });
+      expect(response).toMatchObject(unavailable);
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      down.mockRestore();
+    }
+    expect((await app.http(method, path, { headers: asOperator() })).status).toBe(200);
+  });
 });
 
 describe('the saga knows nothing of the consumer', () => {

@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { TIMELINE_SCRIPT, TIMELINE_STYLE } from '../../src/services/orders/http/timeline-page.html';
+import type { OrderView } from '../../src/services/orders/order-view';
+import { saveOrderProgress } from '../../src/services/orders/repository';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
@@ -85,12 +87,44 @@ describe('GET /api/orders', () => {
   it('pages with a cursor, and says where the next page starts', async () => {
     type Page = { orders: ListedOrder[]; next: string | null };
     const first = (await app.http('GET', '/api/orders?limit=2')).json as Page;
-    expect(first.next).toBe(first.orders[1].updatedAt);
+    // Opaque to the client: base64url, safe in a query string as it is.
+    expect(first.next).toMatch(/^[A-Za-z0-9_-]+$/);
     const second = (await app.http('GET', `/api/orders?limit=2&before=${encodeURIComponent(first.next!)}`))
       .json as Page;
     const all = ((await app.http('GET', '/api/orders?limit=4')).json as Page).orders.map((order) => order.orderId);
     expect([...first.orders, ...second.orders].map((order) => order.orderId)).toEqual(all);
     expect(((await app.http('GET', '/api/orders?limit=100')).json as Page).next).toBeNull();
+  });
+
+  it('pages past orders updated at the same instant, with limit 1 and 2', async () => {
+    type Page = { orders: ListedOrder[]; next: string | null };
+    const stem = uniqueOrderId('list-tied');
+    const at = new Date('2026-03-02T00:00:00.000Z');
+    for (const index of [0, 1, 2]) {
+      const orderId = `${stem}-${index}`;
+      const view: OrderView = {
+        orderId,
+        correlationId: 'c',
+        status: 'Paying',
+        total: 1,
+        currency: 'EUR',
+        steps: [],
+        compensations: [],
+        warnings: [],
+      };
+      await saveOrderProgress(1, view, at);
+    }
+    for (const limit of [1, 2]) {
+      const listed: string[] = [];
+      let before: string | null = '';
+      while (before !== null) {
+        const query = `limit=${limit}&q=${stem}${before ? `&before=${encodeURIComponent(before)}` : ''}`;
+        const page = (await app.http('GET', `/api/orders?${query}`)).json as Page;
+        listed.push(...page.orders.map((order) => order.orderId));
+        before = page.next;
+      }
+      expect(listed).toEqual([`${stem}-2`, `${stem}-1`, `${stem}-0`]);
+    }
   });
 
   it('searches part of the order id, ignoring case, or a whole status', async () => {
@@ -109,6 +143,9 @@ describe('GET /api/orders', () => {
   it.each([
     ['before=yesterday', '(query).before'],
     ['before=2026-01-01', '(query).before'],
+    // The cursor a page answered before cursors named the order too: a time alone.
+    [`before=${Buffer.from('"2026-01-01T00:00:00.000Z"').toString('base64url')}`, '(query).before'],
+    [`before=${Buffer.from('["2026-01-01T00:00:00.000Z","../x"]').toString('base64url')}`, '(query).before'],
     ['q=%3Cscript%3E', '(query).q'],
   ])('answers 400 for %s', async (query, path) => {
     const response = await app.http('GET', `/api/orders?${query}`);

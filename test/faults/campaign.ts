@@ -118,7 +118,7 @@ export async function runCampaign(options: {
       const response = await app.http('POST', '/api/orders', { body: request });
       if (response.status !== 202)
         throw new Error(`order ${index} was not accepted: ${response.status} ${response.text}`);
-      orderIds.push(request.orderId!);
+      orderIds.push(request.orderId);
     }
     log(`placed ${orderIds.length} orders; running the sagas with faults (seed ${options.seed})`);
     await runToTheEnd(app, options.seed, log);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { declaredDatabases } from '../../src/libs/cosmos';
 import { SOLD_ORDER_TTL_SECONDS } from '../../src/services/inventory/repository';
+import { ORDER_LIST_INDEX, ordersData } from '../../src/services/orders/repository';
 import { Evaluation, ref } from './arm';
 import {
   appSettings,
@@ -143,6 +144,31 @@ describe('container expiry', () => {
       .filter((c) => c.properties.resource.defaultTtl !== undefined)
       .map((c) => c.name.split('/').slice(1).join('/'));
     expect(expiring).toEqual(['inventory/soldOrders']);
+  });
+});
+
+describe('composite indexes', () => {
+  const containers = () => ofType(shared, 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
+
+  it('orders/orders has the one the order list pages by, as the code declares it', () => {
+    const orders = containers().filter((c) => c.name.endsWith('/orders/orders'));
+    expect(orders).toHaveLength(1);
+    expect(ORDER_LIST_INDEX).toEqual([
+      { path: '/updatedAt', order: 'descending' },
+      { path: '/orderId', order: 'descending' },
+    ]);
+    expect(orders[0]!.properties.resource.indexingPolicy).toMatchObject({
+      indexingMode: 'consistent',
+      includedPaths: [{ path: '/*' }],
+      compositeIndexes: ordersData.compositeIndexes.orders,
+    });
+  });
+
+  it('no other container declares an indexing policy', () => {
+    const indexed = containers()
+      .filter((c) => c.properties.resource.indexingPolicy !== undefined)
+      .map((c) => c.name.split('/').slice(1).join('/'));
+    expect(indexed).toEqual(['orders/orders']);
   });
 });
 

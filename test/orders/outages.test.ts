@@ -88,6 +88,22 @@ it('GET answers from the saga while the document cannot be read, and 503 JSON wh
   }
 });
 
+it('the timeline answers 503 with Retry-After, not a bare 500, while the order document cannot be read', async () => {
+  const orderId = uniqueOrderId('timeline-down');
+  await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
+  await app.settleOrder(orderId);
+  ordersDatabaseDown();
+  try {
+    const response = await app.http('GET', `/api/orders/${orderId}/timeline`);
+    expect(response.status).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.json).toEqual({ message: expect.stringMatching(/unavailable/) });
+  } finally {
+    ordersDatabaseBack();
+  }
+  expect((await app.http('GET', `/api/orders/${orderId}/timeline`)).status).toBe(200);
+});
+
 it('a poll of a running saga costs no read of the order document; once the saga has ended, GET reads it', async () => {
   const orderId = uniqueOrderId('poll');
   await app.http('POST', '/api/orders', {

@@ -1,6 +1,7 @@
 /** The orders context's data on the real local Cosmos server: ordered, idempotent, final means final; intake, approval, catalog, list. */
 import { Items } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
+import { contextDatabase } from '../../src/libs/cosmos';
 import { factType } from '../../src/libs/events';
 import * as deadLetters from '../../src/services/orders/dead-letters';
 import { recordRepairOutcome } from '../../src/services/orders/record-repair-outcome';
@@ -9,6 +10,7 @@ import {
   canMove,
   createOrder,
   listRecentOrders,
+  ORDER_LIST_INDEX,
   ordersData,
   progressCondition,
   readCatalog,
@@ -545,7 +547,7 @@ describe('listRecentOrders', () => {
 
     expect(await listRecentOrders(10, { search: stem.toUpperCase() })).toEqual([summary(1), summary(2), summary(0)]);
     expect(await listRecentOrders(2, { search: stem })).toEqual([summary(1), summary(2)]);
-    expect(await listRecentOrders(10, { search: stem, before: times[2] })).toEqual([summary(0)]);
+    expect(await listRecentOrders(10, { search: stem, before: summary(2) })).toEqual([summary(0)]);
     const recent = await listRecentOrders(5);
     expect(recent).toHaveLength(5);
     expect(recent.map(({ updatedAt }) => updatedAt)).toEqual(
@@ -554,9 +556,43 @@ describe('listRecentOrders', () => {
         .sort()
         .reverse(),
     );
-    const before = await listRecentOrders(50, { before: times[1] });
+    const before = await listRecentOrders(50, { before: summary(1) });
     expect(before.every(({ updatedAt }) => updatedAt < times[1])).toBe(true);
     expect(before.map(({ orderId }) => orderId)).toEqual(expect.arrayContaining([`${stem}-0`, `${stem}-2`]));
+  });
+
+  it('pages past orders updated at the same instant: after the last one listed, by order id', async () => {
+    const stem = `tied-${randomUUID().slice(0, 8)}`;
+    const at = new Date('2026-03-02T00:00:00.000Z');
+    for (const index of [0, 1, 2]) await saveOrderProgress(1, view(`${stem}-${index}`, 'Paying'), at);
+    const newestFirst = [`${stem}-2`, `${stem}-1`, `${stem}-0`];
+    for (const limit of [1, 2]) {
+      const listed: string[] = [];
+      let page = await listRecentOrders(limit, { search: stem });
+      while (page.length > 0) {
+        listed.push(...page.map((order) => order.orderId));
+        page = await listRecentOrders(limit, { search: stem, before: page.at(-1) });
+      }
+      expect(listed).toEqual(newestFirst);
+    }
+  });
+
+  it('a container made before its composite index was declared gets it when created again, and serves the ORDER BY', async () => {
+    const id = `indexless-${randomUUID().slice(0, 8)}`;
+    const database = ordersData.container('orders').database;
+    await database.containers.create({ id, partitionKey: { paths: ['/orderId'] } });
+    const scratch = contextDatabase('orders', { [id]: '/orderId' }, { [id]: [ORDER_LIST_INDEX] });
+    const query = `SELECT c.orderId FROM c ORDER BY c.updatedAt DESC, c.orderId DESC`;
+    try {
+      await expect(scratch.container(id).items.query(query).fetchAll()).rejects.toThrow(/composite index/);
+      await scratch.ensureCreated();
+      await scratch.container(id).items.create({ id: 'a', orderId: 'a', updatedAt: '2026-03-02T00:00:00.000Z' });
+      await scratch.container(id).items.create({ id: 'b', orderId: 'b', updatedAt: '2026-03-02T00:00:00.000Z' });
+      const { resources } = await scratch.container(id).items.query<{ orderId: string }>(query).fetchAll();
+      expect(resources.map((order) => order.orderId)).toEqual(['b', 'a']);
+    } finally {
+      await database.container(id).delete();
+    }
   });
 
   it('matches a whole status, not part of one', async () => {

@@ -9,6 +9,7 @@ import {
 } from '../../src/services/orders/http/request-schemas';
 
 const validOrder = {
+  orderId: 'order-1',
   customerId: 'c-1',
   customerEmail: 'ada@example.com',
   currency: 'EUR',
@@ -38,6 +39,15 @@ describe('the place-order request schema', () => {
   it('accepts a valid order and keeps only known keys', async () => {
     const result = await parse(validOrder);
     expect(result).toEqual({ ok: true, value: validOrder });
+  });
+
+  it('refuses an order without its id, saying the client chooses it so that a retry is the same order', async () => {
+    const { orderId: _omitted, ...withoutId } = validOrder;
+    const result = await parse(withoutId);
+    expect(!result.ok && result.response.status).toBe(400);
+    expect(!result.ok && result.response.jsonBody).toEqual({
+      errors: [{ path: 'orderId', message: expect.stringMatching(/required.*client chooses.*retry/) }],
+    });
   });
 
   it('names every bad field at once', async () => {

@@ -9,6 +9,7 @@ import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { customerLedger } from '../../src/services/loyalty/repository';
 import * as repository from '../../src/services/orders/repository';
 import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
+import * as deadLetters from '../../src/services/orders/dead-letters';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
@@ -136,8 +137,8 @@ it('mid-compensation: Terminated, the steps kept, and the refund still owed is d
     error: 'not run: the saga was terminated',
   });
 
-  // A repeat does nothing twice; a re-POST of the order reopens nothing.
-  expect((await terminate(orderId)).json).toMatchObject({ status: 'Terminated' });
+  // A repeat does nothing twice and answers as the first call did; a re-POST of the order reopens nothing.
+  expect((await terminate(orderId)).json).toEqual(stopped.json);
   expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   await app.settle();
   expect(app.status(orderId)?.runtimeStatus).toBe('Terminated');
@@ -163,12 +164,66 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
   await app.waitForOrderStatus(orderId, 'AwaitingApproval');
   expect((await terminate(orderId)).json).toEqual({ orderId, status: 'Terminated', deadLettered: [] });
   expect(await lettersFor(orderId)).toHaveLength(0);
+  // A repeat answers the same list (the order has no dead letter: an empty one).
+  expect((await terminate(orderId)).json).toEqual({ orderId, status: 'Terminated', deadLettered: [] });
   // Nothing was charged; a decision now finds no saga waiting.
   expect(
     (await app.http('POST', `/api/orders/${orderId}/approval`, { body: { approved: true }, headers: asApprover() }))
       .status,
   ).toBe(409);
   expect(await ledgerEntries(orderId)).toEqual([]);
+});
+
+it('a terminate whose dead letter could not be sent answers 503; the repeat sends it, once, and answers as a first call would', async () => {
+  const orderId = uniqueOrderId('stop-queue-down');
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  const letters = queueDown('order-dead-letters', ['sendMessage']);
+  try {
+    const failed = await terminate(orderId);
+    expect(failed.status).toBe(503);
+    expect(failed.headers['retry-after']).toBeDefined();
+  } finally {
+    letters.mockRestore();
+  }
+  // The order was written Terminated before the send failed: the repeat finds it so, and owes the letter still.
+  expect((await readOrder(orderId))?.status).toBe('Terminated');
+  expect(await lettersFor(orderId)).toHaveLength(0);
+  const again = await terminate(orderId);
+  expect(again.status).toBe(200);
+  expect(again.json).toEqual({
+    orderId,
+    status: 'Terminated',
+    deadLettered: expect.arrayContaining(['refundPayment']),
+  });
+  const sent = await lettersFor(orderId);
+  expect(sent).toHaveLength(1);
+  expect(sent[0].failed.map((entry) => entry.name)).toEqual((again.json as { deadLettered: string[] }).deadLettered);
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+  expect((await terminate(orderId)).json).toEqual(again.json);
+  expect(await lettersFor(orderId)).toHaveLength(1);
+});
+
+it('a terminate that died between its write and the send: the repeat finds the letter claimed with the order, and sends it', async () => {
+  const orderId = uniqueOrderId('stop-crash');
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  const crash = jest.spyOn(deadLetters, 'sendDeadLetterOnce').mockRejectedValueOnce(new Error('process died'));
+  try {
+    expect((await terminate(orderId)).status).toBe(500);
+  } finally {
+    crash.mockRestore();
+  }
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'claimed', letter: { orderId } });
+  const again = await terminate(orderId);
+  expect(again.json).toEqual({
+    orderId,
+    status: 'Terminated',
+    deadLettered: expect.arrayContaining(['refundPayment']),
+  });
+  expect(await lettersFor(orderId)).toHaveLength(1);
 });
 
 it('refuses a saga that completed while the terminate was on its way, and announces the ending it was stopped in', async () => {

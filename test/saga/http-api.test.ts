@@ -1,5 +1,6 @@
 /** Every response code of the HTTP API, through the registered functions and the durable client. */
 import { SEED_CATALOG } from '../../local/dependencies/seed-data';
+import { instanceCount } from '../resilience/helpers';
 import { orderRequest, uniqueOrderId } from '../support/orders';
 import { asApprover, asCustomer, asOperator } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
@@ -29,13 +30,25 @@ describe('POST /api/orders', () => {
     expect((await app.settleOrder(orderId)).status).toBe('Completed');
   });
 
-  it('generates an order id and a correlation id when none are given', async () => {
-    const response = await app.http('POST', '/api/orders', { body: orderRequest() });
+  it('generates a correlation id when none is given', async () => {
+    const orderId = uniqueOrderId('no-correlation');
+    const response = await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) });
     expect(response.status).toBe(202);
-    const { orderId, correlationId } = response.json as { orderId: string; correlationId: string };
-    expect(orderId).toMatch(/^[0-9a-f-]{36}$/);
+    const { correlationId } = response.json as { correlationId: string };
     expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
     await app.settleOrder(orderId);
+  });
+
+  it('refuses an order without its id (400 naming it), so that a retried request can never place a second order', async () => {
+    const before = instanceCount(app);
+    const { orderId: _omitted, ...withoutId } = orderRequest();
+    const first = await app.http('POST', '/api/orders', { body: withoutId });
+    const retry = await app.http('POST', '/api/orders', { body: withoutId });
+    for (const response of [first, retry]) {
+      expect(response.status).toBe(400);
+      expect((response.json as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['orderId']);
+    }
+    expect(instanceCount(app)).toBe(before);
   });
 
   it('answers a repeat of the same order with the same answer, and another body under that id with 409', async () => {

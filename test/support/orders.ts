@@ -1,13 +1,12 @@
 /** Order requests for tests: the demo's everyday order, varied one knob at a time. */
 import { demoOrder, type OrderBody } from '../../local/demo/scenarios';
 
-/** Like the demo's order, but the id is optional: without one the API generates it. */
-export type OrderRequest = Omit<OrderBody, 'orderId'> & { orderId?: string };
+export type OrderRequest = OrderBody;
 
+/** The demo's order with the changes; without an `orderId` among them, a new unique one (the API requires it). */
 export function orderRequest(overrides: Partial<OrderRequest> = {}): OrderRequest {
-  const { orderId, ...changes } = overrides;
-  const { orderId: _unused, ...order } = demoOrder('', changes);
-  return orderId === undefined ? order : { orderId, ...order };
+  const { orderId = uniqueOrderId('order'), ...changes } = overrides;
+  return demoOrder(orderId, changes);
 }
 
 /** An address the simulated carrier rejects (postal code 00000): a critical step fails after payment. */

@@ -3,7 +3,7 @@
  * status transition) and the catalog the prices come from.
  */
 import type { PatchOperation } from '@azure/cosmos';
-import { contextDatabase, cosmosStatus, optimisticUpdate } from '../../libs/cosmos';
+import { contextDatabase, cosmosStatus, optimisticUpdate, type CompositeIndex } from '../../libs/cosmos';
 import type { Currency } from '../../libs/events';
 import type { DeadLetterRecord } from './dead-letters';
 import {
@@ -17,7 +17,17 @@ import {
   type StandingDecision,
 } from './order-view';
 
-export const ordersData = contextDatabase('orders', { orders: '/orderId', catalog: '/sku' });
+/** What the order list's ORDER BY needs (listRecentOrders); infra/main.bicep declares the same. */
+export const ORDER_LIST_INDEX: CompositeIndex = [
+  { path: '/updatedAt', order: 'descending' },
+  { path: '/orderId', order: 'descending' },
+];
+
+export const ordersData = contextDatabase(
+  'orders',
+  { orders: '/orderId', catalog: '/sku' },
+  { orders: [ORDER_LIST_INDEX] },
+);
 
 export interface CatalogItem {
   sku: string;
@@ -292,27 +302,36 @@ export async function updateOrder(
 /** One line of the order list: enough to pick an order, without its step log. */
 export type OrderSummary = Pick<OrderDocument, 'orderId' | 'status' | 'total' | 'currency' | 'updatedAt'>;
 
+/** Where a page of the order list ends: its last order's `updatedAt` and id (ties on `updatedAt` go by id). */
+export type OrderListCursor = Pick<OrderSummary, 'updatedAt' | 'orderId'>;
+
 /**
  * The most recently updated orders first (an order in flight is updated at every status change,
- * so a new order comes first), a page at a time: `before` is the `updatedAt` of the last order of
- * the previous page (keyset paging: no OFFSET to pay for). `search` matches part of the order id
- * or a whole status, ignoring case. `limit` and the rest are the caller's, already checked.
+ * so a new order comes first), a page at a time: `before` is the last order of the previous page
+ * (keyset paging: no OFFSET to pay for). Orders updated at the same instant go by id, newest
+ * first too, so that a page ending among them misses none of the rest. `search` matches part of
+ * the order id or a whole status, ignoring case. `limit` and the rest are the caller's, already checked.
  */
 export async function listRecentOrders(
   limit: number,
-  { before, search }: { before?: string; search?: string } = {},
+  { before, search }: { before?: OrderListCursor; search?: string } = {},
 ): Promise<OrderSummary[]> {
   const filters = [
-    ...(before ? ['c.updatedAt < @before'] : []),
+    ...(before ? ['(c.updatedAt < @at OR (c.updatedAt = @at AND c.orderId < @id))'] : []),
     ...(search ? ['(CONTAINS(LOWER(c.orderId), @search) OR LOWER(c.status) = @search)'] : []),
   ];
   const { resources } = await ordersData
     .container('orders')
     .items.query<OrderSummary>({
-      query: `SELECT TOP @limit c.orderId, c.status, c.total, c.currency, c.updatedAt FROM c ${filters.length ? `WHERE ${filters.join(' AND ')} ` : ''}ORDER BY c.updatedAt DESC`,
+      query: `SELECT TOP @limit c.orderId, c.status, c.total, c.currency, c.updatedAt FROM c ${filters.length ? `WHERE ${filters.join(' AND ')} ` : ''}ORDER BY c.updatedAt DESC, c.orderId DESC`,
       parameters: [
         { name: '@limit', value: limit },
-        ...(before ? [{ name: '@before', value: before }] : []),
+        ...(before
+          ? [
+              { name: '@at', value: before.updatedAt },
+              { name: '@id', value: before.orderId },
+            ]
+          : []),
         ...(search ? [{ name: '@search', value: search.toLowerCase() }] : []),
       ],
     })

@@ -2,10 +2,10 @@
  *   GET /api/loyalty/{customerId}            (function key) a customer's points and the orders that earned them
  *   GET /api/operations/loyalty/poison       (role Orders.Operator) messages the reaction gave up on
  */
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { CustomerId, ORDER_EVENTS_QUEUE } from '../../../libs/events';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
-import { json } from '../../../libs/http';
+import { answering, json } from '../../../libs/http';
 import { decodeMessage, queueClient } from '../../../libs/storage-queues';
 import { poisonQueueOf } from '../contract';
 import { customerLedger } from '../repository';
@@ -54,11 +54,11 @@ app.http('getLoyalty', {
   route: 'loyalty/{customerId}',
   methods: ['GET'],
   authLevel: 'function',
-  handler: getLoyaltyHttp,
+  handler: answering<[HttpRequest, InvocationContext]>(getLoyaltyHttp),
 });
 app.http('listLoyaltyPoison', {
   route: 'operations/loyalty/poison',
   methods: ['GET'],
   authLevel: personRouteAuthLevel(),
-  handler: listLoyaltyPoisonHttp,
+  handler: answering<[HttpRequest, InvocationContext]>(listLoyaltyPoisonHttp),
 });

@@ -11,10 +11,10 @@
  * stays leased until the call ends, so the next batch reaches past it, then is made visible again
  * for the operator to read.
  */
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { ORDER_EVENTS_QUEUE, OrderOutcome } from '../../../libs/events';
-import { json } from '../../../libs/http';
+import { answering, json } from '../../../libs/http';
 import { decodeMessage, queueClient } from '../../../libs/storage-queues';
 import { poisonQueueOf } from '../contract';
 
@@ -67,5 +67,5 @@ app.http('redriveLoyaltyPoison', {
   route: 'operations/loyalty/poison/redrive',
   methods: ['POST'],
   authLevel: personRouteAuthLevel(),
-  handler: redriveLoyaltyPoisonHttp,
+  handler: answering<[HttpRequest, InvocationContext]>(redriveLoyaltyPoisonHttp),
 });

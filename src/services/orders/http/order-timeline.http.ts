@@ -6,7 +6,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { config } from '../../../libs/config';
-import { json } from '../../../libs/http';
+import { answering, json } from '../../../libs/http';
 import { repairInstanceId } from '../contract';
 import type { PlaceOrderInput } from '../order-view';
 import { readOrder } from '../repository';
@@ -63,5 +63,5 @@ app.http('getOrderTimelineHttp', {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [durableClient],
-  handler: getOrderTimelineHttp,
+  handler: answering(getOrderTimelineHttp),
 });

@@ -11,7 +11,7 @@
  * whatever the durable backend does with a start of an existing instance id.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as df from 'durable-functions';
 import { config } from '../../../libs/config';
 import { isUnavailable } from '../../../libs/cosmos';
@@ -36,7 +36,7 @@ export async function placeOrderHttp(request: HttpRequest, context: InvocationCo
   const body = await readJsonBody(request, PlaceOrderRequest, MAX_BODY_BYTES);
   if (!body.ok) return withCorrelation(body.response, requestedCorrelationId);
 
-  const { orderId = randomUUID(), payment, ...order } = body.value;
+  const { orderId, payment, ...order } = body.value;
   const statusUrl = `${originOf(request)}/api/orders/${orderId}`;
   const now = new Date();
   const placed: OrderPlaced = {
@@ -59,7 +59,7 @@ export async function placeOrderHttp(request: HttpRequest, context: InvocationCo
 
   let intake: { created: boolean; order: OrderDocument };
   try {
-    intake = await createOrder(input, bodyHash({ ...body.value, orderId }), now);
+    intake = await createOrder(input, bodyHash(body.value), now);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
     return withCorrelation(
@@ -73,7 +73,7 @@ export async function placeOrderHttp(request: HttpRequest, context: InvocationCo
     json(202, { orderId, correlationId, statusUrl }, { location: statusUrl, [CORRELATION_HEADER]: correlationId });
   const log = correlatedLogger(context, { correlationId, orderId });
 
-  if (!intake.created && stored.intake?.bodyHash !== bodyHash({ ...body.value, orderId })) {
+  if (!intake.created && stored.intake?.bodyHash !== bodyHash(body.value)) {
     return json(
       409,
       { orderId, statusUrl, message: 'an order with this id exists already, with another body' },

@@ -49,8 +49,21 @@ const UniqueSkus = z
     });
   });
 
+/**
+ * The order's id is the client's to choose, and required: it is what makes a retry of a request
+ * whose answer was lost the same order (the same 202), not a second one charged again.
+ */
+const OrderId = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: the client chooses the order id (1-64 letters, digits, _ or -) and sends the same one on a retry, so a retry never places a second order'
+        : undefined,
+  })
+  .regex(ORDER_ID, 'must be 1-64 letters, digits, _ or -');
+
 export const PlaceOrderRequest = z.strictObject({
-  orderId: z.string().regex(ORDER_ID, 'must be 1-64 letters, digits, _ or -').optional(),
+  orderId: OrderId,
   customerId: CustomerId,
   customerEmail: z.email().max(254),
   currency: Currency,

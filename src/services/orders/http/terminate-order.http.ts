@@ -52,8 +52,14 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   if (!body.ok) return body.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order) return json(404, { orderId, message: 'no such order' });
-  if (order.status === 'Terminated')
-    return json(200, { orderId, status: order.status, deadLettered: Boolean(order.deadLetter) });
+  // A repeat answers as the first call did: the compensations its dead letter holds (none were owed
+  // without one). A letter claimed but never sent (the queue failed the first call) is sent now, once.
+  if (order.status === 'Terminated') {
+    const record = order.deadLetter;
+    if (record?.state === 'claimed' && !record.messageId) await sendDeadLetterOnce(record.letter);
+    const deadLettered = record?.letter.failed.map((entry) => entry.name) ?? [];
+    return json(200, { orderId, status: order.status, deadLettered });
+  }
 
   const client = df.getClient(context);
   let instance = await findInstance(client, orderId);
@@ -121,6 +127,12 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // On the saga's clock, which the step log is on: wall time, but for a sped-up offline host.
   // (updatedAt stays on the wall clock every other write of the document uses: the list sorts by it.)
   const at = new Date(config.durableNow()).toISOString();
+  const letter: DeadLetter | undefined =
+    pending.length > 0
+      ? { orderId, correlationId: order.correlationId, reason, failed: pending, deadLetteredAt: at }
+      : undefined;
+  // The letter is claimed in the same write that makes the order Terminated, so a call that dies
+  // before sending it leaves the repeat (which finds the order Terminated) a letter to send.
   await updateOrder(orderId, (stored) =>
     stored.status === 'Terminated'
       ? undefined
@@ -139,20 +151,12 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
               detail: entry.error,
             })),
           ],
+          ...(letter && !stored.deadLetter ? { deadLetter: { state: 'claimed', letter } } : {}),
           revision: stored.revision + 1,
           updatedAt: new Date().toISOString(),
         },
   );
-  if (pending.length > 0) {
-    const letter: DeadLetter = {
-      orderId,
-      correlationId: order.correlationId,
-      reason,
-      failed: pending,
-      deadLetteredAt: at,
-    };
-    await sendDeadLetterOnce(letter);
-  }
+  if (letter) await sendDeadLetterOnce(letter);
   logger().warn('order terminated by an operator', {
     operator: caller.principal.name,
     deadLettered: pending.map((entry) => entry.name),
