@@ -21,7 +21,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { config } from '../../../libs/config';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
-import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { correlatedLogger } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
 import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
 import { finishEnding, type FinishedEnding } from '../finish-ending';
@@ -71,8 +71,8 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   const decided = (instance.customStatus as OrderView | null)?.status;
   if (decided && isFinal(decided) && instance.runtimeStatus !== 'Terminated') return alreadyEnded(orderId, decided);
   const reason = `terminated by ${caller.principal.name}: ${body.value.reason}`;
-  const logger = () =>
-    correlatedLogger(context, { correlationId: correlationIdFrom(request.headers.get(CORRELATION_HEADER)), orderId });
+  // The order's own correlation id, so that following it finds the terminate too.
+  const logger = () => correlatedLogger(context, { correlationId: order.correlationId, orderId });
   if (instance.runtimeStatus !== 'Terminated') {
     await client.terminate(orderId, reason);
     instance = await untilTerminated(client, orderId);
