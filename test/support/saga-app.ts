@@ -31,7 +31,7 @@ export interface SagaApp extends TestApp {
  * was already started is stopped again before the error is passed on: a test whose app does not
  * load fails, it does not leave Cosmos and Azurite running and jest waiting on them.
  */
-export async function startSagaApp(options: Pick<TestAppOptions, 'entry' | 'faults'> = {}): Promise<SagaApp> {
+export async function startSagaApp(options: Pick<TestAppOptions, 'entry' | 'faults' | 'log'> = {}): Promise<SagaApp> {
   const started: (() => Promise<void>)[] = [];
   const stopStarted = async () => {
     resetCosmosClients();
@@ -60,6 +60,7 @@ export async function startSagaApp(options: Pick<TestAppOptions, 'entry' | 'faul
     app = await startTestApp({
       entry: options.entry ?? require.resolve('../../src/index'),
       faults: options.faults,
+      log: options.log,
     });
   } catch (error) {
     await stopStarted();

@@ -5,7 +5,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { correlatedLogger } from '../../../libs/correlation';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { answering, json, originOf } from '../../../libs/http';
 import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
@@ -58,8 +58,8 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
       return json(409, { orderId, message: 'a repair of this order is already running' });
     throw error;
   }
-  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-  correlatedLogger(context, { correlationId, orderId }).info('repair started', {
+  // Tagged with the order's correlation id, as the repair's own activities are (its input carries it).
+  correlatedLogger(context, { correlationId: order.correlationId, orderId }).info('repair started', {
     failed: input.failed.map((entry) => entry.name),
   });
   const statusUrl = `${originOf(request)}/api/orders/${orderId}`;
