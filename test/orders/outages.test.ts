@@ -4,13 +4,11 @@
  * a dead letter is still sent, once. And what fails after an order's final status (the stock
  * commit, the dead-letter queue, the announcement) stays on the order once its saga is gone.
  */
-import { InvocationContext } from '@azure/functions';
 import { createServer } from 'node:net';
 import { TransientError } from '../../src/libs/errors';
 import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import * as holds from '../../src/services/inventory/holds';
-import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import * as ordersRepository from '../../src/services/orders/repository';
@@ -261,7 +259,7 @@ it('a CompensationFailed order is dead-lettered though its document cannot be wr
   expect(await lettersFor(orderId)).toHaveLength(1);
 });
 
-it('a dead letter whose document stays down past every retry is still sent exactly once, and the saga says it is not recorded', async () => {
+it('a dead letter whose document stays down past every retry is still sent exactly once, and the retry route records it once the database is back', async () => {
   const orderId = uniqueOrderId('letter-down');
   await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
   await app.waitForOrderStatus(orderId, 'Compensating');
@@ -283,12 +281,21 @@ it('a dead letter whose document stays down past every retry is still sent exact
     looks.mockRestore();
     ordersDatabaseBack();
   }
-  // Delivered again once the database is back: the queue already has the letter, so no second one.
-  const [letter] = await lettersFor(orderId);
-  await deadLetterOrder(
-    letter,
-    new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }),
-  );
+  // Once the database is back, the operator's retry finds the saga's ending unrecorded and records
+  // it (the letter found on the queue, not sent again), then starts the repair.
+  const before = await readOrder(orderId);
+  expect(before?.status).toBe('Compensating');
+  expect(before?.deadLetter).toBeUndefined();
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  expect(retry.json).toMatchObject({ retrying: ['refundPayment'] });
+  const [queued] = await lettersFor(orderId);
+  expect(queued.failed.map((entry) => entry.name)).toEqual(['refundPayment']);
+  expect(await readOrder(orderId)).toMatchObject({
+    status: 'CompensationFailed',
+    deadLetter: { state: 'sent', messageId: expect.any(String) },
+  });
+  await app.settle({ fastForward: true });
   expect(await lettersFor(orderId)).toHaveLength(1);
-  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+  expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
 });
