@@ -25,12 +25,12 @@ export const refundPayment =
   async (command, { log }) => {
     const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-    const stored = await readPayment(command.orderId);
-    const payment = stored
-      ? stored.status === 'voided'
-        ? await refundLateCharge(gateway, stored)
-        : stored
-      : ((await adoptUnrecordedCharge(gateway, command.orderId)) ?? (await voidPayment(command.orderId, new Date())));
+    let payment = await readPayment(command.orderId);
+    // Nothing recorded: a charge the gateway made unrecorded, else the tombstone (a charge recorded meanwhile wins).
+    payment ??=
+      (await adoptUnrecordedCharge(gateway, command.orderId)) ?? (await voidPayment(command.orderId, new Date()));
+    // Voided by an earlier run: a charge may have reached the gateway since, unrecorded.
+    if (payment.status === 'voided') payment = await refundLateCharge(gateway, payment);
     if (payment.status === 'voided' && payment.lateCharge) {
       log.info('a charge that landed after the void was refunded; answering with that refund');
       return {
