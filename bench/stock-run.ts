@@ -109,7 +109,7 @@ export async function runStockPhase(config: BenchConfig, log: (line: string) => 
     const tombstones = Object.fromEntries(
       Array.from({ length: SOLD / 50 }, (_, index) => [
         `released-${run}-${index}`,
-        new Date(now - index * 1000).toISOString(),
+        { at: new Date(now - index * 1000).toISOString(), quantity: 1 },
       ]),
     );
     await moveOn(released, (document) => ({ ...document, released: tombstones }));

@@ -84,6 +84,12 @@ export const PaymentCharged = fact('payments', 'PaymentCharged', {
 export type PaymentCharged = z.infer<typeof PaymentCharged>;
 export const PaymentDeclined = fact('payments', 'PaymentDeclined', { reason: z.string() });
 export type PaymentDeclined = z.infer<typeof PaymentDeclined>;
+/**
+ * The order's payment was voided before its charge was recorded: its refund ran first (an
+ * operator's terminate or repair), so the charge takes nothing, or gives back what the gateway took.
+ */
+export const PaymentVoided = fact('payments', 'PaymentVoided', { reason: z.string() });
+export type PaymentVoided = z.infer<typeof PaymentVoided>;
 
 export const RefundPayment = z.object(ids);
 export type RefundPayment = z.infer<typeof RefundPayment>;

@@ -10,8 +10,12 @@ import { asApprover } from '../support/principals';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 
 let app: SagaApp;
+/** The app's log lines (structured JSON), by function. */
+const logged: { functionName: string; line: string }[] = [];
 beforeAll(async () => {
-  app = await startSagaApp();
+  app = await startSagaApp({
+    log: (_level, functionName, ...args) => logged.push({ functionName, line: args.join(' ') }),
+  });
 });
 afterAll(async () => {
   await app?.stop();
@@ -68,6 +72,22 @@ it('the approver is the client principal, and the same decision sent again (a lo
     status: 'succeeded',
     detail: 'approved by grace@contoso.example',
   });
+});
+
+it('logs the decision under the order’s correlation id, not the one the approver’s request carried', async () => {
+  const orderId = await awaitingOrder('approval-log');
+  const { correlationId } = (await readOrder(orderId))!;
+  const answer = await app.http('POST', `/api/orders/${orderId}/approval`, {
+    // A rejection: the laptops in stock are for the other tests.
+    body: { approved: false },
+    headers: { ...asApprover('grace@contoso.example'), 'x-correlation-id': 'approvers-own-request' },
+  });
+  expect(answer.status).toBe(202);
+  const raised = logged
+    .filter((entry) => entry.functionName === 'decideApprovalHttp' && entry.line.includes(orderId))
+    .map((entry) => JSON.parse(entry.line) as { message: string; correlationId: string });
+  expect(raised).toEqual([expect.objectContaining({ message: 'approval decision raised', correlationId })]);
+  await app.settleOrder(orderId);
 });
 
 it('a decision after the deadline gets 409 naming the timeout, and the order is rejected for it', async () => {

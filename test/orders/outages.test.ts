@@ -4,12 +4,11 @@
  * a dead letter is still sent, once. And what fails after an order's final status (the stock
  * commit, the dead-letter queue, the announcement) stays on the order once its saga is gone.
  */
-import { InvocationContext } from '@azure/functions';
 import { createServer } from 'node:net';
 import { TransientError } from '../../src/libs/errors';
+import * as storageQueues from '../../src/libs/storage-queues';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import * as holds from '../../src/services/inventory/holds';
-import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import * as ordersRepository from '../../src/services/orders/repository';
@@ -17,6 +16,7 @@ import { readOrder } from '../../src/services/orders/repository';
 import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { startSagaApp, type SagaApp } from '../support/saga-app';
 import { placeAnnouncingOrder, queueDown } from '../support/outages';
+import { asOperator } from '../support/principals';
 
 let app: SagaApp;
 let closedPort: number;
@@ -211,34 +211,107 @@ describe('warnings the saga adds after the final status are on the order documen
   });
 });
 
-it('a CompensationFailed order is dead-lettered though its document cannot be written, exactly once', async () => {
-  const orderId = uniqueOrderId('letter');
-  const body = orderRequest({
-    orderId,
-    payment: { token: 'tok_refund_fails' },
-    shippingAddress: rejectedAddress,
+/**
+ * Counts the dead-letter activity's looks at its queue (each run looks once before it sends):
+ * `onLook(n)` runs before the n-th. Returns the spy.
+ */
+function onDeadLetterLook(onLook: (look: number) => void) {
+  const realQueueClient = storageQueues.queueClient;
+  let looks = 0;
+  return jest.spyOn(storageQueues, 'queueClient').mockImplementation((name) => {
+    const real = realQueueClient(name);
+    if (name !== 'order-dead-letters') return real;
+    return new Proxy(real, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'peekMessages' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          looks += 1;
+          onLook(looks);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
   });
-  await app.http('POST', '/api/orders', { body });
+}
+
+/** Its shipping fails and its refund never goes through: it ends CompensationFailed. */
+const failingToUndo = (orderId: string) =>
+  orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress });
+
+it('a CompensationFailed order is dead-lettered though its document cannot be written, and the letter is recorded once the database is back', async () => {
+  const orderId = uniqueOrderId('letter');
+  await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
   await app.waitForOrderStatus(orderId, 'Compensating');
   ordersDatabaseDown();
+  // The outage ends while the dead-letter activity waits for its first retry: its first run sent the letter.
+  const looks = onDeadLetterLook((look) => {
+    if (look === 2) ordersDatabaseBack();
+  });
   try {
     await app.settle({ fastForward: true });
+  } finally {
+    looks.mockRestore();
+    ordersDatabaseBack();
+  }
+  const letters = await lettersFor(orderId);
+  expect(letters).toHaveLength(1);
+  const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
+  const queued = peekedMessageItems.find((item) => decodeMessage<DeadLetter>(item.messageText).orderId === orderId)!;
+  // The document holds the letter and the final status (the saga's late write, its final write having failed).
+  const stored = (await readOrder(orderId))!;
+  expect(stored).toMatchObject({
+    status: 'CompensationFailed',
+    deadLetter: { state: 'sent', messageId: queued.messageId },
+  });
+  expect(stored.warnings).toContainEqual(expect.stringMatching(/^order document not updated to CompensationFailed: /));
+  expect(stored.warnings.filter((warning) => warning.startsWith('dead letter not sent'))).toEqual([]);
+  const view = await app.http('GET', `/api/orders/${orderId}`);
+  expect(view.json).toMatchObject({ status: 'CompensationFailed' });
+  // So an operator can retry it.
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  await app.settle({ fastForward: true });
+  expect(await lettersFor(orderId)).toHaveLength(1);
+});
+
+it('a dead letter whose document stays down past every retry is still sent exactly once, and the retry route records it once the database is back', async () => {
+  const orderId = uniqueOrderId('letter-down');
+  await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  ordersDatabaseDown();
+  const looks = onDeadLetterLook(() => undefined);
+  try {
+    await app.settle({ fastForward: true });
+    expect(looks).toHaveBeenCalled();
     const view = await app.http('GET', `/api/orders/${orderId}`);
     expect(view.status).toBe(200);
     expect(view.json).toMatchObject({ status: 'CompensationFailed' });
-    expect(
-      (view.json as { warnings: string[] }).warnings.some((warning) => warning.startsWith('dead letter not sent')),
-    ).toBe(false);
+    expect((view.json as { warnings: string[] }).warnings).toContainEqual(
+      expect.stringMatching(
+        /^dead letter not sent: the letter is on the queue \(message .+\), but the order document could not record it/,
+      ),
+    );
     expect(await lettersFor(orderId)).toHaveLength(1);
   } finally {
+    looks.mockRestore();
     ordersDatabaseBack();
   }
-  // Delivered again once the database is back: the queue already has the letter, so no second one.
-  const [letter] = await lettersFor(orderId);
-  await deadLetterOrder(
-    letter,
-    new InvocationContext({ functionName: 'deadLetterOrder', logHandler: () => undefined }),
-  );
+  // Once the database is back, the operator's retry finds the saga's ending unrecorded and records
+  // it (the letter found on the queue, not sent again), then starts the repair.
+  const before = await readOrder(orderId);
+  expect(before?.status).toBe('Compensating');
+  expect(before?.deadLetter).toBeUndefined();
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  expect(retry.json).toMatchObject({ retrying: ['refundPayment'] });
+  const [queued] = await lettersFor(orderId);
+  expect(queued.failed.map((entry) => entry.name)).toEqual(['refundPayment']);
+  expect(await readOrder(orderId)).toMatchObject({
+    status: 'CompensationFailed',
+    deadLetter: { state: 'sent', messageId: expect.any(String) },
+  });
+  await app.settle({ fastForward: true });
   expect(await lettersFor(orderId)).toHaveLength(1);
-  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+  expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
 });

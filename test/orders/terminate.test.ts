@@ -8,17 +8,19 @@ import type { OrderOutcome } from '../../src/libs/events';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { customerLedger } from '../../src/services/loyalty/repository';
 import * as repository from '../../src/services/orders/repository';
+import { readPayment } from '../../src/services/payments/repository';
 import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import * as deadLetters from '../../src/services/orders/dead-letters';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import { readOrder } from '../../src/services/orders/repository';
-import { commitInstanceId } from '../../src/services/orders/contract';
+import { commitInstanceId, repairInstanceId } from '../../src/services/orders/contract';
 import * as holds from '../../src/services/inventory/holds';
 import { readStock } from '../../src/services/inventory/repository';
 import { readCarrierBooking } from '../../src/services/shipping/repository';
 import { simulatedCarrier } from '../../src/services/shipping/simulated-carrier';
 import type { OrderTimeline } from '../../src/services/orders/timeline';
+import { gatewayTotals } from '../support/gateway-ledger';
 import { ledgerEntries } from '../resilience/helpers';
 import { orderRequest, rejectedAddress, uniqueOrderId } from '../support/orders';
 import { asApprover, asOperator } from '../support/principals';
@@ -449,6 +451,39 @@ it('a step still running when the saga stops owes its undo too: its activity run
   await app.settle({ fastForward: true });
   expect(await readCarrierBooking(trackingNumber!)).toMatchObject({ status: 'cancelled' });
   expect((await readOrder(orderId))?.status).toBe('Compensated');
+});
+
+it('a charge still at the gateway when the saga stops and its refund runs: it lands after the refund, and gives the money back', async () => {
+  const orderId = uniqueOrderId('stop-paying');
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const charge = simulatedGateway.charge.bind(simulatedGateway);
+  jest.spyOn(simulatedGateway, 'charge').mockImplementationOnce(async (request) => {
+    await held;
+    return charge(request);
+  });
+  expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Paying');
+  const stopped = await terminate(orderId);
+  expect(stopped.status).toBe(200);
+  expect((stopped.json as { deadLettered: string[] }).deadLettered).toEqual(['refundPayment']);
+  // The operator's retry refunds before the charge has reached the gateway: nothing to refund yet.
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  await app.waitFor(repairInstanceId(orderId), (instance) => instance.runtimeStatus === 'Completed');
+  expect((await readOrder(orderId))?.status).toBe('Compensated');
+  expect(await gatewayTotals(orderId)).toEqual({ charged: 0, refunded: 0 });
+
+  // The charge the stopped saga sent lands now, and finds the refund's tombstone.
+  letGo();
+  await app.settle({ fastForward: true });
+  jest.restoreAllMocks();
+  const order = await app.http('GET', `/api/orders/${orderId}`);
+  expect((order.json as OrderView).status).toBe('Compensated');
+  const amount = (await readOrder(orderId))!.total!;
+  expect(await gatewayTotals(orderId)).toEqual({ charged: amount, refunded: amount });
+  expect(await readPayment(orderId)).toMatchObject({ status: 'voided', lateCharge: { amount } });
 });
 
 it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {

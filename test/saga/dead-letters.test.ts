@@ -18,9 +18,13 @@ import { queueDown, refundsRefused } from '../support/outages';
 
 let app: SagaApp;
 let orderId: string;
+/** The app's log lines (structured JSON), by function. */
+const logged: { functionName: string; line: string }[] = [];
 
 beforeAll(async () => {
-  app = await startSagaApp();
+  app = await startSagaApp({
+    log: (_level, functionName, ...args) => logged.push({ functionName, line: args.join(' ') }),
+  });
   orderId = uniqueOrderId('dead');
   await app.http('POST', '/api/orders', {
     body: orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress }),
@@ -106,6 +110,21 @@ it('an order whose id ends in -repair neither blocks nor takes the repair of the
   await app.settle({ fastForward: true });
   expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(2);
   expect((await app.http('GET', `/api/orders/${lookalike}`)).json).toMatchObject({ orderId: lookalike });
+});
+
+it('logs the repair it starts under the order’s correlation id, not the one the operator’s request carried', async () => {
+  const { correlationId } = (await readOrder(orderId))!;
+  const response = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, {
+    headers: { ...asOperator(), 'x-correlation-id': 'operators-own-request' },
+  });
+  expect(response.status).toBe(202);
+  await app.settle({ fastForward: true });
+  const started = logged
+    .filter((entry) => entry.functionName === 'retryDeadLetterHttp')
+    .map((entry) => JSON.parse(entry.line) as { message: string; orderId: string; correlationId: string })
+    .filter((entry) => entry.orderId === orderId);
+  expect(started.at(-1)).toMatchObject({ message: 'repair started', correlationId });
+  expect(started.map((entry) => entry.correlationId)).not.toContain('operators-own-request');
 });
 
 it('GET of a dead-lettered order answers Retry-After while its repair runs, so the retry’s statusUrl can be followed', async () => {

@@ -181,6 +181,23 @@ describe('payment', () => {
     expect(app.callsTo('refundPayment')).toEqual([]);
   });
 
+  it('a voided payment (its refund ran first) is never taken as paid: the order stops there, owing no refund', async () => {
+    const app = await begin({
+      chargePayment: () =>
+        fact('payments', 'PaymentVoided', { reason: 'the order was undone before its payment was charged' }),
+    });
+    const view = await app.run();
+    expect(view).toMatchObject({
+      status: 'Rejected',
+      reason: 'payment voided: the order was undone before its payment was charged',
+      compensations: [],
+    });
+    expect(steps(view)).toEqual(['validate:succeeded', 'pay:failed']);
+    expect(view.undoable).toBeUndefined();
+    expect(app.callsTo('reserveStock')).toEqual([]);
+    expect(app.callsTo('refundPayment')).toEqual([]);
+  });
+
   it('a gateway down past its retries refunds all the same, since a charge may have gone through', async () => {
     const app = await begin({ chargePayment: failing('gateway timeout'), refundPayment: nothingToUndo.refundPayment });
     const view = await app.run();

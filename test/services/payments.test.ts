@@ -223,7 +223,13 @@ describe('refundPayment', () => {
     const fact = await refund(ids);
     expect(fact).toEqual({ type: factType('payments', 'RefundNotNeeded'), ...ids, reason: 'no payment was made' });
     expect(await refund(ids)).toEqual(fact);
-    expect(await readPayment(ids.orderId)).toBeUndefined();
+    // It leaves a tombstone, so that a charge still on its way takes nothing (see "the voided payment").
+    expect(await readPayment(ids.orderId)).toMatchObject({
+      id: ids.orderId,
+      orderId: ids.orderId,
+      status: 'voided',
+      voidedAt: expect.any(String),
+    });
     expect(await gatewayTotals(ids.orderId)).toEqual({ charged: 0, refunded: 0 });
   });
 
@@ -291,6 +297,116 @@ describe('refundPayment', () => {
     await expect(refund(command)).rejects.toBeInstanceOf(TransientError);
     expect(await readPayment(command.orderId)).toMatchObject({ status: 'charged' });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 0 });
+  });
+});
+
+describe('a charge and its refund in either order: the voided payment', () => {
+  const voided = (command: ChargePayment, reason: string) => ({
+    type: factType('payments', 'PaymentVoided'),
+    orderId: command.orderId,
+    correlationId: command.correlationId,
+    reason,
+  });
+  const BEFORE = 'the order was undone before its payment was charged: nothing was taken';
+  const WHILE = 'the order was undone while its payment was being charged: the charge was refunded';
+  /** The charge reaching the gateway on its own (a run that read no payment, then got there). */
+  const chargeAtGateway = (command: ChargePayment) =>
+    gateway.charge({
+      idempotencyKey: `${command.orderId}:charge`,
+      orderId: command.orderId,
+      token: command.paymentToken,
+      amount: command.amount,
+      currency: command.currency,
+    });
+
+  it('refund first: the charge that comes after takes nothing and never asks the gateway to charge', async () => {
+    const command = chargeCommand('tok_visa');
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded') });
+    const charging = jest.spyOn(gateway, 'charge');
+    expect(await charge(command)).toEqual(voided(command, BEFORE));
+    expect(await charge(command)).toEqual(voided(command, BEFORE));
+    expect(charging).not.toHaveBeenCalled();
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'voided' });
+    expect(await readPayment(command.orderId)).not.toHaveProperty('lateCharge');
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded') });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+
+  it('refund while the charge is at the gateway: the charge finds the tombstone in place of its record and refunds itself', async () => {
+    const command = chargeCommand('tok_visa', 75);
+    const realCharge = gateway.charge.bind(gateway);
+    let refundedFirst: unknown;
+    jest.spyOn(gateway, 'charge').mockImplementationOnce(async (request) => {
+      refundedFirst = await refund(command);
+      return realCharge(request);
+    });
+    expect(await charge(command)).toEqual(voided(command, WHILE));
+    expect(refundedFirst).toMatchObject({ type: factType('payments', 'RefundNotNeeded') });
+    const stored = await readPayment(command.orderId);
+    expect(stored).toMatchObject({
+      status: 'voided',
+      lateCharge: { paymentId: expect.stringMatching(/^ch_/), refundId: expect.stringMatching(/^re_/), amount: 75 },
+    });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 75, refunded: 75 });
+    // Repeats of either step move no more money; the refund now answers with the refund that was made.
+    expect(await charge(command)).toEqual(voided(command, WHILE));
+    const refundAtGateway = (await readLedgerEntry(`${command.orderId}:refund`))?.value.reference;
+    expect(stored).toMatchObject({ lateCharge: { refundId: refundAtGateway } });
+    expect(await refund(command)).toEqual({
+      type: factType('payments', 'PaymentRefunded'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      refundId: refundAtGateway,
+      amount: 75,
+    });
+    expect(await readPayment(command.orderId)).toEqual(stored);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 75, refunded: 75 });
+  });
+
+  it('refund, then a charge reaches the gateway and its run dies before recording: the redelivered charge refunds it', async () => {
+    const command = chargeCommand('tok_visa', 20);
+    await refund(command);
+    await chargeAtGateway(command);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 20, refunded: 0 });
+    expect(await charge(command)).toEqual(voided(command, WHILE));
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 20, refunded: 20 });
+  });
+
+  it('refund, then a charge that died unrecorded: a repeated refund finds it and refunds it', async () => {
+    const command = chargeCommand('tok_visa', 30);
+    await refund(command);
+    await chargeAtGateway(command);
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'PaymentRefunded'), amount: 30 });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 30, refunded: 30 });
+    expect(await charge(command)).toEqual(voided(command, WHILE));
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 30, refunded: 30 });
+  });
+
+  it('a declined charge that lands on the tombstone refunds nothing', async () => {
+    const command = chargeCommand('tok_declined');
+    const realCharge = gateway.charge.bind(gateway);
+    jest.spyOn(gateway, 'charge').mockImplementationOnce(async (request) => {
+      await refund(command);
+      return realCharge(request);
+    });
+    const refunding = jest.spyOn(gateway, 'refund');
+    expect(await charge(command)).toEqual(voided(command, BEFORE));
+    expect(refunding).not.toHaveBeenCalled();
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 0, refunded: 0 });
+  });
+
+  it('a charge recorded first is refunded as usual, though the refund meant to leave a tombstone', async () => {
+    const command = chargeCommand('tok_visa', 40);
+    const realFind = gateway.findCharge.bind(gateway);
+    // The refund looks at the gateway before the charge is there, and the charge is recorded before its tombstone.
+    jest.spyOn(gateway, 'findCharge').mockImplementationOnce(async (key) => {
+      const nothingYet = await realFind(key);
+      await charge(command);
+      return nothingYet;
+    });
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'PaymentRefunded'), amount: 40 });
+    expect(await readPayment(command.orderId)).toMatchObject({ status: 'refunded' });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 40, refunded: 40 });
   });
 });
 

@@ -4,7 +4,7 @@
  * registrations running on the durable engine with virtual time.
  */
 import { QueueTriggers } from '../../local/engine/queue-triggers';
-import { startTestApp, type TestApp } from '../../local/engine/testing';
+import { startTestApp, type TestApp, type TestAppOptions } from '../../local/engine/testing';
 import { startAzuriteQueues, type RunningAzurite } from '../../local/dependencies/azurite';
 import { startCosmosServer, type RunningCosmos } from '../../local/dependencies/cosmos-server';
 import { provisionLocalDatabases, provisionLocalQueues, seedDemoCatalog } from '../../local/dependencies/provision';
@@ -31,7 +31,7 @@ export interface SagaApp extends TestApp {
  * was already started is stopped again before the error is passed on: a test whose app does not
  * load fails, it does not leave Cosmos and Azurite running and jest waiting on them.
  */
-export async function startSagaApp(options: { entry?: string | string[] } = {}): Promise<SagaApp> {
+export async function startSagaApp(options: Pick<TestAppOptions, 'entry' | 'faults' | 'log'> = {}): Promise<SagaApp> {
   const started: (() => Promise<void>)[] = [];
   const stopStarted = async () => {
     resetCosmosClients();
@@ -57,7 +57,11 @@ export async function startSagaApp(options: { entry?: string | string[] } = {}):
     resetCosmosClients();
     await Promise.all([provisionLocalDatabases(), provisionLocalQueues()]);
     await seedDemoCatalog();
-    app = await startTestApp({ entry: options.entry ?? require.resolve('../../src/index') });
+    app = await startTestApp({
+      entry: options.entry ?? require.resolve('../../src/index'),
+      faults: options.faults,
+      log: options.log,
+    });
   } catch (error) {
     await stopStarted();
     throw error;

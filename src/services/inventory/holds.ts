@@ -7,11 +7,12 @@
  * flight, not of the sales so far:
  * - a completed order's hold folds into `committed` (sold units, a single number); the order is
  *   marked sold in its own small document (repository.ts), which refuses a late reserve of it;
- * - a released hold leaves a tombstone (order id → when), so a late, redelivered reserve of that
- *   order cannot take the units again. Tombstones older than TOMBSTONE_RETENTION_MS are dropped
+ * - a released hold leaves a tombstone (order id → when, and the units given back), so a late,
+ *   redelivered reserve of that order cannot take the units again, and a repeated release answers
+ *   with what the first one gave back. Tombstones older than TOMBSTONE_RETENTION_MS are dropped
  *   on the next write: far longer than any redelivery (a message's lease is minutes).
  */
-import { changeStock, foldHoldInPlace, type StockDocument } from './repository';
+import { changeStock, foldHoldInPlace, type ReleasedHold, type StockDocument } from './repository';
 
 export type HoldOutcome = { kind: 'held' } | { kind: 'short'; available: number };
 
@@ -31,7 +32,9 @@ function stockWith(
     ...change,
   };
   const oldest = now.getTime() - TOMBSTONE_RETENTION_MS;
-  const released = Object.fromEntries(Object.entries(next.released).filter(([, at]) => Date.parse(at) >= oldest));
+  const released = Object.fromEntries(
+    Object.entries(next.released).filter(([, tombstone]) => Date.parse(releasedAt(tombstone)) >= oldest),
+  );
   return {
     id: stock.id,
     sku: stock.sku,
@@ -41,6 +44,9 @@ function stockWith(
     released,
   };
 }
+
+const releasedAt = (tombstone: ReleasedHold): string => (typeof tombstone === 'string' ? tombstone : tombstone.at);
+const releasedUnits = (tombstone: ReleasedHold): number => (typeof tombstone === 'string' ? 0 : tombstone.quantity);
 
 function without(holds: Record<string, number>, orderId: string): Record<string, number> {
   return Object.fromEntries(Object.entries(holds).filter(([holder]) => holder !== orderId));
@@ -68,17 +74,19 @@ export function takeHold(sku: string, orderId: string, quantity: number, now = n
  * Gives the order's hold on `sku` back to the shelf and leaves a tombstone; returns the units
  * given back (0: there was none). The tombstone is written even when there was no hold, so that
  * a reserve still running (or redelivered) for this order cannot take units after its release.
+ * It keeps the units, so a repeat (a release whose answer was lost) returns what the first gave back.
  */
 export function giveBackHold(sku: string, orderId: string, now = new Date()): Promise<number> {
   return changeStock<number>(sku, (stock) => {
     if (!stock) return { result: 0 };
     const held = Object.hasOwn(stock.holds, orderId) ? stock.holds[orderId] : 0;
-    if (held === 0 && stock.released && Object.hasOwn(stock.released, orderId)) return { result: 0 };
+    if (held === 0 && stock.released && Object.hasOwn(stock.released, orderId))
+      return { result: releasedUnits(stock.released[orderId]) };
     return {
       write: stockWith(stock, now, {
         available: stock.available + held,
         holds: without(stock.holds, orderId),
-        released: { ...stock.released, [orderId]: now.toISOString() },
+        released: { ...stock.released, [orderId]: { at: now.toISOString(), quantity: held } },
       }),
       result: held,
     };

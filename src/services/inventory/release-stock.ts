@@ -6,7 +6,9 @@ import { linesBySku } from './order-lines';
 
 /**
  * Compensation for reserveStock: gives the order's holds back to the shelf. The fact lists what
- * this run gave back, with the quantities that were held, so a repeat truthfully reports nothing.
+ * was given back, with the quantities that were held. A repeat (a release redelivered after its
+ * answer was lost) moves nothing and lists the same, read from the release's tombstones: the
+ * saga must not log as "nothing to undo" a release that gave the stock back.
  */
 export const releaseStock = registerActivity(InventoryContract.release, async (command, { log }) => {
   const ids = { orderId: command.orderId, correlationId: command.correlationId };

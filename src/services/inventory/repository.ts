@@ -20,9 +20,16 @@ export interface StockDocument {
   holds: Record<string, number>;
   /** Units of completed orders: their holds folded into one number. (Absent on documents written before it existed.) */
   committed?: number;
-  /** orderId → when its hold was given back: refuses a late reserve of that order. Pruned by age. */
-  released?: Record<string, string>;
+  /** orderId → its released hold: refuses a late reserve of that order. Pruned by age. */
+  released?: Record<string, ReleasedHold>;
 }
+
+/**
+ * A release tombstone: when the order's hold was given back and how many units it held (0: there
+ * was none), so a repeat of the release answers with what the first one gave back. A bare time is
+ * a tombstone written before the units were kept: it guards all the same, and answers 0.
+ */
+export type ReleasedHold = { at: string; quantity: number } | string;
 
 /** What a look at a sku's stock decided: the document to write (none: leave it) and the result. */
 export interface StockDecision<R> {

@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-qu
 import { config } from '../../libs/config';
 import type { DeadLetter } from './contract';
 import { isUnavailable } from '../../libs/cosmos';
+import { TransientError } from '../../libs/errors';
 import { updateOrder } from './repository';
 
 export type { DeadLetter, FailedCompensation } from './contract';
@@ -35,8 +36,10 @@ export async function ensureDeadLetterQueue(): Promise<void> {
  * before the send and the message id after it; the queue is looked at before every send, so a
  * letter sent by an earlier run that died before recording it is found there. When the order
  * document cannot be reached, the letter does not wait for it: a letter that cannot be sent
- * means no person will ever look at the order. The queue is then the only record, and the look
- * at it is what keeps the letter to one.
+ * means no person will ever look at the order. But the retry route goes by the document, so a
+ * letter the document does not hold cannot be retried: the run then fails transiently once the
+ * letter is on the queue, and the activity's retries record it when the database is back (each
+ * finds the letter on the queue, so none sends a second one).
  */
 export async function sendDeadLetterOnce(
   letter: DeadLetter,
@@ -59,6 +62,7 @@ export async function sendDeadLetterOnce(
   const sent = earlier ? undefined : await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter));
   const messageId = earlier?.messageId ?? sent!.messageId;
   let kept: string | undefined = messageId;
+  let unrecorded: unknown;
   try {
     const recorded = await updateOrder(letter.orderId, (order) =>
       order.deadLetter?.messageId || order.deadLetter?.state === 'resolved'
@@ -69,7 +73,13 @@ export async function sendDeadLetterOnce(
     kept = stored?.state === 'resolved' && !stored.messageId ? undefined : (stored?.messageId ?? messageId);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
+    unrecorded = error;
   }
+  if (unrecorded !== undefined)
+    throw new TransientError(
+      `the letter is on the queue (message ${messageId}), but the order document could not record it`,
+      { cause: unrecorded },
+    );
   // A concurrent run recorded its message first (both looked before either had sent), or a repair
   // resolved the order meanwhile: take ours back.
   if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);

@@ -22,6 +22,7 @@ import {
   PaymentCharged,
   PaymentDeclined,
   PaymentRefunded,
+  PaymentVoided,
   ShipmentCreated,
   StockReserved,
   StockUnavailable,
@@ -155,6 +156,8 @@ export function* placeOrder(context: OrchestrationContext): Durable<OrderView> {
     yield* saga.moveTo('Paying');
     const payment = yield* saga.run(steps.pay, { ...ids, amount: total, currency, paymentToken: order.paymentToken });
     if (isFact(PaymentDeclined, payment)) saga.reject('pay', `payment declined: ${payment.reason}`);
+    // The order's refund ran first (an operator's terminate or repair): it must not go on as paid.
+    if (isFact(PaymentVoided, payment)) saga.reject('pay', `payment voided: ${payment.reason}`);
 
     // 4. Fulfil in parallel. Stock is critical; the email and the analytics fact are not.
     yield* saga.moveTo('Fulfilling');

@@ -3,12 +3,18 @@ import type { PaymentsContract } from './contract';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
 import type { PaymentsProviders } from './providers';
+import { refundLateCharge } from './refund-payment';
 import { readPayment, recordPayment, type PaymentDocument } from './repository';
 
 /**
  * Takes the order's money once. The payment document answers repeats without asking the gateway;
  * when a run crashed between the gateway's answer and that document, the idempotency key makes
  * the gateway repeat its first answer instead of charging again.
+ *
+ * A voided document (the refund ran first: an operator stopped the saga while this step was on its
+ * way) answers PaymentVoided and charges nothing. A charge that was already at the gateway when
+ * the void was written finds it in place of its own record, and refunds itself at once, as a
+ * parcel booked onto a cancelled shipment is called back (createShipment).
  */
 export const chargePayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.charge> =>
@@ -16,6 +22,12 @@ export const chargePayment =
     const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
     const existing = await readPayment(command.orderId);
+    if (existing?.status === 'voided') {
+      // The gateway is asked only whether it holds a charge (a run that died before recording it).
+      const voided = await refundLateCharge(gateway, existing);
+      log.info('payment voided before it was charged; nothing taken', { lateChargeRefunded: !!voided.lateCharge });
+      return chargeFactOf(voided, ids);
+    }
     if (existing) {
       log.info('payment already settled; answering as before', { status: existing.status });
       return chargeFactOf(existing, ids);
@@ -40,6 +52,11 @@ export const chargePayment =
         ? { ...base, status: 'charged', paymentId: result.chargeId }
         : { ...base, status: 'declined', reason: result.reason };
     const recorded = await recordPayment(payment);
+    if (recorded.status === 'voided') {
+      const voided = result.kind === 'charged' ? await refundLateCharge(gateway, recorded) : recorded;
+      log.warn('payment voided while it was being charged', { refunded: voided.lateCharge?.amount ?? 0 });
+      return chargeFactOf(voided, ids);
+    }
     log.info(recorded.status === 'declined' ? 'payment declined' : 'payment charged', {
       amount: command.amount,
       currency: command.currency,

@@ -5,12 +5,13 @@ import {
   PaymentCharged,
   PaymentDeclined,
   PaymentRefunded,
+  PaymentVoided,
   RefundNotNeeded,
   RefundPayment,
 } from '../../libs/events';
 
 export const PaymentsContract = {
-  charge: activity('chargePayment', ChargePayment, [PaymentCharged, PaymentDeclined]),
+  charge: activity('chargePayment', ChargePayment, [PaymentCharged, PaymentDeclined, PaymentVoided]),
   refund: activity('refundPayment', RefundPayment, [PaymentRefunded, RefundNotNeeded]),
 } as const;
 

@@ -4,20 +4,45 @@ import type { PaymentsContract } from './contract';
 import type { PaymentGateway } from './payment-gateway';
 import type { PaymentsProviders } from './providers';
 import { chargeKey, refundKey } from './idempotency-keys';
-import { markRefunded, readPayment, recordPayment, type PaymentDocument } from './repository';
+import {
+  markRefunded,
+  readPayment,
+  recordLateCharge,
+  recordPayment,
+  voidPayment,
+  type PaymentDocument,
+  type VoidedPayment,
+} from './repository';
 
 /**
  * Compensation for chargePayment: gives the whole amount back, once. Refunding an order that
- * paid nothing is not an error; it says so, so the saga's log shows why nothing moved.
+ * paid nothing is not an error; it says so, so the saga's log shows why nothing moved. It also
+ * leaves a voided tombstone then: a charge still on its way (an operator stopped the saga while it
+ * was at the gateway) finds it and takes nothing, or refunds what it took (chargePayment).
  */
 export const refundPayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.refund> =>
   async (command, { log }) => {
     const ids = { orderId: command.orderId, correlationId: command.correlationId };
 
-    const payment = (await readPayment(command.orderId)) ?? (await adoptUnrecordedCharge(gateway, command.orderId));
-    if (!payment || payment.status === 'declined') {
-      const reason = payment ? 'no payment was made: the card was declined' : 'no payment was made';
+    let payment = await readPayment(command.orderId);
+    // Nothing recorded: a charge the gateway made unrecorded, else the tombstone (a charge recorded meanwhile wins).
+    payment ??=
+      (await adoptUnrecordedCharge(gateway, command.orderId)) ?? (await voidPayment(command.orderId, new Date()));
+    // Voided by an earlier run: a charge may have reached the gateway since, unrecorded.
+    if (payment.status === 'voided') payment = await refundLateCharge(gateway, payment);
+    if (payment.status === 'voided' && payment.lateCharge) {
+      log.info('a charge that landed after the void was refunded; answering with that refund');
+      return {
+        type: factType('payments', 'PaymentRefunded'),
+        ...ids,
+        refundId: payment.lateCharge.refundId,
+        amount: payment.lateCharge.amount,
+      };
+    }
+    if (payment.status === 'voided' || payment.status === 'declined') {
+      const reason =
+        payment.status === 'declined' ? 'no payment was made: the card was declined' : 'no payment was made';
       log.info('refund not needed', { reason });
       return { type: factType('payments', 'RefundNotNeeded'), ...ids, reason };
     }
@@ -64,5 +89,28 @@ async function adoptUnrecordedCharge(gateway: PaymentGateway, orderId: string): 
     amount: charge.amount,
     currency: charge.currency,
     recordedAt: new Date().toISOString(),
+  });
+}
+
+/**
+ * The order's payment is voided, yet the gateway may hold a charge made under its key: one that
+ * was on its way when the void was written (its own record then lost to the tombstone), or whose
+ * run died before recording it. Refunds it under the refund key, once, and keeps it on the
+ * tombstone. Returns the tombstone as stored; without a charge at the gateway, as it was.
+ */
+export async function refundLateCharge(gateway: PaymentGateway, voided: VoidedPayment): Promise<VoidedPayment> {
+  if (voided.lateCharge) return voided;
+  const charge = await gateway.findCharge(chargeKey(voided.orderId));
+  if (!charge) return voided;
+  const refund = await gateway.refund({
+    idempotencyKey: refundKey(voided.orderId),
+    chargeKey: chargeKey(voided.orderId),
+  });
+  return recordLateCharge(voided.orderId, {
+    paymentId: charge.chargeId,
+    refundId: refund.refundId,
+    amount: refund.amount,
+    currency: charge.currency,
+    refundedAt: new Date().toISOString(),
   });
 }

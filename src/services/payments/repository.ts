@@ -23,10 +23,33 @@ export type RefundedPayment = PaymentBase & {
   refundedAt: string;
 };
 
+/** A charge that reached the gateway after its order's payment was voided, and the refund that gave it back. */
+export interface LateCharge {
+  paymentId: string;
+  refundId: string;
+  amount: number;
+  currency: Currency;
+  refundedAt: string;
+}
+
+/**
+ * The tombstone a refund leaves when it finds nothing to refund: a charge still on its way (a
+ * terminated saga's step still runs) must not take the money after the order was undone.
+ */
+export interface VoidedPayment {
+  id: string;
+  orderId: string;
+  status: 'voided';
+  voidedAt: string;
+  /** Present once a charge landed at the gateway after the void and was refunded. */
+  lateCharge?: LateCharge;
+}
+
 export type PaymentDocument =
   | (PaymentBase & { status: 'charged'; paymentId: string })
   | (PaymentBase & { status: 'declined'; reason: string })
-  | RefundedPayment;
+  | RefundedPayment
+  | VoidedPayment;
 
 export type LedgerStatus = 'pending' | 'charged' | 'declined' | 'refunded';
 
@@ -67,6 +90,26 @@ export async function recordPayment(payment: PaymentDocument): Promise<PaymentDo
   return (await createOnce(payments(), payment, payment.orderId)).stored;
 }
 
+/**
+ * Leaves the voided tombstone for an order with no payment. A charge recorded meanwhile wins (the
+ * first document stored stands): the caller gets that one back and refunds it.
+ */
+export async function voidPayment(orderId: string, now: Date): Promise<PaymentDocument> {
+  const tombstone: VoidedPayment = { id: orderId, orderId, status: 'voided', voidedAt: now.toISOString() };
+  return (await createOnce(payments(), tombstone, orderId)).stored;
+}
+
+/** Puts the refunded late charge on the order's voided tombstone; one already there stands. */
+export async function recordLateCharge(orderId: string, late: LateCharge): Promise<VoidedPayment> {
+  const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
+    if (current?.status !== 'voided')
+      throw new Error(`payment ${orderId}: no voided payment to record a late charge on`);
+    if (current.lateCharge) return undefined;
+    return { ...current, lateCharge: late };
+  });
+  return stored as VoidedPayment;
+}
+
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
 export async function markRefunded(
   orderId: string,
@@ -75,7 +118,8 @@ export async function markRefunded(
   const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
     if (!current) throw new Error(`payment ${orderId}: nothing to mark refunded`);
     if (current.status === 'refunded') return undefined;
-    if (current.status === 'declined') throw new Error(`payment ${orderId} was declined: nothing to refund`);
+    if (current.status === 'declined' || current.status === 'voided')
+      throw new Error(`payment ${orderId} was ${current.status}: nothing to refund`);
     return { ...current, status: 'refunded', ...refund };
   });
   return stored as RefundedPayment;

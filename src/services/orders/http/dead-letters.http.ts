@@ -5,13 +5,15 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { correlatedLogger } from '../../../libs/correlation';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { answering, json, originOf } from '../../../libs/http';
 import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
 import { listDeadLetters } from '../dead-letters';
 import type { RepairInput } from '../repair-order.orchestrator';
-import { readOrder } from '../repository';
+import { finishEnding } from '../finish-ending';
+import type { OrderView, PlaceOrderInput } from '../order-view';
+import { readOrder, type OrderDocument } from '../repository';
 import { findInstance, isRunning } from './instance';
 import { ORDER_ID } from './request-schemas';
 
@@ -39,12 +41,13 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   const orderId = request.params.orderId ?? '';
   const caller = authorize(request, Roles.operator);
   if (!caller.ok) return caller.response;
-  const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
+  const client = df.getClient(context);
+  const stored = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
+  const order = stored && !stored.deadLetter ? await finishUnrecordedEnding(client, stored) : stored;
   if (!order?.deadLetter) return json(404, { orderId, message: 'no dead letter for this order' });
   if (order.status !== 'CompensationFailed' && order.status !== 'Terminated')
     return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
 
-  const client = df.getClient(context);
   const instanceId = repairInstanceId(orderId);
   const running = await findInstance(client, instanceId);
   if (isRunning(running?.runtimeStatus)) {
@@ -58,8 +61,8 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
       return json(409, { orderId, message: 'a repair of this order is already running' });
     throw error;
   }
-  const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-  correlatedLogger(context, { correlationId, orderId }).info('repair started', {
+  // Tagged with the order's correlation id, as the repair's own activities are (its input carries it).
+  correlatedLogger(context, { correlationId: order.correlationId, orderId }).info('repair started', {
     failed: input.failed.map((entry) => entry.name),
   });
   const statusUrl = `${originOf(request)}/api/orders/${orderId}`;
@@ -68,6 +71,22 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
     { orderId, repairInstanceId: instanceId, retrying: input.failed.map((entry) => entry.name), statusUrl },
     { location: statusUrl },
   );
+}
+
+/**
+ * A saga that ended CompensationFailed while the orders database was down past every retry sent
+ * its letter (the queue holds it), but the document, which this route goes by, holds neither the
+ * letter nor perhaps the status. The saga's final view is on its instance: finish that ending as
+ * a terminate does (the final write, the letter recorded, found on the queue and not sent again;
+ * the outcome fact sent once more, which consumers take in their stride), then read the order again.
+ */
+async function finishUnrecordedEnding(client: df.DurableClient, order: OrderDocument): Promise<OrderDocument> {
+  const instance = await findInstance(client, order.orderId);
+  const view = instance?.customStatus as OrderView | null | undefined;
+  if (instance?.runtimeStatus !== 'Completed' || view?.status !== 'CompensationFailed') return order;
+  const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
+  await finishEnding(client, { ...view, status: view.status }, placed);
+  return (await readOrder(order.orderId)) ?? order;
 }
 
 app.http('listDeadLettersHttp', {

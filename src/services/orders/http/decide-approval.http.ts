@@ -10,7 +10,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { config } from '../../../libs/config';
-import { CORRELATION_HEADER, correlatedLogger, correlationIdFrom } from '../../../libs/correlation';
+import { correlatedLogger } from '../../../libs/correlation';
 import { answering, json, readJsonBody } from '../../../libs/http';
 import { APPROVAL_EVENT } from '../contract';
 import { isTimeout, type ApprovalDecision, type OrderView, type StandingDecision } from '../order-view';
@@ -39,8 +39,8 @@ export async function decideApprovalHttp(request: HttpRequest, context: Invocati
   };
   const raise = async (standing: ApprovalDecision) => {
     await client.raiseEvent(orderId, APPROVAL_EVENT, standing);
-    const correlationId = correlationIdFrom(request.headers.get(CORRELATION_HEADER));
-    correlatedLogger(context, { correlationId, orderId }).info('approval decision raised', {
+    // Tagged with the order's correlation id, so this line joins the saga's, whatever the caller sent.
+    correlatedLogger(context, { correlationId: order.correlationId, orderId }).info('approval decision raised', {
       approved: standing.approved,
       approver: standing.approver,
     });
