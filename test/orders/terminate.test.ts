@@ -50,14 +50,18 @@ function terminateLandsAfter(meanwhile: () => Promise<void>) {
 }
 
 let app: SagaApp;
+/** The app's log lines (structured JSON), by function. */
+const logged: { functionName: string; line: string }[] = [];
 beforeAll(async () => {
-  app = await startSagaApp();
+  app = await startSagaApp({
+    log: (_level, functionName, ...args) => logged.push({ functionName, line: args.join(' ') }),
+  });
 });
 afterAll(async () => {
   await app?.stop();
 });
 
-const terminate = (orderId: string, headers = asOperator('olivia')) =>
+const terminate = (orderId: string, headers: Record<string, string> = asOperator('olivia')) =>
   app.http('POST', `/api/operations/orders/${orderId}/terminate`, {
     body: { reason: 'customer called to cancel' },
     headers,
@@ -85,6 +89,25 @@ async function factsFor(orderId: string): Promise<OrderOutcome[]> {
     .map((item) => decodeMessage<OrderOutcome>(item.messageText))
     .filter((fact) => fact.orderId === orderId);
 }
+
+it('logs the terminate under the order’s correlation id, not the one the operator’s request carried', async () => {
+  const orderId = uniqueOrderId('stop-log');
+  const placed = await app.http('POST', '/api/orders', {
+    body: undoingOrder(orderId),
+    headers: { 'x-correlation-id': `corr-${orderId}` },
+  });
+  expect(placed.status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  const stopped = await terminate(orderId, { ...asOperator('olivia'), 'x-correlation-id': 'operators-own-request' });
+  expect(stopped.status).toBe(200);
+  const lines = logged
+    .filter((entry) => entry.functionName === 'terminateOrderHttp' && entry.line.includes(orderId))
+    .map((entry) => JSON.parse(entry.line) as { message: string; correlationId: string });
+  expect(lines).toEqual([
+    expect.objectContaining({ message: 'order terminated by an operator', correlationId: `corr-${orderId}` }),
+  ]);
+});
 
 it('mid-compensation: Terminated, the steps kept, and the refund still owed is dead-lettered', async () => {
   const orderId = uniqueOrderId('stop-undo');
