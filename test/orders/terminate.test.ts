@@ -509,6 +509,35 @@ it('a charge still at the gateway when the saga stops and its refund runs: it la
   expect(await readPayment(orderId)).toMatchObject({ status: 'voided', lateCharge: { amount } });
 });
 
+it('a terminate repeated after the repair answers as before, and leaves the order Compensated', async () => {
+  const orderId = uniqueOrderId('stop-again');
+  // Undoing, its refund still failing: stopped then, the refund goes to the dead letter.
+  const body = orderRequest({ orderId, payment: { token: 'tok_refund_recovers' }, shippingAddress: rejectedAddress });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  const first = await terminate(orderId);
+  expect(first.json).toMatchObject({ status: 'Terminated', deadLettered: expect.arrayContaining(['refundPayment']) });
+  const { deadLettered } = first.json as { deadLettered: string[] };
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  // The refund's attempts left from the saga's budget time out first, on virtual time.
+  await app.settle({ fastForward: true });
+  expect(app.status(repairInstanceId(orderId))?.runtimeStatus).toBe('Completed');
+  const repaired = (await readOrder(orderId))!;
+  expect(repaired).toMatchObject({ status: 'Compensated', deadLetter: { state: 'resolved' } });
+
+  // The operator's client retries the first call (its reply was lost).
+  const again = await terminate(orderId);
+  expect(again.status).toBe(200);
+  expect(again.json).toEqual({ orderId, status: 'Compensated', deadLettered });
+  const after = (await readOrder(orderId))!;
+  expect(after.status).toBe('Compensated');
+  expect(after.compensations).toEqual(repaired.compensations);
+  expect(await lettersFor(orderId)).toEqual([]);
+});
+
 it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {
   const orderId = uniqueOrderId('stop-timeline');
   const body = orderRequest({ orderId, items: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] });

@@ -34,7 +34,7 @@ import {
   type PlaceOrderInput,
 } from '../order-view';
 import { undosOf } from '../place-order.orchestrator';
-import { readOrder, updateOrder } from '../repository';
+import { readOrder, updateOrder, type OrderDocument } from '../repository';
 import { findInstance, isRunning } from './instance';
 import { MAX_BODY_BYTES, ORDER_ID, TerminateRequest } from './request-schemas';
 
@@ -52,14 +52,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   if (!body.ok) return body.response;
   const order = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
   if (!order) return json(404, { orderId, message: 'no such order' });
-  // A repeat answers as the first call did: the compensations its dead letter holds (none were owed
-  // without one). A letter claimed but never sent (the queue failed the first call) is sent now, once.
-  if (order.status === 'Terminated') {
-    const record = order.deadLetter;
-    if (record?.state === 'claimed' && !record.messageId) await sendDeadLetterOnce(record.letter);
-    const deadLettered = record?.letter.failed.map((entry) => entry.name) ?? [];
-    return json(200, { orderId, status: order.status, deadLettered });
-  }
+  if (order.status === 'Terminated') return answerRepeat(order);
 
   const client = df.getClient(context);
   let instance = await findInstance(client, orderId);
@@ -88,6 +81,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
   // Stopped: its last custom status is all it did. Each step that began may have acted.
   const view = (instance.customStatus as OrderView | null) ?? order;
   const { order: placed } = (instance.input as PlaceOrderInput | undefined) ?? order.intake!.input;
+  // Stopped mid-way, yet the document is final: an earlier call did this terminate's bookkeeping,
+  // and the operator's repair has since moved the order on. Answer as that call did; undo nothing twice.
+  if (!isFinal(view.status) && isFinal(order.status)) return answerRepeat(order);
   // The saga may have decided its ending between the look above and the terminate landing (or a
   // terminate through the management API stopped it there): what it decided stands, and what its
   // ending still owed (the final write, the stock commit, the dead letter, the outcome fact) is finished here.
@@ -133,8 +129,9 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
       : undefined;
   // The letter is claimed in the same write that makes the order Terminated, so a call that dies
   // before sending it leaves the repeat (which finds the order Terminated) a letter to send.
+  // Never over a final status: another call's Terminated, or a repair's ending since.
   await updateOrder(orderId, (stored) =>
-    stored.status === 'Terminated'
+    isFinal(stored.status)
       ? undefined
       : {
           ...stored,
@@ -162,6 +159,18 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
     deadLettered: pending.map((entry) => entry.name),
   });
   return json(200, { orderId, status: 'Terminated', deadLettered: pending.map((entry) => entry.name) });
+}
+
+/**
+ * A repeat answers as the first call did: the compensations its dead letter holds (none were owed
+ * without one), and the order's status (Terminated, or what a repair has made it since). A letter
+ * claimed but never sent (the queue failed the first call) is sent now, once.
+ */
+async function answerRepeat(order: OrderDocument): Promise<HttpResponseInit> {
+  const record = order.deadLetter;
+  if (record?.state === 'claimed' && !record.messageId) await sendDeadLetterOnce(record.letter);
+  const deadLettered = record?.letter.failed.map((entry) => entry.name) ?? [];
+  return json(200, { orderId: order.orderId, status: order.status, deadLettered });
 }
 
 async function untilTerminated(
