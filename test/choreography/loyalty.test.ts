@@ -4,6 +4,7 @@
  * through its queue trigger, run by the engine as the Functions host runs it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { QueueClient } from '@azure/storage-queue';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { factType, ORDER_EVENTS_QUEUE, type OrderOutcome } from '../../src/libs/events';
@@ -181,6 +182,30 @@ it('a redrive reaches past more kept messages than one batch holds, and leaves t
   await app.queues.drain();
   expect((await customerLedger(customerId)).points).toBe(7);
   // Visible again at once, not hidden for the length of the call's lease.
+  expect((await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(32);
+});
+
+it('a slow redrive starts no batch after half its lease, so every message it keeps is released while still leased', async () => {
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  await poison.clearMessages();
+  for (let index = 0; index < 40; index += 1)
+    await poison.sendMessage(encodeMessage({ type: 'contoso.orders.OrderShipped.v9', orderId: `slow-${index}` }));
+  // The first batch takes 31 s, as far as the route can tell.
+  const now = performance.now.bind(performance);
+  let elapsed = 0;
+  const receiveMessages = QueueClient.prototype.receiveMessages;
+  jest.spyOn(QueueClient.prototype, 'receiveMessages').mockImplementation(async function (this: QueueClient, ...args) {
+    const answer = await receiveMessages.apply(this, args);
+    elapsed += 31_000;
+    return answer;
+  });
+  jest.spyOn(performance, 'now').mockImplementation(() => now() + elapsed);
+  try {
+    const call = await app.http('POST', '/api/operations/loyalty/poison/redrive', { headers: asOperator() });
+    expect(call.json).toMatchObject({ redriven: 0, kept: 32, remaining: 8 });
+  } finally {
+    jest.restoreAllMocks();
+  }
   expect((await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(32);
 });
 

@@ -7,9 +7,9 @@
  * idempotent, so a fact redriven twice (a crash between the send and the delete) awards nothing
  * twice. A message that is not an order's outcome would only fail again: it stays where it is.
  *
- * Up to ten batches of 32 messages per call; `remaining` says whether to call again. A message kept
- * stays leased until the call ends, so the next batch reaches past it, then is made visible again
- * for the operator to read.
+ * Up to ten batches of 32 messages per call, begun within its first 30 s; `remaining` says whether
+ * to call again. A message kept stays leased until the call ends, so the next batch reaches past
+ * it, then is made visible again for the operator to read.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
@@ -20,8 +20,10 @@ import { poisonQueueOf } from '../contract';
 
 const BATCH = 32;
 const BATCHES_PER_CALL = 10;
-/** Long enough to send and delete every batch of one call. */
+/** How long a received message stays hidden: kept ones must be released within it. */
 const LEASE_SECONDS = 60;
+/** Batches start only within the first half of the lease, so the call ends while every kept message is still leased. */
+const BATCHES_WITHIN_MS = (LEASE_SECONDS * 1000) / 2;
 
 export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = authorize(request, Roles.operator);
@@ -31,7 +33,8 @@ export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<Ht
   const events = queueClient(ORDER_EVENTS_QUEUE);
   let redriven = 0;
   const kept: { messageId: string; popReceipt: string }[] = [];
-  for (let batch = 0; batch < BATCHES_PER_CALL; batch += 1) {
+  const started = performance.now();
+  for (let batch = 0; batch < BATCHES_PER_CALL && performance.now() - started < BATCHES_WITHIN_MS; batch += 1) {
     const { receivedMessageItems } = await poison.receiveMessages({
       numberOfMessages: BATCH,
       visibilityTimeout: LEASE_SECONDS,
