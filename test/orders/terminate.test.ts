@@ -8,6 +8,7 @@ import type { OrderOutcome } from '../../src/libs/events';
 import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { customerLedger } from '../../src/services/loyalty/repository';
 import * as repository from '../../src/services/orders/repository';
+import { lateRefundRetry } from '../../src/services/payments/late-charge';
 import { readPayment } from '../../src/services/payments/repository';
 import { simulatedGateway } from '../../src/services/payments/simulated-gateway';
 import * as deadLetters from '../../src/services/orders/dead-letters';
@@ -536,6 +537,43 @@ it('a terminate repeated after the repair answers as before, and leaves the orde
   expect(after.status).toBe('Compensated');
   expect(after.compensations).toEqual(repaired.compensations);
   expect(await lettersFor(orderId)).toEqual([]);
+});
+
+it('a charge that lands after the repair completed gives the money back though the gateway fails its refund six times', async () => {
+  const orderId = uniqueOrderId('stop-paying-refund-fails');
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const charge = simulatedGateway.charge.bind(simulatedGateway);
+  jest.spyOn(simulatedGateway, 'charge').mockImplementationOnce(async (request) => {
+    await held;
+    return charge(request);
+  });
+  // The waits between the charge's own tries of its refund, recorded and not waited out.
+  const waits = jest.spyOn(lateRefundRetry, 'wait').mockResolvedValue(undefined);
+  // tok_refund_recovers: the gateway times out on the first 6 refund attempts.
+  const body = orderRequest({ orderId, payment: { token: 'tok_refund_recovers' } });
+  expect((await app.http('POST', '/api/orders', { body })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Paying');
+  expect((await terminate(orderId)).status).toBe(200);
+  // The operator's retry finds nothing to refund yet, and the repair completes.
+  expect(
+    (await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() })).status,
+  ).toBe(202);
+  await app.waitFor(repairInstanceId(orderId), (instance) => instance.runtimeStatus === 'Completed');
+  expect(await readOrder(orderId)).toMatchObject({ status: 'Compensated', deadLetter: { state: 'resolved' } });
+
+  // The charge lands on the tombstone; nothing will retry its activity (the saga was terminated).
+  letGo();
+  await app.settle({ fastForward: true });
+  jest.restoreAllMocks();
+  expect(waits).toHaveBeenCalledTimes(6);
+  const amount = (await readOrder(orderId))!.total!;
+  expect(await gatewayTotals(orderId)).toEqual({ charged: amount, refunded: amount });
+  expect(await readPayment(orderId)).toMatchObject({
+    status: 'voided',
+    lateCharge: { amount, refundId: expect.stringMatching(/^re_/) },
+  });
+  expect((await readOrder(orderId))?.status).toBe('Compensated');
 });
 
 it('the timeline of a terminated order says Terminated, as GET does, and is no longer live', async () => {

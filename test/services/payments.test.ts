@@ -5,12 +5,16 @@ import { TransientError } from '../../src/libs/errors';
 import { factType, type ChargePayment } from '../../src/libs/events';
 import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
+import { lateRefundRetry } from '../../src/services/payments/late-charge';
 import {
+  markLateChargeRefunded,
   markRefunded,
   paymentsData,
   readLedgerEntry,
   readPayment,
+  recordLateCharge,
   recordPayment,
+  voidPayment,
   writeLedgerEntry,
   type LedgerEntry,
   type PaymentDocument,
@@ -410,6 +414,165 @@ describe('a charge and its refund in either order: the voided payment', () => {
   });
 });
 
+describe('a late charge whose refund fails: recorded first, retried in the activity, never lost', () => {
+  const WHILE = 'the order was undone while its payment was being charged: the charge was refunded';
+  /** The waits between a late refund's tries, recorded and skipped: the schedule runs without being waited out. */
+  const skipWaits = () => jest.spyOn(lateRefundRetry, 'wait').mockResolvedValue(undefined);
+  /** A charge whose run reads no payment, and whose refund reaches the gateway after the void. */
+  const landingAfterTheVoid = (command: ChargePayment) => {
+    const realCharge = gateway.charge.bind(gateway);
+    jest.spyOn(gateway, 'charge').mockImplementationOnce(async (request) => {
+      expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded') });
+      return realCharge(request);
+    });
+  };
+
+  it('the charge writes itself on the tombstone before the refund, and retries the refund with backoff until it goes through', async () => {
+    // tok_refund_recovers: the first 6 refund attempts time out, the 7th refunds.
+    const command = chargeCommand('tok_refund_recovers', 159);
+    landingAfterTheVoid(command);
+    const seenAtEachWait: unknown[] = [];
+    const waits = jest.spyOn(lateRefundRetry, 'wait').mockImplementation(async () => {
+      seenAtEachWait.push(await readPayment(command.orderId));
+    });
+    const refunding = jest.spyOn(gateway, 'refund');
+
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentVoided'), reason: WHILE });
+    expect(waits.mock.calls.map(([ms]) => ms)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000]);
+    expect(refunding).toHaveBeenCalledTimes(7);
+    // While the gateway kept failing, the tombstone said a charge was taken and not yet given back.
+    for (const seen of seenAtEachWait) {
+      expect(seen).toMatchObject({
+        status: 'voided',
+        lateCharge: { paymentId: expect.stringMatching(/^ch_/), amount: 159 },
+      });
+      expect((seen as { lateCharge: object }).lateCharge).not.toHaveProperty('refundId');
+    }
+    const refundAtGateway = (await readLedgerEntry(`${command.orderId}:refund`))?.value;
+    expect(refundAtGateway).toMatchObject({ status: 'refunded', attempts: 7 });
+    expect(await readPayment(command.orderId)).toMatchObject({
+      status: 'voided',
+      lateCharge: {
+        amount: 159,
+        currency: 'EUR',
+        refundId: refundAtGateway?.reference,
+        refundedAt: expect.any(String),
+      },
+    });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 159, refunded: 159 });
+  });
+
+  it('a refund failing past the bound leaves the charge pending on the tombstone, says a person must refund it, and a later refundPayment refunds it once', async () => {
+    const command = chargeCommand('tok_visa', 64);
+    landingAfterTheVoid(command);
+    skipWaits();
+    const down = jest.spyOn(gateway, 'refund').mockRejectedValue(new TransientError('payment gateway timed out'));
+    const context = invocation(PaymentsActivities.charge);
+
+    await expect(chargePayment(command, context)).rejects.toBeInstanceOf(TransientError);
+    expect(down).toHaveBeenCalledTimes(lateRefundRetry.delaysMs.length + 1);
+    const pending = await readPayment(command.orderId);
+    expect(pending).toMatchObject({
+      status: 'voided',
+      lateCharge: { paymentId: expect.stringMatching(/^ch_/), amount: 64 },
+    });
+    expect((pending as { lateCharge: object }).lateCharge).not.toHaveProperty('refundId');
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 64, refunded: 0 });
+    const errors = context.logs.filter((line) => line.level === 'error').map((line) => JSON.parse(line.text));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/a person must refund it/),
+        orderId: command.orderId,
+        chargeId: (pending as { lateCharge: { paymentId: string } }).lateCharge.paymentId,
+        amount: 64,
+        currency: 'EUR',
+      }),
+    ]);
+
+    // The gateway is back: a repeated refund (an operator's repair) finds the pending charge and refunds it.
+    down.mockRestore();
+    const first = await refund(command);
+    expect(first).toEqual({
+      type: factType('payments', 'PaymentRefunded'),
+      orderId: command.orderId,
+      correlationId: command.correlationId,
+      refundId: expect.stringMatching(/^re_/),
+      amount: 64,
+    });
+    expect(await refund(command)).toEqual(first);
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentVoided'), reason: WHILE });
+    expect(await readPayment(command.orderId)).toMatchObject({
+      lateCharge: { refundId: (first as { refundId: string }).refundId },
+    });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 64, refunded: 64 });
+  });
+
+  it('refundPayment tries a pending late refund once and throws the fault: its caller retries, then dead-letters', async () => {
+    const command = chargeCommand('tok_refund_fails', 12);
+    landingAfterTheVoid(command);
+    const waits = skipWaits();
+    await expect(charge(command)).rejects.toBeInstanceOf(TransientError);
+    waits.mockClear();
+    const refunding = jest.spyOn(gateway, 'refund');
+    await expect(refund(command)).rejects.toBeInstanceOf(TransientError);
+    expect(refunding).toHaveBeenCalledTimes(1);
+    expect(waits).not.toHaveBeenCalled();
+    expect(await readPayment(command.orderId)).toMatchObject({ lateCharge: { amount: 12 } });
+  });
+
+  it('a repeated late refund never refunds twice: racing runs, and a run that refunded but died before marking it', async () => {
+    skipWaits();
+    const command = chargeCommand('tok_visa', 33);
+    await refund(command);
+    await gateway.charge({
+      idempotencyKey: `${command.orderId}:charge`,
+      orderId: command.orderId,
+      token: 'tok_visa',
+      amount: 33,
+      currency: 'EUR',
+    });
+    const answers = await Promise.all([charge(command), charge(command), refund(command), refund(command)]);
+    expect(answers.map((answer) => answer.type)).toEqual([
+      factType('payments', 'PaymentVoided'),
+      factType('payments', 'PaymentVoided'),
+      factType('payments', 'PaymentRefunded'),
+      factType('payments', 'PaymentRefunded'),
+    ]);
+    const refundAtGateway = (await readLedgerEntry(`${command.orderId}:refund`))?.value.reference;
+    expect(answers.slice(2).map((answer) => (answer as { refundId: string }).refundId)).toEqual([
+      refundAtGateway,
+      refundAtGateway,
+    ]);
+    expect(await readPayment(command.orderId)).toMatchObject({ lateCharge: { refundId: refundAtGateway } });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 33, refunded: 33 });
+
+    // Another order: the gateway refunded the late charge, and the run died before the tombstone heard of it.
+    const crashed = chargeCommand('tok_visa', 21);
+    await refund(crashed);
+    const charged = await gateway.charge({
+      idempotencyKey: `${crashed.orderId}:charge`,
+      orderId: crashed.orderId,
+      token: 'tok_visa',
+      amount: 21,
+      currency: 'EUR',
+    });
+    await recordLateCharge(crashed.orderId, {
+      paymentId: charged.kind === 'charged' ? charged.chargeId : 'unexpected',
+      amount: 21,
+      currency: 'EUR',
+      foundAt: new Date().toISOString(),
+    });
+    const refunded = await gateway.refund({
+      idempotencyKey: `${crashed.orderId}:refund`,
+      chargeKey: `${crashed.orderId}:charge`,
+    });
+    expect(await charge(crashed)).toMatchObject({ type: factType('payments', 'PaymentVoided'), reason: WHILE });
+    expect(await readPayment(crashed.orderId)).toMatchObject({ lateCharge: { refundId: refunded.refundId } });
+    expect(await refund(crashed)).toMatchObject({ refundId: refunded.refundId, amount: 21 });
+    expect(await gatewayTotals(crashed.orderId)).toEqual({ charged: 21, refunded: 21 });
+  });
+});
+
 describe('the payments repository', () => {
   const charged = (orderId: string, amount = 10): PaymentDocument => ({
     id: orderId,
@@ -497,6 +660,25 @@ describe('the payments repository', () => {
       `payment ${orderId} was declined: nothing to refund`,
     );
     expect(await readPayment(orderId)).toMatchObject({ status: 'declined' });
+  });
+
+  it('recordLateCharge and markLateChargeRefunded: the first late charge and the first refund stand, on a tombstone only', async () => {
+    const { orderId } = newOrder();
+    const late = { paymentId: 'ch_1', amount: 5, currency: 'EUR' as const, foundAt: '2026-01-01T00:00:00.000Z' };
+    await expect(recordLateCharge(orderId, late)).rejects.toThrow(`payment ${orderId}: no voided payment`);
+    await voidPayment(orderId, new Date('2026-01-01T00:00:00.000Z'));
+    await expect(markLateChargeRefunded(orderId, { refundId: 're_1', refundedAt: 'x' })).rejects.toThrow(
+      `payment ${orderId}: no late charge to mark refunded`,
+    );
+    expect((await recordLateCharge(orderId, late)).lateCharge).toEqual(late);
+    expect((await recordLateCharge(orderId, { ...late, paymentId: 'ch_2' })).lateCharge).toEqual(late);
+    const refunded = { refundId: 're_1', refundedAt: '2026-01-02T00:00:00.000Z' };
+    expect((await markLateChargeRefunded(orderId, refunded)).lateCharge).toEqual({ ...late, ...refunded });
+    expect((await markLateChargeRefunded(orderId, { refundId: 're_2', refundedAt: 'y' })).lateCharge).toEqual({
+      ...late,
+      ...refunded,
+    });
+    expect(await readPayment(orderId)).toMatchObject({ status: 'voided', lateCharge: { ...late, ...refunded } });
   });
 
   it('writeLedgerEntry writes only over the version the caller read: false on a lost create (409) or a stale ETag (412)', async () => {

@@ -3,8 +3,8 @@ import type { PaymentsContract } from './contract';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
 import type { PaymentsProviders } from './providers';
-import { refundLateCharge } from './refund-payment';
-import { readPayment, recordPayment, type PaymentDocument } from './repository';
+import { lateRefundRetry, refundLateCharge } from './late-charge';
+import { readPayment, recordPayment, type PaymentDocument, type VoidedPayment } from './repository';
 
 /**
  * Takes the order's money once. The payment document answers repeats without asking the gateway;
@@ -14,18 +14,24 @@ import { readPayment, recordPayment, type PaymentDocument } from './repository';
  * A voided document (the refund ran first: an operator stopped the saga while this step was on its
  * way) answers PaymentVoided and charges nothing. A charge that was already at the gateway when
  * the void was written finds it in place of its own record, and refunds itself at once, as a
- * parcel booked onto a cancelled shipment is called back (createShipment).
+ * parcel booked onto a cancelled shipment is called back (createShipment). That run may be the
+ * only one ever to see the charge (its saga was terminated: nothing retries it), so it records the
+ * charge on the tombstone first and retries a failing refund itself (late-charge.ts).
  */
 export const chargePayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.charge> =>
   async (command, { log }) => {
     const ids = { orderId: command.orderId, correlationId: command.correlationId };
+    const refundLate = (voided: VoidedPayment) =>
+      refundLateCharge(gateway, voided, { log, delaysMs: lateRefundRetry.delaysMs, lastChance: true });
 
     const existing = await readPayment(command.orderId);
     if (existing?.status === 'voided') {
       // The gateway is asked only whether it holds a charge (a run that died before recording it).
-      const voided = await refundLateCharge(gateway, existing);
-      log.info('payment voided before it was charged; nothing taken', { lateChargeRefunded: !!voided.lateCharge });
+      const voided = await refundLate(existing);
+      log.info('payment voided before it was charged; nothing taken', {
+        lateChargeRefunded: !!voided.lateCharge?.refundId,
+      });
       return chargeFactOf(voided, ids);
     }
     if (existing) {
@@ -53,7 +59,7 @@ export const chargePayment =
         : { ...base, status: 'declined', reason: result.reason };
     const recorded = await recordPayment(payment);
     if (recorded.status === 'voided') {
-      const voided = result.kind === 'charged' ? await refundLateCharge(gateway, recorded) : recorded;
+      const voided = result.kind === 'charged' ? await refundLate(recorded) : recorded;
       log.warn('payment voided while it was being charged', { refunded: voided.lateCharge?.amount ?? 0 });
       return chargeFactOf(voided, ids);
     }

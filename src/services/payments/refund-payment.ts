@@ -4,21 +4,16 @@ import type { PaymentsContract } from './contract';
 import type { PaymentGateway } from './payment-gateway';
 import type { PaymentsProviders } from './providers';
 import { chargeKey, refundKey } from './idempotency-keys';
-import {
-  markRefunded,
-  readPayment,
-  recordLateCharge,
-  recordPayment,
-  voidPayment,
-  type PaymentDocument,
-  type VoidedPayment,
-} from './repository';
+import { refundLateCharge } from './late-charge';
+import { markRefunded, readPayment, recordPayment, voidPayment, type PaymentDocument } from './repository';
 
 /**
  * Compensation for chargePayment: gives the whole amount back, once. Refunding an order that
  * paid nothing is not an error; it says so, so the saga's log shows why nothing moved. It also
  * leaves a voided tombstone then: a charge still on its way (an operator stopped the saga while it
- * was at the gateway) finds it and takes nothing, or refunds what it took (chargePayment).
+ * was at the gateway) finds it and takes nothing, or refunds what it took (chargePayment). A late
+ * charge whose refund is still pending on the tombstone is refunded here, in one try: a transient
+ * failure throws, and this step's caller retries it (the saga's policy, then the dead letter).
  */
 export const refundPayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.refund> =>
@@ -29,9 +24,10 @@ export const refundPayment =
     // Nothing recorded: a charge the gateway made unrecorded, else the tombstone (a charge recorded meanwhile wins).
     payment ??=
       (await adoptUnrecordedCharge(gateway, command.orderId)) ?? (await voidPayment(command.orderId, new Date()));
-    // Voided by an earlier run: a charge may have reached the gateway since, unrecorded.
-    if (payment.status === 'voided') payment = await refundLateCharge(gateway, payment);
-    if (payment.status === 'voided' && payment.lateCharge) {
+    // Voided by an earlier run: a charge may have reached the gateway since, unrecorded or its refund pending.
+    if (payment.status === 'voided')
+      payment = await refundLateCharge(gateway, payment, { log, delaysMs: [], lastChance: false });
+    if (payment.status === 'voided' && payment.lateCharge?.refundId) {
       log.info('a charge that landed after the void was refunded; answering with that refund');
       return {
         type: factType('payments', 'PaymentRefunded'),
@@ -89,28 +85,5 @@ async function adoptUnrecordedCharge(gateway: PaymentGateway, orderId: string): 
     amount: charge.amount,
     currency: charge.currency,
     recordedAt: new Date().toISOString(),
-  });
-}
-
-/**
- * The order's payment is voided, yet the gateway may hold a charge made under its key: one that
- * was on its way when the void was written (its own record then lost to the tombstone), or whose
- * run died before recording it. Refunds it under the refund key, once, and keeps it on the
- * tombstone. Returns the tombstone as stored; without a charge at the gateway, as it was.
- */
-export async function refundLateCharge(gateway: PaymentGateway, voided: VoidedPayment): Promise<VoidedPayment> {
-  if (voided.lateCharge) return voided;
-  const charge = await gateway.findCharge(chargeKey(voided.orderId));
-  if (!charge) return voided;
-  const refund = await gateway.refund({
-    idempotencyKey: refundKey(voided.orderId),
-    chargeKey: chargeKey(voided.orderId),
-  });
-  return recordLateCharge(voided.orderId, {
-    paymentId: charge.chargeId,
-    refundId: refund.refundId,
-    amount: refund.amount,
-    currency: charge.currency,
-    refundedAt: new Date().toISOString(),
   });
 }

@@ -23,13 +23,20 @@ export type RefundedPayment = PaymentBase & {
   refundedAt: string;
 };
 
-/** A charge that reached the gateway after its order's payment was voided, and the refund that gave it back. */
+/**
+ * A charge that reached the gateway after its order's payment was voided. It is recorded before
+ * its refund is tried, so the money taken is never known only to the gateway: until `refundId` is
+ * set the refund is pending, and whatever looks at the payment next (a repeated refundPayment, a
+ * redelivered chargePayment) refunds it.
+ */
 export interface LateCharge {
   paymentId: string;
-  refundId: string;
   amount: number;
   currency: Currency;
-  refundedAt: string;
+  foundAt: string;
+  /** The gateway's refund of it; absent while the refund is pending. */
+  refundId?: string;
+  refundedAt?: string;
 }
 
 /**
@@ -41,7 +48,7 @@ export interface VoidedPayment {
   orderId: string;
   status: 'voided';
   voidedAt: string;
-  /** Present once a charge landed at the gateway after the void and was refunded. */
+  /** Present once a charge landed at the gateway after the void: refunded, or its refund pending. */
   lateCharge?: LateCharge;
 }
 
@@ -99,13 +106,30 @@ export async function voidPayment(orderId: string, now: Date): Promise<PaymentDo
   return (await createOnce(payments(), tombstone, orderId)).stored;
 }
 
-/** Puts the refunded late charge on the order's voided tombstone; one already there stands. */
-export async function recordLateCharge(orderId: string, late: LateCharge): Promise<VoidedPayment> {
+/** Puts a late charge, its refund pending, on the order's voided tombstone; one already there stands. */
+export async function recordLateCharge(
+  orderId: string,
+  late: Omit<LateCharge, 'refundId' | 'refundedAt'>,
+): Promise<VoidedPayment> {
   const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
     if (current?.status !== 'voided')
       throw new Error(`payment ${orderId}: no voided payment to record a late charge on`);
     if (current.lateCharge) return undefined;
     return { ...current, lateCharge: late };
+  });
+  return stored as VoidedPayment;
+}
+
+/** Marks the tombstone's late charge refunded; the first refund recorded stands. */
+export async function markLateChargeRefunded(
+  orderId: string,
+  refund: { refundId: string; refundedAt: string },
+): Promise<VoidedPayment> {
+  const stored = await optimisticUpdate<PaymentDocument>(payments(), orderId, orderId, (current) => {
+    if (current?.status !== 'voided' || !current.lateCharge)
+      throw new Error(`payment ${orderId}: no late charge to mark refunded`);
+    if (current.lateCharge.refundId) return undefined;
+    return { ...current, lateCharge: { ...current.lateCharge, ...refund } };
   });
   return stored as VoidedPayment;
 }
