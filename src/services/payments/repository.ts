@@ -134,6 +134,21 @@ export async function markLateChargeRefunded(
   return stored as VoidedPayment;
 }
 
+/**
+ * The late charges whose refund is still pending, oldest first: what an operator must see when a
+ * charge's own run could not refund it (its saga was terminated, nothing else will retry it).
+ */
+export async function pendingLateCharges(limit: number): Promise<VoidedPayment[]> {
+  const { resources } = await payments()
+    .items.query<VoidedPayment>({
+      query:
+        "SELECT TOP @limit * FROM c WHERE c.status = 'voided' AND IS_DEFINED(c.lateCharge) AND NOT IS_DEFINED(c.lateCharge.refundId)",
+      parameters: [{ name: '@limit', value: limit }],
+    })
+    .fetchAll();
+  return resources.sort((a, b) => (a.lateCharge?.foundAt ?? '').localeCompare(b.lateCharge?.foundAt ?? ''));
+}
+
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
 export async function markRefunded(
   orderId: string,
