@@ -8,7 +8,8 @@
  * A letter sent while the order document could not be written is never sent again to get it
  * recorded: a look at the queue sees only its first PEEK_LIMIT messages, so in a wide outage a
  * second send would not find the first and every try would add a copy. What is retried is the
- * record alone, with the message id already known (recordDeadLetter). */
+ * record alone, with the message id already known (recordDeadLetter).
+ */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import { config } from '../../libs/config';
 import type { DeadLetter } from './contract';
