@@ -32,7 +32,13 @@ export const DEFAULT_RATES: FaultRates = { transient: 0.08, crashAfterSideEffect
  * but a permanent one: an outage that outlasts those retries is not a saga outcome to test but an
  * operations incident, and would only show up as a document that lags behind its saga.
  */
-const BOOKKEEPING = new Set(['recordOrderProgress', 'deadLetterOrder', 'recordRepairOutcome', 'publishOrderOutcome']);
+const BOOKKEEPING = new Set([
+  'recordOrderProgress',
+  'deadLetterOrder',
+  'recordDeadLetter',
+  'recordRepairOutcome',
+  'publishOrderOutcome',
+]);
 
 export function faultPlan(seed: number, rates: FaultRates = DEFAULT_RATES) {
   const injected: Record<FaultKind, number> = { transient: 0, permanent: 0, slow: 0, crashAfterSideEffect: 0 };

@@ -7,8 +7,9 @@
 import { createServer } from 'node:net';
 import { TransientError } from '../../src/libs/errors';
 import * as storageQueues from '../../src/libs/storage-queues';
-import { decodeMessage, queueClient } from '../../src/libs/storage-queues';
+import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import * as holds from '../../src/services/inventory/holds';
+import * as deadLetters from '../../src/services/orders/dead-letters';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import type { OrderView } from '../../src/services/orders/order-view';
 import * as ordersRepository from '../../src/services/orders/repository';
@@ -19,6 +20,7 @@ import { placeAnnouncingOrder, queueDown } from '../support/outages';
 import { asOperator } from '../support/principals';
 
 let app: SagaApp;
+const realRecordDeadLetter = deadLetters.recordDeadLetter;
 let closedPort: number;
 beforeAll(async () => {
   app = await startSagaApp();
@@ -239,25 +241,41 @@ function onDeadLetterLook(onLook: (look: number) => void) {
 const failingToUndo = (orderId: string) =>
   orderRequest({ orderId, payment: { token: 'tok_refund_fails' }, shippingAddress: rejectedAddress });
 
+/** The order's message on the queue (among the first 32). */
+async function queuedFor(orderId: string) {
+  const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.find((item) => decodeMessage<DeadLetter>(item.messageText).orderId === orderId)!;
+}
+
 it('a CompensationFailed order is dead-lettered though its document cannot be written, and the letter is recorded once the database is back', async () => {
   const orderId = uniqueOrderId('letter');
   await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
   await app.waitForOrderStatus(orderId, 'Compensating');
   ordersDatabaseDown();
-  // The outage ends while the dead-letter activity waits for its first retry: its first run sent the letter.
+  // The dead-letter activity sends once and cannot record; the outage ends while the record
+  // (never the send) waits for its first retry.
+  const records = jest.spyOn(deadLetters, 'recordDeadLetter');
+  records.mockImplementation((...args) => {
+    if (records.mock.calls.length === 2) ordersDatabaseBack();
+    return realRecordDeadLetter(...args);
+  });
+  let peeks = 0;
   const looks = onDeadLetterLook((look) => {
-    if (look === 2) ordersDatabaseBack();
+    peeks = look;
   });
   try {
     await app.settle({ fastForward: true });
+    // One look and one send; the record alone was tried again.
+    expect(peeks).toBe(1);
+    expect(records).toHaveBeenCalledTimes(2);
   } finally {
     looks.mockRestore();
+    records.mockRestore();
     ordersDatabaseBack();
   }
   const letters = await lettersFor(orderId);
   expect(letters).toHaveLength(1);
-  const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
-  const queued = peekedMessageItems.find((item) => decodeMessage<DeadLetter>(item.messageText).orderId === orderId)!;
+  const queued = await queuedFor(orderId);
   // The document holds the letter and the final status (the saga's late write, its final write having failed).
   const stored = (await readOrder(orderId))!;
   expect(stored).toMatchObject({
@@ -265,9 +283,10 @@ it('a CompensationFailed order is dead-lettered though its document cannot be wr
     deadLetter: { state: 'sent', messageId: queued.messageId },
   });
   expect(stored.warnings).toContainEqual(expect.stringMatching(/^order document not updated to CompensationFailed: /));
-  expect(stored.warnings.filter((warning) => warning.startsWith('dead letter not sent'))).toEqual([]);
+  expect(stored.warnings.filter((warning) => warning.startsWith('dead letter not'))).toEqual([]);
   const view = await app.http('GET', `/api/orders/${orderId}`);
-  expect(view.json).toMatchObject({ status: 'CompensationFailed' });
+  expect(view.json).toMatchObject({ status: 'CompensationFailed', warnings: stored.warnings });
+  expect(app.status(orderId)?.customStatus).not.toHaveProperty('unrecordedDeadLetter');
   // So an operator can retry it.
   const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
   expect(retry.status).toBe(202);
@@ -275,41 +294,126 @@ it('a CompensationFailed order is dead-lettered though its document cannot be wr
   expect(await lettersFor(orderId)).toHaveLength(1);
 });
 
+/**
+ * Runs the order into CompensationFailed with the orders database down from Compensating until
+ * every retry is spent, and brings it back. Answers the saga's final view (its custom status).
+ */
+async function endedWhileDatabaseDown(orderId: string): Promise<OrderView> {
+  ordersDatabaseDown();
+  try {
+    await app.settle({ fastForward: true });
+    expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
+    const answered = await app.http('GET', `/api/orders/${orderId}`);
+    expect(answered.status).toBe(200);
+    expect(answered.json).toMatchObject({ status: 'CompensationFailed' });
+    return app.status(orderId)!.customStatus as OrderView;
+  } finally {
+    ordersDatabaseBack();
+  }
+}
+
 it('a dead letter whose document stays down past every retry is still sent exactly once, and the retry route records it once the database is back', async () => {
   const orderId = uniqueOrderId('letter-down');
   await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
   await app.waitForOrderStatus(orderId, 'Compensating');
-  ordersDatabaseDown();
-  const looks = onDeadLetterLook(() => undefined);
-  try {
-    await app.settle({ fastForward: true });
-    expect(looks).toHaveBeenCalled();
-    const view = await app.http('GET', `/api/orders/${orderId}`);
-    expect(view.status).toBe(200);
-    expect(view.json).toMatchObject({ status: 'CompensationFailed' });
-    expect((view.json as { warnings: string[] }).warnings).toContainEqual(
-      expect.stringMatching(
-        /^dead letter not sent: the letter is on the queue \(message .+\), but the order document could not record it/,
+  const view = await endedWhileDatabaseDown(orderId);
+  const queued = await queuedFor(orderId);
+  expect(view).toMatchObject({ status: 'CompensationFailed', unrecordedDeadLetter: { messageId: queued.messageId } });
+  expect(view.warnings).toContainEqual(
+    expect.stringMatching(
+      new RegExp(
+        `^dead letter not recorded on the order \\(message ${queued.messageId}; the operator's retry records it\\)`,
       ),
-    );
-    expect(await lettersFor(orderId)).toHaveLength(1);
-  } finally {
-    looks.mockRestore();
-    ordersDatabaseBack();
-  }
+    ),
+  );
+  expect(await lettersFor(orderId)).toHaveLength(1);
   // Once the database is back, the operator's retry finds the saga's ending unrecorded and records
-  // it (the letter found on the queue, not sent again), then starts the repair.
+  // it (the message the saga's view names, not sent again), then starts the repair.
   const before = await readOrder(orderId);
   expect(before?.status).toBe('Compensating');
   expect(before?.deadLetter).toBeUndefined();
   const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
   expect(retry.status).toBe(202);
   expect(retry.json).toMatchObject({ retrying: ['refundPayment'] });
-  const [queued] = await lettersFor(orderId);
-  expect(queued.failed.map((entry) => entry.name)).toEqual(['refundPayment']);
+  expect((await lettersFor(orderId)).map((letter) => letter.failed.map((entry) => entry.name))).toEqual([
+    ['refundPayment'],
+  ]);
   expect(await readOrder(orderId)).toMatchObject({
     status: 'CompensationFailed',
-    deadLetter: { state: 'sent', messageId: expect.any(String) },
+    deadLetter: { state: 'sent', messageId: queued.messageId },
+  });
+  expect((await app.http('GET', `/api/orders/${orderId}`)).json).toMatchObject({ status: 'CompensationFailed' });
+  await app.settle({ fastForward: true });
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter?.repairs).toBe(1);
+});
+
+it('with 32 letters ahead of it on the queue (more than one look sees), an order sent while its document is down still gets one letter, through the saga and the retry route', async () => {
+  const orderId = uniqueOrderId('letter-behind');
+  await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  // A wide outage: 32 other orders were dead-lettered before this one.
+  const queue = queueClient('order-dead-letters');
+  const ahead = [];
+  for (let index = 0; index < 32; index += 1) {
+    const other = uniqueOrderId(`ahead-${index}`);
+    const letter: DeadLetter = {
+      orderId: other,
+      correlationId: `corr-${other}`,
+      reason: 'refund failed',
+      failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: other }, error: 'down' }],
+      deadLetteredAt: new Date().toISOString(),
+    };
+    ahead.push(await queue.sendMessage(encodeMessage(letter)));
+  }
+  try {
+    const view = await endedWhileDatabaseDown(orderId);
+    expect(view).toMatchObject({
+      status: 'CompensationFailed',
+      unrecordedDeadLetter: { messageId: expect.any(String) },
+    });
+    const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+    expect(retry.status).toBe(202);
+    await app.settle({ fastForward: true });
+    expect((await readOrder(orderId))?.deadLetter).toMatchObject({
+      state: 'sent',
+      messageId: view.unrecordedDeadLetter!.messageId,
+      repairs: 1,
+    });
+  } finally {
+    for (const { messageId, popReceipt } of ahead) await queue.deleteMessage(messageId, popReceipt);
+  }
+  // With the letters ahead gone, every copy of this order's letter is within one look.
+  const letters = await lettersFor(orderId);
+  expect(letters).toHaveLength(1);
+  expect((await queuedFor(orderId)).messageId).toBe((await readOrder(orderId))?.deadLetter?.messageId);
+});
+
+it("a letter recorded while the final status was not (both of the saga's last writes failed) is still retryable: the route records the ending", async () => {
+  const orderId = uniqueOrderId('letter-status');
+  await app.http('POST', '/api/orders', { body: failingToUndo(orderId) });
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  // The progress writes fail (CompensationFailed and the late warnings); the dead letter's record goes through.
+  const progress = jest
+    .spyOn(ordersRepository, 'saveOrderProgress')
+    .mockRejectedValue(new TransientError('orders database: progress writes unavailable'));
+  try {
+    await app.settle({ fastForward: true });
+  } finally {
+    progress.mockRestore();
+  }
+  expect(app.status(orderId)?.runtimeStatus).toBe('Completed');
+  const stored = (await readOrder(orderId))!;
+  expect(stored.status).not.toBe('CompensationFailed');
+  expect(stored.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+  // The timeline, which reads the live view, offers the retry; the route takes it.
+  const timeline = await app.http('GET', `/api/orders/${orderId}/timeline`);
+  expect(timeline.json).toMatchObject({ deadLetter: { repairable: true } });
+  const retry = await app.http('POST', `/api/operations/dead-letters/${orderId}/retry`, { headers: asOperator() });
+  expect(retry.status).toBe(202);
+  expect(await readOrder(orderId)).toMatchObject({
+    status: 'CompensationFailed',
+    deadLetter: { state: 'sent', messageId: stored.deadLetter!.messageId },
   });
   await app.settle({ fastForward: true });
   expect(await lettersFor(orderId)).toHaveLength(1);

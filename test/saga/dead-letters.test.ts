@@ -6,6 +6,7 @@
 import { InvocationContext } from '@azure/functions';
 import { decodeMessage, encodeMessage, queueClient } from '../../src/libs/storage-queues';
 import { deadLetterOrder } from '../../src/services/orders/dead-letter-order';
+import { recordDeadLetter } from '../../src/services/orders/record-dead-letter';
 import type { DeadLetter } from '../../src/services/orders/dead-letters';
 import { repairInstanceId } from '../../src/services/orders/contract';
 import { readOrder, saveOrderProgress, updateOrder } from '../../src/services/orders/repository';
@@ -253,6 +254,41 @@ it('sends exactly one message when two runs of the activity race for the same or
       { messageId: stored.messageId },
     ]);
   }
+});
+
+it('recordDeadLetter records a letter already on the queue and sends nothing; a message id recorded first stands, a resolved letter stays resolved', async () => {
+  const [recorded, resolved] = [1, 2].map(() => uniqueOrderId('record'));
+  for (const id of [recorded, resolved]) {
+    const view = {
+      orderId: id,
+      correlationId: `corr-${id}`,
+      status: 'CompensationFailed' as const,
+      total: 10,
+      currency: 'EUR' as const,
+      steps: [],
+      compensations: [],
+      warnings: [],
+    };
+    expect(await saveOrderProgress(1, view, new Date())).toBe('written');
+  }
+  const letterOf = (id: string): DeadLetter => ({
+    orderId: id,
+    correlationId: `corr-${id}`,
+    reason: 'refund failed',
+    failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
+    deadLetteredAt: '2026-12-01T00:00:00.000Z',
+  });
+  const record = (id: string, messageId: string) => recordDeadLetter({ ...letterOf(id), messageId }, quiet());
+
+  expect(await record(recorded, 'message-1')).toEqual({ messageId: 'message-1' });
+  expect(await record(recorded, 'message-2')).toEqual({ messageId: 'message-1' });
+  expect((await readOrder(recorded))?.deadLetter).toMatchObject({ state: 'sent', messageId: 'message-1' });
+
+  await updateOrder(resolved, (order) => ({ ...order, deadLetter: { state: 'resolved', letter: letterOf(resolved) } }));
+  expect(await record(resolved, 'message-3')).toEqual({ resolved: true });
+  expect((await readOrder(resolved))?.deadLetter).toEqual({ state: 'resolved', letter: letterOf(resolved) });
+  // Neither was sent: the record only writes the order document.
+  expect([...(await lettersFor(recorded)), ...(await lettersFor(resolved))]).toEqual([]);
 });
 
 it('a repair that resolves a letter still waiting to be sent is not undone by the saga sending it afterwards', async () => {

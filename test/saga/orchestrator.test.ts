@@ -349,6 +349,48 @@ describe('when undoing fails for good', () => {
     expect(app.callsTo('deadLetterOrder')).toHaveLength(6);
   });
 
+  it('a dead letter sent but not recorded on the order: the saga retries the record alone, never the send', async () => {
+    let records = 0;
+    const app = await begin({
+      createShipment: failing('carrier 503'),
+      cancelShipment: failing('carrier 503'),
+      deadLetterOrder: () => ({ messageId: 'dl-9', unrecorded: true }),
+      // The orders database is back at the record's third attempt.
+      recordDeadLetter: (input) => {
+        records += 1;
+        if (records < 3) throw new Error('orders db down');
+        return { messageId: (input as { messageId: string }).messageId };
+      },
+    });
+    const view = await app.run();
+    expect(view.status).toBe('CompensationFailed');
+    expect(app.callsTo('deadLetterOrder')).toHaveLength(1);
+    const [letter] = app.callsTo('deadLetterOrder');
+    expect(app.callsTo('recordDeadLetter')).toEqual(
+      [1, 2, 3].map(() => ({ ...(letter as object), messageId: 'dl-9' })),
+    );
+    expect(view.warnings).toEqual([]);
+    expect(view).not.toHaveProperty('unrecordedDeadLetter');
+  });
+
+  it('a dead letter whose record fails for good: sent once, its message named on the view for the retry route, and a warning', async () => {
+    const app = await begin({
+      createShipment: failing('carrier 503'),
+      cancelShipment: failing('carrier 503'),
+      deadLetterOrder: () => ({ messageId: 'dl-9', unrecorded: true }),
+      recordDeadLetter: failing('orders db down'),
+    });
+    const view = await app.run();
+    expect(app.engine.getStatus(ids.orderId)!.runtimeStatus).toBe('Completed');
+    expect(view.status).toBe('CompensationFailed');
+    expect(app.callsTo('deadLetterOrder')).toHaveLength(1);
+    expect(app.callsTo('recordDeadLetter')).toHaveLength(6);
+    expect(view.unrecordedDeadLetter).toEqual({ messageId: 'dl-9' });
+    expect(view.warnings).toEqual([
+      "dead letter not recorded on the order (message dl-9; the operator's retry records it): orders db down",
+    ]);
+  });
+
   it('recordOrderProgress failing for good never undoes a sale: the order completes, and says the document lags', async () => {
     const app = await begin({ recordOrderProgress: failing('orders db down') });
     const view = await app.run();

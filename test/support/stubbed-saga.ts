@@ -52,6 +52,7 @@ export const happyActivities = (): Record<string, ActivityStub> => ({
   createShipment: () => fact('shipping', 'ShipmentCreated', { trackingNumber: 'T-1', carrier: 'sim' }),
   cancelShipment: () => fact('shipping', 'ShipmentCancelled', { wasCreated: true }),
   deadLetterOrder: () => ({ messageId: 'dl-1' }),
+  recordDeadLetter: (input) => ({ messageId: (input as { messageId: string }).messageId }),
   recordRepairOutcome: () => ({ repaired: true }),
   commitStock: () => fact('inventory', 'StockCommitted', { committed: [{ sku: 'LAPTOP-PRO-16', quantity: 1 }] }),
   publishOrderOutcome: () => ({ messageId: 'evt-1', type: factType('orders', 'OrderCompleted') }),

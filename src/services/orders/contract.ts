@@ -36,6 +36,14 @@ export const DeadLetter = z.object({
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
+/** A dead letter that is on the queue as `messageId`, for the order document to record. */
+export const RecordDeadLetter = DeadLetter.extend({ messageId: z.string().min(1) });
+export type RecordDeadLetter = z.infer<typeof RecordDeadLetter>;
+
+/** The letter's message; `unrecorded` when the order document could not record it (recordDeadLetter then does). */
+const DeadLetterSent = z.object({ messageId: z.string(), unrecorded: z.literal(true).optional() });
+const DeadLetterResolved = z.object({ resolved: z.literal(true) });
+
 export const RecordRepair = z.object({
   ...ids,
   outcomes: z.array(CompensationEntry.extend({ status: z.enum(['succeeded', 'failed']) })),
@@ -56,9 +64,10 @@ export type PublishOrderOutcome = z.infer<typeof PublishOrderOutcome>;
 export const OrdersContract = {
   validate: activity('validateOrder', OrderPlaced, [OrderValidated, OrderInvalid]),
   recordProgress: activity('recordOrderProgress', RecordOrderProgress, [z.object({ written: z.boolean() })]),
-  deadLetter: activity('deadLetterOrder', DeadLetter, [
+  deadLetter: activity('deadLetterOrder', DeadLetter, [DeadLetterSent, DeadLetterResolved]),
+  recordDeadLetter: activity('recordDeadLetter', RecordDeadLetter, [
     z.object({ messageId: z.string() }),
-    z.object({ resolved: z.literal(true) }),
+    DeadLetterResolved,
   ]),
   recordRepair: activity('recordRepairOutcome', RecordRepair, [z.object({ repaired: z.boolean() })]),
   publishOutcome: activity('publishOrderOutcome', PublishOrderOutcome, [
@@ -72,6 +81,7 @@ export const OrdersActivities = {
   validate: OrdersContract.validate.name,
   recordProgress: OrdersContract.recordProgress.name,
   deadLetter: OrdersContract.deadLetter.name,
+  recordDeadLetter: OrdersContract.recordDeadLetter.name,
   recordRepair: OrdersContract.recordRepair.name,
   publishOutcome: OrdersContract.publishOutcome.name,
   settleApproval: OrdersContract.settleApproval.name,

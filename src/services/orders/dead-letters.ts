@@ -4,12 +4,16 @@
  * run more than once: the order document records the claim before the send and the message id
  * after it, and a run that finds a claim without a message id looks in the queue before sending.
  * Two runs at once may both send; the one whose id is not recorded deletes its own message.
+ *
+ * A letter sent while the order document could not be written is never sent again to get it
+ * recorded: a look at the queue sees only its first PEEK_LIMIT messages, so in a wide outage a
+ * second send would not find the first and every try would add a copy. What is retried is the
+ * record alone, with the message id already known (recordDeadLetter).
  */
 import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-queues';
 import { config } from '../../libs/config';
 import type { DeadLetter } from './contract';
 import { isUnavailable } from '../../libs/cosmos';
-import { TransientError } from '../../libs/errors';
 import { updateOrder } from './repository';
 
 export type { DeadLetter, FailedCompensation } from './contract';
@@ -36,21 +40,20 @@ export async function ensureDeadLetterQueue(): Promise<void> {
  * before the send and the message id after it; the queue is looked at before every send, so a
  * letter sent by an earlier run that died before recording it is found there. When the order
  * document cannot be reached, the letter does not wait for it: a letter that cannot be sent
- * means no person will ever look at the order. But the retry route goes by the document, so a
- * letter the document does not hold cannot be retried: the run then fails transiently once the
- * letter is on the queue, and the activity's retries record it when the database is back (each
- * finds the letter on the queue, so none sends a second one).
+ * means no person will ever look at the order. It is then sent once and answered `recorded:
+ * false`, not thrown: a retry of this would send again wherever the queue holds more letters than
+ * one look sees. The caller records it with recordDeadLetter, which can be retried freely.
  */
 export async function sendDeadLetterOnce(
   letter: DeadLetter,
-): Promise<{ messageId: string; repeated: boolean } | { resolved: true }> {
+): Promise<{ messageId: string; repeated: boolean; recorded: boolean } | { resolved: true }> {
   let record: DeadLetterRecord | undefined;
   try {
     const claimed = await updateOrder(letter.orderId, (order) =>
       order.deadLetter ? undefined : { ...order, deadLetter: { state: 'claimed', letter } },
     );
     record = claimed.deadLetter!;
-    if (record.messageId) return { messageId: record.messageId, repeated: true };
+    if (record.messageId) return { messageId: record.messageId, repeated: true, recorded: true };
     // The claim is on the order (the timeline shows it, the retry route takes it) before the
     // letter is on the queue: an operator's repair may have resolved it while this send waited.
     if (record.state === 'resolved') return { resolved: true };
@@ -61,30 +64,34 @@ export async function sendDeadLetterOnce(
   const earlier = await findMessage(letter.orderId);
   const sent = earlier ? undefined : await deadLetters().sendMessage(encodeMessage(record?.letter ?? letter));
   const messageId = earlier?.messageId ?? sent!.messageId;
-  let kept: string | undefined = messageId;
-  let unrecorded: unknown;
+  let kept: string | undefined;
   try {
-    const recorded = await updateOrder(letter.orderId, (order) =>
-      order.deadLetter?.messageId || order.deadLetter?.state === 'resolved'
-        ? undefined
-        : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
-    );
-    const stored = recorded.deadLetter;
-    kept = stored?.state === 'resolved' && !stored.messageId ? undefined : (stored?.messageId ?? messageId);
+    kept = await recordDeadLetter(letter, messageId);
   } catch (error) {
     if (!isUnavailable(error)) throw error;
-    unrecorded = error;
+    return { messageId, repeated: Boolean(earlier), recorded: false };
   }
-  if (unrecorded !== undefined)
-    throw new TransientError(
-      `the letter is on the queue (message ${messageId}), but the order document could not record it`,
-      { cause: unrecorded },
-    );
   // A concurrent run recorded its message first (both looked before either had sent), or a repair
   // resolved the order meanwhile: take ours back.
   if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);
   if (kept === undefined) return { resolved: true };
-  return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId };
+  return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId, recorded: true };
+}
+
+/**
+ * Records on the order document the letter that went out as `messageId`; sends nothing, so it may
+ * be retried as often as the database needs. A message id already recorded stands (a concurrent
+ * run's); a letter a repair resolved stays resolved. Answers the message id the document holds
+ * afterwards, undefined for a resolved letter without one. Throws what the database throws.
+ */
+export async function recordDeadLetter(letter: DeadLetter, messageId: string): Promise<string | undefined> {
+  const recorded = await updateOrder(letter.orderId, (order) =>
+    order.deadLetter?.messageId || order.deadLetter?.state === 'resolved'
+      ? undefined
+      : { ...order, deadLetter: { ...(order.deadLetter ?? { letter }), state: 'sent', messageId } },
+  );
+  const stored = recorded.deadLetter;
+  return stored?.state === 'resolved' && !stored.messageId ? undefined : (stored?.messageId ?? messageId);
 }
 
 export async function listDeadLetters(): Promise<{ approximateCount: number; deadLetters: DeadLetter[] }> {

@@ -1,6 +1,7 @@
 /**
  * What a saga that was terminated in its ending still owed, finished by the operator's terminate
- * route (terminate-order.http.ts) from the saga's final view and the order's own data.
+ * route (terminate-order.http.ts) from the saga's final view and the order's own data; also what
+ * an ending the orders database missed left unrecorded (the dead-letter retry route).
  *
  * A saga whose custom status is final has decided how the order ends; what it still does then is
  * its ending (saga.ts `complete` / `abort`, then `announce`): the final progress write, for a
@@ -19,7 +20,7 @@ import { TransientError } from '../../libs/errors';
 import type { OrderPlaced } from '../../libs/events';
 import type { CommitSoldStockInput } from './commit-sold-stock.orchestrator';
 import { COMMIT_SOLD_STOCK_ORCHESTRATION, commitInstanceId } from './contract';
-import { sendDeadLetterOnce, type FailedCompensation } from './dead-letters';
+import { recordDeadLetter, sendDeadLetterOnce, type FailedCompensation } from './dead-letters';
 import { findInstance } from './http/instance';
 import { isFinal, type FinalStatus, type OrderView } from './order-view';
 import { undosOf } from './place-order.orchestrator';
@@ -63,8 +64,11 @@ export async function finishEnding(
           : [];
       });
     // Once per order: a letter already claimed on the document (by the saga's own dead-letter
-    // activity, or an earlier call) is the one that stands, and nothing is sent again.
-    await sendDeadLetterOnce({ orderId, correlationId, reason: view.reason ?? '', failed, deadLetteredAt: at });
+    // activity, or an earlier call) is the one that stands, and nothing is sent again; one the
+    // saga sent but could not record is recorded as the message it went out as, not sent again.
+    const letter = { orderId, correlationId, reason: view.reason ?? '', failed, deadLetteredAt: at };
+    if (view.unrecordedDeadLetter) await recordDeadLetter(letter, view.unrecordedDeadLetter.messageId);
+    else await sendDeadLetterOnce(letter);
     deadLettered = failed.map((entry) => entry.name);
   }
 

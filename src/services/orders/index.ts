@@ -3,6 +3,7 @@ import './validate-order';
 import './record-order-progress';
 import './settle-approval';
 import './dead-letter-order';
+import './record-dead-letter';
 import './publish-order-outcome';
 import './repair-order.orchestrator';
 import './commit-sold-stock.orchestrator';

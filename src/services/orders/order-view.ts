@@ -98,6 +98,12 @@ export const OrderView = z.object({
   undoable: z.array(z.enum(COMPENSATION_NAMES)).optional(),
   /** For an order that waits for a person: until when, and the decision that stands once there is one. */
   approval: ApprovalState.optional(),
+  /**
+   * For a CompensationFailed order whose dead letter is on the queue but not on the order document
+   * (the orders database was down past every retry of the record): the message, so the operator's
+   * retry records that one instead of sending another.
+   */
+  unrecordedDeadLetter: z.object({ messageId: z.string() }).optional(),
 });
 export type OrderView = z.infer<typeof OrderView>;
 

@@ -479,7 +479,27 @@ export class OrderSaga {
     const sent = yield* this.ask(OrdersContract.deadLetter, RetryPolicies.compensation, letter);
     if (sent.kind === 'failed') {
       this.noteWarning(`dead letter not sent: ${sent.failure.message}`);
+      return;
     }
+    if (!('unrecorded' in sent.value)) return;
+    // On the queue, but not on the order document, which the retry route goes by: retry the
+    // record alone, with the message id known (a second send could not tell it already went out).
+    // Replay: scheduled only after a run that answered `unrecorded`, which no earlier code did.
+    const { messageId } = sent.value;
+    this.view.unrecordedDeadLetter = { messageId };
+    this.publish();
+    const recorded = yield* this.ask(OrdersContract.recordDeadLetter, RetryPolicies.compensation, {
+      ...letter,
+      messageId,
+    });
+    if (recorded.kind === 'failed') {
+      this.noteWarning(
+        `dead letter not recorded on the order (message ${messageId}; the operator's retry records it): ${recorded.failure.message}`,
+      );
+      return;
+    }
+    delete this.view.unrecordedDeadLetter;
+    this.publish();
   }
 
   /**

@@ -12,7 +12,7 @@ import { REPAIR_ORDER_ORCHESTRATION, repairInstanceId } from '../contract';
 import { listDeadLetters } from '../dead-letters';
 import type { RepairInput } from '../repair-order.orchestrator';
 import { finishEnding } from '../finish-ending';
-import type { OrderView, PlaceOrderInput } from '../order-view';
+import { isFinal, type OrderView, type PlaceOrderInput } from '../order-view';
 import { readOrder, type OrderDocument } from '../repository';
 import { findInstance, isRunning } from './instance';
 import { ORDER_ID } from './request-schemas';
@@ -43,7 +43,10 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
   if (!caller.ok) return caller.response;
   const client = df.getClient(context);
   const stored = ORDER_ID.test(orderId) ? await readOrder(orderId) : undefined;
-  const order = stored && !stored.deadLetter ? await finishUnrecordedEnding(client, stored) : stored;
+  // The document lacks the letter, or holds it but not the final status: the ending's writes
+  // missed the document (an outage), and the saga's instance knows how the order ended.
+  const unrecorded = stored && (!stored.deadLetter || !isFinal(stored.status));
+  const order = unrecorded ? await finishUnrecordedEnding(client, stored) : stored;
   if (!order?.deadLetter) return json(404, { orderId, message: 'no dead letter for this order' });
   if (order.status !== 'CompensationFailed' && order.status !== 'Terminated')
     return json(409, { orderId, status: order.status, message: 'the order no longer needs a repair' });
@@ -75,10 +78,12 @@ export async function retryDeadLetterHttp(request: HttpRequest, context: Invocat
 
 /**
  * A saga that ended CompensationFailed while the orders database was down past every retry sent
- * its letter (the queue holds it), but the document, which this route goes by, holds neither the
- * letter nor perhaps the status. The saga's final view is on its instance: finish that ending as
- * a terminate does (the final write, the letter recorded, found on the queue and not sent again;
- * the outcome fact sent once more, which consumers take in their stride), then read the order again.
+ * its letter (the queue holds it), but the document, which this route goes by, may hold neither
+ * the letter nor the status, or the letter and not the status (its record came through, its
+ * final writes did not). The saga's final view is on its instance: finish that ending as a
+ * terminate does (the final write; the letter recorded as the message the view names, not sent
+ * again; the outcome fact sent once more, which consumers take in their stride), then read the
+ * order again.
  */
 async function finishUnrecordedEnding(client: df.DurableClient, order: OrderDocument): Promise<OrderDocument> {
   const instance = await findInstance(client, order.orderId);
