@@ -200,6 +200,35 @@ it('terminated while awaiting approval: Terminated, nothing charged, nothing to 
   expect(await ledgerEntries(orderId)).toEqual([]);
 });
 
+it('a terminate whose dead letter was sent but could not be recorded answers 503; the repeat records that letter, sending none again', async () => {
+  const orderId = uniqueOrderId('stop-record-down');
+  expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
+  await app.waitForOrderStatus(orderId, 'Compensating');
+  await app.settle();
+  // The orders database answers the Terminated write and the claim, then fails the letter's record.
+  const updateOrder = repository.updateOrder;
+  let calls = 0;
+  const recordFails = jest.spyOn(repository, 'updateOrder').mockImplementation(async (...args) => {
+    calls += 1;
+    if (calls === 3) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    return updateOrder(...args);
+  });
+  try {
+    const failed = await terminate(orderId);
+    expect(failed.status).toBe(503);
+  } finally {
+    recordFails.mockRestore();
+  }
+  expect(calls).toBe(3);
+  const [sent] = await lettersFor(orderId);
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'claimed' });
+  const again = await terminate(orderId);
+  expect(again.json).toEqual({ orderId, status: 'Terminated', deadLettered: sent.failed.map((entry) => entry.name) });
+  expect(await lettersFor(orderId)).toHaveLength(1);
+  expect((await readOrder(orderId))?.deadLetter).toMatchObject({ state: 'sent', messageId: expect.any(String) });
+});
+
 it('a terminate whose dead letter could not be sent answers 503; the repeat sends it, once, and answers as a first call would', async () => {
   const orderId = uniqueOrderId('stop-queue-down');
   expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);

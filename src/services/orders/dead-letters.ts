@@ -14,6 +14,7 @@ import { decodeMessage, encodeMessage, queueClient } from '../../libs/storage-qu
 import { config } from '../../libs/config';
 import type { DeadLetter } from './contract';
 import { isUnavailable } from '../../libs/cosmos';
+import { TransientError } from '../../libs/errors';
 import { updateOrder } from './repository';
 
 export type { DeadLetter, FailedCompensation } from './contract';
@@ -76,6 +77,19 @@ export async function sendDeadLetterOnce(
   if (sent && kept !== messageId) await deadLetters().deleteMessage(sent.messageId, sent.popReceipt);
   if (kept === undefined) return { resolved: true };
   return { messageId: kept, repeated: Boolean(earlier) || kept !== messageId, recorded: true };
+}
+
+/**
+ * For the operator's routes, which answer a person instead of retrying: the letter is sent once,
+ * and one the order document could not record is a TransientError naming its message (so 503, and
+ * the caller's repeat records it), never a success that leaves the letter unrecorded.
+ */
+export async function sendDeadLetterForRoute(letter: DeadLetter): Promise<void> {
+  const sent = await sendDeadLetterOnce(letter);
+  if ('messageId' in sent && !sent.recorded)
+    throw new TransientError(
+      `the dead letter is on the queue (message ${sent.messageId}), but the order document could not record it: call again`,
+    );
 }
 
 /**

@@ -20,7 +20,7 @@ import { TransientError } from '../../libs/errors';
 import type { OrderPlaced } from '../../libs/events';
 import type { CommitSoldStockInput } from './commit-sold-stock.orchestrator';
 import { COMMIT_SOLD_STOCK_ORCHESTRATION, commitInstanceId } from './contract';
-import { recordDeadLetter, sendDeadLetterOnce, type FailedCompensation } from './dead-letters';
+import { recordDeadLetter, sendDeadLetterForRoute, type FailedCompensation } from './dead-letters';
 import { findInstance } from './http/instance';
 import { isFinal, type FinalStatus, type OrderView } from './order-view';
 import { undosOf } from './place-order.orchestrator';
@@ -68,7 +68,7 @@ export async function finishEnding(
     // saga sent but could not record is recorded as the message it went out as, not sent again.
     const letter = { orderId, correlationId, reason: view.reason ?? '', failed, deadLetteredAt: at };
     if (view.unrecordedDeadLetter) await recordDeadLetter(letter, view.unrecordedDeadLetter.messageId);
-    else await sendDeadLetterOnce(letter);
+    else await sendDeadLetterForRoute(letter);
     deadLettered = failed.map((entry) => entry.name);
   }
 

@@ -23,7 +23,7 @@ import { config } from '../../../libs/config';
 import { authorize, personRouteAuthLevel, Roles } from '../../../libs/client-principal';
 import { correlatedLogger } from '../../../libs/correlation';
 import { answering, json, originOf, readJsonBody } from '../../../libs/http';
-import { sendDeadLetterOnce, type DeadLetter, type FailedCompensation } from '../dead-letters';
+import { sendDeadLetterForRoute, type DeadLetter, type FailedCompensation } from '../dead-letters';
 import { finishEnding, type FinishedEnding } from '../finish-ending';
 import {
   isFinal,
@@ -153,7 +153,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
           updatedAt: new Date().toISOString(),
         },
   );
-  if (letter) await sendDeadLetterOnce(letter);
+  if (letter) await sendDeadLetterForRoute(letter);
   logger().warn('order terminated by an operator', {
     operator: caller.principal.name,
     deadLettered: pending.map((entry) => entry.name),
@@ -168,7 +168,7 @@ export async function terminateOrderHttp(request: HttpRequest, context: Invocati
  */
 async function answerRepeat(order: OrderDocument): Promise<HttpResponseInit> {
   const record = order.deadLetter;
-  if (record?.state === 'claimed' && !record.messageId) await sendDeadLetterOnce(record.letter);
+  if (record?.state === 'claimed' && !record.messageId) await sendDeadLetterForRoute(record.letter);
   const deadLettered = record?.letter.failed.map((entry) => entry.name) ?? [];
   return json(200, { orderId: order.orderId, status: order.status, deadLettered });
 }
