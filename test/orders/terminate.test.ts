@@ -265,7 +265,7 @@ it('a terminate that died between its write and the send: the repeat finds the l
   expect((await app.http('POST', '/api/orders', { body: undoingOrder(orderId) })).status).toBe(202);
   await app.waitForOrderStatus(orderId, 'Compensating');
   await app.settle();
-  const crash = jest.spyOn(deadLetters, 'sendDeadLetterOnce').mockRejectedValueOnce(new Error('process died'));
+  const crash = jest.spyOn(deadLetters, 'sendDeadLetterForRoute').mockRejectedValueOnce(new Error('process died'));
   try {
     expect((await terminate(orderId)).status).toBe(500);
   } finally {
