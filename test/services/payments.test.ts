@@ -6,6 +6,7 @@ import { factType, type ChargePayment } from '../../src/libs/events';
 import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
 import { lateRefundRetry } from '../../src/services/payments/late-charge';
+import * as paymentsRepository from '../../src/services/payments/repository';
 import {
   markLateChargeRefunded,
   markRefunded,
@@ -505,6 +506,57 @@ describe('a late charge whose refund fails: recorded first, retried in the activ
       lateCharge: { refundId: (first as { refundId: string }).refundId },
     });
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 64, refunded: 64 });
+  });
+
+  it('the charge that landed is written down as this run knows it, retried while the payments database fails, and never looked up again', async () => {
+    const command = chargeCommand('tok_visa', 77);
+    const realCharge = gateway.charge.bind(gateway);
+    let lookups: jest.SpyInstance | undefined;
+    jest.spyOn(gateway, 'charge').mockImplementationOnce(async (request) => {
+      expect(await refund(command)).toMatchObject({ type: factType('payments', 'RefundNotNeeded') });
+      lookups = jest.spyOn(gateway, 'findCharge');
+      return realCharge(request);
+    });
+    skipWaits();
+    const record = paymentsRepository.recordLateCharge;
+    let recordTries = 0;
+    jest.spyOn(paymentsRepository, 'recordLateCharge').mockImplementation(async (...args) => {
+      recordTries += 1;
+      if (recordTries === 1) throw Object.assign(new Error('Request rate is large'), { code: 429, statusCode: 429 });
+      return record(...args);
+    });
+    expect(await charge(command)).toMatchObject({ type: factType('payments', 'PaymentVoided'), reason: WHILE });
+    expect(recordTries).toBe(2);
+    // Once the charge is back, nothing asks the gateway what this run already knows.
+    expect(lookups).toBeDefined();
+    expect(lookups!).not.toHaveBeenCalled();
+    expect(await readPayment(command.orderId)).toMatchObject({
+      lateCharge: { amount: 77, refundId: expect.stringMatching(/^re_/) },
+    });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 77, refunded: 77 });
+  });
+
+  it('a late charge the payments database never takes is still named for a person: the charge id and amount this run knows', async () => {
+    const command = chargeCommand('tok_visa', 88);
+    landingAfterTheVoid(command);
+    skipWaits();
+    jest
+      .spyOn(paymentsRepository, 'recordLateCharge')
+      .mockRejectedValue(Object.assign(new Error('Request rate is large'), { code: 429, statusCode: 429 }));
+    const context = invocation(PaymentsActivities.charge);
+    await expect(chargePayment(command, context)).rejects.toThrow(/Request rate is large/);
+    const errors = context.logs.filter((line) => line.level === 'error').map((line) => JSON.parse(line.text));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/a person must refund it/),
+        orderId: command.orderId,
+        chargeId: expect.stringMatching(/^ch_/),
+        amount: 88,
+        currency: 'EUR',
+        recordedOnThePayment: false,
+      }),
+    ]);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 88, refunded: 0 });
   });
 
   it('refundPayment tries a pending late refund once and throws the fault: its caller retries, then dead-letters', async () => {

@@ -3,7 +3,7 @@ import type { PaymentsContract } from './contract';
 import { chargeKey } from './idempotency-keys';
 import { chargeFactOf } from './payment-facts';
 import type { PaymentsProviders } from './providers';
-import { lateRefundRetry, refundLateCharge } from './late-charge';
+import { lateRefundRetry, refundLateCharge, type LateRefundOptions } from './late-charge';
 import { readPayment, recordPayment, type PaymentDocument, type VoidedPayment } from './repository';
 
 /**
@@ -22,8 +22,8 @@ export const chargePayment =
   ({ gateway }: PaymentsProviders): HandlerOf<typeof PaymentsContract.charge> =>
   async (command, { log }) => {
     const ids = { orderId: command.orderId, correlationId: command.correlationId };
-    const refundLate = (voided: VoidedPayment) =>
-      refundLateCharge(gateway, voided, { log, delaysMs: lateRefundRetry.delaysMs, lastChance: true });
+    const refundLate = (voided: VoidedPayment, charge?: LateRefundOptions['charge']) =>
+      refundLateCharge(gateway, voided, { log, delaysMs: lateRefundRetry.delaysMs, lastChance: true, charge });
 
     const existing = await readPayment(command.orderId);
     if (existing?.status === 'voided') {
@@ -59,7 +59,15 @@ export const chargePayment =
         : { ...base, status: 'declined', reason: result.reason };
     const recorded = await recordPayment(payment);
     if (recorded.status === 'voided') {
-      const voided = result.kind === 'charged' ? await refundLate(recorded) : recorded;
+      // This run knows the charge it made: recorded as it is, without asking the gateway again.
+      const voided =
+        result.kind === 'charged'
+          ? await refundLate(recorded, {
+              chargeId: result.chargeId,
+              amount: command.amount,
+              currency: command.currency,
+            })
+          : recorded;
       log.warn('payment voided while it was being charged', { refunded: voided.lateCharge?.amount ?? 0 });
       return chargeFactOf(voided, ids);
     }

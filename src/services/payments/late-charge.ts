@@ -15,7 +15,7 @@ import { isTransient } from '../../libs/activity';
 import type { Logger } from '../../libs/correlation';
 import { describeError } from '../../libs/errors';
 import { chargeKey, refundKey } from './idempotency-keys';
-import type { PaymentGateway, RefundResult } from './payment-gateway';
+import type { PaymentGateway } from './payment-gateway';
 import { markLateChargeRefunded, recordLateCharge, type LateCharge, type VoidedPayment } from './repository';
 
 /**
@@ -28,21 +28,27 @@ export const lateRefundRetry = {
   wait: (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** A charge the gateway holds, as it answers findCharge. */
+type FoundCharge = NonNullable<Awaited<ReturnType<PaymentGateway['findCharge']>>>;
+
 export interface LateRefundOptions {
   log: Logger;
   /** Waits before each retry; none: one try, the caller's retry policy does the rest. */
   delaysMs: readonly number[];
-  /** Nothing retries the caller if this fails: a refund still pending is logged for a person to make. */
+  /** Nothing retries the caller if this fails: a charge still unrefunded is logged for a person. */
   lastChance: boolean;
+  /** The charge this run just made, when it is the one that landed: recorded as it is, not looked up. */
+  charge?: FoundCharge;
 }
 
 /**
  * The order's payment is voided, yet the gateway may hold a charge made under its key: one that
  * was on its way when the void was written (its own record then lost to the tombstone), or whose
- * run died before recording it. Records it on the tombstone, then refunds it under the refund key.
- * Returns the tombstone as stored: refunded, or as it was when the gateway holds no charge. A
- * refund still failing after the retries throws the gateway's transient fault, the charge left
- * pending on the tombstone.
+ * run died before recording it. Records it on the tombstone, then refunds it under the refund key,
+ * each step tried again on a transient fault as `delaysMs` says. Returns the tombstone as stored:
+ * refunded, or as it was when the gateway holds no charge. A step still failing after the retries
+ * throws its transient fault, the charge left pending on the tombstone once it is recorded; on the
+ * last chance, an error then says what a person must refund.
  */
 export async function refundLateCharge(
   gateway: PaymentGateway,
@@ -50,50 +56,59 @@ export async function refundLateCharge(
   options: LateRefundOptions,
 ): Promise<VoidedPayment> {
   if (voided.lateCharge?.refundId) return voided;
-  let tombstone = voided;
-  if (!tombstone.lateCharge) {
-    const charge = await gateway.findCharge(chargeKey(voided.orderId));
-    if (!charge) return voided;
-    tombstone = await recordLateCharge(voided.orderId, {
-      paymentId: charge.chargeId,
-      amount: charge.amount,
-      currency: charge.currency,
-      foundAt: new Date().toISOString(),
+  const { orderId } = voided;
+  let late: Pick<LateCharge, 'paymentId' | 'amount' | 'currency'> | undefined =
+    voided.lateCharge ??
+    (options.charge && {
+      paymentId: options.charge.chargeId,
+      amount: options.charge.amount,
+      currency: options.charge.currency,
     });
-    // A concurrent run recorded it first, and has refunded it already.
-    if (tombstone.lateCharge?.refundId) return tombstone;
+  let onThePayment = voided.lateCharge !== undefined;
+  try {
+    let tombstone = voided;
+    if (!tombstone.lateCharge) {
+      const recorded = await withRetries(options, 'recording a late charge', async () => {
+        const charge = options.charge ?? (await gateway.findCharge(chargeKey(orderId)));
+        if (!charge) return undefined;
+        late = { paymentId: charge.chargeId, amount: charge.amount, currency: charge.currency };
+        return recordLateCharge(orderId, { ...late, foundAt: new Date().toISOString() });
+      });
+      if (!recorded) return voided;
+      tombstone = recorded;
+      onThePayment = true;
+      // A concurrent run recorded it first, and has refunded it already.
+      if (tombstone.lateCharge?.refundId) return tombstone;
+    }
+    const refund = await withRetries(options, 'refunding a late charge', () =>
+      gateway.refund({ idempotencyKey: refundKey(orderId), chargeKey: chargeKey(orderId) }),
+    );
+    return await withRetries(options, 'marking a late charge refunded', () =>
+      markLateChargeRefunded(orderId, { refundId: refund.refundId, refundedAt: new Date().toISOString() }),
+    );
+  } catch (error) {
+    if (options.lastChance && isTransient(error)) {
+      options.log.error('a late charge could not be refunded: a person must refund it at the gateway', {
+        orderId,
+        // Unknown only when the gateway could not even be asked whether it holds a charge.
+        ...(late ? { chargeId: late.paymentId, amount: late.amount, currency: late.currency } : {}),
+        recordedOnThePayment: onThePayment,
+        lastError: describeError(error),
+      });
+    }
+    throw error;
   }
-  const late = tombstone.lateCharge!;
-  const refund = await refundWithRetries(gateway, late, voided.orderId, options);
-  return markLateChargeRefunded(voided.orderId, { refundId: refund.refundId, refundedAt: new Date().toISOString() });
 }
 
-async function refundWithRetries(
-  gateway: PaymentGateway,
-  late: LateCharge,
-  orderId: string,
-  { log, delaysMs, lastChance }: LateRefundOptions,
-): Promise<RefundResult> {
+/** Runs `step`, trying it again after each of `delaysMs` while it fails transiently. */
+async function withRetries<T>({ log, delaysMs }: LateRefundOptions, what: string, step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await gateway.refund({ idempotencyKey: refundKey(orderId), chargeKey: chargeKey(orderId) });
+      return await step();
     } catch (error) {
-      if (!isTransient(error)) throw error;
       const delay = delaysMs[attempt - 1];
-      if (delay === undefined) {
-        if (lastChance) {
-          log.error('a late charge could not be refunded: a person must refund it at the gateway', {
-            orderId,
-            chargeId: late.paymentId,
-            amount: late.amount,
-            currency: late.currency,
-            attempts: attempt,
-            lastError: describeError(error),
-          });
-        }
-        throw error;
-      }
-      log.warn('the refund of a late charge failed; trying again', { attempt, retryInMs: delay });
+      if (!isTransient(error) || delay === undefined) throw error;
+      log.warn(`${what} failed; trying again`, { attempt, retryInMs: delay });
       await lateRefundRetry.wait(delay);
     }
   }
