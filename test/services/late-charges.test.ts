@@ -7,6 +7,7 @@ import type { ChargePayment } from '../../src/libs/events';
 import { paymentsActivities } from '../../src/services/payments';
 import { PaymentsActivities } from '../../src/services/payments/contract';
 import { lateRefundRetry } from '../../src/services/payments/late-charge';
+import * as paymentsRepository from '../../src/services/payments/repository';
 import { readPayment } from '../../src/services/payments/repository';
 import { simulatedGateway as gateway } from '../../src/services/payments/simulated-gateway';
 import { gatewayTotals } from '../support/gateway-ledger';
@@ -98,4 +99,38 @@ it('refunds it once: 503 while the gateway is down, 200 once it answers, the sam
 
 it('answers 404 for an order with no late charge', async () => {
   expect((await refundRoute(newOrder('none').orderId)).status).toBe(404);
+});
+
+// Last in the file: it fills the list past its page.
+it('lists the oldest first, so with more pending than a page holds the ones waiting longest are on it', async () => {
+  const payments = paymentsRepository.paymentsData.container('payments');
+  const pending = (orderId: string, foundAt: string) => ({
+    id: orderId,
+    orderId,
+    status: 'voided',
+    voidedAt: foundAt,
+    lateCharge: { paymentId: `ch_${orderId}`, amount: 1, currency: 'EUR', foundAt },
+  });
+  const filler = Array.from({ length: 100 }, () => newOrder('filler').orderId);
+  for (let start = 0; start < filler.length; start += 20)
+    await Promise.all(
+      filler
+        .slice(start, start + 20)
+        .map((orderId) => payments.items.create(pending(orderId, '2021-06-01T00:00:00.000Z'))),
+    );
+  // Found first, written last.
+  const oldest = newOrder('oldest').orderId;
+  await payments.items.create(pending(oldest, '2020-01-01T00:00:00.000Z'));
+  try {
+    const rows = (
+      (await app.http('GET', '/api/operations/payments/late-charges', { headers: asOperator() })).json as {
+        lateCharges: (LateChargeRow & { foundAt: string })[];
+      }
+    ).lateCharges;
+    expect(rows).toHaveLength(100);
+    expect(rows[0]).toMatchObject({ orderId: oldest, foundAt: '2020-01-01T00:00:00.000Z' });
+    expect(rows.map((row) => row.foundAt)).toEqual([...rows.map((row) => row.foundAt)].sort());
+  } finally {
+    for (const orderId of [...filler, oldest]) await payments.item(orderId, orderId).delete();
+  }
 });

@@ -142,11 +142,11 @@ export async function pendingLateCharges(limit: number): Promise<VoidedPayment[]
   const { resources } = await payments()
     .items.query<VoidedPayment>({
       query:
-        "SELECT TOP @limit * FROM c WHERE c.status = 'voided' AND IS_DEFINED(c.lateCharge) AND NOT IS_DEFINED(c.lateCharge.refundId)",
+        "SELECT TOP @limit * FROM c WHERE c.status = 'voided' AND IS_DEFINED(c.lateCharge) AND NOT IS_DEFINED(c.lateCharge.refundId) ORDER BY c.lateCharge.foundAt ASC",
       parameters: [{ name: '@limit', value: limit }],
     })
     .fetchAll();
-  return resources.sort((a, b) => (a.lateCharge?.foundAt ?? '').localeCompare(b.lateCharge?.foundAt ?? ''));
+  return resources;
 }
 
 /** Marks a charged payment refunded; guarded by the ETag so a concurrent run cannot double-write. */
