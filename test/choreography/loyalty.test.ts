@@ -209,6 +209,22 @@ it('a slow redrive starts no batch after half its lease, so every message it kee
   expect((await poison.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toHaveLength(32);
 });
 
+it('a redrive whose kept messages cannot be released (their lease ran out) still answers what it did', async () => {
+  const poison = queueClient(poisonQueueOf(ORDER_EVENTS_QUEUE));
+  await poison.clearMessages();
+  await poison.sendMessage(encodeMessage({ type: 'contoso.orders.OrderShipped.v9', orderId: 'stale-receipt' }));
+  jest
+    .spyOn(QueueClient.prototype, 'updateMessage')
+    .mockRejectedValue(Object.assign(new Error('The specified message does not exist.'), { statusCode: 404 }));
+  try {
+    const call = await app.http('POST', '/api/operations/loyalty/poison/redrive', { headers: asOperator() });
+    expect(call.status).toBe(200);
+    expect(call.json).toMatchObject({ redriven: 0, kept: 1 });
+  } finally {
+    jest.restoreAllMocks();
+  }
+});
+
 it('the customer sees the points over HTTP', async () => {
   const { customerId, view } = await placeAndSettle({});
   await app.queues.drain();

@@ -51,7 +51,9 @@ export async function redriveLoyaltyPoisonHttp(request: HttpRequest): Promise<Ht
       redriven += 1;
     }
   }
-  for (const item of kept) await poison.updateMessage(item.messageId, item.popReceipt, undefined, 0);
+  // Best effort: a message whose lease ran out meanwhile is visible again already (its receipt is stale).
+  for (const item of kept)
+    await poison.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined);
   const { approximateMessagesCount } = await poison.getProperties();
   // What another call could still redrive: the kept messages are there too, and would only be kept again.
   const remaining = Math.max(0, (approximateMessagesCount ?? 0) - kept.length);
