@@ -76,6 +76,18 @@ const undoingOrder = (orderId: string) =>
     shippingAddress: rejectedAddress,
   });
 
+/** Holds the next charge at the gateway until the returned function lets it go on. */
+function holdNextCharge(): () => void {
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const charge = simulatedGateway.charge.bind(simulatedGateway);
+  jest.spyOn(simulatedGateway, 'charge').mockImplementationOnce(async (request) => {
+    await held;
+    return charge(request);
+  });
+  return letGo;
+}
+
 async function lettersFor(orderId: string): Promise<DeadLetter[]> {
   const { peekedMessageItems } = await queueClient('order-dead-letters').peekMessages({ numberOfMessages: 32 });
   return peekedMessageItems
@@ -508,13 +520,7 @@ it('a step still running when the saga stops owes its undo too: its activity run
 
 it('a charge still at the gateway when the saga stops and its refund runs: it lands after the refund, and gives the money back', async () => {
   const orderId = uniqueOrderId('stop-paying');
-  let letGo!: () => void;
-  const held = new Promise<void>((resolve) => (letGo = resolve));
-  const charge = simulatedGateway.charge.bind(simulatedGateway);
-  jest.spyOn(simulatedGateway, 'charge').mockImplementationOnce(async (request) => {
-    await held;
-    return charge(request);
-  });
+  const letGo = holdNextCharge();
   expect((await app.http('POST', '/api/orders', { body: orderRequest({ orderId }) })).status).toBe(202);
   await app.waitForOrderStatus(orderId, 'Paying');
   const stopped = await terminate(orderId);
@@ -570,13 +576,7 @@ it('a terminate repeated after the repair answers as before, and leaves the orde
 
 it('a charge that lands after the repair completed gives the money back though the gateway fails its refund six times', async () => {
   const orderId = uniqueOrderId('stop-paying-refund-fails');
-  let letGo!: () => void;
-  const held = new Promise<void>((resolve) => (letGo = resolve));
-  const charge = simulatedGateway.charge.bind(simulatedGateway);
-  jest.spyOn(simulatedGateway, 'charge').mockImplementationOnce(async (request) => {
-    await held;
-    return charge(request);
-  });
+  const letGo = holdNextCharge();
   // The waits between the charge's own tries of its refund, recorded and not waited out.
   const waits = jest.spyOn(lateRefundRetry, 'wait').mockResolvedValue(undefined);
   // tok_refund_recovers: the gateway times out on the first 6 refund attempts.

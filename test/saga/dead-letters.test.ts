@@ -45,6 +45,30 @@ async function lettersFor(id: string): Promise<DeadLetter[]> {
     .filter((letter) => letter.orderId === id);
 }
 
+/** An order document that says CompensationFailed, for the dead-letter activity to claim and record on. */
+async function saveCompensationFailed(id: string): Promise<void> {
+  const view = {
+    orderId: id,
+    correlationId: `corr-${id}`,
+    status: 'CompensationFailed' as const,
+    total: 10,
+    currency: 'EUR' as const,
+    steps: [],
+    compensations: [],
+    warnings: [],
+  };
+  expect(await saveOrderProgress(1, view, new Date())).toBe('written');
+}
+
+/** A letter whose one failed compensation is the refund. */
+const refundLetter = (id: string, deadLetteredAt = new Date().toISOString()): DeadLetter => ({
+  orderId: id,
+  correlationId: `corr-${id}`,
+  reason: 'refund failed',
+  failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
+  deadLetteredAt,
+});
+
 it('sends exactly one message with the order, its correlation id and the failed compensations', async () => {
   const letters = await lettersFor(orderId);
   expect(letters).toHaveLength(1);
@@ -220,28 +244,9 @@ it('leaves out of the list a letter whose order a repair resolved, even while it
 
 it('sends exactly one message when two runs of the activity race for the same order', async () => {
   const orders = [1, 2, 3].map(() => uniqueOrderId('race'));
-  for (const id of orders) {
-    const view = {
-      orderId: id,
-      correlationId: `corr-${id}`,
-      status: 'CompensationFailed' as const,
-      total: 10,
-      currency: 'EUR' as const,
-      steps: [],
-      compensations: [],
-      warnings: [],
-    };
-    expect(await saveOrderProgress(1, view, new Date())).toBe('written');
-  }
-  const letterOf = (id: string): DeadLetter => ({
-    orderId: id,
-    correlationId: `corr-${id}`,
-    reason: 'refund failed',
-    failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
-    deadLetteredAt: new Date().toISOString(),
-  });
+  for (const id of orders) await saveCompensationFailed(id);
   const runs = await Promise.all(
-    orders.flatMap((id) => [deadLetterOrder(letterOf(id), quiet()), deadLetterOrder(letterOf(id), quiet())]),
+    orders.flatMap((id) => [deadLetterOrder(refundLetter(id), quiet()), deadLetterOrder(refundLetter(id), quiet())]),
   );
   for (const [index, id] of orders.entries()) {
     const letters = await lettersFor(id);
@@ -258,26 +263,8 @@ it('sends exactly one message when two runs of the activity race for the same or
 
 it('recordDeadLetter records a letter already on the queue and sends nothing; a message id recorded first stands, a resolved letter stays resolved', async () => {
   const [recorded, resolved] = [1, 2].map(() => uniqueOrderId('record'));
-  for (const id of [recorded, resolved]) {
-    const view = {
-      orderId: id,
-      correlationId: `corr-${id}`,
-      status: 'CompensationFailed' as const,
-      total: 10,
-      currency: 'EUR' as const,
-      steps: [],
-      compensations: [],
-      warnings: [],
-    };
-    expect(await saveOrderProgress(1, view, new Date())).toBe('written');
-  }
-  const letterOf = (id: string): DeadLetter => ({
-    orderId: id,
-    correlationId: `corr-${id}`,
-    reason: 'refund failed',
-    failed: [{ name: 'refundPayment', activity: 'refundPayment', input: { orderId: id }, error: 'gateway down' }],
-    deadLetteredAt: '2026-12-01T00:00:00.000Z',
-  });
+  for (const id of [recorded, resolved]) await saveCompensationFailed(id);
+  const letterOf = (id: string) => refundLetter(id, '2026-12-01T00:00:00.000Z');
   const record = (id: string, messageId: string) => recordDeadLetter({ ...letterOf(id), messageId }, quiet());
 
   expect(await record(recorded, 'message-1')).toEqual({ messageId: 'message-1' });
