@@ -482,7 +482,7 @@ describe('a late charge whose refund fails: recorded first, retried in the activ
     const errors = context.logs.filter((line) => line.level === 'error').map((line) => JSON.parse(line.text));
     expect(errors).toEqual([
       expect.objectContaining({
-        message: expect.stringMatching(/a person must refund it/),
+        message: expect.stringMatching(/a person must refund it with POST \/api\/operations\/payments\/late-charges\//),
         orderId: command.orderId,
         chargeId: (pending as { lateCharge: { paymentId: string } }).lateCharge.paymentId,
         amount: 64,
@@ -548,7 +548,7 @@ describe('a late charge whose refund fails: recorded first, retried in the activ
     const errors = context.logs.filter((line) => line.level === 'error').map((line) => JSON.parse(line.text));
     expect(errors).toEqual([
       expect.objectContaining({
-        message: expect.stringMatching(/a person must refund it/),
+        message: expect.stringMatching(/could not be recorded: a person must refund it at the gateway/),
         orderId: command.orderId,
         chargeId: expect.stringMatching(/^ch_/),
         amount: 88,
@@ -557,6 +557,30 @@ describe('a late charge whose refund fails: recorded first, retried in the activ
       }),
     ]);
     expect(await gatewayTotals(command.orderId)).toEqual({ charged: 88, refunded: 0 });
+  });
+
+  it('a refund that went through but could not be marked sends the person to the route, which refunds nothing twice', async () => {
+    const command = chargeCommand('tok_visa', 21);
+    landingAfterTheVoid(command);
+    skipWaits();
+    const mark = jest
+      .spyOn(paymentsRepository, 'markLateChargeRefunded')
+      .mockRejectedValue(Object.assign(new Error('Request rate is large'), { code: 429, statusCode: 429 }));
+    const context = invocation(PaymentsActivities.charge);
+    await expect(chargePayment(command, context)).rejects.toThrow(/Request rate is large/);
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 21, refunded: 21 });
+    const [logged] = context.logs.filter((line) => line.level === 'error').map((line) => JSON.parse(line.text));
+    expect(logged.message).toMatch(
+      /refund it with POST \/api\/operations\/payments\/late-charges\/\{orderId\}\/refund/,
+    );
+    expect(logged.message).not.toMatch(/at the gateway/);
+    // What the route runs: the same refund key, so the gateway answers the refund it made.
+    mark.mockRestore();
+    expect(await refund(command)).toMatchObject({ type: factType('payments', 'PaymentRefunded'), amount: 21 });
+    expect(await gatewayTotals(command.orderId)).toEqual({ charged: 21, refunded: 21 });
+    expect(await readPayment(command.orderId)).toMatchObject({
+      lateCharge: { refundId: expect.stringMatching(/^re_/) },
+    });
   });
 
   it('refundPayment tries a pending late refund once and throws the fault: its caller retries, then dead-letters', async () => {

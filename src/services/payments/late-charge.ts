@@ -88,7 +88,13 @@ export async function refundLateCharge(
     );
   } catch (error) {
     if (options.lastChance && isTransient(error)) {
-      options.log.error('a late charge could not be refunded: a person must refund it at the gateway', {
+      // Both say "a person must refund it", the text to alert on. Recorded, it is listed, and the
+      // route refunds under the order's refund key (its refund may have gone through, only the
+      // mark failing): by hand at the gateway only what no document of ours holds.
+      const message = onThePayment
+        ? 'a late charge could not be refunded: a person must refund it with POST /api/operations/payments/late-charges/{orderId}/refund, which refunds nothing twice'
+        : "a late charge could not be recorded: a person must refund it at the gateway, under the order's refund key";
+      options.log.error(message, {
         orderId,
         // Unknown only when the gateway could not even be asked whether it holds a charge.
         ...(late ? { chargeId: late.paymentId, amount: late.amount, currency: late.currency } : {}),
