@@ -1,4 +1,10 @@
-import { factType, type PaymentCharged, type PaymentDeclined, type PaymentVoided } from '../../libs/events';
+import {
+  factType,
+  type PaymentCharged,
+  type PaymentDeclined,
+  type PaymentRefunded,
+  type PaymentVoided,
+} from '../../libs/events';
 import type { PaymentDocument } from './repository';
 
 type Ids = { orderId: string; correlationId: string };
@@ -26,3 +32,11 @@ export function chargeFactOf(payment: PaymentDocument, ids: Ids): PaymentCharged
     currency: payment.currency,
   };
 }
+
+/** The refund fact: for a first refund, and for every repeat that answers with the refund it found. */
+export const refundedFact = (ids: Ids, refundId: string, amount: number): PaymentRefunded => ({
+  type: factType('payments', 'PaymentRefunded'),
+  ...ids,
+  refundId,
+  amount,
+});

@@ -5,6 +5,7 @@ import type { PaymentGateway } from './payment-gateway';
 import type { PaymentsProviders } from './providers';
 import { chargeKey, refundKey } from './idempotency-keys';
 import { refundLateCharge } from './late-charge';
+import { refundedFact } from './payment-facts';
 import { markRefunded, readPayment, recordPayment, voidPayment, type PaymentDocument } from './repository';
 
 /**
@@ -29,12 +30,7 @@ export const refundPayment =
       payment = await refundLateCharge(gateway, payment, { log, delaysMs: [], lastChance: false });
     if (payment.status === 'voided' && payment.lateCharge?.refundId) {
       log.info('a charge that landed after the void was refunded; answering with that refund');
-      return {
-        type: factType('payments', 'PaymentRefunded'),
-        ...ids,
-        refundId: payment.lateCharge.refundId,
-        amount: payment.lateCharge.amount,
-      };
+      return refundedFact(ids, payment.lateCharge.refundId, payment.lateCharge.amount);
     }
     if (payment.status === 'voided' || payment.status === 'declined') {
       const reason =
@@ -44,12 +40,7 @@ export const refundPayment =
     }
     if (payment.status === 'refunded') {
       log.info('payment already refunded; answering as before');
-      return {
-        type: factType('payments', 'PaymentRefunded'),
-        ...ids,
-        refundId: payment.refundId,
-        amount: payment.amount,
-      };
+      return refundedFact(ids, payment.refundId, payment.amount);
     }
 
     const refund = await gateway.refund({
@@ -61,12 +52,7 @@ export const refundPayment =
       refundedAt: new Date().toISOString(),
     });
     log.info('payment refunded', { amount: refunded.amount });
-    return {
-      type: factType('payments', 'PaymentRefunded'),
-      ...ids,
-      refundId: refunded.refundId,
-      amount: refunded.amount,
-    };
+    return refundedFact(ids, refunded.refundId, refunded.amount);
   };
 
 /**
